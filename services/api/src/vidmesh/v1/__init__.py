@@ -1,0 +1,1 @@
+"""Generated code for the vidmesh.v1 contracts."""
