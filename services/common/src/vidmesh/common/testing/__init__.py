@@ -1,0 +1,1 @@
+"""Pytest fixtures that start real infrastructure on free loopback ports."""

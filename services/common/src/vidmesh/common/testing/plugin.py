@@ -1,0 +1,87 @@
+"""The `vidmesh` pytest plugin: real PostgreSQL, nats-server -js and Envoy for tests.
+
+Servers are started once per test session on free loopback ports; tests isolate themselves by
+creating their own databases, streams or Envoy instances through the factories given here.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from vidmesh.common.local.envoy import EdgeConfig, EnvoyProxy
+from vidmesh.common.local.nats import NatsServer
+from vidmesh.common.local.postgres import PostgresCluster
+from vidmesh.common.local.process import free_port
+from vidmesh.common.tokens import TokenCodec
+
+TEST_JWT_SECRET = "test-secret-" + "x" * 32
+
+
+@pytest.fixture(scope="session")
+def vidmesh_workdir() -> Iterator[Path]:
+    """A scratch directory for the session's servers, readable by the postgres user."""
+    path = Path(tempfile.mkdtemp(prefix="vidmesh-test-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster(vidmesh_workdir: Path) -> Iterator[PostgresCluster]:
+    """A real PostgreSQL cluster for the whole session."""
+    cluster = PostgresCluster(vidmesh_workdir / "postgres", port=free_port())
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def database_factory(postgres_cluster: PostgresCluster) -> Callable[..., str]:
+    """Creates a fresh, uniquely named database (optionally from a template); returns its URL."""
+
+    def create(template: str | None = None) -> str:
+        return postgres_cluster.create_database(f"test_{uuid.uuid4().hex[:12]}", template=template)
+
+    return create
+
+
+@pytest.fixture(scope="session")
+def nats_server(vidmesh_workdir: Path) -> Iterator[NatsServer]:
+    """A real nats-server with JetStream for the whole session."""
+    server = NatsServer(vidmesh_workdir / "nats" / "store", port=free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def envoy_factory(vidmesh_workdir: Path) -> Iterator[Callable[[int], EnvoyProxy]]:
+    """Starts real Envoys in front of a gateway port; stops them after the test."""
+    started: list[EnvoyProxy] = []
+
+    def start(gateway_port: int) -> EnvoyProxy:
+        edge = EdgeConfig(
+            listen_port=free_port(), admin_port=free_port(), gateway_port=gateway_port
+        )
+        proxy = EnvoyProxy(edge, vidmesh_workdir / f"envoy-{secrets.token_hex(4)}")
+        proxy.start()
+        started.append(proxy)
+        return proxy
+
+    yield start
+    for proxy in started:
+        proxy.stop()
+
+
+@pytest.fixture(scope="session")
+def token_codec() -> TokenCodec:
+    """The codec the test servers sign and verify tokens with."""
+    return TokenCodec(TEST_JWT_SECRET, issuer="vidmesh-test", access_ttl=timedelta(minutes=15))

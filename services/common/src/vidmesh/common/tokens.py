@@ -1,0 +1,116 @@
+"""Signed, short-lived tokens: user access tokens and the internal service credential.
+
+Both are HS256 JWTs signed with `VIDMESH_JWT_SECRET`; they carry different audiences so a user
+token can never pass for a service credential. Playback tokens (bound to one video) use the
+same codec with their own audience.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from vidmesh.common.errors import Unauthenticated
+
+USER_AUDIENCE = "vidmesh"
+SERVICE_AUDIENCE = "vidmesh-internal"
+_ALGORITHM = "HS256"
+_LEEWAY = timedelta(seconds=5)
+
+
+class Role(enum.StrEnum):
+    """What a principal may do."""
+
+    USER = "user"
+    ADMIN = "admin"
+    SERVICE = "service"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: a user (`subject` is the user id) or a service (`subject` its name)."""
+
+    subject: str
+    role: Role
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    @property
+    def is_service(self) -> bool:
+        return self.role is Role.SERVICE
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """A signed token and when it expires."""
+
+    token: str
+    expire_time: datetime
+
+
+class TokenCodec:
+    """Issues and verifies the platform's JWTs."""
+
+    def __init__(self, secret: str, *, issuer: str, access_ttl: timedelta) -> None:
+        if len(secret) < 32:
+            raise ValueError("the JWT secret must be at least 32 characters")
+        self._secret = secret
+        self._issuer = issuer
+        self._access_ttl = access_ttl
+
+    def issue_access(self, user_id: str, role: Role, *, now: datetime | None = None) -> IssuedToken:
+        """Sign an access token for a user."""
+        return self._issue(user_id, role, USER_AUDIENCE, self._access_ttl, now)
+
+    def issue_service(
+        self, service: str, *, ttl: timedelta = timedelta(hours=1), now: datetime | None = None
+    ) -> IssuedToken:
+        """Sign the credential one service presents to another's internal RPCs."""
+        return self._issue(f"service:{service}", Role.SERVICE, SERVICE_AUDIENCE, ttl, now)
+
+    def verify(self, token: str) -> Principal:
+        """Return the principal of a valid token or raise `Unauthenticated`."""
+        try:
+            header = jwt.get_unverified_header(token)
+            if header.get("alg") != _ALGORITHM:
+                raise jwt.InvalidAlgorithmError("unexpected algorithm")
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[_ALGORITHM],
+                audience=[USER_AUDIENCE, SERVICE_AUDIENCE],
+                issuer=self._issuer,
+                leeway=_LEEWAY,
+                options={"require": ["exp", "iat", "sub", "aud", "iss"]},
+            )
+            role = Role(claims["role"])
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthenticated("TOKEN_EXPIRED", "The access token has expired.") from exc
+        except (jwt.PyJWTError, KeyError, ValueError) as exc:
+            raise Unauthenticated("INVALID_TOKEN", "The access token is not valid.") from exc
+        is_service_token = claims["aud"] == SERVICE_AUDIENCE
+        if is_service_token != (role is Role.SERVICE):
+            raise Unauthenticated("INVALID_TOKEN", "The access token is not valid.")
+        return Principal(subject=str(claims["sub"]), role=role)
+
+    def _issue(
+        self, subject: str, role: Role, audience: str, ttl: timedelta, now: datetime | None
+    ) -> IssuedToken:
+        issued = now or datetime.now(UTC)
+        expires = issued + ttl
+        claims: dict[str, str | int] = {
+            "sub": subject,
+            "role": role.value,
+            "aud": audience,
+            "iss": self._issuer,
+            "iat": int(issued.timestamp()),
+            "exp": int(expires.timestamp()),
+        }
+        token = jwt.encode(claims, self._secret, algorithm=_ALGORITHM)
+        expire_time = datetime.fromtimestamp(int(expires.timestamp()), UTC)
+        return IssuedToken(token=token, expire_time=expire_time)

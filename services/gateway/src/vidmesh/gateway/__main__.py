@@ -1,0 +1,45 @@
+"""Run gateway: settings → logging → dependencies → serve()."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from vidmesh.common.config import CommonSettings
+from vidmesh.common.logs import configure_logging
+from vidmesh.common.server import install_stop_signals, serve
+from vidmesh.common.tokens import TokenCodec
+from vidmesh.gateway.app import gateway
+from vidmesh.gateway.settings import GatewaySettings
+
+
+async def run() -> None:
+    common = CommonSettings()
+    settings = GatewaySettings()
+    configure_logging("gateway", common.log_level)
+    codec = TokenCodec(
+        common.jwt_secret.get_secret_value(),
+        issuer=common.jwt_issuer,
+        access_ttl=timedelta(seconds=common.jwt_access_ttl_seconds),
+    )
+    stop = asyncio.Event()
+    install_stop_signals(stop)
+    async with gateway(settings, common.database_url, codec) as app:
+        stop_watchers = asyncio.create_task(stop.wait())
+        stop_watchers.add_done_callback(lambda _: app.hub.closing.set())
+        await serve(
+            app.bindings,
+            codec=codec,
+            host=settings.host,
+            port=settings.port,
+            grace_seconds=settings.grace_seconds,
+            stop=stop,
+        )
+
+
+def main() -> None:
+    asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()

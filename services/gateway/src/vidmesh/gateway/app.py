@@ -1,0 +1,85 @@
+"""Wires gateway's dependencies into servicers; shared by `main()` and the tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+from vidmesh.common.database import create_engine, create_sessions, libpq_url
+from vidmesh.common.server import ServiceBinding
+from vidmesh.common.tokens import TokenCodec
+from vidmesh.gateway.accounts import Accounts, AuthPolicy
+from vidmesh.gateway.catalog import Catalog
+from vidmesh.gateway.migrate import upgrade_to_head
+from vidmesh.gateway.notifications import ChangeHub
+from vidmesh.gateway.reports import StateReports
+from vidmesh.gateway.servicer import AuthServicer, VideoServicer, VideoStateServicer
+from vidmesh.gateway.settings import GatewaySettings
+from vidmesh.v1 import (
+    auth_pb2,
+    auth_pb2_grpc,
+    video_pb2,
+    video_pb2_grpc,
+    video_state_pb2,
+    video_state_pb2_grpc,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Gateway:
+    bindings: list[ServiceBinding]
+    hub: ChangeHub
+
+
+def _full_name(module: object, service: str) -> str:
+    return str(module.DESCRIPTOR.services_by_name[service].full_name)  # type: ignore[attr-defined]
+
+
+@contextlib.asynccontextmanager
+async def gateway(
+    settings: GatewaySettings, database_url: str, codec: TokenCodec
+) -> AsyncIterator[Gateway]:
+    """Migrate the database, start the change listener, and build the servicers."""
+    await upgrade_to_head(database_url)
+    engine = create_engine(database_url)
+    sessions = create_sessions(engine)
+    hub = ChangeHub(libpq_url(database_url))
+    listener = asyncio.create_task(hub.run(), name="video-change-listener")
+    try:
+        await asyncio.wait_for(hub.wait_listening(), timeout=30)
+        policy = AuthPolicy(
+            refresh_ttl=timedelta(days=settings.refresh_ttl_days),
+            max_failures_per_account=settings.login_max_failures_per_account,
+            max_failures_per_address=settings.login_max_failures_per_address,
+            failure_window=timedelta(seconds=settings.login_failure_window_seconds),
+            admin_emails=settings.admin_email_set(),
+        )
+        auth = AuthServicer(Accounts(sessions, codec, policy), settings.trusted_proxy_set())
+        videos = VideoServicer(Catalog(sessions), hub)
+        states = VideoStateServicer(StateReports(sessions))
+        bindings = [
+            ServiceBinding(
+                _full_name(auth_pb2, "AuthService"),
+                lambda server: auth_pb2_grpc.add_AuthServiceServicer_to_server(auth, server),
+            ),
+            ServiceBinding(
+                _full_name(video_pb2, "VideoService"),
+                lambda server: video_pb2_grpc.add_VideoServiceServicer_to_server(videos, server),
+            ),
+            ServiceBinding(
+                _full_name(video_state_pb2, "VideoStateService"),
+                lambda server: video_state_pb2_grpc.add_VideoStateServiceServicer_to_server(
+                    states, server
+                ),
+            ),
+        ]
+        yield Gateway(bindings=bindings, hub=hub)
+    finally:
+        hub.closing.set()
+        listener.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listener
+        await engine.dispose()

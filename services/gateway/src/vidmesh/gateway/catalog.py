@@ -1,0 +1,168 @@
+"""Reading and managing videos on behalf of users, with visibility and ownership checks."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+
+from sqlalchemy import and_, delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from vidmesh.common.errors import InvalidArgument, NotFound, PermissionDenied
+from vidmesh.common.tokens import Principal
+from vidmesh.common.validation import (
+    DESCRIPTION_MAX,
+    TITLE_MAX,
+    limit_text,
+    parse_uuid,
+    require_text,
+)
+from vidmesh.gateway import paging
+from vidmesh.gateway.models import Video, VideoState, Visibility
+from vidmesh.gateway.notifications import announce_change
+
+
+class Scope(Enum):
+    PUBLIC = "public"
+    MINE = "mine"
+
+
+@dataclass(frozen=True, slots=True)
+class VideoChanges:
+    """New values for the fields named in an update mask (None: leave as is)."""
+
+    title: str | None = None
+    description: str | None = None
+    visibility: Visibility | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    videos: list[Video]
+    next_page_token: str
+
+
+def video_not_found() -> NotFound:
+    return NotFound("VIDEO_NOT_FOUND", "The video does not exist or is not visible to you.")
+
+
+def parse_video_id(value: str) -> uuid.UUID:
+    if not value:
+        raise InvalidArgument("FIELD_REQUIRED", "'video_id' is required.", field="video_id")
+    return parse_uuid(value, "video_id", "INVALID_VIDEO_ID")
+
+
+def owns(video: Video, principal: Principal | None) -> bool:
+    return principal is not None and (
+        principal.is_admin or str(video.owner_id) == principal.subject
+    )
+
+
+def can_view(video: Video, principal: Principal | None) -> bool:
+    """Owners and admins see everything; others only ready public or unlisted videos."""
+    if owns(video, principal):
+        return True
+    return video.state is VideoState.READY and video.visibility in (
+        Visibility.PUBLIC,
+        Visibility.UNLISTED,
+    )
+
+
+class Catalog:
+    """The user-facing video operations behind VideoService."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def get(self, video_id: str, principal: Principal | None) -> Video:
+        key = parse_video_id(video_id)
+        async with self._sessions() as session:
+            video = await session.get(Video, key)
+        if video is None or not can_view(video, principal):
+            raise video_not_found()
+        return video
+
+    async def list(
+        self,
+        scope: Scope,
+        principal: Principal | None,
+        *,
+        state: VideoState | None,
+        page_size: int,
+        page_token: str,
+    ) -> Page:
+        size = paging.page_size(page_size)
+        query = select(Video)
+        if scope is Scope.MINE:
+            if principal is None:
+                raise AssertionError("the servicer requires a principal for SCOPE_MINE")
+            query = query.where(Video.owner_id == uuid.UUID(principal.subject))
+            if state is not None:
+                query = query.where(Video.state == state)
+            fingerprint = paging.fingerprint(
+                "mine", principal.subject, state.value if state else ""
+            )
+        else:
+            if state not in (None, VideoState.READY):
+                raise InvalidArgument(
+                    "INVALID_ARGUMENT",
+                    "The public feed holds ready videos only.",
+                    field="state",
+                )
+            query = query.where(Video.visibility == Visibility.PUBLIC).where(
+                Video.state == VideoState.READY
+            )
+            fingerprint = paging.fingerprint("public")
+        cursor = paging.decode_token(page_token, fingerprint)
+        if cursor is not None:
+            query = query.where(
+                or_(
+                    Video.created_at < cursor.created_at,
+                    and_(Video.created_at == cursor.created_at, Video.id < cursor.video_id),
+                )
+            )
+        query = query.order_by(Video.created_at.desc(), Video.id.desc()).limit(size + 1)
+        async with self._sessions() as session:
+            videos = list((await session.scalars(query)).all())
+        next_token = ""
+        if len(videos) > size:
+            videos = videos[:size]
+            last = videos[-1]
+            next_token = paging.encode_token(paging.Cursor(last.created_at, last.id), fingerprint)
+        return Page(videos=videos, next_page_token=next_token)
+
+    async def update(self, video_id: str, changes: VideoChanges, principal: Principal) -> Video:
+        key = parse_video_id(video_id)
+        async with self._sessions.begin() as session:
+            video = await self._owned_for_update(session, key, principal)
+            if changes.title is not None:
+                video.title = require_text(changes.title, "title", max_length=TITLE_MAX)
+            if changes.description is not None:
+                video.description = limit_text(
+                    changes.description, "description", max_length=DESCRIPTION_MAX
+                )
+            if changes.visibility is not None:
+                video.visibility = changes.visibility
+            video.updated_at = datetime.now(UTC)
+            await announce_change(session, video.id)
+        return video
+
+    async def delete(self, video_id: str, principal: Principal) -> Video:
+        key = parse_video_id(video_id)
+        async with self._sessions.begin() as session:
+            video = await self._owned_for_update(session, key, principal)
+            await session.execute(delete(Video).where(Video.id == key))
+            await announce_change(session, key)
+        return video
+
+    async def _owned_for_update(
+        self, session: AsyncSession, key: uuid.UUID, principal: Principal
+    ) -> Video:
+        video = await session.get(Video, key, with_for_update=True)
+        if video is None or not can_view(video, principal):
+            raise video_not_found()
+        if not owns(video, principal):
+            raise PermissionDenied("NOT_VIDEO_OWNER", "Only the owner may change this video.")
+        return video

@@ -1,0 +1,47 @@
+"""The video state machine (ARCHITECTURE §4), checked in this one place.
+
+UPLOADING → QUEUED → PROCESSING → READY; any non-terminal state → FAILED; READY or FAILED →
+QUEUED only on an explicit requeue (re-transcode, dead-letter retry). PROCESSING → PROCESSING is
+a redelivery of the same job with a higher delivery attempt. Reports arrive at least once, so a
+report that matches the current state, job and attempt is a no-op rather than an error.
+"""
+
+from __future__ import annotations
+
+from vidmesh.common.errors import FailedPrecondition
+from vidmesh.gateway.models import VideoState
+
+TERMINAL = frozenset({VideoState.READY, VideoState.FAILED})
+
+_FORWARD: dict[VideoState, frozenset[VideoState]] = {
+    VideoState.UPLOADING: frozenset({VideoState.QUEUED, VideoState.FAILED}),
+    VideoState.QUEUED: frozenset({VideoState.PROCESSING, VideoState.FAILED}),
+    VideoState.PROCESSING: frozenset({VideoState.PROCESSING, VideoState.READY, VideoState.FAILED}),
+    VideoState.READY: frozenset(),
+    VideoState.FAILED: frozenset(),
+}
+
+
+def illegal(current: VideoState, target: VideoState) -> FailedPrecondition:
+    return FailedPrecondition(
+        "ILLEGAL_TRANSITION",
+        f"A video that is {current.value} cannot become {target.value}.",
+        metadata={"from": current.value, "to": target.value},
+    )
+
+
+def check_transition(current: VideoState, target: VideoState, *, requeue: bool = False) -> None:
+    """Raise FAILED_PRECONDITION unless `current → target` is allowed."""
+    if target in _FORWARD[current]:
+        return
+    if requeue and current in TERMINAL and target is VideoState.QUEUED:
+        return
+    raise illegal(current, target)
+
+
+def stale_job(job_id: str, current_job: str | None) -> FailedPrecondition:
+    return FailedPrecondition(
+        "STALE_JOB",
+        "The job is not the video's current job; it was superseded or never queued.",
+        metadata={"job_id": job_id, "current_job_id": current_job or ""},
+    )

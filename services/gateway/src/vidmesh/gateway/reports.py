@@ -1,0 +1,259 @@
+"""What ingest and the transcoder report about a video, applied through the state machine."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from vidmesh.common.errors import AlreadyExists, InvalidArgument, NotFound
+from vidmesh.common.validation import (
+    DESCRIPTION_MAX,
+    TITLE_MAX,
+    limit_text,
+    parse_uuid,
+    require_text,
+)
+from vidmesh.gateway.catalog import parse_video_id, video_not_found
+from vidmesh.gateway.lifecycle import check_transition, stale_job
+from vidmesh.gateway.models import User, Video, VideoState, VideoTransition, Visibility
+from vidmesh.gateway.notifications import announce_change
+
+
+@dataclass(frozen=True, slots=True)
+class NewVideo:
+    owner_id: str
+    title: str
+    description: str = ""
+    visibility: Visibility = Visibility.PRIVATE
+    filename: str = ""
+    size_bytes: int = 0
+    request_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFacts:
+    """What ffprobe found in the original (all optional)."""
+
+    filename: str = ""
+    size_bytes: int = 0
+    sha256: str = ""
+    container: str = ""
+    codecs: tuple[str, ...] = ()
+    duration_seconds: float | None = None
+    width: int = 0
+    height: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Ladder:
+    renditions: list[dict[str, Any]]
+    media_prefix: str
+    duration_seconds: float | None = None
+    poster_key: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    reason: str
+    message: str = field(default="")
+
+
+def _require_job(job_id: str) -> str:
+    if not job_id:
+        raise InvalidArgument("FIELD_REQUIRED", "'job_id' is required.", field="job_id")
+    return limit_text(job_id, "job_id", max_length=100)
+
+
+class StateReports:
+    """The internal operations behind VideoStateService; every one is idempotent."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def create(self, new: NewVideo) -> Video:
+        owner = parse_uuid(new.owner_id, "owner_id", "INVALID_ARGUMENT")
+        title = require_text(new.title, "title", max_length=TITLE_MAX)
+        description = limit_text(new.description, "description", max_length=DESCRIPTION_MAX)
+        request_id = limit_text(new.request_id, "request_id", max_length=64) or None
+        now = datetime.now(UTC)
+        try:
+            async with self._sessions.begin() as session:
+                if await session.get(User, owner) is None:
+                    raise NotFound("USER_NOT_FOUND", "The owner does not exist.")
+                if request_id is not None:
+                    existing = await session.scalar(
+                        select(Video).where(Video.owner_id == owner, Video.request_id == request_id)
+                    )
+                    if existing is not None:
+                        return existing
+                video = Video(
+                    id=uuid.uuid4(),
+                    owner_id=owner,
+                    request_id=request_id,
+                    title=title,
+                    description=description,
+                    visibility=new.visibility,
+                    state=VideoState.UPLOADING,
+                    progress_percent=0.0,
+                    renditions=[],
+                    source_filename=limit_text(new.filename, "filename", max_length=255),
+                    source_size_bytes=max(new.size_bytes, 0),
+                    source_codecs=[],
+                    attempt=0,
+                    created_at=now,
+                    updated_at=now,
+                    transitions=[VideoTransition(state=VideoState.UPLOADING, created_at=now)],
+                )
+                session.add(video)
+        except IntegrityError:
+            # A concurrent create with the same request id won the race: return its video.
+            async with self._sessions() as session:
+                existing = await session.scalar(
+                    select(Video).where(Video.owner_id == owner, Video.request_id == request_id)
+                )
+            if existing is None:
+                raise
+            return existing
+        return video
+
+    async def mark_queued(
+        self, video_id: str, job_id: str, attempt: int, source: SourceFacts, *, requeue: bool
+    ) -> Video:
+        job = _require_job(job_id)
+        async with self._sessions.begin() as session:
+            video = await self._locked(session, video_id)
+            if video.job_id == job and video.state is not VideoState.UPLOADING:
+                return video
+            if requeue and any(t.job_id == job for t in video.transitions):
+                raise AlreadyExists("DUPLICATE_JOB", "This job id was already used for this video.")
+            check_transition(video.state, VideoState.QUEUED, requeue=requeue)
+            self._record_source(video, source)
+            video.job_id = job
+            video.attempt = max(attempt, 0)
+            video.progress_percent = 0.0
+            video.failure_reason = None
+            video.failure_message = None
+            await self._enter(session, video, VideoState.QUEUED, job, video.attempt)
+        return video
+
+    async def mark_processing(self, video_id: str, job_id: str, attempt: int) -> Video:
+        job = _require_job(job_id)
+        async with self._sessions.begin() as session:
+            video = await self._locked(session, video_id)
+            if video.job_id != job:
+                raise stale_job(job, video.job_id)
+            if video.state is VideoState.PROCESSING and attempt <= video.attempt:
+                if attempt == video.attempt:
+                    return video
+                raise stale_job(job, video.job_id)
+            check_transition(video.state, VideoState.PROCESSING)
+            video.attempt = attempt
+            video.progress_percent = 0.0
+            await self._enter(session, video, VideoState.PROCESSING, job, attempt)
+        return video
+
+    async def report_progress(self, video_id: str, job_id: str, percent: float) -> Video:
+        job = _require_job(job_id)
+        if not 0.0 <= percent <= 100.0:
+            raise InvalidArgument(
+                "INVALID_PROGRESS", "'percent' must be between 0 and 100.", field="percent"
+            )
+        async with self._sessions.begin() as session:
+            video = await self._locked(session, video_id)
+            if video.job_id != job:
+                raise stale_job(job, video.job_id)
+            if video.state is not VideoState.PROCESSING:
+                check_transition(video.state, VideoState.PROCESSING)
+            if percent != video.progress_percent:
+                video.progress_percent = percent
+                video.updated_at = datetime.now(UTC)
+                await announce_change(session, video.id)
+        return video
+
+    async def complete(self, video_id: str, job_id: str, attempt: int, ladder: Ladder) -> Video:
+        job = _require_job(job_id)
+        if not ladder.renditions:
+            raise InvalidArgument(
+                "FIELD_REQUIRED", "At least one rendition is required.", field="renditions"
+            )
+        if not ladder.media_prefix:
+            raise InvalidArgument(
+                "FIELD_REQUIRED", "'media_prefix' is required.", field="media_prefix"
+            )
+        async with self._sessions.begin() as session:
+            video = await self._locked(session, video_id)
+            if video.job_id != job:
+                raise stale_job(job, video.job_id)
+            if video.state is VideoState.READY:
+                return video
+            check_transition(video.state, VideoState.READY)
+            video.renditions = ladder.renditions
+            video.media_prefix = ladder.media_prefix
+            video.poster_key = ladder.poster_key or None
+            if ladder.duration_seconds is not None:
+                video.duration_seconds = ladder.duration_seconds
+            video.progress_percent = 100.0
+            now = await self._enter(session, video, VideoState.READY, job, attempt)
+            video.ready_at = video.ready_at or now
+        return video
+
+    async def fail(self, video_id: str, job_id: str, attempt: int, failure: Failure) -> Video:
+        reason = require_text(failure.reason, "failure.reason", max_length=64)
+        message = limit_text(failure.message, "failure.message", max_length=2000)
+        async with self._sessions.begin() as session:
+            video = await self._locked(session, video_id)
+            if video.state is VideoState.FAILED:
+                return video
+            if job_id and video.job_id is not None and video.job_id != job_id:
+                raise stale_job(job_id, video.job_id)
+            check_transition(video.state, VideoState.FAILED)
+            video.failure_reason = reason
+            video.failure_message = message
+            await self._enter(session, video, VideoState.FAILED, job_id or None, attempt)
+        return video
+
+    async def _locked(self, session: AsyncSession, video_id: str) -> Video:
+        video = await session.get(Video, parse_video_id(video_id), with_for_update=True)
+        if video is None:
+            raise video_not_found()
+        return video
+
+    @staticmethod
+    def _record_source(video: Video, source: SourceFacts) -> None:
+        if source.filename:
+            video.source_filename = limit_text(source.filename, "filename", max_length=255)
+        if source.size_bytes:
+            video.source_size_bytes = source.size_bytes
+        if source.sha256:
+            video.source_sha256 = source.sha256
+        if source.container:
+            video.source_container = source.container[:100]
+        if source.codecs:
+            video.source_codecs = list(source.codecs)
+        if source.duration_seconds is not None:
+            video.duration_seconds = source.duration_seconds
+        if source.width and source.height:
+            video.width, video.height = source.width, source.height
+
+    @staticmethod
+    async def _enter(
+        session: AsyncSession,
+        video: Video,
+        state: VideoState,
+        job_id: str | None,
+        attempt: int,
+    ) -> datetime:
+        now = datetime.now(UTC)
+        video.state = state
+        video.updated_at = now
+        video.transitions.append(
+            VideoTransition(state=state, job_id=job_id, attempt=attempt, created_at=now)
+        )
+        await announce_change(session, video.id)
+        return now

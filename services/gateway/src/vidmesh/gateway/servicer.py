@@ -1,0 +1,275 @@
+"""gRPC servicers of gateway: thin translations between protos and the domain modules."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Collection
+from typing import Any
+
+import grpc
+
+from vidmesh.common.auth import optional_principal, require_service, require_user
+from vidmesh.common.errors import InvalidArgument, NotFound, Unauthenticated, Unavailable
+from vidmesh.common.peers import client_address
+from vidmesh.gateway import convert
+from vidmesh.gateway.accounts import Accounts
+from vidmesh.gateway.catalog import Catalog, Scope, VideoChanges, parse_video_id
+from vidmesh.gateway.lifecycle import TERMINAL
+from vidmesh.gateway.models import Video
+from vidmesh.gateway.notifications import ChangeHub
+from vidmesh.gateway.reports import Failure, Ladder, NewVideo, SourceFacts, StateReports
+from vidmesh.v1 import (
+    auth_pb2,
+    auth_pb2_grpc,
+    video_pb2,
+    video_pb2_grpc,
+    video_state_pb2,
+    video_state_pb2_grpc,
+)
+
+Context = grpc.aio.ServicerContext[Any, Any]
+MUTABLE_FIELDS = ("title", "description", "visibility")
+
+
+class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
+    def __init__(self, accounts: Accounts, trusted_proxies: Collection[str]) -> None:
+        self._accounts = accounts
+        self._trusted = trusted_proxies
+
+    async def Register(
+        self, request: auth_pb2.RegisterRequest, context: Context
+    ) -> auth_pb2.RegisterResponse:
+        signed_in = await self._accounts.register(
+            request.email, request.password, request.display_name
+        )
+        return auth_pb2.RegisterResponse(
+            user=convert.user_to_proto(signed_in.user),
+            credentials=convert.credentials_to_proto(signed_in),
+        )
+
+    async def Login(
+        self, request: auth_pb2.LoginRequest, context: Context
+    ) -> auth_pb2.LoginResponse:
+        metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
+        address = client_address(context.peer(), metadata, self._trusted)
+        signed_in = await self._accounts.login(request.email, request.password, address)
+        return auth_pb2.LoginResponse(
+            user=convert.user_to_proto(signed_in.user),
+            credentials=convert.credentials_to_proto(signed_in),
+        )
+
+    async def RefreshToken(
+        self, request: auth_pb2.RefreshTokenRequest, context: Context
+    ) -> auth_pb2.RefreshTokenResponse:
+        signed_in = await self._accounts.refresh(request.refresh_token)
+        return auth_pb2.RefreshTokenResponse(credentials=convert.credentials_to_proto(signed_in))
+
+    async def GetCurrentUser(
+        self, request: auth_pb2.GetCurrentUserRequest, context: Context
+    ) -> auth_pb2.GetCurrentUserResponse:
+        principal = require_user()
+        try:
+            user = await self._accounts.get_user(principal.subject)
+        except NotFound:
+            raise Unauthenticated(
+                "INVALID_TOKEN", "The account of this token no longer exists."
+            ) from None
+        return auth_pb2.GetCurrentUserResponse(user=convert.user_to_proto(user))
+
+
+def _changes(request: video_pb2.UpdateVideoRequest) -> VideoChanges:
+    video = request.video
+    paths = list(request.update_mask.paths)
+    if not paths:
+        paths = [
+            name
+            for name, present in (
+                ("title", bool(video.title)),
+                ("description", bool(video.description)),
+                ("visibility", video.visibility != video_pb2.VISIBILITY_UNSPECIFIED),
+            )
+            if present
+        ]
+    unknown = [path for path in paths if path not in MUTABLE_FIELDS]
+    if unknown or not paths:
+        raise InvalidArgument(
+            "INVALID_UPDATE_MASK",
+            f"'update_mask' may name only {', '.join(MUTABLE_FIELDS)}"
+            + (f"; not {', '.join(unknown)}." if unknown else "; nothing to update."),
+            field="update_mask",
+        )
+    visibility = None
+    if "visibility" in paths:
+        visibility = convert.visibility_from_proto(video.visibility, default=None)
+        if visibility is None:
+            raise InvalidArgument(
+                "INVALID_VISIBILITY", "'visibility' must be set.", field="video.visibility"
+            )
+    return VideoChanges(
+        title=video.title if "title" in paths else None,
+        description=video.description if "description" in paths else None,
+        visibility=visibility,
+    )
+
+
+def _watch_key(video: Video) -> tuple[object, ...]:
+    return (video.state, video.progress_percent, video.updated_at, len(video.transitions))
+
+
+class VideoServicer(video_pb2_grpc.VideoServiceServicer):
+    def __init__(self, catalog: Catalog, hub: ChangeHub) -> None:
+        self._catalog = catalog
+        self._hub = hub
+
+    async def GetVideo(
+        self, request: video_pb2.GetVideoRequest, context: Context
+    ) -> video_pb2.GetVideoResponse:
+        video = await self._catalog.get(request.video_id, optional_principal())
+        return video_pb2.GetVideoResponse(video=convert.video_to_proto(video))
+
+    async def ListVideos(
+        self, request: video_pb2.ListVideosRequest, context: Context
+    ) -> video_pb2.ListVideosResponse:
+        principal = optional_principal()
+        scope = Scope.PUBLIC
+        if request.scope == video_pb2.ListVideosRequest.SCOPE_MINE:
+            principal = require_user()
+            scope = Scope.MINE
+        page = await self._catalog.list(
+            scope,
+            principal,
+            state=convert.state_from_proto(request.state),
+            page_size=request.page_size,
+            page_token=request.page_token,
+        )
+        return video_pb2.ListVideosResponse(
+            videos=[convert.video_to_proto(video) for video in page.videos],
+            next_page_token=page.next_page_token,
+        )
+
+    async def UpdateVideo(
+        self, request: video_pb2.UpdateVideoRequest, context: Context
+    ) -> video_pb2.UpdateVideoResponse:
+        principal = require_user()
+        parse_video_id(request.video.video_id)
+        video = await self._catalog.update(request.video.video_id, _changes(request), principal)
+        return video_pb2.UpdateVideoResponse(video=convert.video_to_proto(video))
+
+    async def DeleteVideo(
+        self, request: video_pb2.DeleteVideoRequest, context: Context
+    ) -> video_pb2.DeleteVideoResponse:
+        await self._catalog.delete(request.video_id, require_user())
+        return video_pb2.DeleteVideoResponse()
+
+    async def WatchVideo(
+        self, request: video_pb2.WatchVideoRequest, context: Context
+    ) -> AsyncIterator[video_pb2.WatchVideoResponse]:
+        principal = optional_principal()
+        video = await self._catalog.get(request.video_id, principal)
+        with self._hub.subscribe(video.id) as changed:
+            # Re-read after subscribing so that no change between the two is missed.
+            video = await self._catalog.get(request.video_id, principal)
+            last = _watch_key(video)
+            yield video_pb2.WatchVideoResponse(video=convert.video_to_proto(video))
+            while video.state not in TERMINAL:
+                closing = asyncio.ensure_future(self._hub.closing.wait())
+                waiting = asyncio.ensure_future(changed.get())
+                try:
+                    await asyncio.wait({closing, waiting}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    closing.cancel()
+                    waiting.cancel()
+                if self._hub.closing.is_set():
+                    raise Unavailable("SHUTTING_DOWN", "The server is restarting; watch again.")
+                video = await self._catalog.get(request.video_id, principal)
+                key = _watch_key(video)
+                if key != last:
+                    last = key
+                    yield video_pb2.WatchVideoResponse(video=convert.video_to_proto(video))
+
+
+class VideoStateServicer(video_state_pb2_grpc.VideoStateServiceServicer):
+    def __init__(self, reports: StateReports) -> None:
+        self._reports = reports
+
+    async def CreateVideo(
+        self, request: video_state_pb2.CreateVideoRequest, context: Context
+    ) -> video_state_pb2.CreateVideoResponse:
+        require_service()
+        visibility = convert.visibility_from_proto(request.visibility, default=None)
+        video = await self._reports.create(
+            NewVideo(
+                owner_id=request.owner_id,
+                title=request.title,
+                description=request.description,
+                filename=request.filename,
+                size_bytes=request.size_bytes,
+                request_id=request.request_id,
+                **({"visibility": visibility} if visibility else {}),
+            )
+        )
+        return video_state_pb2.CreateVideoResponse(video=convert.video_to_proto(video))
+
+    async def MarkQueued(
+        self, request: video_state_pb2.MarkQueuedRequest, context: Context
+    ) -> video_state_pb2.MarkQueuedResponse:
+        require_service()
+        source = SourceFacts(
+            filename=request.source.filename,
+            size_bytes=request.source.size_bytes,
+            sha256=request.source.sha256,
+            container=request.source.container,
+            codecs=tuple(request.source.codecs),
+            duration_seconds=convert.seconds(request.duration, request.HasField("duration")),
+            width=request.width,
+            height=request.height,
+        )
+        video = await self._reports.mark_queued(
+            request.video_id, request.job_id, request.attempt, source, requeue=request.requeue
+        )
+        return video_state_pb2.MarkQueuedResponse(video=convert.video_to_proto(video))
+
+    async def MarkProcessing(
+        self, request: video_state_pb2.MarkProcessingRequest, context: Context
+    ) -> video_state_pb2.MarkProcessingResponse:
+        require_service()
+        video = await self._reports.mark_processing(
+            request.video_id, request.job_id, request.attempt
+        )
+        return video_state_pb2.MarkProcessingResponse(video=convert.video_to_proto(video))
+
+    async def ReportProgress(
+        self, request: video_state_pb2.ReportProgressRequest, context: Context
+    ) -> video_state_pb2.ReportProgressResponse:
+        require_service()
+        video = await self._reports.report_progress(
+            request.video_id, request.job_id, request.percent
+        )
+        return video_state_pb2.ReportProgressResponse(video=convert.video_to_proto(video))
+
+    async def CompleteTranscode(
+        self, request: video_state_pb2.CompleteTranscodeRequest, context: Context
+    ) -> video_state_pb2.CompleteTranscodeResponse:
+        require_service()
+        ladder = Ladder(
+            renditions=[convert.rendition_from_proto(item) for item in request.renditions],
+            media_prefix=request.media_prefix,
+            duration_seconds=convert.seconds(request.duration, request.HasField("duration")),
+            poster_key=request.poster_key,
+        )
+        video = await self._reports.complete(
+            request.video_id, request.job_id, request.attempt, ladder
+        )
+        return video_state_pb2.CompleteTranscodeResponse(video=convert.video_to_proto(video))
+
+    async def FailTranscode(
+        self, request: video_state_pb2.FailTranscodeRequest, context: Context
+    ) -> video_state_pb2.FailTranscodeResponse:
+        require_service()
+        video = await self._reports.fail(
+            request.video_id,
+            request.job_id,
+            request.attempt,
+            Failure(reason=request.failure.reason, message=request.failure.message),
+        )
+        return video_state_pb2.FailTranscodeResponse(video=convert.video_to_proto(video))

@@ -1,0 +1,31 @@
+"""Gateway settings (`VIDMESH_GATEWAY_*`)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from vidmesh.common.config import ServerSettings
+
+
+class GatewaySettings(ServerSettings):
+    model_config = SettingsConfigDict(env_prefix="VIDMESH_GATEWAY_", extra="ignore")
+
+    port: int = Field(default=50051, ge=0, le=65535)
+    admin_emails: str = Field(
+        default="", description="Comma-separated emails that register with the admin role."
+    )
+    refresh_ttl_days: int = Field(default=30, ge=1, le=365)
+    login_max_failures_per_account: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=20, ge=1)
+    login_failure_window_seconds: int = Field(default=900, ge=1)
+    trusted_proxies: str = Field(
+        default="127.0.0.1,::1",
+        description="Comma-separated peer addresses whose x-forwarded-for is believed.",
+    )
+
+    def admin_email_set(self) -> frozenset[str]:
+        return frozenset(e.strip().lower() for e in self.admin_emails.split(",") if e.strip())
+
+    def trusted_proxy_set(self) -> frozenset[str]:
+        return frozenset(p.strip() for p in self.trusted_proxies.split(",") if p.strip())
