@@ -7,7 +7,7 @@ from typing import Any
 
 import grpc
 import pytest
-from harness import ADMIN_EMAIL, GatewayHarness
+from harness import ADMIN_EMAIL, GatewayFactory, GatewayHarness
 
 from vidmesh.common.local.envoy import EnvoyProxy
 from vidmesh.common.local.postgres import PostgresCluster
@@ -24,9 +24,6 @@ async def gateway_template(postgres_cluster: PostgresCluster) -> str:
     url = postgres_cluster.create_database("gateway_template")
     await upgrade_to_head(url)
     return "gateway_template"
-
-
-GatewayFactory = Callable[..., Any]
 
 
 @pytest.fixture

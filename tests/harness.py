@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import grpc
+import pytest
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 
 from vidmesh.common.server import RunningServer
 from vidmesh.common.tokens import TokenCodec
-from vidmesh.v1 import auth_pb2, auth_pb2_grpc, video_pb2_grpc, video_state_pb2_grpc
+from vidmesh.v1 import (
+    auth_pb2,
+    auth_pb2_grpc,
+    video_pb2,
+    video_pb2_grpc,
+    video_state_pb2,
+    video_state_pb2_grpc,
+)
 
 ADMIN_EMAIL = "admin@example.com"
+GatewayFactory = Callable[..., Awaitable["GatewayHarness"]]
 PASSWORD = "correct horse battery"
 
 
@@ -64,3 +77,88 @@ class GatewayHarness:
             access_token=response.credentials.access_token,
             refresh_token=response.credentials.refresh_token,
         )
+
+    async def create_video(
+        self,
+        owner: Account,
+        visibility: video_pb2.Visibility.ValueType = video_pb2.VISIBILITY_PUBLIC,
+        title: str = "A video",
+    ) -> video_pb2.Video:
+        """A video in STATE_UPLOADING, as ingest creates it."""
+        response = await self.states.CreateVideo(
+            video_state_pb2.CreateVideoRequest(
+                owner_id=owner.user_id, title=title, visibility=visibility
+            ),
+            metadata=self.service_metadata,
+        )
+        return response.video
+
+    async def make_ready(self, video_id: str, job_id: str | None = None) -> video_pb2.Video:
+        """Drive a video through QUEUED and PROCESSING to READY, as the pipeline does."""
+        job = job_id or f"{video_id}:1"
+        meta = self.service_metadata
+        await self.states.MarkQueued(
+            video_state_pb2.MarkQueuedRequest(video_id=video_id, job_id=job, attempt=1),
+            metadata=meta,
+        )
+        await self.states.MarkProcessing(
+            video_state_pb2.MarkProcessingRequest(video_id=video_id, job_id=job, attempt=1),
+            metadata=meta,
+        )
+        response = await self.states.CompleteTranscode(
+            video_state_pb2.CompleteTranscodeRequest(
+                video_id=video_id,
+                job_id=job,
+                attempt=1,
+                media_prefix=f"videos/{video_id}/attempts/1",
+                renditions=[video_pb2.Rendition(name="360p", width=640, height=360)],
+                poster_key="poster.jpg",
+            ),
+            metadata=meta,
+        )
+        return response.video
+
+    async def ready_video(
+        self,
+        owner: Account,
+        visibility: video_pb2.Visibility.ValueType = video_pb2.VISIBILITY_PUBLIC,
+        title: str = "A video",
+    ) -> video_pb2.Video:
+        video = await self.create_video(owner, visibility, title)
+        return await self.make_ready(video.video_id)
+
+
+def error_details(error: grpc.aio.AioRpcError) -> dict[str, Any]:
+    """Reason, metadata and retry delay from a rich error status."""
+    status = rpc_status.from_call(error)  # type: ignore[arg-type]
+    found: dict[str, Any] = {"code": error.code(), "message": error.details()}
+    if status is None:
+        return found
+    for detail in status.details:
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            found.update(reason=info.reason, domain=info.domain, metadata=dict(info.metadata))
+        elif detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
+            retry = error_details_pb2.RetryInfo()
+            detail.Unpack(retry)
+            found["retry_seconds"] = retry.retry_delay.ToTimedelta().total_seconds()
+        elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad = error_details_pb2.BadRequest()
+            detail.Unpack(bad)
+            found["fields"] = [violation.field for violation in bad.field_violations]
+    return found
+
+
+async def expect_error(
+    call: Awaitable[Any], code: grpc.StatusCode, reason: str | None = None
+) -> dict[str, Any]:
+    """Await a call that must fail with `code` (and `reason`); return the error's details."""
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call
+    details = error_details(caught.value)
+    assert details["code"] == code, details
+    if reason is not None:
+        assert details.get("reason") == reason, details
+        assert details.get("domain") == "vidmesh"
+    return details

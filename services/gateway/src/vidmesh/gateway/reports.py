@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from vidmesh.common.errors import AlreadyExists, InvalidArgument, NotFound
+from vidmesh.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from vidmesh.common.validation import (
     DESCRIPTION_MAX,
     TITLE_MAX,
@@ -68,6 +68,14 @@ def _require_job(job_id: str) -> str:
     if not job_id:
         raise InvalidArgument("FIELD_REQUIRED", "'job_id' is required.", field="job_id")
     return limit_text(job_id, "job_id", max_length=100)
+
+
+def _already(video: Video, state: VideoState, job_id: str, attempt: int) -> bool:
+    """Whether this exact report (state, job, attempt) was applied before."""
+    return any(
+        step.state is state and step.job_id == job_id and step.attempt == attempt
+        for step in video.transitions
+    )
 
 
 class StateReports:
@@ -148,9 +156,9 @@ class StateReports:
             video = await self._locked(session, video_id)
             if video.job_id != job:
                 raise stale_job(job, video.job_id)
-            if video.state is VideoState.PROCESSING and attempt <= video.attempt:
-                if attempt == video.attempt:
-                    return video
+            if _already(video, VideoState.PROCESSING, job, attempt):
+                return video
+            if video.state is VideoState.PROCESSING and attempt < video.attempt:
                 raise stale_job(job, video.job_id)
             check_transition(video.state, VideoState.PROCESSING)
             video.attempt = attempt
@@ -169,7 +177,11 @@ class StateReports:
             if video.job_id != job:
                 raise stale_job(job, video.job_id)
             if video.state is not VideoState.PROCESSING:
-                check_transition(video.state, VideoState.PROCESSING)
+                raise FailedPrecondition(
+                    "ILLEGAL_TRANSITION",
+                    f"Progress is reported only while processing; the video is {video.state}.",
+                    metadata={"from": video.state.value, "to": VideoState.PROCESSING.value},
+                )
             if percent != video.progress_percent:
                 video.progress_percent = percent
                 video.updated_at = datetime.now(UTC)
