@@ -53,9 +53,9 @@ class GatewayHarness:
     states: video_state_pb2_grpc.VideoStateServiceAsyncStub = field(init=False)
 
     def __post_init__(self) -> None:
-        self.auth = auth_pb2_grpc.AuthServiceStub(self.channel)  # type: ignore[assignment]
-        self.videos = video_pb2_grpc.VideoServiceStub(self.channel)  # type: ignore[assignment]
-        self.states = video_state_pb2_grpc.VideoStateServiceStub(self.channel)  # type: ignore[assignment]
+        self.auth = auth_pb2_grpc.AuthServiceStub(self.channel)
+        self.videos = video_pb2_grpc.VideoServiceStub(self.channel)
+        self.states = video_state_pb2_grpc.VideoStateServiceStub(self.channel)
 
     @property
     def port(self) -> int:

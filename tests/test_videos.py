@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable
 from typing import Any
 
 import grpc
@@ -53,8 +53,14 @@ async def viewer_metadata(gw: GatewayHarness, owner: Account, viewer: str) -> An
     return ()
 
 
-async def collect(stream: AsyncIterator[video_pb2.WatchVideoResponse]) -> list[video_pb2.Video]:
+async def collect(stream: AsyncIterable[video_pb2.WatchVideoResponse]) -> list[video_pb2.Video]:
     return [message.video async for message in stream]
+
+
+async def read_video(stream: Any) -> video_pb2.Video:
+    message = await stream.read()
+    assert isinstance(message, V.WatchVideoResponse), message
+    return message.video
 
 
 async def run_operation(gw: GatewayHarness, operation: str, video_id: str, metadata: Any) -> object:
@@ -321,9 +327,8 @@ async def test_watch_streams_every_change_until_ready(gw: GatewayHarness) -> Non
     seen: list[tuple[int, float]] = []
 
     async def next_state() -> tuple[int, float]:
-        message = await stream.read()
-        assert message is not grpc.aio.EOF
-        seen.append((message.video.state, message.video.progress_percent))
+        video = await read_video(stream)
+        seen.append((video.state, video.progress_percent))
         return seen[-1]
 
     assert await next_state() == (V.Video.STATE_UPLOADING, 0.0)
@@ -356,8 +361,7 @@ async def test_watch_ends_when_the_video_fails(gw: GatewayHarness) -> None:
     stream = gw.videos.WatchVideo(
         V.WatchVideoRequest(video_id=video.video_id), metadata=owner.metadata
     )
-    first = await stream.read()
-    assert first.video.state == V.Video.STATE_UPLOADING
+    assert (await read_video(stream)).state == V.Video.STATE_UPLOADING
     failing = gw.states.FailTranscode(
         video_state_pb2.FailTranscodeRequest(
             video_id=video.video_id,
@@ -366,7 +370,7 @@ async def test_watch_ends_when_the_video_fails(gw: GatewayHarness) -> None:
         metadata=gw.service_metadata,
     )
     await failing
-    last = await stream.read()
-    assert last.video.state == V.Video.STATE_FAILED
-    assert last.video.failure.reason == "UNSUPPORTED_MEDIA"
+    last = await read_video(stream)
+    assert last.state == V.Video.STATE_FAILED
+    assert last.failure.reason == "UNSUPPORTED_MEDIA"
     assert await asyncio.wait_for(stream.read(), 10) is grpc.aio.EOF

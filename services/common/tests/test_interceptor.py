@@ -48,7 +48,7 @@ async def stream_then_fail(request: bytes, context: Any) -> AsyncIterator[bytes]
 
 
 def _register(server: grpc.aio.Server) -> None:
-    handlers = {
+    handlers: dict[str, grpc.RpcMethodHandler[Any, Any]] = {
         "Crash": grpc.unary_unary_rpc_method_handler(crash),
         "Missing": grpc.unary_unary_rpc_method_handler(missing),
         "Limited": grpc.unary_unary_rpc_method_handler(limited),
@@ -86,7 +86,9 @@ def info(error: grpc.aio.AioRpcError) -> dict[str, Any]:
 
 
 async def call(channel: grpc.aio.Channel, method: str, **kwargs: Any) -> bytes:
-    stub = channel.unary_unary(f"/{SERVICE}/{method}")
+    stub: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(
+        f"/{SERVICE}/{method}"
+    )
     return bytes(await stub(b"", **kwargs))
 
 
@@ -142,7 +144,10 @@ async def test_roles_are_enforced(channel: grpc.aio.Channel) -> None:
 
 
 async def test_streaming_handlers_map_errors_too(channel: grpc.aio.Channel) -> None:
-    stream = channel.unary_stream(f"/{SERVICE}/Stream")(b"")
+    method: grpc.aio.UnaryStreamMultiCallable[bytes, bytes] = channel.unary_stream(
+        f"/{SERVICE}/Stream"
+    )
+    stream = method(b"")
     assert await stream.read() == b"one"
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await stream.read()
@@ -155,7 +160,7 @@ async def test_health_and_reflection_are_served(
 ) -> None:
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-    health = health_pb2_grpc.HealthStub(channel)
+    health: Any = health_pb2_grpc.HealthStub(channel)
     reply = await health.Check(health_pb2.HealthCheckRequest(service=SERVICE))
     assert reply.status == health_pb2.HealthCheckResponse.SERVING
     await server.health.set(SERVICE, health_pb2.HealthCheckResponse.NOT_SERVING)

@@ -1,0 +1,60 @@
+# Vidmesh developer commands. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# uv from PATH, else a private copy installed on first use (a fresh machine needs only Python).
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := $(CURDIR)/.tools/bin/uv
+endif
+
+RUN := $(UV) run --locked
+PY_SOURCES := services tests bench
+GENERATED := services/api/src envoy/vidmesh.pb
+
+.PHONY: help sync gen gen-check fmt lint typecheck test up check breaking
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(CURDIR)/.tools/bin/uv:
+	python3 -m venv $(CURDIR)/.tools
+	$(CURDIR)/.tools/bin/pip install --quiet uv
+
+sync: $(UV) ## Install the workspace and dev tools (uv, from uv.lock)
+	$(UV) sync --locked
+
+gen: sync ## Regenerate Python code and Envoy's descriptor set from proto/
+	$(RUN) python services/api/generate.py
+
+gen-check: gen ## Fail if generated code is stale or the protos are not lint/format clean
+	$(RUN) buf lint
+	$(RUN) buf format --diff --exit-code
+	@if [ -n "$$(git status --porcelain -- $(GENERATED))" ]; then \
+		git status --porcelain -- $(GENERATED); \
+		echo "generated code is stale: run 'make gen' and commit the result"; exit 1; fi
+
+breaking: sync ## Compare the protos with main for breaking changes (on a branch)
+	$(RUN) buf breaking --against '.git#branch=main'
+
+fmt: sync ## Format Python and protos
+	$(RUN) ruff format $(PY_SOURCES)
+	$(RUN) ruff check --fix $(PY_SOURCES)
+	$(RUN) buf format -w
+
+lint: sync ## ruff, import contracts, buf lint
+	$(RUN) ruff check $(PY_SOURCES)
+	$(RUN) ruff format --check $(PY_SOURCES)
+	$(RUN) lint-imports
+	$(RUN) buf lint
+
+typecheck: sync ## mypy --strict on hand-written code
+	$(RUN) mypy services tests $(wildcard bench/*.py)
+
+test: sync ## Unit and integration tests on real PostgreSQL, NATS and Envoy
+	$(RUN) pytest
+
+up: sync ## Run the whole platform locally on http://localhost:8080
+	$(RUN) vidmesh up
+
+check: lint typecheck gen-check test ## Everything CI runs

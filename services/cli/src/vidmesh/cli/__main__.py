@@ -1,0 +1,82 @@
+"""The `vidmesh` command."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from vidmesh.cli.stack import LocalStack, StackPorts
+from vidmesh.common.local.process import StartupError
+
+
+def _port(name: str, default: int) -> int:
+    return int(os.environ.get(f"VIDMESH_UP_{name.upper()}_PORT", default))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vidmesh", description="Vidmesh video platform")
+    commands = parser.add_subparsers(dest="command", required=True)
+    up = commands.add_parser("up", help="run the whole platform locally (Ctrl-C stops it)")
+    up.add_argument(
+        "--data-dir", type=Path, default=Path(os.environ.get("VIDMESH_DATA_DIR", ".vidmesh"))
+    )
+    defaults = StackPorts()
+    for name in ("http", "envoy_admin", "gateway", "postgres", "nats"):
+        flag = f"--{name.replace('_', '-')}-port"
+        up.add_argument(
+            flag, dest=f"{name}_port", type=int, default=_port(name, getattr(defaults, name))
+        )
+    up.add_argument(
+        "--admin-emails",
+        default=os.environ.get("VIDMESH_GATEWAY_ADMIN_EMAILS", ""),
+        help="comma-separated emails that register as administrators",
+    )
+    return parser
+
+
+def run_up(args: argparse.Namespace) -> int:
+    ports = StackPorts(
+        http=args.http_port,
+        envoy_admin=args.envoy_admin_port,
+        gateway=args.gateway_port,
+        postgres=args.postgres_port,
+        nats=args.nats_port,
+    )
+    stack = LocalStack(args.data_dir, ports, admin_emails=args.admin_emails)
+    print(f"Vidmesh: starting the local stack (data in {stack.data_dir})", flush=True)
+    try:
+        stack.start()
+        print(
+            f"\nVidmesh is up: http://localhost:{ports.http}\n"
+            f"  REST   curl http://localhost:{ports.http}/v1/videos\n"
+            f"  gRPC   grpcurl -plaintext 127.0.0.1:{ports.gateway} list\n"
+            f"  logs   {stack.data_dir / 'logs'}\n"
+            "Press Ctrl-C to stop.",
+            flush=True,
+        )
+        stack.wait()
+    except StartupError as error:
+        print(f"vidmesh up failed: {error}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        print("Stopping …", flush=True)
+        stack.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "up":
+        return run_up(args)
+    return 2
+
+
+def entry() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

@@ -1,0 +1,172 @@
+"""`vidmesh up`: the whole platform on this machine, with embedded defaults and no Docker.
+
+Data lives under one directory (default `./.vidmesh/`) and survives restarts: the PostgreSQL
+cluster, the JetStream store, generated secrets and logs. Every process started here is stopped
+on Ctrl-C or SIGTERM, and if any of them dies the rest are stopped too.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from vidmesh.common.local.envoy import EdgeConfig, EnvoyProxy
+from vidmesh.common.local.nats import NatsServer
+from vidmesh.common.local.postgres import PostgresCluster
+from vidmesh.common.local.process import ManagedProcess, StartupError, port_open
+
+
+@dataclass(frozen=True, slots=True)
+class StackPorts:
+    http: int = 8080
+    envoy_admin: int = 9901
+    gateway: int = 50051
+    postgres: int = 5432
+    nats: int = 4222
+
+
+@dataclass(frozen=True, slots=True)
+class StackSecrets:
+    jwt_secret: str
+    postgres_password: str
+
+
+def load_secrets(data_dir: Path) -> StackSecrets:
+    """Secrets made once per data directory and kept private (0600)."""
+    path = data_dir / "secrets.json"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        values = {
+            "jwt_secret": secrets.token_urlsafe(48),
+            "postgres_password": secrets.token_urlsafe(24),
+        }
+        path.touch(mode=0o600)
+        path.write_text(json.dumps(values))
+    values = json.loads(path.read_text())
+    return StackSecrets(values["jwt_secret"], values["postgres_password"])
+
+
+def grpc_serving(port: int) -> Callable[[], bool]:
+    """A readiness probe: the server at `port` answers health checks with SERVING."""
+
+    def probe() -> bool:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            try:
+                stub: Any = health_pb2_grpc.HealthStub(channel)
+                reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
+            except grpc.RpcError:
+                return False
+            return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+
+    return probe
+
+
+class LocalStack:
+    """Starts and supervises PostgreSQL, NATS, the services and Envoy."""
+
+    def __init__(self, data_dir: Path, ports: StackPorts, *, admin_emails: str = "") -> None:
+        self.data_dir = data_dir.resolve()
+        self.ports = ports
+        self.admin_emails = admin_emails
+        self._stopping = threading.Event()
+        self._stoppers: list[Callable[[], None]] = []
+        self._watched: list[Callable[[], bool]] = []
+
+    def _check_ports(self) -> None:
+        for name in ("http", "envoy_admin", "gateway", "postgres", "nats"):
+            port = getattr(self.ports, name)
+            if port_open(port):
+                raise StartupError(
+                    f"port {port} ({name}) is already in use; stop what uses it or pick "
+                    f"another with --{name.replace('_', '-')}-port"
+                )
+
+    def start(self) -> None:
+        self._check_ports()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.chmod(0o755)
+        logs = self.data_dir / "logs"
+        keys = load_secrets(self.data_dir)
+
+        postgres = PostgresCluster(
+            self.data_dir / "postgres", port=self.ports.postgres, password=keys.postgres_password
+        )
+        self._launch("postgres", postgres.start, postgres.stop, postgres.running)
+        database_url = postgres.create_database("vidmesh")
+
+        nats = NatsServer(self.data_dir / "nats" / "store", port=self.ports.nats)
+        self._launch("nats-server", nats.start, nats.stop, nats.running)
+
+        env = {
+            "VIDMESH_DATABASE_URL": database_url,
+            "VIDMESH_NATS_URL": nats.url,
+            "VIDMESH_STORAGE_URL": f"file://{self.data_dir / 'storage'}",
+            "VIDMESH_JWT_SECRET": keys.jwt_secret,
+            "VIDMESH_GATEWAY_PORT": str(self.ports.gateway),
+            "VIDMESH_GATEWAY_ADMIN_EMAILS": self.admin_emails,
+        }
+        gateway = ManagedProcess(
+            "gateway",
+            [sys.executable, "-m", "vidmesh.gateway"],
+            log_path=logs / "gateway.log",
+            env=env,
+        )
+
+        def start_gateway() -> None:
+            gateway.start()
+            gateway.wait_ready(grpc_serving(self.ports.gateway), 120)
+
+        self._launch("gateway", start_gateway, gateway.stop, gateway.running)
+
+        edge = EdgeConfig(
+            listen_port=self.ports.http,
+            admin_port=self.ports.envoy_admin,
+            gateway_port=self.ports.gateway,
+        )
+        envoy = EnvoyProxy(edge, self.data_dir / "envoy")
+        self._launch("envoy", envoy.start, envoy.stop, envoy.running)
+
+    def _launch(
+        self,
+        name: str,
+        start: Callable[[], object],
+        stop: Callable[[], None],
+        running: Callable[[], bool],
+    ) -> None:
+        print(f"  starting {name} …", flush=True)
+        self._stoppers.append(stop)
+        start()
+        self._watched.append(running)
+
+    def wait(self) -> None:
+        """Block until a stop signal arrives or a process dies."""
+        previous = {
+            sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
+        try:
+            while not self._stopping.wait(1.0):
+                if not all(running() for running in self._watched):
+                    print("a process exited; stopping the stack (see .vidmesh/logs)", flush=True)
+                    return
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self._stopping.set()
+
+    def stop(self) -> None:
+        for stop in reversed(self._stoppers):
+            stop()
+        self._stoppers.clear()
