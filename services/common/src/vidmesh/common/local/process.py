@@ -10,6 +10,25 @@ import subprocess
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+
+def grpc_serving(port: int) -> Callable[[], bool]:
+    """A readiness probe: the gRPC server at `port` answers health checks with SERVING."""
+
+    def probe() -> bool:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub: Any = health_pb2_grpc.HealthStub(channel)
+            try:
+                reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
+            except grpc.RpcError:
+                return False
+            return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+
+    return probe
 
 
 class StartupError(RuntimeError):
@@ -80,12 +99,14 @@ class ManagedProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
+                self.process.wait()
                 raise StartupError(
                     f"{self.name} exited with {self.process.returncode}:\n{tail(self.log_path)}"
                 )
             if probe():
                 return
             time.sleep(0.05)
+        self.stop()
         raise StartupError(f"{self.name} not ready after {timeout:.0f}s:\n{tail(self.log_path)}")
 
     def running(self) -> bool:
