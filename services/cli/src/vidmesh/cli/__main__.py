@@ -46,23 +46,26 @@ def run_up(args: argparse.Namespace) -> int:
     )
     stack = LocalStack(args.data_dir, ports, admin_emails=args.admin_emails)
     print(f"Vidmesh: starting the local stack (data in {stack.data_dir})", flush=True)
-    try:
-        stack.start()
-        print(
-            f"\nVidmesh is up: http://localhost:{ports.http}\n"
-            f"  REST   curl http://localhost:{ports.http}/v1/videos\n"
-            f"  gRPC   grpcurl -plaintext 127.0.0.1:{ports.gateway} list\n"
-            f"  logs   {stack.data_dir / 'logs'}\n"
-            "Press Ctrl-C to stop.",
-            flush=True,
-        )
-        stack.wait()
-    except StartupError as error:
-        print(f"vidmesh up failed: {error}", file=sys.stderr, flush=True)
-        return 1
-    finally:
-        print("Stopping …", flush=True)
-        stack.stop()
+    with stack.signals_handled():
+        try:
+            stack.start()
+            print(
+                f"\nVidmesh is up: http://localhost:{ports.http}\n"
+                f"  REST   curl http://localhost:{ports.http}/v1/videos\n"
+                f"  gRPC   grpcurl -plaintext 127.0.0.1:{ports.gateway} list\n"
+                f"  logs   {stack.data_dir / 'logs'}\n"
+                "Press Ctrl-C to stop.",
+                flush=True,
+            )
+            stack.wait()
+        except StartupError as error:
+            if not stack.stopping:
+                print(f"vidmesh up failed: {error}", file=sys.stderr, flush=True)
+                return 1
+        finally:
+            print("Stopping …", flush=True)
+            stack.stop()
+            print("Stopped.", flush=True)
     return 0
 
 

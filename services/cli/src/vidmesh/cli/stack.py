@@ -7,12 +7,13 @@ on Ctrl-C or SIGTERM, and if any of them dies the rest are stopped too.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -73,6 +74,10 @@ class LocalStack:
                     f"another with --{name.replace('_', '-')}-port"
                 )
 
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
     def start(self) -> None:
         self._check_ports()
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -125,24 +130,36 @@ class LocalStack:
         stop: Callable[[], None],
         running: Callable[[], bool],
     ) -> None:
+        if self._stopping.is_set():
+            raise StartupError("interrupted")
         print(f"  starting {name} …", flush=True)
         self._stoppers.append(stop)
         start()
         self._watched.append(running)
 
-    def wait(self) -> None:
-        """Block until a stop signal arrives or a process dies."""
+    @contextlib.contextmanager
+    def signals_handled(self) -> Iterator[None]:
+        """Turn SIGINT/SIGTERM into a stop request for as long as the stack runs and stops.
+
+        Ctrl-C reaches make, uv and this process at once, and uv forwards it again: handlers
+        stay installed until every child is stopped, so a second signal cannot cut a stop short.
+        The children run in their own sessions and hear only from us.
+        """
         previous = {
             sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
         }
         try:
-            while not self._stopping.wait(1.0):
-                if not all(running() for running in self._watched):
-                    print("a process exited; stopping the stack (see .vidmesh/logs)", flush=True)
-                    return
+            yield
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+
+    def wait(self) -> None:
+        """Block until a stop is requested or a process dies."""
+        while not self._stopping.wait(1.0):
+            if not all(running() for running in self._watched):
+                print("a process exited; stopping the stack (see the logs)", flush=True)
+                return
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         self._stopping.set()

@@ -7,11 +7,13 @@ owned by and run as the `postgres` system user (created when missing).
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import pwd
 import shutil
 import signal
+import stat
 import subprocess
 from pathlib import Path
 
@@ -64,6 +66,33 @@ def _run_as_user() -> str | None:
     return _RUN_AS
 
 
+def _traversable_by_others(path: Path) -> bool:
+    return all(parent.stat().st_mode & stat.S_IXOTH for parent in path.parents)
+
+
+def _reachable(base_dir: Path, user: str | None) -> Path:
+    """Where the cluster can live so that `user` can reach it.
+
+    Run as root, the server runs as another user, who cannot enter a checkout under a private
+    directory such as /root; the cluster then lives under /var/lib/vidmesh and `base_dir`
+    becomes a symlink to it, so the data still shows up where the caller asked.
+    """
+    if user is None or base_dir.is_symlink() or _traversable_by_others(base_dir.parent):
+        return base_dir.resolve()
+    digest = hashlib.sha256(str(base_dir).encode()).hexdigest()[:16]
+    home = Path("/var/lib/vidmesh") / digest
+    home.mkdir(parents=True, exist_ok=True)
+    home.parent.chmod(0o755)
+    base_dir.parent.mkdir(parents=True, exist_ok=True)
+    if not base_dir.exists():
+        base_dir.symlink_to(home, target_is_directory=True)
+        return home
+    raise StartupError(
+        f"{base_dir} is not reachable by the '{user}' user that runs PostgreSQL; "
+        "move the data directory or make its parents traversable (chmod o+x)"
+    )
+
+
 class PostgresCluster:
     """initdb (once) and run a cluster kept under `base_dir` (data, socket, log).
 
@@ -78,12 +107,12 @@ class PostgresCluster:
         password: str | None = None,
         bin_dir: Path | None = None,
     ) -> None:
-        self.base_dir = base_dir.resolve()
+        self.user = _run_as_user()
+        self.base_dir = _reachable(base_dir.absolute(), self.user)
         self.data_dir = self.base_dir / "data"
         self.port = port
         self.password = password
         self.bin_dir = bin_dir or find_bin_dir()
-        self.user = _run_as_user()
         self.socket_dir = self.base_dir / "socket"
         self._process = ManagedProcess(
             "postgres",
@@ -105,6 +134,7 @@ class PostgresCluster:
             log_path=self.base_dir / "postgres.log",
             user=self.user,
             stop_signal=signal.SIGINT,
+            cwd=Path("/"),
         )
 
     def url(self, database: str = "postgres") -> str:
@@ -145,7 +175,7 @@ class PostgresCluster:
             self._chown(pwfile)
             argv += ["--auth-host=scram-sha-256", f"--pwfile={pwfile}"]
         try:
-            subprocess.run(argv, check=True, capture_output=True, user=self.user)
+            subprocess.run(argv, check=True, capture_output=True, user=self.user, cwd="/")
         except subprocess.CalledProcessError as exc:
             raise StartupError(f"initdb failed: {exc.stderr.decode(errors='replace')}") from exc
         finally:

@@ -69,6 +69,7 @@ class ManagedProcess:
         env: dict[str, str] | None = None,
         user: str | None = None,
         stop_signal: signal.Signals = signal.SIGTERM,
+        cwd: Path | None = None,
     ) -> None:
         self.name = name
         self.argv = list(argv)
@@ -76,6 +77,7 @@ class ManagedProcess:
         self.env = env
         self.user = user
         self.stop_signal = stop_signal
+        self.cwd = cwd
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -89,6 +91,7 @@ class ManagedProcess:
                 stdin=subprocess.DEVNULL,
                 env={**os.environ, **(self.env or {})},
                 user=self.user,
+                cwd=self.cwd,
                 start_new_session=True,
             )
         finally:
