@@ -8,6 +8,7 @@ INTERNAL with a generic message (Envoy would otherwise copy the Python text into
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import uuid
@@ -62,9 +63,19 @@ class _Call:
         self.code = grpc.StatusCode.OK
         self.reason = ""
 
-    def enter(self) -> None:
+    @contextlib.asynccontextmanager
+    async def guarded(self) -> AsyncIterator[None]:
+        """Run a handler with this call's context; map its errors; log the outcome."""
         request_id_var.set(self.request_id)
         caller_var.set(self.identity)
+        try:
+            yield
+        except Exception as error:
+            if isinstance(error, grpc.aio.AbortError):
+                raise
+            await self.fail(error)
+        finally:
+            self.finish()
 
     async def fail(self, error: BaseException) -> None:
         """Abort the call with the status that the error deserves."""
@@ -96,10 +107,6 @@ class _Call:
         )
 
 
-def _is_abort(error: BaseException) -> bool:
-    return isinstance(error, grpc.aio.AbortError)
-
-
 class ServiceInterceptor(grpc.aio.ServerInterceptor):
     """Wraps every handler with the shared request context and error mapping."""
 
@@ -127,16 +134,8 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             behaviour: Any = handler.unary_unary or handler.stream_unary
 
             async def single_response(request: Any, context: Context) -> Any:
-                call = _Call(method, context, codec)
-                call.enter()
-                try:
+                async with _Call(method, context, codec).guarded():
                     return await behaviour(request, context)
-                except Exception as error:
-                    if _is_abort(error):
-                        raise
-                    await call.fail(error)
-                finally:
-                    call.finish()
 
             if handler.unary_unary:
                 return grpc.unary_unary_rpc_method_handler(single_response, **serializers)
@@ -145,17 +144,9 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
         streaming: Any = handler.unary_stream or handler.stream_stream
 
         async def streamed_response(request: Any, context: Context) -> AsyncIterator[Any]:
-            call = _Call(method, context, codec)
-            call.enter()
-            try:
+            async with _Call(method, context, codec).guarded():
                 async for response in streaming(request, context):
                     yield response
-            except Exception as error:
-                if _is_abort(error):
-                    raise
-                await call.fail(error)
-            finally:
-                call.finish()
 
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(streamed_response, **serializers)

