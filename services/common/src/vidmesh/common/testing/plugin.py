@@ -19,7 +19,7 @@ import pytest
 from vidmesh.common.local.envoy import EdgeConfig, EnvoyProxy
 from vidmesh.common.local.nats import NatsServer
 from vidmesh.common.local.postgres import PostgresCluster
-from vidmesh.common.local.process import free_port
+from vidmesh.common.local.process import ManagedProcess, bundled_binary, free_port, http_ok
 from vidmesh.common.tokens import TokenCodec
 
 TEST_JWT_SECRET = "test-secret-" + "x" * 32
@@ -79,6 +79,25 @@ def envoy_factory(vidmesh_workdir: Path) -> Iterator[Callable[[int], EnvoyProxy]
     yield start
     for proxy in started:
         proxy.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server(vidmesh_workdir: Path) -> Iterator[str]:
+    """A real S3-compatible server on loopback (moto's standalone server); yields its URL.
+
+    MinIO's server cannot be installed here; moto's server speaks the same S3 HTTP API, so the
+    S3 store is exercised over the network exactly as against MinIO.
+    """
+    port = free_port()
+    process = ManagedProcess(
+        "moto_server",
+        [bundled_binary("moto_server", "moto[server]"), "-H", "127.0.0.1", "-p", str(port)],
+        log_path=vidmesh_workdir / "moto.log",
+    )
+    process.start()
+    process.wait_ready(http_ok(f"http://127.0.0.1:{port}/moto-api/"), 60)
+    yield f"s3://testing:testing@127.0.0.1:{port}?secure=false&region=us-east-1"
+    process.stop()
 
 
 @pytest.fixture(scope="session")
