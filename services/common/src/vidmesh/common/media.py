@@ -1,0 +1,142 @@
+"""What a media file is, according to ffprobe (run as an asyncio subprocess)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+
+class ProbeFailed(Exception):
+    """ffprobe could not read the file; `detail` is the end of its error output."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class VideoStream:
+    codec: str
+    width: int
+    height: int
+    rotation: int
+    frame_rate: float
+    avg_frame_rate: float
+    pixel_format: str
+    frame_count: int | None
+
+    @property
+    def display_width(self) -> int:
+        return self.height if self.rotation % 180 else self.width
+
+    @property
+    def display_height(self) -> int:
+        return self.width if self.rotation % 180 else self.height
+
+
+@dataclass(frozen=True, slots=True)
+class MediaInfo:
+    container: str
+    duration: float
+    size: int
+    video: VideoStream | None
+    audio_codecs: tuple[str, ...] = ()
+    audio_channels: int = 0
+    codecs: tuple[str, ...] = field(default=())
+
+    @property
+    def has_audio(self) -> bool:
+        return bool(self.audio_codecs)
+
+
+def _rate(text: str | None) -> float:
+    try:
+        value = Fraction(text or "0")
+    except (ValueError, ZeroDivisionError):
+        return 0.0
+    return float(value)
+
+
+def _rotation(stream: dict[str, Any]) -> int:
+    for side in stream.get("side_data_list", []) or []:
+        if "rotation" in side:
+            return int(float(side["rotation"])) % 360
+    tag = (stream.get("tags") or {}).get("rotate")
+    return int(tag) % 360 if tag else 0
+
+
+def parse_probe(report: dict[str, Any]) -> MediaInfo:
+    """Turn ffprobe's JSON into a MediaInfo."""
+    streams = report.get("streams", [])
+    fmt = report.get("format", {})
+    videos = [
+        s
+        for s in streams
+        if s.get("codec_type") == "video" and not (s.get("disposition") or {}).get("attached_pic")
+    ]
+    audios = [s for s in streams if s.get("codec_type") == "audio"]
+    video = None
+    if videos:
+        first = videos[0]
+        frames = first.get("nb_read_packets") or first.get("nb_frames")
+        video = VideoStream(
+            codec=str(first.get("codec_name", "")),
+            width=int(first.get("width") or 0),
+            height=int(first.get("height") or 0),
+            rotation=_rotation(first),
+            frame_rate=_rate(first.get("r_frame_rate")),
+            avg_frame_rate=_rate(first.get("avg_frame_rate")),
+            pixel_format=str(first.get("pix_fmt", "")),
+            frame_count=int(frames) if frames not in (None, "", "N/A") else None,
+        )
+    duration = float(fmt.get("duration") or 0.0)
+    if not duration and videos:
+        duration = float(videos[0].get("duration") or 0.0)
+    return MediaInfo(
+        container=str(fmt.get("format_name", "")),
+        duration=duration,
+        size=int(fmt.get("size") or 0),
+        video=video,
+        audio_codecs=tuple(str(a.get("codec_name", "")) for a in audios),
+        audio_channels=int(audios[0].get("channels") or 0) if audios else 0,
+        codecs=tuple(str(s.get("codec_name", "")) for s in streams if s.get("codec_name")),
+    )
+
+
+async def run_ffprobe(path: Path, *extra: str, timeout: float = 120.0) -> dict[str, Any]:
+    process = await asyncio.create_subprocess_exec(
+        "ffprobe",
+        "-v",
+        "error",
+        "-print_format",
+        "json",
+        "-show_format",
+        "-show_streams",
+        *extra,
+        str(path),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), timeout)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise ProbeFailed("ffprobe timed out") from None
+    if process.returncode != 0:
+        raise ProbeFailed(err.decode(errors="replace").strip()[-500:] or "ffprobe failed")
+    try:
+        report: dict[str, Any] = json.loads(out)
+    except json.JSONDecodeError:
+        raise ProbeFailed("ffprobe printed no report") from None
+    return report
+
+
+async def probe(path: Path, *, count_packets: bool = False) -> MediaInfo:
+    """Probe a file; with `count_packets`, demux the first video stream fully to count packets."""
+    extra = ("-count_packets",) if count_packets else ()
+    return parse_probe(await run_ffprobe(path, *extra))
