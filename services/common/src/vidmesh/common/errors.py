@@ -87,6 +87,12 @@ class Unavailable(ServiceError):
     code = grpc.StatusCode.UNAVAILABLE
 
 
+class Cancelled(ServiceError):
+    """The caller went away before the call could complete."""
+
+    code = grpc.StatusCode.CANCELLED
+
+
 class Internal(ServiceError):
     """A bug or an unexpected failure; its message is always generic."""
 

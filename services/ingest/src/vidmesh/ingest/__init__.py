@@ -1,0 +1,1 @@
+"""Vidmesh ingest: uploads in, validated originals stored, transcode jobs queued."""

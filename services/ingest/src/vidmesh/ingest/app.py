@@ -1,0 +1,76 @@
+"""Wires ingest's dependencies into its servicer; shared by `main()` and the tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import nats
+
+from vidmesh.common.channels import ServiceCredential, connect
+from vidmesh.common.server import ServiceBinding
+from vidmesh.common.storage import BlobStore
+from vidmesh.common.tokens import TokenCodec
+from vidmesh.ingest.gateway import VideoStates
+from vidmesh.ingest.intake import Intake, IntakeLimits
+from vidmesh.ingest.servicer import IngestServicer
+from vidmesh.ingest.settings import IngestSettings
+from vidmesh.ingest.spool import Spool
+from vidmesh.ingest.validation import MediaLimits
+from vidmesh.v1 import ingest_pb2, ingest_pb2_grpc, video_state_pb2_grpc
+
+_log = logging.getLogger(__name__)
+
+
+async def _sweep(intake: Intake, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        try:
+            expired = await intake.expire()
+        except Exception:
+            _log.exception("sweeping expired uploads failed")
+            continue
+        if expired:
+            _log.info("expired uploads removed", extra={"count": expired})
+
+
+@contextlib.asynccontextmanager
+async def ingest(
+    settings: IngestSettings, *, nats_url: str, store: BlobStore, codec: TokenCodec
+) -> AsyncIterator[tuple[list[ServiceBinding], Intake]]:
+    client = await nats.connect(nats_url, max_reconnect_attempts=-1, name="vidmesh-ingest")
+    channel = connect(settings.gateway_address)
+    try:
+        states = VideoStates(
+            video_state_pb2_grpc.VideoStateServiceStub(channel),
+            ServiceCredential(codec, "ingest"),
+        )
+        limits = IntakeLimits(
+            max_size_bytes=settings.max_size_bytes,
+            media=MediaLimits(
+                max_duration_seconds=settings.max_duration_seconds,
+                max_dimension=settings.max_dimension,
+                max_pixels=settings.max_pixels,
+            ),
+        )
+        spool = Spool(settings.spool_dir, timedelta(seconds=settings.upload_ttl_seconds))
+        intake = Intake(spool, store, states, client.jetstream(), limits)
+        servicer = IngestServicer(intake)
+        name = ingest_pb2.DESCRIPTOR.services_by_name["IngestService"].full_name
+        binding = ServiceBinding(
+            name,
+            lambda server: ingest_pb2_grpc.add_IngestServiceServicer_to_server(servicer, server),
+        )
+        sweeper = asyncio.create_task(_sweep(intake, settings.expiry_sweep_seconds))
+        try:
+            yield [binding], intake
+        finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+    finally:
+        await channel.close()
+        await client.drain()

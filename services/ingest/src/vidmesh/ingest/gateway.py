@@ -1,0 +1,88 @@
+"""Ingest's calls to gateway's internal VideoStateService, with the service credential."""
+
+from __future__ import annotations
+
+from google.protobuf import duration_pb2
+
+from vidmesh.common.channels import ServiceCredential, remote_errors
+from vidmesh.common.media import MediaInfo
+from vidmesh.v1 import video_pb2, video_state_pb2, video_state_pb2_grpc
+
+
+class VideoStates:
+    def __init__(
+        self, stub: video_state_pb2_grpc.VideoStateServiceAsyncStub, credential: ServiceCredential
+    ) -> None:
+        self._stub = stub
+        self._credential = credential
+
+    async def create(
+        self,
+        owner_id: str,
+        *,
+        title: str,
+        description: str,
+        visibility: video_pb2.Visibility.ValueType,
+        filename: str,
+        size_bytes: int,
+        request_id: str,
+    ) -> video_pb2.Video:
+        with remote_errors():
+            response = await self._stub.CreateVideo(
+                video_state_pb2.CreateVideoRequest(
+                    owner_id=owner_id,
+                    title=title,
+                    description=description,
+                    visibility=visibility,
+                    filename=filename,
+                    size_bytes=size_bytes,
+                    request_id=request_id,
+                ),
+                metadata=self._credential.metadata(),
+            )
+        return response.video
+
+    async def queued(
+        self,
+        video_id: str,
+        job_id: str,
+        *,
+        filename: str,
+        size_bytes: int,
+        sha256: str,
+        media: MediaInfo,
+    ) -> video_pb2.Video:
+        duration = duration_pb2.Duration()
+        duration.FromNanoseconds(round(media.duration * 1e9))
+        video = media.video
+        with remote_errors():
+            response = await self._stub.MarkQueued(
+                video_state_pb2.MarkQueuedRequest(
+                    video_id=video_id,
+                    job_id=job_id,
+                    attempt=1,
+                    source=video_pb2.VideoSource(
+                        filename=filename,
+                        size_bytes=size_bytes,
+                        sha256=sha256,
+                        container=media.container,
+                        codecs=list(media.codecs),
+                    ),
+                    duration=duration,
+                    width=video.display_width if video else 0,
+                    height=video.display_height if video else 0,
+                ),
+                metadata=self._credential.metadata(),
+            )
+        return response.video
+
+    async def failed(self, video_id: str, reason: str, message: str) -> video_pb2.Video:
+        with remote_errors():
+            response = await self._stub.FailTranscode(
+                video_state_pb2.FailTranscodeRequest(
+                    video_id=video_id,
+                    failure=video_pb2.VideoFailure(reason=reason, message=message),
+                ),
+                metadata=self._credential.metadata(),
+            )
+        return response.video

@@ -1,0 +1,24 @@
+"""Ingest settings (`VIDMESH_INGEST_*`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from vidmesh.common.config import ServerSettings
+
+
+class IngestSettings(ServerSettings):
+    model_config = SettingsConfigDict(env_prefix="VIDMESH_INGEST_", extra="ignore")
+
+    port: int = Field(default=50052, ge=0, le=65535)
+    gateway_address: str = "127.0.0.1:50051"
+    spool_dir: Path = Path(".vidmesh/spool")
+    max_size_bytes: int = Field(default=10 * 1024**3, ge=1)
+    max_duration_seconds: float = Field(default=6 * 3600, gt=0)
+    max_dimension: int = Field(default=7680, ge=16)
+    max_pixels: int = Field(default=7680 * 4320, ge=256)
+    upload_ttl_seconds: int = Field(default=24 * 3600, ge=1)
+    expiry_sweep_seconds: float = Field(default=300.0, gt=0)

@@ -1,0 +1,186 @@
+"""Upload sessions on local disk: bytes appended at an offset and hashed as they arrive.
+
+A session is a directory `<spool>/<upload_id>/` holding `meta.json` and `data`. The data file's
+length is the offset (the truth after a crash); the running SHA-256 is kept in memory while the
+process lives and rebuilt from the file when a resumed session finds none. Memory stays bounded
+whatever the size: chunks go straight to disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from vidmesh.common.errors import InvalidArgument, NotFound
+
+_READ = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """What an upload is and whose it is."""
+
+    upload_id: str
+    owner_id: str
+    video_id: str
+    size_bytes: int
+    sha256: str
+    filename: str
+    created: str
+    expires: str
+    resumable: bool
+
+    @property
+    def expire_time(self) -> datetime:
+        return datetime.fromisoformat(self.expires)
+
+
+class Session:
+    """One upload's bytes and hash."""
+
+    def __init__(self, directory: Path, info: SessionInfo) -> None:
+        self.directory = directory
+        self.info = info
+        self.data_path = directory / "data"
+        self._hash: Any = None
+        self._hashed = -1
+        self.lock = asyncio.Lock()
+
+    @property
+    def offset(self) -> int:
+        try:
+            return self.data_path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    async def _hasher(self) -> Any:
+        if self._hash is None or self._hashed != self.offset:
+            digest = hashlib.sha256()
+
+            def rehash() -> None:
+                with self.data_path.open("rb") as handle:
+                    while chunk := handle.read(_READ):
+                        digest.update(chunk)
+
+            await asyncio.to_thread(rehash)
+            self._hash, self._hashed = digest, self.offset
+        return self._hash
+
+    async def append(self, chunks: AsyncIterator[bytes]) -> int:
+        """Append chunks until they end; refuse bytes beyond the declared size."""
+        digest = await self._hasher()
+        written = self.offset
+        limit = self.info.size_bytes
+        handle = await asyncio.to_thread(self.data_path.open, "ab")
+        try:
+            async for chunk in chunks:
+                if not chunk:
+                    continue
+                if written + len(chunk) > limit:
+                    raise InvalidArgument(
+                        "SIZE_MISMATCH",
+                        f"More bytes arrived than the declared {limit}.",
+                        metadata={"declared": str(limit)},
+                    )
+                await asyncio.to_thread(handle.write, chunk)
+                digest.update(chunk)
+                written += len(chunk)
+                self._hashed = written
+        finally:
+            await asyncio.to_thread(_flush_and_close, handle)
+        if self.offset != written:
+            self._hash = None
+        return written
+
+    async def sha256(self) -> str:
+        return str((await self._hasher()).hexdigest())
+
+
+def _flush_and_close(handle: Any) -> None:
+    handle.flush()
+    os.fsync(handle.fileno())
+    handle.close()
+
+
+class Spool:
+    """The sessions of this ingest node."""
+
+    def __init__(self, root: Path, ttl: timedelta) -> None:
+        self.root = root
+        self.ttl = ttl
+        self._open: dict[str, Session] = {}
+        root.mkdir(parents=True, exist_ok=True)
+
+    def create(
+        self,
+        *,
+        owner_id: str,
+        video_id: str,
+        size_bytes: int,
+        sha256: str,
+        filename: str,
+        resumable: bool,
+    ) -> Session:
+        now = datetime.now(UTC)
+        upload_id = uuid.uuid4().hex
+        info = SessionInfo(
+            upload_id=upload_id,
+            owner_id=owner_id,
+            video_id=video_id,
+            size_bytes=size_bytes,
+            sha256=sha256,
+            filename=filename,
+            created=now.isoformat(),
+            expires=(now + self.ttl).isoformat(),
+            resumable=resumable,
+        )
+        directory = self.root / upload_id
+        directory.mkdir()
+        (directory / "data").touch()
+        (directory / "meta.json").write_text(json.dumps(asdict(info)))
+        session = Session(directory, info)
+        self._open[upload_id] = session
+        return session
+
+    def get(self, upload_id: str) -> Session:
+        if upload_id in self._open:
+            return self._open[upload_id]
+        try:
+            uuid.UUID(hex=upload_id)
+            raw = (self.root / upload_id / "meta.json").read_text()
+        except (ValueError, OSError):
+            raise NotFound("UPLOAD_NOT_FOUND", "No such upload (it may have expired).") from None
+        session = Session(self.root / upload_id, SessionInfo(**json.loads(raw)))
+        self._open[upload_id] = session
+        return session
+
+    def touch(self, session: Session) -> None:
+        """Push the expiry back: the client is still working on it."""
+        expires = (datetime.now(UTC) + self.ttl).isoformat()
+        info = SessionInfo(**{**asdict(session.info), "expires": expires})
+        (session.directory / "meta.json").write_text(json.dumps(asdict(info)))
+        session.info = info
+
+    def discard(self, session: Session) -> None:
+        self._open.pop(session.info.upload_id, None)
+        shutil.rmtree(session.directory, ignore_errors=True)
+
+    def expired(self, now: datetime) -> list[Session]:
+        found = []
+        for meta in self.root.glob("*/meta.json"):
+            try:
+                session = self.get(meta.parent.name)
+            except NotFound:
+                continue
+            if session.info.expire_time <= now and not session.lock.locked():
+                found.append(session)
+        return found
