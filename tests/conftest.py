@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import grpc
+import nats
 import pytest
-from harness import ADMIN_EMAIL, GatewayFactory, GatewayHarness
+from harness import ADMIN_EMAIL, GatewayFactory, GatewayHarness, IngestHarness
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
 
+from vidmesh.common.jobs import DLQ_STREAM, JOBS_STREAM, QueuePolicy, ensure_topology
 from vidmesh.common.local.envoy import EnvoyProxy
+from vidmesh.common.local.nats import NatsServer
 from vidmesh.common.local.postgres import PostgresCluster
-from vidmesh.common.server import create_server
+from vidmesh.common.server import RunningServer, create_server
+from vidmesh.common.storage import FileBlobStore
 from vidmesh.common.tokens import TokenCodec
 from vidmesh.gateway.app import gateway
 from vidmesh.gateway.migrate import upgrade_to_head
 from vidmesh.gateway.settings import GatewaySettings
+from vidmesh.ingest.app import ingest
+from vidmesh.ingest.settings import IngestSettings
+from vidmesh.v1 import ingest_pb2_grpc
 
 
 @pytest.fixture(scope="session")
@@ -62,3 +73,74 @@ async def gw(gateway_factory: GatewayFactory) -> GatewayHarness:
 def edge(gw: GatewayHarness, envoy_factory: Callable[[int], EnvoyProxy]) -> EnvoyProxy:
     """A real Envoy in front of `gw`."""
     return envoy_factory(gw.port)
+
+
+@pytest.fixture
+async def jetstream(nats_server: NatsServer) -> AsyncIterator[JetStreamContext]:
+    """JetStream with a fresh transcode topology for this test."""
+    client = await nats.connect(nats_server.url)
+    js = client.jetstream()
+    for name in (JOBS_STREAM, DLQ_STREAM):
+        with contextlib.suppress(NotFoundError):
+            await js.delete_stream(name)
+    await ensure_topology(js, QueuePolicy())
+    yield js
+    await client.close()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> FileBlobStore:
+    return FileBlobStore(tmp_path / "objects")
+
+
+@pytest.fixture
+async def ingest_factory(
+    gw: GatewayHarness,
+    nats_server: NatsServer,
+    jetstream: JetStreamContext,
+    store: FileBlobStore,
+    token_codec: TokenCodec,
+    tmp_path: Path,
+) -> AsyncIterator[Callable[..., Awaitable[IngestHarness]]]:
+    """Starts ingest servers (settings overridable) talking to `gw`, NATS and `store`."""
+    started: list[tuple[Any, RunningServer, grpc.aio.Channel]] = []
+
+    async def start(**overrides: Any) -> IngestHarness:
+        settings = IngestSettings(
+            port=0,
+            gateway_address=f"127.0.0.1:{gw.port}",
+            spool_dir=tmp_path / f"spool-{len(started)}",
+            **overrides,
+        )
+        context = ingest(settings, nats_url=nats_server.url, store=store, codec=token_codec)
+        bindings, intake = await context.__aenter__()
+        server = await create_server(bindings, codec=token_codec)
+        channel = grpc.aio.insecure_channel(f"127.0.0.1:{server.port}")
+        started.append((context, server, channel))
+        return IngestHarness(
+            gw=gw,
+            port=server.port,
+            stub=ingest_pb2_grpc.IngestServiceStub(channel),
+            intake=intake,
+            store=store,
+            spool_dir=settings.spool_dir,
+            jetstream=jetstream,
+        )
+
+    yield start
+    for context, server, channel in reversed(started):
+        await channel.close()
+        await server.stop(0)
+        await context.__aexit__(None, None, None)
+
+
+@pytest.fixture
+async def ing(ingest_factory: Callable[..., Awaitable[IngestHarness]]) -> IngestHarness:
+    return await ingest_factory()
+
+
+@pytest.fixture(scope="session")
+def media_dir(vidmesh_workdir: Path) -> Path:
+    path = vidmesh_workdir / "media"
+    path.mkdir(exist_ok=True)
+    return path

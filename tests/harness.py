@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from nats.js import JetStreamContext
 
+from vidmesh.common.jobs import JOBS_STREAM
 from vidmesh.common.server import RunningServer
+from vidmesh.common.storage import BlobStore
 from vidmesh.common.tokens import TokenCodec
+from vidmesh.ingest.intake import Intake
 from vidmesh.v1 import (
     auth_pb2,
     auth_pb2_grpc,
+    ingest_pb2_grpc,
+    transcode_pb2,
     video_pb2,
     video_pb2_grpc,
     video_state_pb2,
@@ -128,6 +136,32 @@ class GatewayHarness:
         return await self.make_ready(video.video_id)
 
 
+@dataclass
+class IngestHarness:
+    """A running ingest in front of a gateway, NATS and a store."""
+
+    gw: GatewayHarness
+    port: int
+    stub: ingest_pb2_grpc.IngestServiceAsyncStub
+    intake: Intake
+    store: BlobStore
+    spool_dir: Path
+    jetstream: JetStreamContext
+
+    async def queued_jobs(self) -> list[transcode_pb2.TranscodeJob]:
+        info = await self.jetstream.stream_info(JOBS_STREAM)
+        jobs = []
+        for sequence in range(info.state.first_seq, info.state.last_seq + 1):
+            if info.state.messages == 0:
+                break
+            message = await self.jetstream.get_msg(JOBS_STREAM, sequence)
+            jobs.append(transcode_pb2.TranscodeJob.FromString(message.data or b""))
+        return jobs
+
+    def spooled(self) -> list[Path]:
+        return [path for path in self.spool_dir.glob("*") if path.is_dir()]
+
+
 def error_details(error: grpc.aio.AioRpcError) -> dict[str, Any]:
     """Reason, metadata and retry delay from a rich error status."""
     status = rpc_status.from_call(error)  # type: ignore[arg-type]
@@ -162,3 +196,13 @@ async def expect_error(
         assert details.get("reason") == reason, details
         assert details.get("domain") == "vidmesh"
     return details
+
+
+async def eventually(
+    condition: Callable[[], Awaitable[bool]], *, timeout: float = 15.0, what: str = "condition"
+) -> None:
+    """Wait until `condition` holds (for effects another process finishes on its own time)."""
+    async with asyncio.timeout(timeout):
+        while not await condition():
+            await asyncio.sleep(0.02)
+    assert await condition(), what

@@ -76,11 +76,15 @@ class Session:
         return self._hash
 
     async def append(self, chunks: AsyncIterator[bytes]) -> int:
-        """Append chunks until they end; refuse bytes beyond the declared size."""
+        """Append chunks until they end; refuse bytes beyond the declared size.
+
+        Writes go to the page cache and are cheap, so they run on the event loop: an upload
+        cancelled at any await leaves a closed file whose length is exactly what was hashed.
+        """
         digest = await self._hasher()
         written = self.offset
         limit = self.info.size_bytes
-        handle = await asyncio.to_thread(self.data_path.open, "ab")
+        handle = self.data_path.open("ab")
         try:
             async for chunk in chunks:
                 if not chunk:
@@ -91,24 +95,20 @@ class Session:
                         f"More bytes arrived than the declared {limit}.",
                         metadata={"declared": str(limit)},
                     )
-                await asyncio.to_thread(handle.write, chunk)
+                handle.write(chunk)
                 digest.update(chunk)
                 written += len(chunk)
                 self._hashed = written
         finally:
-            await asyncio.to_thread(_flush_and_close, handle)
-        if self.offset != written:
-            self._hash = None
+            handle.flush()
+            os.fsync(handle.fileno())
+            handle.close()
+            if self.offset != self._hashed:
+                self._hash = None
         return written
 
     async def sha256(self) -> str:
         return str((await self._hasher()).hexdigest())
-
-
-def _flush_and_close(handle: Any) -> None:
-    handle.flush()
-    os.fsync(handle.fileno())
-    handle.close()
 
 
 class Spool:
