@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 import grpc
 import nats
 import pytest
-from harness import ADMIN_EMAIL, GatewayFactory, GatewayHarness, IngestHarness
+from harness import ADMIN_EMAIL, GatewayFactory, GatewayHarness, IngestHarness, TranscoderHarness
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
@@ -26,6 +27,8 @@ from vidmesh.gateway.migrate import upgrade_to_head
 from vidmesh.gateway.settings import GatewaySettings
 from vidmesh.ingest.app import ingest
 from vidmesh.ingest.settings import IngestSettings
+from vidmesh.transcoder.app import transcoder
+from vidmesh.transcoder.settings import TranscoderSettings
 from vidmesh.v1 import ingest_pb2_grpc
 
 
@@ -144,3 +147,43 @@ def media_dir(vidmesh_workdir: Path) -> Path:
     path = vidmesh_workdir / "media"
     path.mkdir(exist_ok=True)
     return path
+
+
+@pytest.fixture
+async def transcoder_factory(
+    gw: GatewayHarness,
+    nats_server: NatsServer,
+    jetstream: JetStreamContext,
+    store: FileBlobStore,
+    token_codec: TokenCodec,
+    tmp_path: Path,
+) -> AsyncIterator[Callable[..., Awaitable[TranscoderHarness]]]:
+    """Starts in-process transcoders (worker loop + admin server); stops them after the test."""
+    started: list[tuple[Any, RunningServer, asyncio.Event, asyncio.Task[None]]] = []
+
+    async def start(store_override: Any = None, **overrides: Any) -> TranscoderHarness:
+        settings = TranscoderSettings(
+            port=0,
+            gateway_address=f"127.0.0.1:{gw.port}",
+            work_dir=tmp_path / f"work-{len(started)}",
+            worker_name=f"test-worker-{len(started)}",
+            backoff_seconds=0.2,
+            preset="ultrafast",
+            **overrides,
+        )
+        context = transcoder(
+            settings, nats_url=nats_server.url, store=store_override or store, codec=token_codec
+        )
+        app = await context.__aenter__()
+        server = await create_server(app.bindings, codec=token_codec)
+        stop = asyncio.Event()
+        task = asyncio.create_task(app.worker.run(stop))
+        started.append((context, server, stop, task))
+        return TranscoderHarness(worker=app.worker, port=server.port, settings=settings)
+
+    yield start
+    for context, server, stop, task in reversed(started):
+        stop.set()
+        await task
+        await server.stop(0)
+        await context.__aexit__(None, None, None)

@@ -20,6 +20,8 @@ from vidmesh.common.server import RunningServer
 from vidmesh.common.storage import BlobStore
 from vidmesh.common.tokens import TokenCodec
 from vidmesh.ingest.intake import Intake
+from vidmesh.transcoder.settings import TranscoderSettings
+from vidmesh.transcoder.worker import Worker
 from vidmesh.v1 import (
     auth_pb2,
     auth_pb2_grpc,
@@ -160,6 +162,13 @@ class IngestHarness:
 
     def spooled(self) -> list[Path]:
         return [path for path in self.spool_dir.glob("*") if path.is_dir()]
+
+
+@dataclass
+class TranscoderHarness:
+    worker: Worker
+    port: int
+    settings: TranscoderSettings
 
 
 def error_details(error: grpc.aio.AioRpcError) -> dict[str, Any]:

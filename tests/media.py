@@ -22,9 +22,15 @@ def clip(
     vcodec: str = "libx264",
     extra: tuple[str, ...] = (),
     faststart: bool = True,
+    rotate: int = 0,
 ) -> Path:
     """A test-pattern clip with a tone; options for the awkward cases."""
     if path.exists():
+        return path
+    if rotate:
+        # ffmpeg 5.1 writes rotation metadata (a display matrix) only when stream-copying.
+        upright = clip(path.with_name(f"upright-{path.name}"), size=size, seconds=seconds)
+        _ffmpeg("-i", str(upright), "-c", "copy", "-metadata:s:v:0", f"rotate={rotate}", str(path))
         return path
     inputs = ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}:duration={seconds}"]
     if audio:

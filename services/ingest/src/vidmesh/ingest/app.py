@@ -14,7 +14,7 @@ from vidmesh.common.channels import ServiceCredential, connect
 from vidmesh.common.server import ServiceBinding
 from vidmesh.common.storage import BlobStore
 from vidmesh.common.tokens import TokenCodec
-from vidmesh.ingest.gateway import VideoStates
+from vidmesh.common.video_states import VideoStates
 from vidmesh.ingest.intake import Intake, IntakeLimits
 from vidmesh.ingest.servicer import IngestServicer
 from vidmesh.ingest.settings import IngestSettings

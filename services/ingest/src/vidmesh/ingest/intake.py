@@ -32,7 +32,7 @@ from vidmesh.common.errors import (
 from vidmesh.common.jobs import job_id, publish_job
 from vidmesh.common.storage import RAW, BlobStore
 from vidmesh.common.validation import DESCRIPTION_MAX, TITLE_MAX, limit_text, require_text
-from vidmesh.ingest.gateway import VideoStates
+from vidmesh.common.video_states import VideoStates
 from vidmesh.ingest.spool import Session, Spool
 from vidmesh.ingest.validation import MediaLimits, validate_media
 from vidmesh.v1 import transcode_pb2, video_pb2

@@ -1,4 +1,8 @@
-"""Ingest's calls to gateway's internal VideoStateService, with the service credential."""
+"""Calls to gateway's internal VideoStateService, with the service credential.
+
+Ingest and the transcoder report through this one client; errors arrive as ServiceErrors with
+gateway's reason (e.g. STALE_JOB), so callers can decide what a refusal means for them.
+"""
 
 from __future__ import annotations
 
@@ -76,12 +80,76 @@ class VideoStates:
             )
         return response.video
 
-    async def failed(self, video_id: str, reason: str, message: str) -> video_pb2.Video:
+    async def failed(
+        self, video_id: str, reason: str, message: str, *, job_id: str = "", attempt: int = 0
+    ) -> video_pb2.Video:
         with remote_errors():
             response = await self._stub.FailTranscode(
                 video_state_pb2.FailTranscodeRequest(
                     video_id=video_id,
+                    job_id=job_id,
+                    attempt=attempt,
                     failure=video_pb2.VideoFailure(reason=reason, message=message),
+                ),
+                metadata=self._credential.metadata(),
+            )
+        return response.video
+
+    async def requeued(self, video_id: str, job_id: str, generation: int) -> video_pb2.Video:
+        with remote_errors():
+            response = await self._stub.MarkQueued(
+                video_state_pb2.MarkQueuedRequest(
+                    video_id=video_id, job_id=job_id, attempt=generation, requeue=True
+                ),
+                metadata=self._credential.metadata(),
+            )
+        return response.video
+
+    async def processing(
+        self, video_id: str, job_id: str, delivery: int, worker: str
+    ) -> video_pb2.Video:
+        with remote_errors():
+            response = await self._stub.MarkProcessing(
+                video_state_pb2.MarkProcessingRequest(
+                    video_id=video_id, job_id=job_id, attempt=delivery, worker=worker
+                ),
+                metadata=self._credential.metadata(),
+            )
+        return response.video
+
+    async def progress(self, video_id: str, job_id: str, percent: float) -> video_pb2.Video:
+        with remote_errors():
+            response = await self._stub.ReportProgress(
+                video_state_pb2.ReportProgressRequest(
+                    video_id=video_id, job_id=job_id, percent=percent
+                ),
+                metadata=self._credential.metadata(),
+            )
+        return response.video
+
+    async def completed(
+        self,
+        video_id: str,
+        job_id: str,
+        delivery: int,
+        *,
+        renditions: list[video_pb2.Rendition],
+        media_prefix: str,
+        duration_seconds: float,
+        poster_key: str,
+    ) -> video_pb2.Video:
+        duration = duration_pb2.Duration()
+        duration.FromNanoseconds(round(duration_seconds * 1e9))
+        with remote_errors():
+            response = await self._stub.CompleteTranscode(
+                video_state_pb2.CompleteTranscodeRequest(
+                    video_id=video_id,
+                    job_id=job_id,
+                    attempt=delivery,
+                    renditions=renditions,
+                    media_prefix=media_prefix,
+                    duration=duration,
+                    poster_key=poster_key,
                 ),
                 metadata=self._credential.metadata(),
             )

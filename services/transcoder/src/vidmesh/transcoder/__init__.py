@@ -1,0 +1,1 @@
+"""Vidmesh transcoder: JetStream workers that turn originals into HLS ladders."""

@@ -1,0 +1,61 @@
+"""Wires the transcoder: queue topology, worker, backstop and admin servicer."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import nats
+
+from vidmesh.common.channels import ServiceCredential, connect
+from vidmesh.common.jobs import QueuePolicy, ensure_topology
+from vidmesh.common.server import ServiceBinding
+from vidmesh.common.storage import BlobStore
+from vidmesh.common.tokens import TokenCodec
+from vidmesh.common.video_states import VideoStates
+from vidmesh.transcoder.dead_letters import DeadLetters
+from vidmesh.transcoder.servicer import TranscodeAdminServicer
+from vidmesh.transcoder.settings import TranscoderSettings
+from vidmesh.transcoder.worker import Worker
+from vidmesh.v1 import transcode_pb2, transcode_pb2_grpc, video_pb2_grpc, video_state_pb2_grpc
+
+
+@dataclass(frozen=True, slots=True)
+class Transcoder:
+    bindings: list[ServiceBinding]
+    worker: Worker
+
+
+@contextlib.asynccontextmanager
+async def transcoder(
+    settings: TranscoderSettings, *, nats_url: str, store: BlobStore, codec: TokenCodec
+) -> AsyncIterator[Transcoder]:
+    client = await nats.connect(nats_url, max_reconnect_attempts=-1, name="vidmesh-transcoder")
+    channel = connect(settings.gateway_address)
+    try:
+        js = client.jetstream()
+        await ensure_topology(
+            js,
+            QueuePolicy(attempts=settings.attempts, ack_wait_seconds=settings.ack_wait_seconds),
+        )
+        settings.work_dir.mkdir(parents=True, exist_ok=True)
+        states = VideoStates(
+            video_state_pb2_grpc.VideoStateServiceStub(channel),
+            ServiceCredential(codec, "transcoder"),
+        )
+        worker = Worker(client, store, states, settings)
+        admin = TranscodeAdminServicer(
+            DeadLetters(js, states), video_pb2_grpc.VideoServiceStub(channel)
+        )
+        name = transcode_pb2.DESCRIPTOR.services_by_name["TranscodeAdminService"].full_name
+        binding = ServiceBinding(
+            name,
+            lambda server: transcode_pb2_grpc.add_TranscodeAdminServiceServicer_to_server(
+                admin, server
+            ),
+        )
+        yield Transcoder(bindings=[binding], worker=worker)
+    finally:
+        await channel.close()
+        await client.drain()

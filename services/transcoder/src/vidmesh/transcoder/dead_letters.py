@@ -1,0 +1,117 @@
+"""Dead letters: list, inspect, retry and purge jobs in `TRANSCODE_DLQ`; re-transcode videos."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+from google.protobuf.message import DecodeError
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+
+from vidmesh.common.errors import FailedPrecondition, InvalidArgument, NotFound
+from vidmesh.common.jobs import DLQ_STREAM, job_id, publish_job
+from vidmesh.common.video_states import VideoStates
+from vidmesh.v1 import transcode_pb2, video_pb2
+
+DEFAULT_PAGE = 20
+MAX_PAGE = 100
+
+
+def _not_found() -> NotFound:
+    return NotFound("DEAD_LETTER_NOT_FOUND", "No such dead letter.")
+
+
+def _sequence(dead_letter_id: str) -> int:
+    if not dead_letter_id.isdigit() or int(dead_letter_id) <= 0:
+        raise _not_found()
+    return int(dead_letter_id)
+
+
+def next_generation(video: video_pb2.Video) -> int:
+    """One more than any job generation the video has seen (job ids are `<video>:<n>`)."""
+    seen = [
+        int(step.job_id.rsplit(":", 1)[1])
+        for step in video.transitions
+        if step.job_id.rsplit(":", 1)[-1].isdigit()
+    ]
+    return max(seen, default=0) + 1
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    letters: list[transcode_pb2.DeadLetter]
+    next_page_token: str
+
+
+class DeadLetters:
+    def __init__(self, js: JetStreamContext, states: VideoStates) -> None:
+        self._js = js
+        self._states = states
+
+    async def get(self, dead_letter_id: str) -> transcode_pb2.DeadLetter:
+        sequence = _sequence(dead_letter_id)
+        try:
+            stored = await self._js.get_msg(DLQ_STREAM, sequence)
+            letter = transcode_pb2.DeadLetter.FromString(stored.data or b"")
+        except (NotFoundError, DecodeError):
+            raise _not_found() from None
+        letter.dead_letter_id = str(sequence)
+        return letter
+
+    async def list(self, *, page_size: int, page_token: str, video_id: str, reason: str) -> Page:
+        if page_size < 0:
+            raise InvalidArgument("INVALID_PAGE_SIZE", "'page_size' must not be negative.")
+        size = min(page_size or DEFAULT_PAGE, MAX_PAGE)
+        info = await self._js.stream_info(DLQ_STREAM)
+        if page_token and not page_token.isdigit():
+            raise InvalidArgument("INVALID_PAGE_TOKEN", "'page_token' is not valid.")
+        sequence = int(page_token) if page_token else info.state.last_seq
+        letters: list[transcode_pb2.DeadLetter] = []
+        while sequence >= max(info.state.first_seq, 1) and len(letters) < size:
+            with contextlib.suppress(NotFound):
+                letter = await self.get(str(sequence))
+                if (not video_id or letter.job.video_id == video_id) and (
+                    not reason or letter.reason == reason
+                ):
+                    letters.append(letter)
+            sequence -= 1
+        more = sequence >= max(info.state.first_seq, 1)
+        return Page(letters=letters, next_page_token=str(sequence) if more else "")
+
+    async def purge(self, dead_letter_id: str) -> None:
+        sequence = _sequence(dead_letter_id)
+        try:
+            await self._js.delete_msg(DLQ_STREAM, sequence)
+        except NotFoundError:
+            raise _not_found() from None
+
+    async def retry(
+        self, dead_letter_id: str, video: video_pb2.Video
+    ) -> transcode_pb2.TranscodeJob:
+        letter = await self.get(dead_letter_id)
+        job = await self.requeue(video, letter.job.source_key, letter.job.owner_id)
+        with contextlib.suppress(NotFoundError):
+            await self._js.delete_msg(DLQ_STREAM, int(letter.dead_letter_id))
+        return job
+
+    async def requeue(
+        self, video: video_pb2.Video, source_key: str, owner_id: str
+    ) -> transcode_pb2.TranscodeJob:
+        """Queue the next generation of a video's job (from READY or FAILED only)."""
+        if video.state not in (video_pb2.Video.STATE_READY, video_pb2.Video.STATE_FAILED):
+            raise FailedPrecondition(
+                "ILLEGAL_TRANSITION", "Only a ready or failed video can be transcoded again."
+            )
+        generation = next_generation(video)
+        job = transcode_pb2.TranscodeJob(
+            job_id=job_id(video.video_id, generation),
+            video_id=video.video_id,
+            attempt=generation,
+            source_key=source_key,
+            owner_id=owner_id,
+        )
+        job.enqueue_time.GetCurrentTime()
+        await self._states.requeued(video.video_id, job.job_id, generation)
+        await publish_job(self._js, job)
+        return job

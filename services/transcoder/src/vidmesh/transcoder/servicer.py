@@ -1,0 +1,78 @@
+"""TranscodeAdminService: dead letters and re-transcoding, for administrators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+
+from vidmesh.common.auth import require_admin
+from vidmesh.common.channels import remote_errors
+from vidmesh.transcoder.dead_letters import DeadLetters
+from vidmesh.v1 import transcode_pb2, transcode_pb2_grpc, video_pb2, video_pb2_grpc
+
+Context = grpc.aio.ServicerContext[Any, Any]
+
+
+def source_key(video_id: str) -> str:
+    return f"uploads/{video_id}/source"
+
+
+class TranscodeAdminServicer(transcode_pb2_grpc.TranscodeAdminServiceServicer):
+    def __init__(self, letters: DeadLetters, videos: video_pb2_grpc.VideoServiceAsyncStub) -> None:
+        self._letters = letters
+        self._videos = videos
+
+    async def _video(self, video_id: str, context: Context) -> video_pb2.Video:
+        """Read the video as the calling admin (their token is passed on to gateway)."""
+        auth = [(k, v) for k, v in (context.invocation_metadata() or ()) if k == "authorization"]
+        with remote_errors():
+            response = await self._videos.GetVideo(
+                video_pb2.GetVideoRequest(video_id=video_id), metadata=auth
+            )
+        return response.video
+
+    async def ListDeadLetters(
+        self, request: transcode_pb2.ListDeadLettersRequest, context: Context
+    ) -> transcode_pb2.ListDeadLettersResponse:
+        require_admin()
+        page = await self._letters.list(
+            page_size=request.page_size,
+            page_token=request.page_token,
+            video_id=request.video_id,
+            reason=request.reason,
+        )
+        return transcode_pb2.ListDeadLettersResponse(
+            dead_letters=page.letters, next_page_token=page.next_page_token
+        )
+
+    async def GetDeadLetter(
+        self, request: transcode_pb2.GetDeadLetterRequest, context: Context
+    ) -> transcode_pb2.GetDeadLetterResponse:
+        require_admin()
+        letter = await self._letters.get(request.dead_letter_id)
+        return transcode_pb2.GetDeadLetterResponse(dead_letter=letter)
+
+    async def RetryDeadLetter(
+        self, request: transcode_pb2.RetryDeadLetterRequest, context: Context
+    ) -> transcode_pb2.RetryDeadLetterResponse:
+        require_admin()
+        letter = await self._letters.get(request.dead_letter_id)
+        video = await self._video(letter.job.video_id, context)
+        job = await self._letters.retry(request.dead_letter_id, video)
+        return transcode_pb2.RetryDeadLetterResponse(job=job)
+
+    async def PurgeDeadLetter(
+        self, request: transcode_pb2.PurgeDeadLetterRequest, context: Context
+    ) -> transcode_pb2.PurgeDeadLetterResponse:
+        require_admin()
+        await self._letters.purge(request.dead_letter_id)
+        return transcode_pb2.PurgeDeadLetterResponse()
+
+    async def RetranscodeVideo(
+        self, request: transcode_pb2.RetranscodeVideoRequest, context: Context
+    ) -> transcode_pb2.RetranscodeVideoResponse:
+        require_admin()
+        video = await self._video(request.video_id, context)
+        job = await self._letters.requeue(video, source_key(video.video_id), video.owner_id)
+        return transcode_pb2.RetranscodeVideoResponse(job=job)

@@ -1,0 +1,28 @@
+"""Transcoder settings (`VIDMESH_TRANSCODER_*`)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from vidmesh.common.config import ServerSettings
+
+
+class TranscoderSettings(ServerSettings):
+    model_config = SettingsConfigDict(env_prefix="VIDMESH_TRANSCODER_", extra="ignore")
+
+    port: int = Field(default=50054, ge=0, le=65535)
+    gateway_address: str = "127.0.0.1:50051"
+    work_dir: Path = Path(".vidmesh/transcoder")
+    worker_name: str = Field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
+    attempts: int = Field(default=3, ge=1, le=20)
+    ack_wait_seconds: float = Field(default=60.0, ge=1)
+    heartbeat_seconds: float = Field(default=10.0, gt=0)
+    stall_seconds: float = Field(default=60.0, gt=0)
+    backoff_seconds: float = Field(default=5.0, ge=0)
+    progress_interval_seconds: float = Field(default=2.0, ge=0)
+    preset: str = "veryfast"
