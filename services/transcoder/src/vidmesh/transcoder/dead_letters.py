@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from google.protobuf.message import DecodeError
 from nats.js import JetStreamContext
-from nats.js.errors import NotFoundError
+from nats.js.errors import APIError, NotFoundError
 
 from vidmesh.common.errors import FailedPrecondition, InvalidArgument, NotFound
 from vidmesh.common.jobs import DLQ_STREAM, job_id, publish_job
@@ -80,10 +80,10 @@ class DeadLetters:
         return Page(letters=letters, next_page_token=str(sequence) if more else "")
 
     async def purge(self, dead_letter_id: str) -> None:
-        sequence = _sequence(dead_letter_id)
+        letter = await self.get(dead_letter_id)
         try:
-            await self._js.delete_msg(DLQ_STREAM, sequence)
-        except NotFoundError:
+            await self._js.delete_msg(DLQ_STREAM, int(letter.dead_letter_id))
+        except APIError:
             raise _not_found() from None
 
     async def retry(
@@ -91,7 +91,7 @@ class DeadLetters:
     ) -> transcode_pb2.TranscodeJob:
         letter = await self.get(dead_letter_id)
         job = await self.requeue(video, letter.job.source_key, letter.job.owner_id)
-        with contextlib.suppress(NotFoundError):
+        with contextlib.suppress(APIError):
             await self._js.delete_msg(DLQ_STREAM, int(letter.dead_letter_id))
         return job
 

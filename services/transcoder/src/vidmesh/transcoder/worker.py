@@ -20,7 +20,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
-from nats.js.errors import NotFoundError
+from nats.js.errors import APIError, NotFoundError
 
 from vidmesh.common.errors import FailedPrecondition, NotFound, ServiceError
 from vidmesh.common.jobs import (
@@ -35,7 +35,7 @@ from vidmesh.common.video_states import VideoStates
 from vidmesh.transcoder.encoder import FfmpegFailed, FfmpegStalled
 from vidmesh.transcoder.jobs import PermanentFailure, transcode
 from vidmesh.transcoder.settings import TranscoderSettings
-from vidmesh.v1 import transcode_pb2
+from vidmesh.v1 import transcode_pb2, video_pb2
 
 _log = logging.getLogger(__name__)
 
@@ -92,9 +92,12 @@ class Worker:
         delivery = message.metadata.num_delivered or 1
         context = {"job_id": job.job_id, "delivery": delivery}
         try:
-            await self._states.processing(
+            video = await self._states.processing(
                 job.video_id, job.job_id, delivery, self._settings.worker_name
             )
+            if video.state != video_pb2.Video.STATE_PROCESSING:
+                # A repeat of a delivery whose outcome is already recorded: nothing to do.
+                raise FailedPrecondition("ALREADY_SETTLED", "The job has already finished.")
         except (FailedPrecondition, NotFound) as refused:
             _log.info("job superseded; dropped", extra={**context, "reason": refused.reason})
             await message.ack()
@@ -218,7 +221,7 @@ class Worker:
             "The job was delivered too many times without finishing (its worker kept dying).",
             "advisory",
         )
-        with contextlib.suppress(NotFoundError):
+        with contextlib.suppress(APIError):
             await self._js.delete_msg(JOBS_STREAM, sequence)
 
 

@@ -1,0 +1,262 @@
+"""Faults on the pipeline: retries, poison jobs, dead letters, duplicates, restarts, crashes."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+import grpc
+from harness import Account, IngestHarness, TranscoderHarness, eventually, expect_error
+from media import clip
+from nats.js import JetStreamContext
+from test_ingest import upload_requests
+from test_pipeline import watch_until_done
+
+from vidmesh.common.jobs import JOBS_CONSUMER, JOBS_STREAM, publish_job
+from vidmesh.common.local.nats import NatsServer
+from vidmesh.common.local.process import ManagedProcess, free_port, grpc_serving
+from vidmesh.common.storage import MEDIA, FileBlobStore
+from vidmesh.common.testing.plugin import TEST_JWT_SECRET
+from vidmesh.v1 import transcode_pb2, transcode_pb2_grpc, video_pb2
+
+Code = grpc.StatusCode
+
+
+class FlakyStore(FileBlobStore):
+    """Fault injection: the first `failures` source fetches fail like a storage hiccup."""
+
+    def __init__(self, root: Path, failures: int) -> None:
+        super().__init__(root)
+        self.failures = failures
+
+    async def fetch_to(self, bucket: str, key: str, target: Path) -> Path:
+        if self.failures > 0:
+            self.failures -= 1
+            raise OSError("injected storage failure")
+        return await super().fetch_to(bucket, key, target)
+
+
+async def upload(ing: IngestHarness, owner: Account, source: Path) -> video_pb2.Video:
+    response = await ing.stub.Upload(upload_requests(source.read_bytes()), metadata=owner.metadata)
+    return response.video
+
+
+async def settled(ing: IngestHarness, owner: Account, video_id: str) -> video_pb2.Video:
+    return (await watch_until_done(ing, owner, video_id))[-1]
+
+
+async def queue_drained(js: JetStreamContext) -> bool:
+    info = await js.consumer_info(JOBS_STREAM, JOBS_CONSUMER)
+    return info.num_pending == 0 and info.num_ack_pending == 0
+
+
+def masters(store: FileBlobStore, video_id: str) -> list[Path]:
+    return sorted((store.root / MEDIA / "videos" / video_id).rglob("master.m3u8"))
+
+
+async def test_a_transient_failure_is_retried_and_succeeds(
+    ing: IngestHarness, transcoder_factory: Any, store: FileBlobStore, media_dir: Path
+) -> None:
+    flaky = FlakyStore(store.root, failures=1)
+    worker: TranscoderHarness = await transcoder_factory(store_override=flaky)
+    owner = await ing.gw.register()
+    video = await upload(ing, owner, clip(media_dir / "plain.mp4"))
+    done = await settled(ing, owner, video.video_id)
+    assert done.state == video_pb2.Video.STATE_READY
+    processing = [t for t in done.transitions if t.state == video_pb2.Video.STATE_PROCESSING]
+    assert [t.attempt for t in processing] == [1, 2]
+    assert worker.worker.completed == 1
+    assert [p.parent.parent.name for p in masters(store, video.video_id)] == ["1-2"]
+
+
+async def test_poison_jobs_land_in_the_dlq_and_can_be_retried(
+    ing: IngestHarness, transcoder_factory: Any, store: FileBlobStore, media_dir: Path
+) -> None:
+    poisoned: TranscoderHarness = await transcoder_factory(attempts=2, stall_seconds=0.01)
+    owner = await ing.gw.register()
+    video = await upload(ing, owner, clip(media_dir / "plain.mp4"))
+    failed = await settled(ing, owner, video.video_id)
+    assert (failed.state, failed.failure.reason) == (video_pb2.Video.STATE_FAILED, "STALLED")
+    processing = [t for t in failed.transitions if t.state == video_pb2.Video.STATE_PROCESSING]
+    assert len(processing) == 2, "tried exactly `attempts` times, no retry loop"
+
+    admin = await ing.gw.register("admin@example.com")
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{poisoned.port}") as channel:
+        dlq = transcode_pb2_grpc.TranscodeAdminServiceStub(channel)
+        await expect_error(
+            dlq.ListDeadLetters(transcode_pb2.ListDeadLettersRequest(), metadata=owner.metadata),
+            Code.PERMISSION_DENIED,
+            "ADMIN_REQUIRED",
+        )
+        listed = await dlq.ListDeadLetters(
+            transcode_pb2.ListDeadLettersRequest(video_id=video.video_id), metadata=admin.metadata
+        )
+        assert len(listed.dead_letters) == 1
+        letter = listed.dead_letters[0]
+        assert (letter.reason, letter.attempts, letter.job.job_id) == (
+            "STALLED",
+            2,
+            f"{video.video_id}:1",
+        )
+        got = await dlq.GetDeadLetter(
+            transcode_pb2.GetDeadLetterRequest(dead_letter_id=letter.dead_letter_id),
+            metadata=admin.metadata,
+        )
+        assert got.dead_letter == letter
+
+        healthy: TranscoderHarness = await transcoder_factory()
+        retried = await dlq.RetryDeadLetter(
+            transcode_pb2.RetryDeadLetterRequest(dead_letter_id=letter.dead_letter_id),
+            metadata=admin.metadata,
+        )
+        assert retried.job.job_id == f"{video.video_id}:2"
+        done = await settled(ing, owner, video.video_id)
+        assert done.state == video_pb2.Video.STATE_READY
+        assert healthy.worker.completed == 1
+        await expect_error(
+            dlq.GetDeadLetter(
+                transcode_pb2.GetDeadLetterRequest(dead_letter_id=letter.dead_letter_id),
+                metadata=admin.metadata,
+            ),
+            Code.NOT_FOUND,
+            "DEAD_LETTER_NOT_FOUND",
+        )
+        again = await dlq.RetranscodeVideo(
+            transcode_pb2.RetranscodeVideoRequest(video_id=video.video_id), metadata=admin.metadata
+        )
+        assert again.job.job_id == f"{video.video_id}:3"
+        redone = await settled(ing, owner, video.video_id)
+        assert redone.state == video_pb2.Video.STATE_READY
+        assert len(masters(store, video.video_id)) == 2
+
+
+async def test_purging_a_dead_letter(
+    ing: IngestHarness, transcoder_factory: Any, media_dir: Path
+) -> None:
+    poisoned: TranscoderHarness = await transcoder_factory(attempts=1, stall_seconds=0.01)
+    owner = await ing.gw.register()
+    admin = await ing.gw.register("admin@example.com")
+    video = await upload(ing, owner, clip(media_dir / "plain.mp4"))
+    await settled(ing, owner, video.video_id)
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{poisoned.port}") as channel:
+        dlq = transcode_pb2_grpc.TranscodeAdminServiceStub(channel)
+        letters = await dlq.ListDeadLetters(
+            transcode_pb2.ListDeadLettersRequest(), metadata=admin.metadata
+        )
+        letter_id = letters.dead_letters[0].dead_letter_id
+        await dlq.PurgeDeadLetter(
+            transcode_pb2.PurgeDeadLetterRequest(dead_letter_id=letter_id), metadata=admin.metadata
+        )
+        empty = await dlq.ListDeadLetters(
+            transcode_pb2.ListDeadLettersRequest(), metadata=admin.metadata
+        )
+        assert list(empty.dead_letters) == []
+        for bad in ("nope", "0", "99999"):
+            await expect_error(
+                dlq.PurgeDeadLetter(
+                    transcode_pb2.PurgeDeadLetterRequest(dead_letter_id=bad),
+                    metadata=admin.metadata,
+                ),
+                Code.NOT_FOUND,
+                "DEAD_LETTER_NOT_FOUND",
+            )
+
+
+async def test_a_duplicate_job_is_transcoded_once(
+    ing: IngestHarness, transcoder_factory: Any, store: FileBlobStore, media_dir: Path
+) -> None:
+    worker: TranscoderHarness = await transcoder_factory()
+    owner = await ing.gw.register()
+    video = await upload(ing, owner, clip(media_dir / "plain.mp4"))
+    job = (await ing.queued_jobs())[0] if await ing.queued_jobs() else None
+    done = await settled(ing, owner, video.video_id)
+    assert done.state == video_pb2.Video.STATE_READY
+    duplicate = transcode_pb2.TranscodeJob(
+        job_id=f"{video.video_id}:1",
+        video_id=video.video_id,
+        attempt=1,
+        source_key=f"uploads/{video.video_id}/source",
+        owner_id=owner.user_id,
+    )
+    assert job is None or job.job_id == duplicate.job_id
+    assert not await publish_job(ing.jetstream, duplicate), "deduplicated by Nats-Msg-Id"
+    # Past the dedupe window (e.g. after a server restart) the database refuses it instead.
+    await ing.jetstream.publish(
+        "vidmesh.transcode.jobs", duplicate.SerializeToString(), headers={"Nats-Msg-Id": "other"}
+    )
+    await eventually(lambda: queue_drained(ing.jetstream), what="the duplicate was consumed")
+    assert worker.worker.completed == 1
+    assert len(masters(store, video.video_id)) == 1
+
+
+async def test_jobs_survive_a_nats_restart(
+    ing: IngestHarness, transcoder_factory: Any, nats_server: NatsServer, media_dir: Path
+) -> None:
+    owner = await ing.gw.register()
+    videos = [await upload(ing, owner, clip(media_dir / "plain.mp4")) for _ in range(2)]
+    nats_server.stop()
+    nats_server.start()
+    await transcoder_factory()
+    for video in videos:
+        assert (await settled(ing, owner, video.video_id)).state == video_pb2.Video.STATE_READY
+
+
+def worker_process(
+    name: str, ing: IngestHarness, nats_server: NatsServer, store: FileBlobStore, workdir: Path
+) -> ManagedProcess:
+    port = free_port()
+    process = ManagedProcess(
+        name,
+        [sys.executable, "-m", "vidmesh.transcoder"],
+        log_path=workdir / f"{name}.log",
+        env={
+            "VIDMESH_NATS_URL": nats_server.url,
+            "VIDMESH_STORAGE_URL": f"file://{store.root}",
+            "VIDMESH_JWT_SECRET": TEST_JWT_SECRET,
+            "VIDMESH_JWT_ISSUER": "vidmesh-test",
+            "VIDMESH_TRANSCODER_PORT": str(port),
+            "VIDMESH_TRANSCODER_GATEWAY_ADDRESS": f"127.0.0.1:{ing.gw.port}",
+            "VIDMESH_TRANSCODER_WORK_DIR": str(workdir / f"{name}-work"),
+            "VIDMESH_TRANSCODER_WORKER_NAME": name,
+            "VIDMESH_TRANSCODER_ACK_WAIT_SECONDS": "3",
+            "VIDMESH_TRANSCODER_HEARTBEAT_SECONDS": "1",
+            "VIDMESH_TRANSCODER_PRESET": "medium",
+        },
+    )
+    process.start()
+    process.wait_ready(grpc_serving(port), 60)
+    return process
+
+
+async def test_a_killed_worker_is_replaced_and_the_video_finishes_once(
+    ing: IngestHarness,
+    nats_server: NatsServer,
+    store: FileBlobStore,
+    media_dir: Path,
+    tmp_path: Path,
+) -> None:
+    first = worker_process("worker-a", ing, nats_server, store, tmp_path)
+    second = None
+    try:
+        owner = await ing.gw.register()
+        source = clip(media_dir / "long.mp4", size="640x360", seconds=20)
+        video = await upload(ing, owner, source)
+        stream = ing.gw.videos.WatchVideo(
+            video_pb2.WatchVideoRequest(video_id=video.video_id), metadata=owner.metadata
+        )
+        async for message in stream:
+            if message.video.progress_percent > 0:
+                break
+        stream.cancel()
+        first.kill()
+        second = worker_process("worker-b", ing, nats_server, store, tmp_path)
+        done = await asyncio.wait_for(settled(ing, owner, video.video_id), 120)
+        assert done.state == video_pb2.Video.STATE_READY
+        assert [t.state for t in done.transitions].count(video_pb2.Video.STATE_READY) == 1
+        assert [p.parent.parent.name for p in masters(store, video.video_id)] == ["1-2"]
+    finally:
+        first.kill()
+        if second is not None:
+            second.stop()
