@@ -49,7 +49,7 @@ async def settled(ing: IngestHarness, owner: Account, video_id: str) -> video_pb
 
 async def queue_drained(js: JetStreamContext) -> bool:
     info = await js.consumer_info(JOBS_STREAM, JOBS_CONSUMER)
-    return info.num_pending == 0 and info.num_ack_pending == 0
+    return bool(info.num_pending == 0 and info.num_ack_pending == 0)
 
 
 def masters(store: FileBlobStore, video_id: str) -> list[Path]:
