@@ -73,7 +73,7 @@ async def gw(gateway_factory: GatewayFactory) -> GatewayHarness:
 
 
 @pytest.fixture
-def edge(gw: GatewayHarness, envoy_factory: Callable[[int], EnvoyProxy]) -> EnvoyProxy:
+def edge(gw: GatewayHarness, envoy_factory: Callable[..., EnvoyProxy]) -> EnvoyProxy:
     """A real Envoy in front of `gw`."""
     return envoy_factory(gw.port)
 

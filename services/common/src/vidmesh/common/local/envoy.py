@@ -25,6 +25,8 @@ class EdgeConfig:
     listen_port: int
     admin_port: int
     gateway_port: int
+    ingest_port: int = 50052
+    transcoder_port: int = 50054
     listen_address: str = "127.0.0.1"
     gateway_host: str = "127.0.0.1"
     cors_origins: Sequence[str] = field(
@@ -45,6 +47,10 @@ def render_config(edge: EdgeConfig, root: Path | None = None) -> str:
         LISTEN_PORT=edge.listen_port,
         GATEWAY_HOST=edge.gateway_host,
         GATEWAY_PORT=edge.gateway_port,
+        INGEST_HOST=edge.gateway_host,
+        INGEST_PORT=edge.ingest_port,
+        TRANSCODER_HOST=edge.gateway_host,
+        TRANSCODER_PORT=edge.transcoder_port,
         DESCRIPTOR=str(base / "envoy" / "vidmesh.pb"),
         CORS_ORIGINS=origins,
     )
