@@ -26,7 +26,8 @@ async def read_until(stream: asyncio.StreamReader, marker: str, timeout: float) 
 
 
 async def test_up_serves_and_stops_everything_on_interrupt(vidmesh_workdir: Path) -> None:
-    ports = {name: free_port() for name in ("http", "envoy-admin", "gateway", "postgres", "nats")}
+    names = ("http", "envoy-admin", "gateway", "ingest", "transcoder", "postgres", "nats")
+    ports = {name: free_port() for name in names}
     flags = [arg for name, port in ports.items() for arg in (f"--{name}-port", str(port))]
     process = await asyncio.create_subprocess_exec(
         VIDMESH,

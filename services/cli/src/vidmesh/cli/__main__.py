@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 from pathlib import Path
 
-from vidmesh.cli.stack import LocalStack, StackPorts
+from vidmesh.cli.client import add_client_commands, run_client
+from vidmesh.cli.stack import PORT_NAMES, LocalStack, StackPorts
 from vidmesh.common.local.process import StartupError
 
 
@@ -23,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-dir", type=Path, default=Path(os.environ.get("VIDMESH_DATA_DIR", ".vidmesh"))
     )
     defaults = StackPorts()
-    for name in ("http", "envoy_admin", "gateway", "postgres", "nats"):
+    for name in PORT_NAMES:
         flag = f"--{name.replace('_', '-')}-port"
         up.add_argument(
             flag, dest=f"{name}_port", type=int, default=_port(name, getattr(defaults, name))
@@ -33,17 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("VIDMESH_GATEWAY_ADMIN_EMAILS", ""),
         help="comma-separated emails that register as administrators",
     )
+    add_client_commands(commands)
     return parser
 
 
 def run_up(args: argparse.Namespace) -> int:
-    ports = StackPorts(
-        http=args.http_port,
-        envoy_admin=args.envoy_admin_port,
-        gateway=args.gateway_port,
-        postgres=args.postgres_port,
-        nats=args.nats_port,
-    )
+    ports = StackPorts(**{name: getattr(args, f"{name}_port") for name in PORT_NAMES})
     stack = LocalStack(args.data_dir, ports, admin_emails=args.admin_emails)
     print(f"Vidmesh: starting the local stack (data in {stack.data_dir})", flush=True)
     with stack.signals_handled():
@@ -73,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "up":
         return run_up(args)
-    return 2
+    return asyncio.run(run_client(args))
 
 
 def entry() -> None:

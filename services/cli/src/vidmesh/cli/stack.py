@@ -29,8 +29,13 @@ class StackPorts:
     http: int = 8080
     envoy_admin: int = 9901
     gateway: int = 50051
+    ingest: int = 50052
+    transcoder: int = 50054
     postgres: int = 5432
     nats: int = 4222
+
+
+PORT_NAMES = ("http", "envoy_admin", "gateway", "ingest", "transcoder", "postgres", "nats")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +71,7 @@ class LocalStack:
         self._watched: list[Callable[[], bool]] = []
 
     def _check_ports(self) -> None:
-        for name in ("http", "envoy_admin", "gateway", "postgres", "nats"):
+        for name in PORT_NAMES:
             port = getattr(self.ports, name)
             if port_open(port):
                 raise StartupError(
@@ -102,26 +107,44 @@ class LocalStack:
             "VIDMESH_GATEWAY_PORT": str(self.ports.gateway),
             "VIDMESH_GATEWAY_ADMIN_EMAILS": self.admin_emails,
         }
-        gateway = ManagedProcess(
-            "gateway",
-            [sys.executable, "-m", "vidmesh.gateway"],
-            log_path=logs / "gateway.log",
-            env=env,
+        env.update(
+            {
+                "VIDMESH_INGEST_PORT": str(self.ports.ingest),
+                "VIDMESH_INGEST_GATEWAY_ADDRESS": f"127.0.0.1:{self.ports.gateway}",
+                "VIDMESH_INGEST_SPOOL_DIR": str(self.data_dir / "spool"),
+                "VIDMESH_TRANSCODER_PORT": str(self.ports.transcoder),
+                "VIDMESH_TRANSCODER_GATEWAY_ADDRESS": f"127.0.0.1:{self.ports.gateway}",
+                "VIDMESH_TRANSCODER_WORK_DIR": str(self.data_dir / "transcoder"),
+            }
         )
-
-        def start_gateway() -> None:
-            gateway.start()
-            gateway.wait_ready(grpc_serving(self.ports.gateway), 120)
-
-        self._launch("gateway", start_gateway, gateway.stop, gateway.running)
+        # Gateway first (it owns the schema), the transcoder next (it owns the queue topology).
+        for service, port in (
+            ("gateway", self.ports.gateway),
+            ("transcoder", self.ports.transcoder),
+            ("ingest", self.ports.ingest),
+        ):
+            self._service(service, port, env, logs)
 
         edge = EdgeConfig(
             listen_port=self.ports.http,
             admin_port=self.ports.envoy_admin,
             gateway_port=self.ports.gateway,
+            ingest_port=self.ports.ingest,
+            transcoder_port=self.ports.transcoder,
         )
         envoy = EnvoyProxy(edge, self.data_dir / "envoy")
         self._launch("envoy", envoy.start, envoy.stop, envoy.running)
+
+    def _service(self, name: str, port: int, env: dict[str, str], logs: Path) -> None:
+        process = ManagedProcess(
+            name, [sys.executable, "-m", f"vidmesh.{name}"], log_path=logs / f"{name}.log", env=env
+        )
+
+        def start() -> None:
+            process.start()
+            process.wait_ready(grpc_serving(port), 120)
+
+        self._launch(name, start, process.stop, process.running)
 
     def _launch(
         self,

@@ -1,0 +1,144 @@
+"""The client commands: login, upload, watch, dlq."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from pathlib import Path
+
+import grpc
+from google.protobuf import json_format
+
+from vidmesh.cli.session import CliError, Endpoints, auth_metadata, login
+from vidmesh.cli.upload import VISIBILITIES, upload_file
+from vidmesh.common.channels import error_reason
+from vidmesh.v1 import ingest_pb2_grpc, transcode_pb2, transcode_pb2_grpc, video_pb2, video_pb2_grpc
+
+TERMINAL = (video_pb2.Video.STATE_READY, video_pb2.Video.STATE_FAILED)
+
+
+def add_client_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    sign_in = commands.add_parser("login", help="sign in and remember it")
+    sign_in.add_argument("--email", required=True)
+    sign_in.add_argument(
+        "--password", default=os.environ.get("VIDMESH_PASSWORD"), help="else asked for"
+    )
+    up = commands.add_parser("upload", help="upload a video (resumes after interruption)")
+    up.add_argument("file", type=Path)
+    up.add_argument("--title")
+    up.add_argument("--visibility", choices=sorted(VISIBILITIES), default="private")
+    up.add_argument("--no-watch", action="store_true", help="return once the upload is queued")
+    watch = commands.add_parser("watch", help="follow a video's processing until it ends")
+    watch.add_argument("video_id")
+    dlq = commands.add_parser("dlq", help="dead-lettered transcode jobs (admins)")
+    actions = dlq.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list")
+    listing.add_argument("--video-id", default="")
+    listing.add_argument("--reason", default="")
+    for name in ("show", "retry", "purge"):
+        actions.add_parser(name).add_argument("dead_letter_id")
+
+
+def _state_name(state: int) -> str:
+    return video_pb2.Video.State.Name(state).removeprefix("STATE_").lower()  # type: ignore[arg-type]
+
+
+async def _watch(
+    channel: grpc.aio.Channel, metadata: tuple[tuple[str, str], ...], video_id: str
+) -> int:
+    stream = video_pb2_grpc.VideoServiceStub(channel).WatchVideo(
+        video_pb2.WatchVideoRequest(video_id=video_id), metadata=metadata
+    )
+    last: video_pb2.Video | None = None
+    async for message in stream:
+        last = message.video
+        line = f"{_state_name(last.state):<10} {last.progress_percent:5.1f}%"
+        if last.state == video_pb2.Video.STATE_FAILED:
+            line += f"  {last.failure.reason}: {last.failure.message}"
+        if last.state == video_pb2.Video.STATE_READY:
+            line += "  " + " ".join(r.name for r in last.renditions)
+        print(line, flush=True)
+    return 0 if last is not None and last.state == video_pb2.Video.STATE_READY else 1
+
+
+async def run_client(args: argparse.Namespace) -> int:
+    endpoints = Endpoints.from_env()
+    try:
+        if args.command == "login":
+            password = args.password or getpass.getpass("password: ")
+            user = await login(endpoints, args.email, password)
+            print(f"signed in as {user.email}")
+            return 0
+        metadata = await auth_metadata(endpoints)
+        if args.command == "upload":
+            async with grpc.aio.insecure_channel(endpoints.ingest) as channel:
+                video = await upload_file(
+                    ingest_pb2_grpc.IngestServiceStub(channel),
+                    metadata,
+                    args.file,
+                    title=args.title or args.file.stem,
+                    visibility=args.visibility,
+                )
+            print(f"uploaded {video.video_id} ({_state_name(video.state)})", flush=True)
+            if args.no_watch:
+                return 0
+            async with grpc.aio.insecure_channel(endpoints.gateway) as channel:
+                return await _watch(channel, metadata, video.video_id)
+        if args.command == "watch":
+            async with grpc.aio.insecure_channel(endpoints.gateway) as channel:
+                return await _watch(channel, metadata, args.video_id)
+        async with grpc.aio.insecure_channel(endpoints.transcoder) as channel:
+            return await _dlq(transcode_pb2_grpc.TranscodeAdminServiceStub(channel), metadata, args)
+    except grpc.aio.AioRpcError as error:
+        reason, _ = error_reason(error)
+        print(f"error: {error.code().name} {reason}: {error.details()}", file=sys.stderr)
+        return 1
+    except CliError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+async def _dlq(
+    stub: transcode_pb2_grpc.TranscodeAdminServiceAsyncStub,
+    metadata: tuple[tuple[str, str], ...],
+    args: argparse.Namespace,
+) -> int:
+    if args.action == "list":
+        token = ""
+        while True:
+            page = await stub.ListDeadLetters(
+                transcode_pb2.ListDeadLettersRequest(
+                    video_id=args.video_id, reason=args.reason, page_token=token
+                ),
+                metadata=metadata,
+            )
+            for letter in page.dead_letters:
+                print(
+                    f"{letter.dead_letter_id:>6}  {letter.time.ToDatetime():%Y-%m-%d %H:%M:%S}  "
+                    f"{letter.job.video_id}  {letter.reason}  attempts={letter.attempts}"
+                )
+            token = page.next_page_token
+            if not token:
+                return 0
+    if args.action == "show":
+        found = await stub.GetDeadLetter(
+            transcode_pb2.GetDeadLetterRequest(dead_letter_id=args.dead_letter_id),
+            metadata=metadata,
+        )
+        print(json_format.MessageToJson(found.dead_letter))
+        return 0
+    if args.action == "retry":
+        retried = await stub.RetryDeadLetter(
+            transcode_pb2.RetryDeadLetterRequest(dead_letter_id=args.dead_letter_id),
+            metadata=metadata,
+        )
+        print(f"requeued as {retried.job.job_id}")
+        return 0
+    await stub.PurgeDeadLetter(
+        transcode_pb2.PurgeDeadLetterRequest(dead_letter_id=args.dead_letter_id),
+        metadata=metadata,
+    )
+    print(f"purged {args.dead_letter_id}")
+    return 0

@@ -1,0 +1,110 @@
+"""The `vidmesh` client commands against real services: login, resumable upload, watch, dlq."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from harness import PASSWORD, IngestHarness, TranscoderHarness
+from media import clip
+
+from vidmesh.cli.upload import remember
+from vidmesh.v1 import ingest_pb2
+
+VIDMESH = str(Path(sys.executable).parent / "vidmesh")
+
+
+async def vidmesh(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        VIDMESH,
+        *args,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 180)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+@pytest.fixture
+async def cli_env(
+    ing: IngestHarness, transcoder_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[dict[str, str]]:
+    worker: TranscoderHarness = await transcoder_factory()
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "VIDMESH_CONFIG_DIR": str(tmp_path / "config"),
+        "VIDMESH_GATEWAY": f"127.0.0.1:{ing.gw.port}",
+        "VIDMESH_INGEST": f"127.0.0.1:{ing.port}",
+        "VIDMESH_TRANSCODER": f"127.0.0.1:{worker.port}",
+    }
+    monkeypatch.setenv("VIDMESH_CONFIG_DIR", env["VIDMESH_CONFIG_DIR"])
+    yield env
+
+
+async def test_login_then_an_interrupted_upload_resumes(
+    ing: IngestHarness, cli_env: dict[str, str], media_dir: Path, tmp_path: Path
+) -> None:
+    owner = await ing.gw.register()
+    code, out, err = await vidmesh(cli_env, "login", "--email", owner.email, "--password", PASSWORD)
+    assert code == 0, err
+    assert owner.email in out
+    assert (Path(cli_env["VIDMESH_CONFIG_DIR"]) / "credentials.json").stat().st_mode & 0o077 == 0
+
+    source = tmp_path / "trip.mp4"
+    source.write_bytes(clip(media_dir / "landscape.mp4", size="640x360", seconds=9).read_bytes())
+    data = source.read_bytes()
+    created = await ing.stub.CreateUpload(
+        ingest_pb2.CreateUploadRequest(
+            metadata=ingest_pb2.UploadMetadata(title="Trip", size_bytes=len(data))
+        ),
+        metadata=owner.metadata,
+    )
+
+    async def first_half() -> AsyncIterator[ingest_pb2.WriteUploadRequest]:
+        header = ingest_pb2.WriteUploadHeader(upload_id=created.upload.upload_id)
+        yield ingest_pb2.WriteUploadRequest(header=header)
+        yield ingest_pb2.WriteUploadRequest(chunk=data[: len(data) // 2])
+
+    await ing.stub.WriteUpload(first_half(), metadata=owner.metadata)
+    remember(source, created.upload.upload_id)
+
+    code, out, err = await vidmesh(cli_env, "upload", str(source), "--title", "Trip")
+    assert code == 0, err
+    assert f"resuming at byte {len(data) // 2} of {len(data)}" in err
+    assert f"uploaded {created.upload.video_id} (queued)" in out
+    assert out.strip().splitlines()[-1].startswith("ready")
+
+    code, out, _ = await vidmesh(cli_env, "watch", created.upload.video_id)
+    assert code == 0 and out.startswith("ready")
+
+
+async def test_upload_rejections_and_dlq_access(
+    ing: IngestHarness, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    user = await ing.gw.register()
+    env = {**cli_env, "VIDMESH_ACCESS_TOKEN": user.access_token}
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video")
+    code, _, err = await vidmesh(env, "upload", str(text))
+    assert code == 1 and "UNSUPPORTED_MEDIA" in err
+    code, _, err = await vidmesh(env, "dlq", "list")
+    assert code == 1 and "ADMIN_REQUIRED" in err
+    admin = await ing.gw.register("admin@example.com")
+    code, out, err = await vidmesh(
+        {**env, "VIDMESH_ACCESS_TOKEN": admin.access_token}, "dlq", "list"
+    )
+    assert code == 0 and out == "", err
+    code, _, err = await vidmesh(
+        {**env, "VIDMESH_ACCESS_TOKEN": admin.access_token}, "dlq", "retry", "42"
+    )
+    assert code == 1 and "DEAD_LETTER_NOT_FOUND" in err
+    code, _, err = await vidmesh({k: v for k, v in cli_env.items()}, "watch", "x")
+    assert code == 1 and "not signed in" in err
