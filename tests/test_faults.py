@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+import pytest
 from harness import Account, IngestHarness, TranscoderHarness, eventually, expect_error
 from media import clip
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from test_ingest import upload_requests
 from test_pipeline import watch_until_done
@@ -19,6 +21,9 @@ from vidmesh.common.local.nats import NatsServer
 from vidmesh.common.local.process import ManagedProcess, free_port, grpc_serving
 from vidmesh.common.storage import MEDIA, FileBlobStore
 from vidmesh.common.testing.plugin import TEST_JWT_SECRET
+from vidmesh.transcoder.app import transcoder
+from vidmesh.transcoder.dead_letters import DeadLetters
+from vidmesh.transcoder.settings import TranscoderSettings
 from vidmesh.v1 import transcode_pb2, transcode_pb2_grpc, video_pb2
 
 Code = grpc.StatusCode
@@ -260,3 +265,55 @@ async def test_a_killed_worker_is_replaced_and_the_video_finishes_once(
         first.kill()
         if second is not None:
             second.stop()
+
+
+async def test_jobs_that_kill_every_worker_reach_the_dlq(
+    ing: IngestHarness,
+    nats_server: NatsServer,
+    store: FileBlobStore,
+    token_codec: Any,
+    media_dir: Path,
+    tmp_path: Path,
+) -> None:
+    settings = TranscoderSettings(
+        port=0,
+        gateway_address=f"127.0.0.1:{ing.gw.port}",
+        work_dir=tmp_path / "work",
+        attempts=1,
+        ack_wait_seconds=1,
+    )
+    async with transcoder(
+        settings, nats_url=nats_server.url, store=store, codec=token_codec
+    ) as app:
+        backstop = await app.worker.start_backstop()
+        owner = await ing.gw.register()
+        video = await upload(ing, owner, clip(media_dir / "plain.mp4"))
+        # Two workers take the job and die without a word (no ack, nak or term).
+        crashing = await ing.jetstream.pull_subscribe_bind(
+            durable=JOBS_CONSUMER, stream=JOBS_STREAM
+        )
+        for delivery in (1, 2):
+            [message] = await crashing.fetch(1, timeout=10)
+            assert message.metadata.num_delivered == delivery
+        # The server emits the advisory when it would redeliver, i.e. while workers still poll.
+        with pytest.raises(NatsTimeoutError):
+            await crashing.fetch(1, timeout=3)
+        failed = await settled(ing, owner, video.video_id)
+        assert (failed.state, failed.failure.reason) == (
+            video_pb2.Video.STATE_FAILED,
+            "MAX_DELIVERIES",
+        )
+        letters = await DeadLetters(ing.jetstream, None).list(  # type: ignore[arg-type]
+            page_size=10, page_token="", video_id=video.video_id, reason=""
+        )
+        assert [(letter.reason, letter.worker) for letter in letters.letters] == [
+            ("MAX_DELIVERIES", "advisory")
+        ]
+        await eventually(lambda: stream_empty(ing.jetstream), what="the job left the queue")
+        await crashing.unsubscribe()
+        await backstop.unsubscribe()
+
+
+async def stream_empty(js: JetStreamContext) -> bool:
+    info = await js.stream_info(JOBS_STREAM)
+    return bool(info.state.messages == 0)

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from google.protobuf.message import DecodeError
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.errors import APIError, NotFoundError
@@ -58,9 +59,7 @@ class Worker:
     async def run(self, stop: asyncio.Event) -> None:
         """Process jobs one at a time until `stop` is set; the current job is nak'ed on stop."""
         subscription = await self._js.pull_subscribe_bind(durable=JOBS_CONSUMER, stream=JOBS_STREAM)
-        backstop = await self._nc.subscribe(
-            MAX_DELIVERIES_ADVISORY, queue="vidmesh-backstop", cb=self._on_max_deliveries
-        )
+        backstop = await self.start_backstop()
         try:
             while not stop.is_set():
                 try:
@@ -81,6 +80,12 @@ class Worker:
         finally:
             await backstop.unsubscribe()
             await subscription.unsubscribe()
+
+    async def start_backstop(self) -> Subscription:
+        """Listen for jobs the server gave up redelivering (one listener per queue group)."""
+        return await self._nc.subscribe(
+            MAX_DELIVERIES_ADVISORY, queue="vidmesh-backstop", cb=self._on_max_deliveries
+        )
 
     async def handle(self, message: Msg) -> None:
         try:
