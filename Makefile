@@ -12,7 +12,7 @@ RUN := $(UV) run --locked
 PY_SOURCES := services tests bench
 GENERATED := services/api/src envoy/vidmesh.pb
 
-.PHONY: help sync gen gen-check fmt lint typecheck test up check breaking
+.PHONY: help sync gen gen-check fmt lint typecheck test bench up check breaking
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -53,6 +53,10 @@ typecheck: sync ## mypy --strict on hand-written code
 
 test: sync ## Unit and integration tests on real PostgreSQL, NATS and Envoy
 	$(RUN) pytest
+
+bench: sync ## Benchmarks: transcode (ours vs plain ffmpeg vs the seed) and upload (1 GiB)
+	$(RUN) python bench/transcode.py
+	$(RUN) python bench/upload.py
 
 up: sync ## Run the whole platform locally on http://localhost:8080
 	$(RUN) vidmesh up

@@ -42,7 +42,10 @@ async def gateway_template(postgres_cluster: PostgresCluster) -> str:
 
 @pytest.fixture
 async def gateway_factory(
-    database_factory: Callable[..., str], gateway_template: str, token_codec: TokenCodec
+    database_factory: Callable[..., str],
+    gateway_template: str,
+    token_codec: TokenCodec,
+    store: FileBlobStore,
 ) -> AsyncIterator[GatewayFactory]:
     """Starts gateways on fresh databases (settings overridable); stops them after the test."""
     stack: list[tuple[Any, GatewayHarness]] = []
@@ -50,7 +53,7 @@ async def gateway_factory(
     async def start(**overrides: Any) -> GatewayHarness:
         settings = GatewaySettings(port=0, admin_emails=ADMIN_EMAIL, **overrides)
         url = database_factory(template=gateway_template)
-        context = gateway(settings, url, token_codec)
+        context = gateway(settings, url, token_codec, store)
         app = await context.__aenter__()
         server = await create_server(app.bindings, codec=token_codec)
         channel = grpc.aio.insecure_channel(f"127.0.0.1:{server.port}")

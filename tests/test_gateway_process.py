@@ -42,6 +42,7 @@ def gateway_process(
             "VIDMESH_JWT_ISSUER": "vidmesh-test",
             "VIDMESH_GATEWAY_PORT": str(port),
             "VIDMESH_GATEWAY_GRACE_SECONDS": "5",
+            "VIDMESH_STORAGE_URL": f"file://{vidmesh_workdir / 'objects'}",
         },
     )
     process.start()

@@ -10,7 +10,7 @@ from ladder_checks import check_ladder, ffprobe_json, variants
 from media import clip
 from test_ingest import upload_requests
 
-from vidmesh.common.storage import MEDIA, FileBlobStore
+from vidmesh.common.storage import MEDIA, RAW, FileBlobStore
 from vidmesh.v1 import video_pb2
 
 
@@ -132,3 +132,18 @@ async def test_progress_and_states_stream_to_watchers(
     assert any(0 < p < 100 for p in percents), percents
     assert video.progress_percent == 100
     assert len(video.renditions) == 2 and video.renditions[0].name == "360p"
+
+
+async def test_deleting_a_video_removes_its_objects(
+    ing: IngestHarness, transcoder_factory: object, store: FileBlobStore, media_dir: Path
+) -> None:
+    await transcoder_factory()  # type: ignore[operator]
+    owner = await ing.gw.register()
+    video, _ = await upload_and_finish(ing, owner, clip(media_dir / "plain.mp4"))
+    assert video.state == video_pb2.Video.STATE_READY
+    assert await store.list(MEDIA, f"videos/{video.video_id}/")
+    await ing.gw.videos.DeleteVideo(
+        video_pb2.DeleteVideoRequest(video_id=video.video_id), metadata=owner.metadata
+    )
+    assert await store.list(MEDIA, f"videos/{video.video_id}/") == []
+    assert await store.list(RAW, f"uploads/{video.video_id}/") == []

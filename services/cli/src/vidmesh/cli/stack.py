@@ -68,6 +68,7 @@ class LocalStack:
         self.admin_emails = admin_emails
         self._stopping = threading.Event()
         self._stoppers: list[Callable[[], None]] = []
+        self.processes: dict[str, ManagedProcess] = {}
         self._watched: list[Callable[[], bool]] = []
 
     def _check_ports(self) -> None:
@@ -139,6 +140,7 @@ class LocalStack:
         process = ManagedProcess(
             name, [sys.executable, "-m", f"vidmesh.{name}"], log_path=logs / f"{name}.log", env=env
         )
+        self.processes[name] = process
 
         def start() -> None:
             process.start()

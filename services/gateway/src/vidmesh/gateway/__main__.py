@@ -8,6 +8,7 @@ from datetime import timedelta
 from vidmesh.common.config import CommonSettings
 from vidmesh.common.logs import configure_logging
 from vidmesh.common.server import install_stop_signals, serve
+from vidmesh.common.storage import open_store
 from vidmesh.common.tokens import TokenCodec
 from vidmesh.gateway.app import gateway
 from vidmesh.gateway.settings import GatewaySettings
@@ -24,7 +25,8 @@ async def run() -> None:
     )
     stop = asyncio.Event()
     install_stop_signals(stop)
-    async with gateway(settings, common.database_url, codec) as app:
+    store = open_store(common.storage_url)
+    async with gateway(settings, common.database_url, codec, store) as app:
         stop_watchers = asyncio.create_task(stop.wait())
         stop_watchers.add_done_callback(lambda _: app.hub.closing.set())
         await serve(

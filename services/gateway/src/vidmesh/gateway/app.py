@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from vidmesh.common.database import create_engine, create_sessions, libpq_url
 from vidmesh.common.server import ServiceBinding
+from vidmesh.common.storage import BlobStore
 from vidmesh.common.tokens import TokenCodec
 from vidmesh.gateway.accounts import Accounts, AuthPolicy
 from vidmesh.gateway.catalog import Catalog
@@ -40,7 +41,7 @@ def _full_name(module: object, service: str) -> str:
 
 @contextlib.asynccontextmanager
 async def gateway(
-    settings: GatewaySettings, database_url: str, codec: TokenCodec
+    settings: GatewaySettings, database_url: str, codec: TokenCodec, store: BlobStore
 ) -> AsyncIterator[Gateway]:
     """Migrate the database, start the change listener, and build the servicers."""
     await upgrade_to_head(database_url)
@@ -58,7 +59,7 @@ async def gateway(
             admin_emails=settings.admin_email_set(),
         )
         auth = AuthServicer(Accounts(sessions, codec, policy), settings.trusted_proxy_set())
-        videos = VideoServicer(Catalog(sessions), hub)
+        videos = VideoServicer(Catalog(sessions, store), hub)
         states = VideoStateServicer(StateReports(sessions))
         bindings = [
             ServiceBinding(

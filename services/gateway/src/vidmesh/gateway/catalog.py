@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from vidmesh.common.errors import InvalidArgument, NotFound, PermissionDenied
+from vidmesh.common.storage import MEDIA, RAW, BlobStore
 from vidmesh.common.tokens import Principal
 from vidmesh.common.validation import (
     DESCRIPTION_MAX,
@@ -22,6 +24,8 @@ from vidmesh.common.validation import (
 from vidmesh.gateway import paging
 from vidmesh.gateway.models import Video, VideoState, Visibility
 from vidmesh.gateway.notifications import announce_change
+
+_log = logging.getLogger(__name__)
 
 
 class Scope(Enum):
@@ -73,8 +77,9 @@ def can_view(video: Video, principal: Principal | None) -> bool:
 class Catalog:
     """The user-facing video operations behind VideoService."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], store: BlobStore) -> None:
         self._sessions = sessions
+        self._store = store
 
     async def get(self, video_id: str, principal: Principal | None) -> Video:
         key = parse_video_id(video_id)
@@ -155,7 +160,19 @@ class Catalog:
             video = await self._owned_for_update(session, key, principal)
             await session.execute(delete(Video).where(Video.id == key))
             await announce_change(session, key)
+        await self._remove_objects(key)
         return video
+
+    async def _remove_objects(self, key: uuid.UUID) -> None:
+        """Delete the original and every rendition; leftovers are logged, not fatal."""
+        try:
+            await self._store.delete_prefix(RAW, f"uploads/{key}/")
+            await self._store.delete_prefix(MEDIA, f"videos/{key}/")
+        except (OSError, InvalidArgument) as error:
+            _log.warning(
+                "objects of a deleted video remain",
+                extra={"video_id": str(key), "error": str(error)},
+            )
 
     async def _owned_for_update(
         self, session: AsyncSession, key: uuid.UUID, principal: Principal
