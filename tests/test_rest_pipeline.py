@@ -77,6 +77,8 @@ async def test_raw_body_upload_errors(
     sized = {**auth, "x-upload-length": str(text.stat().st_size)}
     bad = await http.post("/v1/videos:upload", content=text.read_bytes(), headers=sized)
     assert (bad.status_code, reason(bad)) == (400, "UNSUPPORTED_MEDIA")
+    put = await http.put("/v1/videos:upload", content=text.read_bytes(), headers=sized)
+    assert (put.status_code, reason(put)) == (400, "UNSUPPORTED_MEDIA"), "curl -T sends PUT"
     anonymous = await http.post(
         "/v1/videos:upload", content=b"x", headers={"x-title": "t", "x-upload-length": "1"}
     )

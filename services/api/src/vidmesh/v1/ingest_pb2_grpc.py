@@ -97,7 +97,8 @@ class IngestServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UploadBody(self, request_iterator, context):
-        """One-shot upload of a raw HTTP body (`curl -T file`), for REST clients. Metadata comes in
+        """One-shot upload of a raw HTTP body (`curl -T file` sends PUT; POST works the same), for
+        REST clients. Metadata comes in
         the headers `x-title`, `x-filename`, `x-upload-length`, and optional `x-sha256`,
         `x-visibility`, `x-description`.
 

@@ -51,7 +51,8 @@ class IngestServiceStub:
     - CANCELLED when the client aborts (nothing is committed).
     """
     UploadBody: _grpc.StreamUnaryMultiCallable[_httpbody_pb2.HttpBody, _ingest_pb2.UploadBodyResponse]
-    """One-shot upload of a raw HTTP body (`curl -T file`), for REST clients. Metadata comes in
+    """One-shot upload of a raw HTTP body (`curl -T file` sends PUT; POST works the same), for
+    REST clients. Metadata comes in
     the headers `x-title`, `x-filename`, `x-upload-length`, and optional `x-sha256`,
     `x-visibility`, `x-description`.
 
@@ -105,7 +106,8 @@ class IngestServiceAsyncStub(IngestServiceStub):
     - CANCELLED when the client aborts (nothing is committed).
     """
     UploadBody: _aio.StreamUnaryMultiCallable[_httpbody_pb2.HttpBody, _ingest_pb2.UploadBodyResponse]  # type: ignore[assignment]
-    """One-shot upload of a raw HTTP body (`curl -T file`), for REST clients. Metadata comes in
+    """One-shot upload of a raw HTTP body (`curl -T file` sends PUT; POST works the same), for
+    REST clients. Metadata comes in
     the headers `x-title`, `x-filename`, `x-upload-length`, and optional `x-sha256`,
     `x-visibility`, `x-description`.
 
@@ -168,7 +170,8 @@ class IngestServiceServicer(metaclass=_abc_1.ABCMeta):
         request_iterator: _MaybeAsyncIterator[_httpbody_pb2.HttpBody],
         context: _ServicerContext,
     ) -> _typing.Union[_ingest_pb2.UploadBodyResponse, _abc.Awaitable[_ingest_pb2.UploadBodyResponse]]:
-        """One-shot upload of a raw HTTP body (`curl -T file`), for REST clients. Metadata comes in
+        """One-shot upload of a raw HTTP body (`curl -T file` sends PUT; POST works the same), for
+        REST clients. Metadata comes in
         the headers `x-title`, `x-filename`, `x-upload-length`, and optional `x-sha256`,
         `x-visibility`, `x-description`.
 
