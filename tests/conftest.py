@@ -165,15 +165,15 @@ async def transcoder_factory(
     started: list[tuple[Any, RunningServer, asyncio.Event, asyncio.Task[None]]] = []
 
     async def start(store_override: Any = None, **overrides: Any) -> TranscoderHarness:
-        settings = TranscoderSettings(
-            port=0,
-            gateway_address=f"127.0.0.1:{gw.port}",
-            work_dir=tmp_path / f"work-{len(started)}",
-            worker_name=f"test-worker-{len(started)}",
-            backoff_seconds=0.2,
-            preset="ultrafast",
-            **overrides,
-        )
+        options: dict[str, Any] = {
+            "port": 0,
+            "gateway_address": f"127.0.0.1:{gw.port}",
+            "work_dir": tmp_path / f"work-{len(started)}",
+            "worker_name": f"test-worker-{len(started)}",
+            "backoff_seconds": 0.2,
+            "preset": "ultrafast",
+        }
+        settings = TranscoderSettings(**{**options, **overrides})
         context = transcoder(
             settings, nats_url=nats_server.url, store=store_override or store, codec=token_codec
         )
@@ -182,7 +182,9 @@ async def transcoder_factory(
         stop = asyncio.Event()
         task = asyncio.create_task(app.worker.run(stop))
         started.append((context, server, stop, task))
-        return TranscoderHarness(worker=app.worker, port=server.port, settings=settings)
+        return TranscoderHarness(
+            worker=app.worker, port=server.port, settings=settings, stop=stop, task=task
+        )
 
     yield start
     for context, server, stop, task in reversed(started):

@@ -169,6 +169,8 @@ class TranscoderHarness:
     worker: Worker
     port: int
     settings: TranscoderSettings
+    stop: asyncio.Event
+    task: asyncio.Task[None]
 
 
 def error_details(error: grpc.aio.AioRpcError) -> dict[str, Any]:

@@ -317,3 +317,28 @@ async def test_jobs_that_kill_every_worker_reach_the_dlq(
 async def stream_empty(js: JetStreamContext) -> bool:
     info = await js.stream_info(JOBS_STREAM)
     return bool(info.state.messages == 0)
+
+
+async def test_a_stopping_worker_hands_its_job_back(
+    ing: IngestHarness, transcoder_factory: Any, store: FileBlobStore, media_dir: Path
+) -> None:
+    leaving: TranscoderHarness = await transcoder_factory(preset="medium")
+    owner = await ing.gw.register()
+    video = await upload(ing, owner, clip(media_dir / "long.mp4", size="640x360", seconds=20))
+    stream = ing.gw.videos.WatchVideo(
+        video_pb2.WatchVideoRequest(video_id=video.video_id), metadata=owner.metadata
+    )
+    async for message in stream:
+        if message.video.state == video_pb2.Video.STATE_PROCESSING:
+            break
+    stream.cancel()
+    leaving.stop.set()  # what SIGTERM does
+    await asyncio.wait_for(leaving.task, 30)
+    staying: TranscoderHarness = await transcoder_factory()
+    done = await settled(ing, owner, video.video_id)
+    assert done.state == video_pb2.Video.STATE_READY
+    assert (leaving.worker.completed, staying.worker.completed) == (0, 1)
+    processing = [
+        t.attempt for t in done.transitions if t.state == video_pb2.Video.STATE_PROCESSING
+    ]
+    assert processing == [1, 2]
