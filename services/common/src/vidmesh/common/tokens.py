@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
+from vidmesh.common.config import CommonSettings
 from vidmesh.common.errors import Unauthenticated
 
 USER_AUDIENCE = "vidmesh"
@@ -55,6 +56,15 @@ class IssuedToken:
 
 class TokenCodec:
     """Issues and verifies the platform's JWTs."""
+
+    @classmethod
+    def from_settings(cls, settings: CommonSettings) -> TokenCodec:
+        """The codec every service builds from `VIDMESH_JWT_*`."""
+        return cls(
+            settings.jwt_secret.get_secret_value(),
+            issuer=settings.jwt_issuer,
+            access_ttl=timedelta(seconds=settings.jwt_access_ttl_seconds),
+        )
 
     def __init__(self, secret: str, *, issuer: str, access_ttl: timedelta) -> None:
         if len(secret) < 32:

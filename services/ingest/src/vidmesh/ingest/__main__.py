@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 
 from vidmesh.common.config import CommonSettings
 from vidmesh.common.logs import configure_logging
@@ -18,11 +17,7 @@ async def run() -> None:
     common = CommonSettings()
     settings = IngestSettings()
     configure_logging("ingest", common.log_level)
-    codec = TokenCodec(
-        common.jwt_secret.get_secret_value(),
-        issuer=common.jwt_issuer,
-        access_ttl=timedelta(seconds=common.jwt_access_ttl_seconds),
-    )
+    codec = TokenCodec.from_settings(common)
     store = open_store(common.storage_url)
     async with ingest(settings, nats_url=common.nats_url, store=store, codec=codec) as (
         bindings,

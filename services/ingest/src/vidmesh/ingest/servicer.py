@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import urllib.parse
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from google.api import httpbody_pb2
@@ -17,6 +17,9 @@ from vidmesh.ingest.spool import Session
 from vidmesh.v1 import ingest_pb2, ingest_pb2_grpc, video_pb2
 
 Context = grpc.aio.ServicerContext[Any, Any]
+StreamedRequest = TypeVar(
+    "StreamedRequest", ingest_pb2.UploadRequest, ingest_pb2.WriteUploadRequest
+)
 
 _VISIBILITIES = {
     "public": video_pb2.VISIBILITY_PUBLIC,
@@ -85,6 +88,23 @@ def declared_from_headers(metadata: dict[str, str]) -> Declared:
     )
 
 
+async def _split(
+    requests: AsyncIterator[StreamedRequest], lead: str, reason: str
+) -> tuple[StreamedRequest, AsyncIterator[bytes]]:
+    """The leading message (which must carry `lead`) and the chunks that follow it."""
+    first = await anext(aiter(requests), None)
+    if first is None or first.WhichOneof("payload") != lead:
+        raise InvalidArgument(reason, f"The first message must carry the '{lead}'.")
+
+    async def chunks() -> AsyncIterator[bytes]:
+        async for message in requests:
+            if message.WhichOneof("payload") == lead:
+                raise InvalidArgument(reason, f"The '{lead}' may only come first.")
+            yield message.chunk
+
+    return first, chunks()
+
+
 class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
     def __init__(self, intake: Intake) -> None:
         self._intake = intake
@@ -93,20 +113,9 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         self, request_iterator: AsyncIterator[ingest_pb2.UploadRequest], context: Context
     ) -> ingest_pb2.UploadResponse:
         owner = require_user().subject
-        first = await anext(aiter(request_iterator), None)
-        if first is None or not first.HasField("metadata"):
-            raise InvalidArgument(
-                "METADATA_REQUIRED", "The first message must carry the upload's metadata."
-            )
-
-        async def chunks() -> AsyncIterator[bytes]:
-            async for message in request_iterator:
-                if message.HasField("metadata"):
-                    raise InvalidArgument("METADATA_REQUIRED", "Metadata may only come first.")
-                yield message.chunk
-
+        first, chunks = await _split(request_iterator, "metadata", "METADATA_REQUIRED")
         video = await self._intake.upload(
-            owner, _declared(first.metadata), chunks(), _active(context)
+            owner, _declared(first.metadata), chunks, _active(context)
         )
         return ingest_pb2.UploadResponse(video=video)
 
@@ -137,20 +146,9 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         self, request_iterator: AsyncIterator[ingest_pb2.WriteUploadRequest], context: Context
     ) -> ingest_pb2.WriteUploadResponse:
         owner = require_user().subject
-        first = await anext(aiter(request_iterator), None)
-        if first is None or not first.HasField("header"):
-            raise InvalidArgument(
-                "HEADER_REQUIRED", "The first message must carry the upload id and offset."
-            )
-
-        async def chunks() -> AsyncIterator[bytes]:
-            async for message in request_iterator:
-                if message.HasField("header"):
-                    raise InvalidArgument("HEADER_REQUIRED", "The header may only come first.")
-                yield message.chunk
-
+        first, chunks = await _split(request_iterator, "header", "HEADER_REQUIRED")
         session, video = await self._intake.write(
-            owner, first.header.upload_id, first.header.offset, chunks(), _active(context)
+            owner, first.header.upload_id, first.header.offset, chunks, _active(context)
         )
         response = ingest_pb2.WriteUploadResponse(
             upload=_session_to_proto(session, complete=video is not None)
