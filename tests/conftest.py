@@ -27,6 +27,8 @@ from vidmesh.gateway.migrate import upgrade_to_head
 from vidmesh.gateway.settings import GatewaySettings
 from vidmesh.ingest.app import ingest
 from vidmesh.ingest.settings import IngestSettings
+from vidmesh.playback.app import playback
+from vidmesh.playback.settings import PlaybackSettings
 from vidmesh.transcoder.app import transcoder
 from vidmesh.transcoder.settings import TranscoderSettings
 from vidmesh.v1 import ingest_pb2_grpc
@@ -192,3 +194,15 @@ async def transcoder_factory(
         await task
         await server.stop(0)
         await context.__aexit__(None, None, None)
+
+
+@pytest.fixture
+async def playback_server(
+    gw: GatewayHarness, store: FileBlobStore, token_codec: TokenCodec
+) -> AsyncIterator[tuple[int, int]]:
+    """Playback (gRPC port, HLS HTTP port) in front of `gw` and `store`."""
+    settings = PlaybackSettings(port=0, http_port=0, gateway_address=f"127.0.0.1:{gw.port}")
+    async with playback(settings, store=store, codec=token_codec) as app:
+        server = await create_server(app.bindings, codec=token_codec)
+        yield server.port, app.http_port
+        await server.stop(0)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 
+from vidmesh.cli.stack import PORT_NAMES
 from vidmesh.common.local.process import free_port, port_open
 
 VIDMESH = str(Path(sys.executable).parent / "vidmesh")
@@ -26,8 +27,7 @@ async def read_until(stream: asyncio.StreamReader, marker: str, timeout: float) 
 
 
 async def test_up_serves_and_stops_everything_on_interrupt(vidmesh_workdir: Path) -> None:
-    names = ("http", "envoy-admin", "gateway", "ingest", "transcoder", "postgres", "nats")
-    ports = {name: free_port() for name in names}
+    ports = {name.replace("_", "-"): free_port() for name in PORT_NAMES}
     flags = [arg for name, port in ports.items() for arg in (f"--{name}-port", str(port))]
     process = await asyncio.create_subprocess_exec(
         VIDMESH,

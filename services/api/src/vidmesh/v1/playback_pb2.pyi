@@ -69,7 +69,7 @@ class GetPlaybackInfoResponse(_message.Message):
     storyboard_vtt_url: _builtins.str
     """URL of the WebVTT index of the storyboard, for seek previews."""
     token: _builtins.str
-    """Playback token carried in the URLs (empty for public videos)."""
+    """Playback token carried in the URLs (always present: it also names the published ladder)."""
     @_builtins.property
     def renditions(self) -> _containers.RepeatedCompositeFieldContainer[_video_pb2.Rendition]:
         """The ladder, highest first."""

@@ -413,3 +413,53 @@ class FailTranscodeResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___FailTranscodeResponse: _TypeAlias = FailTranscodeResponse  # noqa: Y015
+
+@_typing.final
+class GetPlaybackSourceRequest(_message.Message):
+    """Request of GetPlaybackSource."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VIDEO_ID_FIELD_NUMBER: _builtins.int
+    video_id: _builtins.str
+    """Id of the video."""
+    def __init__(
+        self,
+        *,
+        video_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["video_id", b"video_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPlaybackSourceRequest: _TypeAlias = GetPlaybackSourceRequest  # noqa: Y015
+
+@_typing.final
+class GetPlaybackSourceResponse(_message.Message):
+    """Response of GetPlaybackSource."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VIDEO_FIELD_NUMBER: _builtins.int
+    MEDIA_PREFIX_FIELD_NUMBER: _builtins.int
+    media_prefix: _builtins.str
+    """Object prefix under the `media` bucket of the published ladder."""
+    @_builtins.property
+    def video(self) -> _video_pb2.Video:
+        """The video."""
+
+    def __init__(
+        self,
+        *,
+        video: _video_pb2.Video | None = ...,
+        media_prefix: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["video", b"video"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["media_prefix", b"media_prefix", "video", b"video"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPlaybackSourceResponse: _TypeAlias = GetPlaybackSourceResponse  # noqa: Y015

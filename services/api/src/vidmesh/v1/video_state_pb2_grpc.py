@@ -74,6 +74,11 @@ class VideoStateServiceStub:
                 request_serializer=vidmesh_dot_v1_dot_video__state__pb2.FailTranscodeRequest.SerializeToString,
                 response_deserializer=vidmesh_dot_v1_dot_video__state__pb2.FailTranscodeResponse.FromString,
                 _registered_method=True)
+        self.GetPlaybackSource = channel.unary_unary(
+                '/vidmesh.v1.VideoStateService/GetPlaybackSource',
+                request_serializer=vidmesh_dot_v1_dot_video__state__pb2.GetPlaybackSourceRequest.SerializeToString,
+                response_deserializer=vidmesh_dot_v1_dot_video__state__pb2.GetPlaybackSourceResponse.FromString,
+                _registered_method=True)
 
 
 class VideoStateServiceServicer:
@@ -153,6 +158,16 @@ class VideoStateServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetPlaybackSource(self, request, context):
+        """Returns where a ready video's ladder is stored, for playback (which has checked, with the
+        viewer's own credentials, that the viewer may see the video).
+
+        Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`VIDEO_NOT_READY`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_VideoStateServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -185,6 +200,11 @@ def add_VideoStateServiceServicer_to_server(servicer, server):
                     servicer.FailTranscode,
                     request_deserializer=vidmesh_dot_v1_dot_video__state__pb2.FailTranscodeRequest.FromString,
                     response_serializer=vidmesh_dot_v1_dot_video__state__pb2.FailTranscodeResponse.SerializeToString,
+            ),
+            'GetPlaybackSource': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPlaybackSource,
+                    request_deserializer=vidmesh_dot_v1_dot_video__state__pb2.GetPlaybackSourceRequest.FromString,
+                    response_serializer=vidmesh_dot_v1_dot_video__state__pb2.GetPlaybackSourceResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -359,6 +379,33 @@ class VideoStateService:
             '/vidmesh.v1.VideoStateService/FailTranscode',
             vidmesh_dot_v1_dot_video__state__pb2.FailTranscodeRequest.SerializeToString,
             vidmesh_dot_v1_dot_video__state__pb2.FailTranscodeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPlaybackSource(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidmesh.v1.VideoStateService/GetPlaybackSource',
+            vidmesh_dot_v1_dot_video__state__pb2.GetPlaybackSourceRequest.SerializeToString,
+            vidmesh_dot_v1_dot_video__state__pb2.GetPlaybackSourceResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -83,6 +83,12 @@ class VideoStateServiceStub:
     Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`ILLEGAL_TRANSITION`);
     INVALID_ARGUMENT (`FIELD_REQUIRED` when no reason is given).
     """
+    GetPlaybackSource: _grpc.UnaryUnaryMultiCallable[_video_state_pb2.GetPlaybackSourceRequest, _video_state_pb2.GetPlaybackSourceResponse]
+    """Returns where a ready video's ladder is stored, for playback (which has checked, with the
+    viewer's own credentials, that the viewer may see the video).
+
+    Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`VIDEO_NOT_READY`).
+    """
 
 @_typing.type_check_only
 class VideoStateServiceAsyncStub(VideoStateServiceStub):
@@ -138,6 +144,12 @@ class VideoStateServiceAsyncStub(VideoStateServiceStub):
 
     Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`ILLEGAL_TRANSITION`);
     INVALID_ARGUMENT (`FIELD_REQUIRED` when no reason is given).
+    """
+    GetPlaybackSource: _aio.UnaryUnaryMultiCallable[_video_state_pb2.GetPlaybackSourceRequest, _video_state_pb2.GetPlaybackSourceResponse]  # type: ignore[assignment]
+    """Returns where a ready video's ladder is stored, for playback (which has checked, with the
+    viewer's own credentials, that the viewer may see the video).
+
+    Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`VIDEO_NOT_READY`).
     """
 
 class VideoStateServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -227,6 +239,18 @@ class VideoStateServiceServicer(metaclass=_abc_1.ABCMeta):
 
         Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`ILLEGAL_TRANSITION`);
         INVALID_ARGUMENT (`FIELD_REQUIRED` when no reason is given).
+        """
+
+    @_abc_1.abstractmethod
+    def GetPlaybackSource(
+        self,
+        request: _video_state_pb2.GetPlaybackSourceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_video_state_pb2.GetPlaybackSourceResponse, _abc.Awaitable[_video_state_pb2.GetPlaybackSourceResponse]]:
+        """Returns where a ready video's ladder is stored, for playback (which has checked, with the
+        viewer's own credentials, that the viewer may see the video).
+
+        Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`VIDEO_NOT_READY`).
         """
 
 def add_VideoStateServiceServicer_to_server(servicer: VideoStateServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -31,11 +31,23 @@ class StackPorts:
     gateway: int = 50051
     ingest: int = 50052
     transcoder: int = 50054
+    playback: int = 50053
+    playback_http: int = 8053
     postgres: int = 5432
     nats: int = 4222
 
 
-PORT_NAMES = ("http", "envoy_admin", "gateway", "ingest", "transcoder", "postgres", "nats")
+PORT_NAMES = (
+    "http",
+    "envoy_admin",
+    "gateway",
+    "ingest",
+    "transcoder",
+    "playback",
+    "playback_http",
+    "postgres",
+    "nats",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +128,9 @@ class LocalStack:
                 "VIDMESH_TRANSCODER_PORT": str(self.ports.transcoder),
                 "VIDMESH_TRANSCODER_GATEWAY_ADDRESS": f"127.0.0.1:{self.ports.gateway}",
                 "VIDMESH_TRANSCODER_WORK_DIR": str(self.data_dir / "transcoder"),
+                "VIDMESH_PLAYBACK_PORT": str(self.ports.playback),
+                "VIDMESH_PLAYBACK_HTTP_PORT": str(self.ports.playback_http),
+                "VIDMESH_PLAYBACK_GATEWAY_ADDRESS": f"127.0.0.1:{self.ports.gateway}",
             }
         )
         # Gateway first (it owns the schema), the transcoder next (it owns the queue topology).
@@ -123,6 +138,7 @@ class LocalStack:
             ("gateway", self.ports.gateway),
             ("transcoder", self.ports.transcoder),
             ("ingest", self.ports.ingest),
+            ("playback", self.ports.playback),
         ):
             self._service(service, port, env, logs)
 
@@ -132,6 +148,8 @@ class LocalStack:
             gateway_port=self.ports.gateway,
             ingest_port=self.ports.ingest,
             transcoder_port=self.ports.transcoder,
+            playback_port=self.ports.playback,
+            playback_http_port=self.ports.playback_http,
         )
         envoy = EnvoyProxy(edge, self.data_dir / "envoy")
         self._launch("envoy", envoy.start, envoy.stop, envoy.running)

@@ -18,6 +18,7 @@ from vidmesh.common.errors import Unauthenticated
 
 USER_AUDIENCE = "vidmesh"
 SERVICE_AUDIENCE = "vidmesh-internal"
+PLAYBACK_AUDIENCE = "vidmesh-playback"
 _ALGORITHM = "HS256"
 _LEEWAY = timedelta(seconds=5)
 
@@ -82,6 +83,45 @@ class TokenCodec:
     ) -> IssuedToken:
         """Sign the credential one service presents to another's internal RPCs."""
         return self._issue(f"service:{service}", Role.SERVICE, SERVICE_AUDIENCE, ttl, now)
+
+    def issue_playback(
+        self, video_id: str, media_prefix: str, viewer: str, ttl: timedelta
+    ) -> IssuedToken:
+        """A URL token that lets its holder fetch one video's ladder until it expires."""
+        now = datetime.now(UTC)
+        expires = now + ttl
+        claims = {
+            "sub": viewer,
+            "vid": video_id,
+            "pfx": media_prefix,
+            "aud": PLAYBACK_AUDIENCE,
+            "iss": self._issuer,
+            "iat": int(now.timestamp()),
+            "exp": int(expires.timestamp()),
+        }
+        token = jwt.encode(claims, self._secret, algorithm=_ALGORITHM)
+        expire_time = datetime.fromtimestamp(int(expires.timestamp()), UTC)
+        return IssuedToken(token=token, expire_time=expire_time)
+
+    def verify_playback(self, token: str, video_id: str) -> str:
+        """The media prefix a playback token grants for `video_id`; raises `Unauthenticated`."""
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[_ALGORITHM],
+                audience=PLAYBACK_AUDIENCE,
+                issuer=self._issuer,
+                leeway=_LEEWAY,
+                options={"require": ["exp", "vid", "pfx", "aud", "iss"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthenticated("TOKEN_EXPIRED", "The playback token has expired.") from exc
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated("INVALID_TOKEN", "The playback token is not valid.") from exc
+        if claims["vid"] != video_id:
+            raise Unauthenticated("INVALID_TOKEN", "The playback token is for another video.")
+        return str(claims["pfx"])
 
     def verify(self, token: str) -> Principal:
         """Return the principal of a valid token or raise `Unauthenticated`."""

@@ -224,6 +224,16 @@ class StateReports:
             await self._enter(session, video, VideoState.FAILED, job_id or None, attempt)
         return video
 
+    async def playback_source(self, video_id: str) -> Video:
+        """A ready video with its published prefix."""
+        async with self._sessions() as session:
+            video = await session.get(Video, parse_video_id(video_id))
+        if video is None:
+            raise video_not_found()
+        if video.state is not VideoState.READY or not video.media_prefix:
+            raise FailedPrecondition("VIDEO_NOT_READY", "The video is not ready to play yet.")
+        return video
+
     async def _locked(
         self, session: AsyncSession, video_id: str, *, current_job: str | None = None
     ) -> Video:

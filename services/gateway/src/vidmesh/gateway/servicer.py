@@ -273,3 +273,12 @@ class VideoStateServicer(video_state_pb2_grpc.VideoStateServiceServicer):
             Failure(reason=request.failure.reason, message=request.failure.message),
         )
         return video_state_pb2.FailTranscodeResponse(video=convert.video_to_proto(video))
+
+    async def GetPlaybackSource(
+        self, request: video_state_pb2.GetPlaybackSourceRequest, context: Context
+    ) -> video_state_pb2.GetPlaybackSourceResponse:
+        require_service()
+        video = await self._reports.playback_source(request.video_id)
+        return video_state_pb2.GetPlaybackSourceResponse(
+            video=convert.video_to_proto(video), media_prefix=video.media_prefix or ""
+        )

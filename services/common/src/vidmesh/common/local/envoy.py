@@ -27,6 +27,8 @@ class EdgeConfig:
     gateway_port: int
     ingest_port: int = 50052
     transcoder_port: int = 50054
+    playback_port: int = 50053
+    playback_http_port: int = 8053
     listen_address: str = "127.0.0.1"
     gateway_host: str = "127.0.0.1"
     cors_origins: Sequence[str] = field(
@@ -51,6 +53,9 @@ def render_config(edge: EdgeConfig, root: Path | None = None) -> str:
         INGEST_PORT=edge.ingest_port,
         TRANSCODER_HOST=edge.gateway_host,
         TRANSCODER_PORT=edge.transcoder_port,
+        PLAYBACK_HOST=edge.gateway_host,
+        PLAYBACK_PORT=edge.playback_port,
+        PLAYBACK_HTTP_PORT=edge.playback_http_port,
         DESCRIPTOR=str(base / "envoy" / "vidmesh.pb"),
         CORS_ORIGINS=origins,
     )

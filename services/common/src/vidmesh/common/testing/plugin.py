@@ -67,13 +67,21 @@ def envoy_factory(vidmesh_workdir: Path) -> Iterator[Callable[..., EnvoyProxy]]:
     """Starts real Envoys in front of service ports; stops them after the test."""
     started: list[EnvoyProxy] = []
 
-    def start(gateway_port: int, ingest_port: int = 0, transcoder_port: int = 0) -> EnvoyProxy:
+    def start(
+        gateway_port: int,
+        ingest_port: int = 0,
+        transcoder_port: int = 0,
+        playback_port: int = 0,
+        playback_http_port: int = 0,
+    ) -> EnvoyProxy:
         edge = EdgeConfig(
             listen_port=free_port(),
             admin_port=free_port(),
             gateway_port=gateway_port,
             ingest_port=ingest_port or free_port(),
             transcoder_port=transcoder_port or free_port(),
+            playback_port=playback_port or free_port(),
+            playback_http_port=playback_http_port or free_port(),
         )
         proxy = EnvoyProxy(edge, vidmesh_workdir / f"envoy-{secrets.token_hex(4)}")
         proxy.start()

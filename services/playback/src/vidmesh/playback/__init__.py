@@ -1,0 +1,1 @@
+"""Vidmesh playback: playback info and signed, cache-friendly HLS delivery."""

@@ -1,0 +1,36 @@
+"""Run playback: settings → logging → dependencies → HLS listener + serve()."""
+
+from __future__ import annotations
+
+import asyncio
+
+from vidmesh.common.config import CommonSettings
+from vidmesh.common.logs import configure_logging
+from vidmesh.common.server import serve
+from vidmesh.common.storage import open_store
+from vidmesh.common.tokens import TokenCodec
+from vidmesh.playback.app import playback
+from vidmesh.playback.settings import PlaybackSettings
+
+
+async def run() -> None:
+    common = CommonSettings()
+    settings = PlaybackSettings()
+    configure_logging("playback", common.log_level)
+    codec = TokenCodec.from_settings(common)
+    async with playback(settings, store=open_store(common.storage_url), codec=codec) as app:
+        await serve(
+            app.bindings,
+            codec=codec,
+            host=settings.host,
+            port=settings.port,
+            grace_seconds=settings.grace_seconds,
+        )
+
+
+def main() -> None:
+    asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()

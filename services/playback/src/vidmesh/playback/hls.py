@@ -1,0 +1,162 @@
+"""HLS over plain HTTP: `GET|HEAD /hls/{video_id}/{path}` with the playback token in the URL.
+
+Playlists are rewritten so every URI carries the token (hls.js, Safari and ffmpeg all just follow
+them); segments and images are served as stored, with Range, ETag/If-None-Match and HEAD, by
+sendfile from the filesystem store or streamed from S3. A bad or foreign token is 403; unknown
+ids, missing files and traversal attempts are 404; nothing here answers 500.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import urllib.parse
+from pathlib import PurePosixPath
+
+from aiohttp import web
+
+from vidmesh.common.errors import InvalidArgument, Unauthenticated
+from vidmesh.common.storage import MEDIA, BlobNotFound, BlobStore, check_key
+from vidmesh.common.tokens import TokenCodec
+
+_log = logging.getLogger(__name__)
+
+CONTENT_TYPES = {
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".ts": "video/mp2t",
+    ".m4s": "video/iso.segment",
+    ".mp4": "video/mp4",
+    ".jpg": "image/jpeg",
+    ".vtt": "text/vtt; charset=utf-8",
+}
+TOP_LEVEL = {"poster.jpg", "storyboard.jpg", "storyboard.vtt"}
+IMMUTABLE = "max-age=31536000, immutable"
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def rewrite_playlist(text: str, token: str) -> str:
+    """Append the token to every URI line (and URI="..." attributes) of a playlist."""
+    query = "token=" + urllib.parse.quote(token, safe="")
+
+    def with_token(uri: str) -> str:
+        return uri + ("&" if "?" in uri else "?") + query
+
+    lines = []
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            lines.append(with_token(line))
+        else:
+            lines.append(re.sub(r'URI="([^"]+)"', lambda m: f'URI="{with_token(m[1])}"', line))
+    return "\n".join(lines) + "\n"
+
+
+def object_key(prefix: str, path: str) -> str:
+    relative = path if path in TOP_LEVEL else f"hls/{path}"
+    return check_key(f"{prefix}/{relative}")
+
+
+def _not_found() -> web.HTTPNotFound:
+    return web.HTTPNotFound(text="Not found.\n")
+
+
+class HlsHandler:
+    def __init__(self, store: BlobStore, codec: TokenCodec) -> None:
+        self._store = store
+        self._codec = codec
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.get("/hls/{video_id}/{path:.+}", self.serve)]
+
+    async def serve(self, request: web.Request) -> web.StreamResponse:
+        video_id = request.match_info["video_id"]
+        path = request.match_info["path"]
+        raw = request.raw_path.split("?", 1)[0].lower()
+        suffix = PurePosixPath(path).suffix
+        if "%2f" in raw or "%5c" in raw or suffix not in CONTENT_TYPES:
+            raise _not_found()
+        token = request.query.get("token", "")
+        try:
+            prefix = self._codec.verify_playback(token, video_id)
+            key = object_key(prefix, path)
+        except Unauthenticated as error:
+            raise web.HTTPForbidden(text=f"{error.message}\n") from None
+        except InvalidArgument:
+            raise _not_found() from None
+        private = "private" if request.query.get("token") else "public"
+        if suffix == ".m3u8":
+            return await self._playlist(request, key, token)
+        return await self._object(request, key, suffix, f"{private}, {IMMUTABLE}")
+
+    async def _playlist(self, request: web.Request, key: str, token: str) -> web.Response:
+        try:
+            text = (await self._store.read_all(MEDIA, key)).decode()
+        except BlobNotFound:
+            raise _not_found() from None
+        body = rewrite_playlist(text, token).encode()
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        headers = {"ETag": etag, "Cache-Control": "private, max-age=10"}
+        if etag in request.headers.get("If-None-Match", ""):
+            return web.Response(status=304, headers=headers)
+        return web.Response(
+            body=body if request.method == "GET" else None,
+            headers={**headers, "Content-Length": str(len(body))},
+            content_type=CONTENT_TYPES[".m3u8"],
+        )
+
+    async def _object(
+        self, request: web.Request, key: str, suffix: str, cache: str
+    ) -> web.StreamResponse:
+        local = self._store.local_path(MEDIA, key)
+        if local is not None:
+            # sendfile, with aiohttp's own Range, ETag/If-None-Match and HEAD handling.
+            return web.FileResponse(
+                local,
+                headers={"Cache-Control": cache, "Content-Type": CONTENT_TYPES[suffix]},
+            )
+        info = await self._store.stat(MEDIA, key)
+        if info is None:
+            raise _not_found()
+        etag = f'"{info.etag}"'
+        headers = {
+            "ETag": etag,
+            "Cache-Control": cache,
+            "Accept-Ranges": "bytes",
+            "Content-Type": CONTENT_TYPES[suffix],
+        }
+        if etag in request.headers.get("If-None-Match", ""):
+            return web.Response(status=304, headers=headers)
+        start, end = 0, info.size
+        status = 200
+        wanted = request.headers.get("Range")
+        if wanted:
+            match = _RANGE.match(wanted.strip())
+            if not match or (not match[1] and not match[2]):
+                raise web.HTTPRequestRangeNotSatisfiable(
+                    headers={"Content-Range": f"bytes */{info.size}"}
+                )
+            if match[1]:
+                start = int(match[1])
+                end = min(int(match[2]) + 1, info.size) if match[2] else info.size
+            else:
+                start = max(info.size - int(match[2]), 0)
+            if start >= info.size or start >= end:
+                raise web.HTTPRequestRangeNotSatisfiable(
+                    headers={"Content-Range": f"bytes */{info.size}"}
+                )
+            status = 206
+            headers["Content-Range"] = f"bytes {start}-{end - 1}/{info.size}"
+        headers["Content-Length"] = str(end - start)
+        response = web.StreamResponse(status=status, headers=headers)
+        await response.prepare(request)
+        if request.method == "GET":
+            async for chunk in self._store.read(MEDIA, key, start=start, end=end):
+                await response.write(chunk)
+        await response.write_eof()
+        return response
+
+
+def build_app(store: BlobStore, codec: TokenCodec) -> web.Application:
+    app = web.Application()
+    app.add_routes(HlsHandler(store, codec).routes())
+    return app
