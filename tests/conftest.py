@@ -116,20 +116,22 @@ async def ingest_factory(
     async def start(**overrides: Any) -> IngestHarness:
         settings = IngestSettings(
             port=0,
+            http_port=0,
             gateway_address=f"127.0.0.1:{gw.port}",
             spool_dir=tmp_path / f"spool-{len(started)}",
             **overrides,
         )
         context = ingest(settings, nats_url=nats_server.url, store=store, codec=token_codec)
-        bindings, intake = await context.__aenter__()
-        server = await create_server(bindings, codec=token_codec)
+        app = await context.__aenter__()
+        server = await create_server(app.bindings, codec=token_codec)
         channel = grpc.aio.insecure_channel(f"127.0.0.1:{server.port}")
         started.append((context, server, channel))
         return IngestHarness(
             gw=gw,
             port=server.port,
             stub=ingest_pb2_grpc.IngestServiceStub(channel),
-            intake=intake,
+            intake=app.intake,
+            http_port=app.http_port,
             store=store,
             spool_dir=settings.spool_dir,
             jetstream=jetstream,

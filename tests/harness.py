@@ -146,6 +146,7 @@ class IngestHarness:
     port: int
     stub: ingest_pb2_grpc.IngestServiceAsyncStub
     intake: Intake
+    http_port: int
     store: BlobStore
     spool_dir: Path
     jetstream: JetStreamContext

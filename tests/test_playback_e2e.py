@@ -27,7 +27,9 @@ async def edge_url(
     envoy_factory: Any,
 ) -> str:
     worker: TranscoderHarness = await transcoder_factory()
-    proxy: EnvoyProxy = envoy_factory(gw.port, ing.port, worker.port, *playback_server)
+    proxy: EnvoyProxy = envoy_factory(
+        gw.port, ing.port, worker.port, *playback_server, ing.http_port
+    )
     return proxy.url
 
 
@@ -141,3 +143,98 @@ async def test_private_videos_play_for_their_owner_only(
         assert response.status_code in (400, 403, 404), (path, response.status_code)
     missing = await http.get(f"/hls/{video_id}/999p/index.m3u8?token={token}")
     assert missing.status_code == 404
+
+
+def tus_upload_interrupted(base_url: str, token: str, source: Path) -> tuple[str, int]:
+    """Send one chunk, drop the uploader, then resume with a new one from the server's offset."""
+    from tusclient import client
+
+    tus = client.TusClient(f"{base_url}/v1/tus/", headers={"Authorization": f"Bearer {token}"})
+    metadata = {"title": "Via tus", "filename": source.name, "visibility": "public"}
+    # Open the file ourselves: tuspy leaves the handles it opens from a path unclosed.
+    with source.open("rb") as stream:
+        first = tus.uploader(
+            file_stream=stream, chunk_size=64 * 1024, metadata=metadata, upload_checksum=True
+        )
+        first.upload_chunk()
+        interrupted_at = first.offset
+    with source.open("rb") as stream:
+        resumed = tus.uploader(
+            file_stream=stream, chunk_size=256 * 1024, url=first.url, upload_checksum=True
+        )
+        assert resumed.offset == interrupted_at, "the new client starts from the server's offset"
+        resumed.upload()
+    return str(first.url), interrupted_at
+
+
+async def test_tus_upload_resumes_and_plays(
+    http: httpx.AsyncClient, edge_url: str, media_dir: Path
+) -> None:
+    owner = await account(http, "tus@example.com")
+    token = owner["authorization"].split()[1]
+    source = clip(media_dir / "landscape.mp4", size="640x360", seconds=9)
+    url, interrupted_at = await asyncio.to_thread(tus_upload_interrupted, edge_url, token, source)
+    assert 0 < interrupted_at < source.stat().st_size
+    listed = await http.get("/v1/videos?scope=SCOPE_MINE", headers=owner)
+    video_id = listed.json()["videos"][0]["videoId"]
+    async with http.stream("GET", f"/v1/videos/{video_id}:watch", headers=owner) as stream:
+        states = [m["video"]["state"] for m in json.loads(await stream.aread())]
+    assert states[-1] == "STATE_READY"
+    info = (await http.get(f"/v1/videos/{video_id}/playback")).json()
+    await ffmpeg_plays(edge_url + info["masterPlaylistUrl"])
+    gone = await http.head(url.replace(edge_url, ""), headers={**owner, "Tus-Resumable": "1.0.0"})
+    assert gone.status_code == 404, "a finished upload's session is gone"
+
+
+async def test_tus_protocol_edges(http: httpx.AsyncClient) -> None:
+    owner = await account(http, "tus-edges@example.com")
+    tus = {**owner, "Tus-Resumable": "1.0.0"}
+    options = await http.options("/v1/tus/")
+    assert options.status_code == 204
+    assert set(options.headers["tus-extension"].split(",")) >= {
+        "creation",
+        "termination",
+        "expiration",
+        "checksum",
+    }
+    assert (
+        await http.post("/v1/tus/", headers={**owner, "Upload-Length": "10"})
+    ).status_code == 412
+    anonymous = await http.post(
+        "/v1/tus/", headers={"Tus-Resumable": "1.0.0", "Upload-Length": "10"}
+    )
+    assert anonymous.status_code == 401
+    title = "dGl0bGU="  # base64("title")
+    created = await http.post(
+        "/v1/tus/", headers={**tus, "Upload-Length": "10", "Upload-Metadata": f"title {title}"}
+    )
+    assert created.status_code == 201 and created.headers["upload-expires"]
+    location = created.headers["location"]
+    patch = {**tus, "Content-Type": "application/offset+octet-stream"}
+    bad_sum = await http.patch(
+        location,
+        content=b"01234",
+        headers={
+            **patch,
+            "Upload-Offset": "0",
+            "Upload-Checksum": "sha1 AAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        },
+    )
+    assert bad_sum.status_code == 460
+    head = await http.head(location, headers=tus)
+    assert head.headers["upload-offset"] == "0", "a chunk with a bad checksum is dropped"
+    wrong_offset = await http.patch(
+        location, content=b"56789", headers={**patch, "Upload-Offset": "5"}
+    )
+    assert wrong_offset.status_code == 409
+    other = await account(http, "tus-thief@example.com")
+    assert (
+        await http.head(location, headers={**other, "Tus-Resumable": "1.0.0"})
+    ).status_code == 403
+    assert (await http.delete(location, headers=tus)).status_code == 204
+    assert (await http.head(location, headers=tus)).status_code == 404
+    too_big = await http.post(
+        "/v1/tus/",
+        headers={**tus, "Upload-Length": str(20 * 1024**3), "Upload-Metadata": f"title {title}"},
+    )
+    assert too_big.status_code == 413

@@ -30,6 +30,7 @@ class StackPorts:
     envoy_admin: int = 9901
     gateway: int = 50051
     ingest: int = 50052
+    ingest_http: int = 8052
     transcoder: int = 50054
     playback: int = 50053
     playback_http: int = 8053
@@ -42,6 +43,7 @@ PORT_NAMES = (
     "envoy_admin",
     "gateway",
     "ingest",
+    "ingest_http",
     "transcoder",
     "playback",
     "playback_http",
@@ -125,6 +127,7 @@ class LocalStack:
                 "VIDMESH_INGEST_PORT": str(self.ports.ingest),
                 "VIDMESH_INGEST_GATEWAY_ADDRESS": f"127.0.0.1:{self.ports.gateway}",
                 "VIDMESH_INGEST_SPOOL_DIR": str(self.data_dir / "spool"),
+                "VIDMESH_INGEST_HTTP_PORT": str(self.ports.ingest_http),
                 "VIDMESH_TRANSCODER_PORT": str(self.ports.transcoder),
                 "VIDMESH_TRANSCODER_GATEWAY_ADDRESS": f"127.0.0.1:{self.ports.gateway}",
                 "VIDMESH_TRANSCODER_WORK_DIR": str(self.data_dir / "transcoder"),
@@ -147,6 +150,7 @@ class LocalStack:
             admin_port=self.ports.envoy_admin,
             gateway_port=self.ports.gateway,
             ingest_port=self.ports.ingest,
+            ingest_http_port=self.ports.ingest_http,
             transcoder_port=self.ports.transcoder,
             playback_port=self.ports.playback,
             playback_http_port=self.ports.playback_http,

@@ -19,12 +19,9 @@ async def run() -> None:
     configure_logging("ingest", common.log_level)
     codec = TokenCodec.from_settings(common)
     store = open_store(common.storage_url)
-    async with ingest(settings, nats_url=common.nats_url, store=store, codec=codec) as (
-        bindings,
-        _,
-    ):
+    async with ingest(settings, nats_url=common.nats_url, store=store, codec=codec) as app:
         await serve(
-            bindings,
+            app.bindings,
             codec=codec,
             host=settings.host,
             port=settings.port,

@@ -6,9 +6,11 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import timedelta
 
 import nats
+from aiohttp import web
 
 from vidmesh.common.channels import ServiceCredential, connect
 from vidmesh.common.server import ServiceBinding
@@ -19,6 +21,7 @@ from vidmesh.ingest.intake import Intake, IntakeLimits
 from vidmesh.ingest.servicer import IngestServicer
 from vidmesh.ingest.settings import IngestSettings
 from vidmesh.ingest.spool import Spool
+from vidmesh.ingest.tus import build_app
 from vidmesh.ingest.validation import MediaLimits
 from vidmesh.v1 import ingest_pb2, ingest_pb2_grpc, video_state_pb2_grpc
 
@@ -37,10 +40,17 @@ async def _sweep(intake: Intake, every: float) -> None:
             _log.info("expired uploads removed", extra={"count": expired})
 
 
+@dataclass(frozen=True, slots=True)
+class Ingest:
+    bindings: list[ServiceBinding]
+    intake: Intake
+    http_port: int
+
+
 @contextlib.asynccontextmanager
 async def ingest(
     settings: IngestSettings, *, nats_url: str, store: BlobStore, codec: TokenCodec
-) -> AsyncIterator[tuple[list[ServiceBinding], Intake]]:
+) -> AsyncIterator[Ingest]:
     client = await nats.connect(nats_url, max_reconnect_attempts=-1, name="vidmesh-ingest")
     channel = connect(settings.gateway_address)
     try:
@@ -65,9 +75,15 @@ async def ingest(
             lambda server: ingest_pb2_grpc.add_IngestServiceServicer_to_server(servicer, server),
         )
         sweeper = asyncio.create_task(_sweep(intake, settings.expiry_sweep_seconds))
+        runner = web.AppRunner(build_app(intake, codec, settings.max_size_bytes), access_log=None)
+        await runner.setup()
         try:
-            yield [binding], intake
+            site = web.TCPSite(runner, settings.host, settings.http_port)
+            await site.start()
+            port = int(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+            yield Ingest(bindings=[binding], intake=intake, http_port=port)
         finally:
+            await runner.cleanup()
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper

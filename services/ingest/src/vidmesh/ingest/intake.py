@@ -159,8 +159,13 @@ class Intake:
         offset: int,
         chunks: AsyncIterator[bytes],
         is_active: Callable[[], bool],
+        check: Callable[[], None] | None = None,
     ) -> tuple[Session, video_pb2.Video | None]:
-        """Append to a resumable upload from `offset`; commit when it is complete."""
+        """Append to a resumable upload from `offset`; commit when it is complete.
+
+        `check` runs after the bytes are stored and before anything else; if it raises, the
+        bytes of this call are dropped again (tus checksums).
+        """
         session = self.session(owner_id, upload_id)
         if session.lock.locked():
             raise FailedPrecondition("UPLOAD_BUSY", "Another write to this upload is running.")
@@ -173,6 +178,12 @@ class Intake:
                 )
             self._spool.touch(session)
             await session.append(chunks)
+            if check is not None:
+                try:
+                    check()
+                except ServiceError:
+                    session.truncate(offset)
+                    raise
             if session.offset < session.info.size_bytes:
                 return session, None
             try:

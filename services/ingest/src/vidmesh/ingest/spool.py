@@ -107,6 +107,13 @@ class Session:
                 self._hash = None
         return written
 
+    def truncate(self, offset: int) -> None:
+        """Drop bytes after `offset` (a chunk that failed its checksum)."""
+        with self.data_path.open("r+b") as handle:
+            handle.truncate(offset)
+            os.fsync(handle.fileno())
+        self._hash = None
+
     async def sha256(self) -> str:
         return str((await self._hasher()).hexdigest())
 

@@ -26,6 +26,7 @@ class EdgeConfig:
     admin_port: int
     gateway_port: int
     ingest_port: int = 50052
+    ingest_http_port: int = 8052
     transcoder_port: int = 50054
     playback_port: int = 50053
     playback_http_port: int = 8053
@@ -51,6 +52,7 @@ def render_config(edge: EdgeConfig, root: Path | None = None) -> str:
         GATEWAY_PORT=edge.gateway_port,
         INGEST_HOST=edge.gateway_host,
         INGEST_PORT=edge.ingest_port,
+        INGEST_HTTP_PORT=edge.ingest_http_port,
         TRANSCODER_HOST=edge.gateway_host,
         TRANSCODER_PORT=edge.transcoder_port,
         PLAYBACK_HOST=edge.gateway_host,
