@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import grpc
 import httpx
 import pytest
 from harness import GatewayHarness, IngestHarness, TranscoderHarness
@@ -16,6 +17,16 @@ from media import clip
 
 from vidmesh.common.local.envoy import EnvoyProxy
 from vidmesh.common.tokens import TokenCodec
+from vidmesh.v1 import (
+    auth_pb2,
+    auth_pb2_grpc,
+    ingest_pb2,
+    ingest_pb2_grpc,
+    playback_pb2,
+    playback_pb2_grpc,
+    video_pb2,
+    video_pb2_grpc,
+)
 
 
 @pytest.fixture
@@ -238,3 +249,51 @@ async def test_tus_protocol_edges(http: httpx.AsyncClient) -> None:
         headers={**tus, "Upload-Length": str(20 * 1024**3), "Upload-Metadata": f"title {title}"},
     )
     assert too_big.status_code == 413
+
+
+async def test_grpc_clients_through_envoy(edge_url: str, media_dir: Path) -> None:
+    source = clip(media_dir / "plain.mp4")
+    data = source.read_bytes()
+    async with grpc.aio.insecure_channel(edge_url.removeprefix("http://")) as channel:
+        auth = auth_pb2_grpc.AuthServiceStub(channel)
+        registered = await auth.Register(
+            auth_pb2.RegisterRequest(email="grpc@example.com", password="a long enough password")
+        )
+        metadata = (("authorization", f"Bearer {registered.credentials.access_token}"),)
+
+        async def requests() -> AsyncIterator[ingest_pb2.UploadRequest]:
+            meta = ingest_pb2.UploadMetadata(title="gRPC", size_bytes=len(data))
+            yield ingest_pb2.UploadRequest(metadata=meta)
+            for start in range(0, len(data), 32 * 1024):
+                yield ingest_pb2.UploadRequest(chunk=data[start : start + 32 * 1024])
+
+        uploaded = await ingest_pb2_grpc.IngestServiceStub(channel).Upload(
+            requests(), metadata=metadata
+        )
+        video_id = uploaded.video.video_id
+        stream = video_pb2_grpc.VideoServiceStub(channel).WatchVideo(
+            video_pb2.WatchVideoRequest(video_id=video_id), metadata=metadata
+        )
+        states = [message.video.state async for message in stream]
+        assert states[-1] == video_pb2.Video.STATE_READY
+        info = await playback_pb2_grpc.PlaybackServiceStub(channel).GetPlaybackInfo(
+            playback_pb2.GetPlaybackInfoRequest(video_id=video_id), metadata=metadata
+        )
+    await ffmpeg_plays(edge_url + info.master_playlist_url)
+
+
+async def test_grpc_web_through_envoy(http: httpx.AsyncClient) -> None:
+    message = auth_pb2.RegisterRequest(email="web@example.com", password="a long enough password")
+    payload = message.SerializeToString()
+    frame = b"\x00" + len(payload).to_bytes(4, "big") + payload
+    response = await http.post(
+        "/vidmesh.v1.AuthService/Register",
+        content=frame,
+        headers={"content-type": "application/grpc-web+proto", "x-grpc-web": "1"},
+    )
+    assert response.status_code == 200
+    body = response.content
+    length = int.from_bytes(body[1:5], "big")
+    reply = auth_pb2.RegisterResponse.FromString(body[5 : 5 + length])
+    assert reply.user.email == "web@example.com"
+    assert b"grpc-status:0" in body[5 + length :].replace(b" ", b"")
