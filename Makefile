@@ -54,9 +54,10 @@ typecheck: sync ## mypy --strict on hand-written code
 test: sync ## Unit and integration tests on real PostgreSQL, NATS and Envoy
 	$(RUN) pytest
 
-bench: sync ## Benchmarks: transcode (ours vs plain ffmpeg vs the seed) and upload (1 GiB)
+bench: sync ## Benchmarks: transcode, upload (1 GiB), HLS delivery vs nginx (needs wrk, nginx)
 	$(RUN) python bench/transcode.py
 	$(RUN) python bench/upload.py
+	$(RUN) python bench/hls.py
 
 up: sync ## Run the whole platform locally on http://localhost:8080
 	$(RUN) vidmesh up
