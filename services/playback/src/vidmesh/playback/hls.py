@@ -84,10 +84,13 @@ class HlsHandler:
             raise web.HTTPForbidden(text=f"{error.message}\n") from None
         except InvalidArgument:
             raise _not_found() from None
-        private = "private" if request.query.get("token") else "public"
-        if suffix == ".m3u8":
-            return await self._playlist(request, key, token)
-        return await self._object(request, key, suffix, f"{private}, {IMMUTABLE}")
+        try:
+            if suffix == ".m3u8":
+                return await self._playlist(request, key, token)
+            return await self._object(request, key, suffix, f"private, {IMMUTABLE}")
+        except (FileNotFoundError, NotADirectoryError, BlobNotFound):
+            # Removed between lookup and read (a deleted or re-transcoded video).
+            raise _not_found() from None
 
     async def _playlist(self, request: web.Request, key: str, token: str) -> web.Response:
         try:

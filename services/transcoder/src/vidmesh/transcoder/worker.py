@@ -133,6 +133,12 @@ class Worker:
         except (OSError, ServiceError) as error:
             await self._retry_or_bury(message, job, delivery, "TRANSIENT", str(error))
             return
+        except Exception as error:
+            # A bug must not leave the job unsettled until the ack deadline: count it as an
+            # attempt, so it retries and ends in the dead-letter queue if it persists.
+            _log.exception("job failed unexpectedly", extra=context)
+            await self._retry_or_bury(message, job, delivery, "INTERNAL_ERROR", repr(error))
+            return
         finally:
             heartbeat.cancel()
         try:
