@@ -17,6 +17,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from vidmesh.common.config import ServerSettings
 from vidmesh.common.interceptor import ServiceInterceptor
 from vidmesh.common.tokens import TokenCodec
 
@@ -99,16 +100,15 @@ async def serve(
     bindings: Sequence[ServiceBinding],
     *,
     codec: TokenCodec,
-    host: str,
-    port: int,
-    grace_seconds: float,
+    settings: ServerSettings,
     stop: asyncio.Event | None = None,
 ) -> None:
     """Run a server until `stop` is set (by default, until SIGTERM or SIGINT), then drain."""
     if stop is None:
         stop = asyncio.Event()
         install_stop_signals(stop)
-    running = await create_server(bindings, codec=codec, host=host, port=port)
+    grace_seconds = settings.grace_seconds
+    running = await create_server(bindings, codec=codec, host=settings.host, port=settings.port)
     _log.info("serving", extra={"port": running.port, "services": [b.name for b in bindings]})
     await stop.wait()
     _log.info("draining", extra={"grace_seconds": grace_seconds})

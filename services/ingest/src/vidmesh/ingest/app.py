@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import nats
-from aiohttp import web
 
 from vidmesh.common.channels import ServiceCredential, connect
+from vidmesh.common.http import http_listener
 from vidmesh.common.server import ServiceBinding
 from vidmesh.common.storage import BlobStore
 from vidmesh.common.tokens import TokenCodec
@@ -75,15 +75,11 @@ async def ingest(
             lambda server: ingest_pb2_grpc.add_IngestServiceServicer_to_server(servicer, server),
         )
         sweeper = asyncio.create_task(_sweep(intake, settings.expiry_sweep_seconds))
-        runner = web.AppRunner(build_app(intake, codec, settings.max_size_bytes), access_log=None)
-        await runner.setup()
+        tus = build_app(intake, codec, settings.max_size_bytes)
         try:
-            site = web.TCPSite(runner, settings.host, settings.http_port)
-            await site.start()
-            port = int(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
-            yield Ingest(bindings=[binding], intake=intake, http_port=port)
+            async with http_listener(tus, settings.host, settings.http_port) as port:
+                yield Ingest(bindings=[binding], intake=intake, http_port=port)
         finally:
-            await runner.cleanup()
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper

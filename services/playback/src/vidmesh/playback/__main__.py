@@ -22,9 +22,7 @@ async def run() -> None:
         await serve(
             app.bindings,
             codec=codec,
-            host=settings.host,
-            port=settings.port,
-            grace_seconds=settings.grace_seconds,
+            settings=settings,
         )
 
 

@@ -7,9 +7,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 
-from aiohttp import web
-
 from vidmesh.common.channels import ServiceCredential, connect
+from vidmesh.common.http import http_listener
 from vidmesh.common.server import ServiceBinding
 from vidmesh.common.storage import BlobStore
 from vidmesh.common.tokens import TokenCodec
@@ -30,12 +29,7 @@ async def playback(
     settings: PlaybackSettings, *, store: BlobStore, codec: TokenCodec
 ) -> AsyncIterator[Playback]:
     channel = connect(settings.gateway_address)
-    runner = web.AppRunner(build_app(store, codec), access_log=None)
-    await runner.setup()
     try:
-        site = web.TCPSite(runner, settings.host, settings.http_port)
-        await site.start()
-        port = int(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
         servicer = PlaybackServicer(
             video_pb2_grpc.VideoServiceStub(channel),
             video_state_pb2_grpc.VideoStateServiceStub(channel),
@@ -51,7 +45,9 @@ async def playback(
                 servicer, server
             ),
         )
-        yield Playback(bindings=[binding], http_port=port)
+        async with http_listener(
+            build_app(store, codec), settings.host, settings.http_port
+        ) as port:
+            yield Playback(bindings=[binding], http_port=port)
     finally:
-        await runner.cleanup()
         await channel.close()

@@ -27,9 +27,7 @@ async def run() -> None:
             serve(
                 app.bindings,
                 codec=codec,
-                host=settings.host,
-                port=settings.port,
-                grace_seconds=settings.grace_seconds,
+                settings=settings,
                 stop=stop,
             ),
         )
