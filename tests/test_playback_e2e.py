@@ -12,7 +12,7 @@ from typing import Any
 import grpc
 import httpx
 import pytest
-from harness import GatewayHarness, IngestHarness, TranscoderHarness
+from harness import GatewayHarness, IngestHarness, TranscoderHarness, eventually
 from media import clip
 
 from vidmesh.common.local.envoy import EnvoyProxy
@@ -30,18 +30,23 @@ from vidmesh.v1 import (
 
 
 @pytest.fixture
-async def edge_url(
+async def edge_proxy(
     gw: GatewayHarness,
     ing: IngestHarness,
     transcoder_factory: Any,
     playback_server: tuple[int, int],
     envoy_factory: Any,
-) -> str:
+) -> EnvoyProxy:
     worker: TranscoderHarness = await transcoder_factory()
     proxy: EnvoyProxy = envoy_factory(
         gw.port, ing.port, worker.port, *playback_server, ing.http_port
     )
-    return proxy.url
+    return proxy
+
+
+@pytest.fixture
+def edge_url(edge_proxy: EnvoyProxy) -> str:
+    return edge_proxy.url
 
 
 @pytest.fixture
@@ -129,7 +134,11 @@ async def test_upload_watch_and_play_through_envoy(
 
 
 async def test_private_videos_play_for_their_owner_only(
-    http: httpx.AsyncClient, edge_url: str, media_dir: Path, token_codec: TokenCodec
+    http: httpx.AsyncClient,
+    edge_proxy: EnvoyProxy,
+    edge_url: str,
+    media_dir: Path,
+    token_codec: TokenCodec,
 ) -> None:
     owner = await account(http, "private-owner@example.com")
     other = await account(http, "nosy@example.com")
@@ -154,6 +163,13 @@ async def test_private_videos_play_for_their_owner_only(
         assert response.status_code in (400, 403, 404), (path, response.status_code)
     missing = await http.get(f"/hls/{video_id}/999p/index.m3u8?token={token}")
     assert missing.status_code == 404
+    log = edge_proxy.work_dir / "envoy.log"
+
+    async def logged() -> bool:
+        return f'"path":"/hls/{video_id}/999p/index.m3u8"' in log.read_text()
+
+    await eventually(logged, what="Envoy flushed its access log")
+    assert token not in log.read_text(), "playback tokens never reach the logs"
 
 
 def tus_upload_interrupted(base_url: str, token: str, source: Path) -> tuple[str, int]:
