@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import secrets
+import shutil
 import signal
+import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -73,6 +76,22 @@ def load_secrets(data_dir: Path) -> StackSecrets:
     return StackSecrets(values["jwt_secret"], values["postgres_password"])
 
 
+def ensure_ffmpeg() -> None:
+    """ffmpeg and ffprobe come from the system: install Debian's package as root, else explain."""
+    if shutil.which("ffmpeg") and shutil.which("ffprobe"):
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        print("  installing ffmpeg (apt-get) …", flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        for argv in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "ffmpeg"]):
+            done = subprocess.run(
+                argv, check=False, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+            )
+        if done.returncode == 0 and shutil.which("ffprobe"):
+            return
+    raise StartupError("ffmpeg and ffprobe are needed: install your system's ffmpeg package")
+
+
 class LocalStack:
     """Starts and supervises PostgreSQL, NATS, the services and Envoy."""
 
@@ -100,6 +119,7 @@ class LocalStack:
 
     def start(self) -> None:
         self._check_ports()
+        ensure_ffmpeg()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir.chmod(0o755)
         logs = self.data_dir / "logs"
