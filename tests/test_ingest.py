@@ -301,11 +301,14 @@ async def test_limits(ingest_factory: object, media_dir: Path) -> None:
     async def declared_too_big() -> AsyncIterator[ingest_pb2.UploadRequest]:
         yield ingest_pb2.UploadRequest(metadata=big)
 
-    await expect_error(
+    details = await expect_error(
         ing.stub.Upload(declared_too_big(), metadata=owner.metadata),
         Code.RESOURCE_EXHAUSTED,
         "TOO_LARGE",
     )
+    too_big = await video_of(ing, owner, details["metadata"]["video_id"])
+    assert (too_big.state, too_big.failure.reason) == (video_pb2.Video.STATE_FAILED, "TOO_LARGE")
+    assert await ing.queued_jobs() == [] and ing.spooled() == []
     data = clip(media_dir / "plain.mp4").read_bytes()
     assert len(data) < 500_000
     await expect_error(

@@ -88,12 +88,6 @@ class Intake:
             raise InvalidArgument(
                 "INVALID_SIZE", "'size_bytes' must not be negative.", field="size_bytes"
             )
-        if declared.size_bytes > self._limits.max_size_bytes:
-            raise ResourceExhausted(
-                "TOO_LARGE",
-                f"The file is larger than the {self._limits.max_size_bytes}-byte limit.",
-                metadata={"max_size_bytes": str(self._limits.max_size_bytes)},
-            )
         sha256 = declared.sha256.strip().lower()
         if sha256 and not _SHA256.match(sha256):
             raise InvalidArgument(
@@ -121,6 +115,16 @@ class Intake:
             size_bytes=checked.size_bytes,
             request_id=checked.request_id,
         )
+        if checked.size_bytes > self._limits.max_size_bytes:
+            # Refused like every other bad source: the video exists and says why it failed.
+            limit = self._limits.max_size_bytes
+            message = f"The file is larger than the {limit}-byte limit."
+            await self._states.failed(video.video_id, "TOO_LARGE", message)
+            raise ResourceExhausted(
+                "TOO_LARGE",
+                message,
+                metadata={"max_size_bytes": str(limit), "video_id": video.video_id},
+            )
         return self._spool.create(
             owner_id=owner_id,
             video_id=video.video_id,
