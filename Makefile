@@ -10,9 +10,10 @@ endif
 
 RUN := $(UV) run --locked
 PY_SOURCES := services tests bench
-GENERATED := services/api/src envoy/vidmesh.pb
+GENERATED := services/api/src envoy/vidmesh.pb web/src/gen
+WEB_DEPS := web/node_modules/.package-lock.json
 
-.PHONY: help sync gen gen-check fmt lint typecheck test bench up check breaking
+.PHONY: help sync web-deps web web-check gen gen-check fmt lint typecheck test bench up check breaking
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -24,7 +25,19 @@ $(CURDIR)/.tools/bin/uv:
 sync: $(UV) ## Install the workspace and dev tools (uv, from uv.lock)
 	$(UV) sync --locked
 
-gen: sync ## Regenerate Python code and Envoy's descriptor set from proto/
+$(WEB_DEPS): web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+web-deps: $(WEB_DEPS) ## Install the web app's packages (npm ci, from package-lock.json)
+
+web: web-deps ## Build the web app into web/dist (served by Envoy at /)
+	cd web && npm run build
+
+web-check: web-deps ## Type-check the web app and run its unit tests (vitest)
+	cd web && npm run typecheck && npm test
+
+gen: sync web-deps ## Regenerate Python code and Envoy's descriptor set from proto/
 	$(RUN) python services/api/generate.py
 
 gen-check: gen ## Fail if generated code is stale or the protos are not lint/format clean
@@ -51,7 +64,7 @@ lint: sync ## ruff, import contracts, buf lint
 typecheck: sync ## mypy --strict on hand-written code
 	$(RUN) mypy services tests $(wildcard bench/*.py)
 
-test: sync ## Unit and integration tests on real PostgreSQL, NATS and Envoy
+test: sync web ## Unit, integration and browser tests on real PostgreSQL, NATS, Envoy, Chromium
 	$(RUN) pytest
 
 bench: sync ## Benchmarks: transcode, upload (1 GiB), HLS delivery vs nginx (needs wrk, nginx)
@@ -59,7 +72,7 @@ bench: sync ## Benchmarks: transcode, upload (1 GiB), HLS delivery vs nginx (nee
 	$(RUN) python bench/upload.py
 	$(RUN) python bench/hls.py
 
-up: sync ## Run the whole platform locally on http://localhost:8080
+up: sync web ## Run the whole platform locally on http://localhost:8080
 	$(RUN) vidmesh up
 
-check: lint typecheck gen-check test ## Everything CI runs
+check: lint typecheck web-check gen-check test ## Everything CI runs

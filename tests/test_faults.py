@@ -342,3 +342,40 @@ async def test_a_stopping_worker_hands_its_job_back(
         t.attempt for t in done.transitions if t.state == video_pb2.Video.STATE_PROCESSING
     ]
     assert processing == [1, 2]
+
+
+async def test_owners_retry_their_own_failed_videos_and_nothing_else(
+    ing: IngestHarness, transcoder_factory: Any, media_dir: Path
+) -> None:
+    poisoned: TranscoderHarness = await transcoder_factory(attempts=1, stall_seconds=0.01)
+    owner = await ing.gw.register()
+    stranger = await ing.gw.register()
+    video = await upload(ing, owner, clip(media_dir / "plain.mp4"))
+    assert (await settled(ing, owner, video.video_id)).state == video_pb2.Video.STATE_FAILED
+    rejected = await expect_error(
+        ing.stub.Upload(upload_requests(b"not a video at all"), metadata=owner.metadata),
+        Code.INVALID_ARGUMENT,
+        "UNSUPPORTED_MEDIA",
+    )
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{poisoned.port}") as channel:
+        admin = transcode_pb2_grpc.TranscodeAdminServiceStub(channel)
+
+        def retry(video_id: str, who: Account) -> Any:
+            return admin.RetranscodeVideo(
+                transcode_pb2.RetranscodeVideoRequest(video_id=video_id), metadata=who.metadata
+            )
+
+        await expect_error(retry(video.video_id, stranger), Code.NOT_FOUND, "VIDEO_NOT_FOUND")
+        await expect_error(
+            retry(rejected["metadata"]["video_id"], owner),
+            Code.FAILED_PRECONDITION,
+            "SOURCE_MISSING",
+        )
+        poisoned.stop.set()
+        await poisoned.task
+        await transcoder_factory()
+        retried = await retry(video.video_id, owner)
+        assert retried.job.job_id == f"{video.video_id}:2"
+        done = await settled(ing, owner, video.video_id)
+        assert done.state == video_pb2.Video.STATE_READY
+        await expect_error(retry(video.video_id, owner), Code.FAILED_PRECONDITION, "NOT_FAILED")

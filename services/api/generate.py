@@ -18,6 +18,8 @@ PROTO_ROOT = ROOT / "proto"
 OUT = ROOT / "services" / "api" / "src"
 PACKAGE_DIR = OUT / "vidmesh" / "v1"
 DESCRIPTOR_SET = ROOT / "envoy" / "vidmesh.pb"
+WEB_OUT = ROOT / "web" / "src" / "gen"
+ES_PLUGIN = ROOT / "web" / "node_modules" / ".bin" / "protoc-gen-es"
 WELL_KNOWN = Path(grpc_tools.__file__).parent / "_proto"
 
 
@@ -28,12 +30,19 @@ def run_protoc(args: list[str]) -> None:
         sys.exit(f"protoc failed with exit code {code}")
 
 
+def protos(folder: str) -> list[str]:
+    """The .proto files under proto/<folder>, as protoc names them."""
+    return sorted(str(p.relative_to(PROTO_ROOT)) for p in (PROTO_ROOT / folder).rglob("*.proto"))
+
+
+def fresh(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+
+
 def main() -> None:
-    sources = sorted(
-        str(p.relative_to(PROTO_ROOT)) for p in (PROTO_ROOT / "vidmesh").rglob("*.proto")
-    )
-    shutil.rmtree(PACKAGE_DIR, ignore_errors=True)
-    PACKAGE_DIR.mkdir(parents=True)
+    sources = protos("vidmesh")
+    fresh(PACKAGE_DIR)
     run_protoc(
         [
             f"--python_out={OUT}",
@@ -54,6 +63,27 @@ def main() -> None:
             *sources,
             "google/rpc/error_details.proto",
             "google/rpc/status.proto",
+        ]
+    )
+    generate_typescript(sources)
+
+
+def generate_typescript(sources: list[str]) -> None:
+    """protobuf-es messages and service descriptors for the web app (and any TypeScript client).
+
+    The google/api and google/rpc files are generated too: the vidmesh files import them, and the
+    web app reads `ErrorInfo` and `BadRequest` out of error details.
+    """
+    if not ES_PLUGIN.exists():
+        sys.exit(f"{ES_PLUGIN} is missing: run 'npm ci' in web/ (make web-deps)")
+    fresh(WEB_OUT)
+    run_protoc(
+        [
+            f"--plugin=protoc-gen-es={ES_PLUGIN}",
+            f"--es_out={WEB_OUT}",
+            "--es_opt=target=ts,import_extension=none",
+            *sources,
+            *protos("google"),
         ]
     )
 

@@ -110,11 +110,13 @@ class TranscodeAdminServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RetranscodeVideo(self, request, context):
-        """Transcodes a video again from its kept original (e.g. after the ladder changed).
+        """Transcodes a video again from its kept original (e.g. after the ladder changed). Admins may
+        do this for any video that is READY or FAILED; an owner may retry their own FAILED video.
 
         Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`ILLEGAL_TRANSITION` while it
-        is still uploading or being transcoded); UNAUTHENTICATED; PERMISSION_DENIED
-        (`ADMIN_REQUIRED`).
+        is still uploading or being transcoded, `NOT_FAILED` for an owner's video that has not
+        failed, `SOURCE_MISSING` when the original was rejected at upload and not kept);
+        UNAUTHENTICATED; PERMISSION_DENIED (`NOT_OWNER`).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

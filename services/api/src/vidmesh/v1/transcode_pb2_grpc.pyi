@@ -61,11 +61,13 @@ class TranscodeAdminServiceStub:
     (`ADMIN_REQUIRED`).
     """
     RetranscodeVideo: _grpc.UnaryUnaryMultiCallable[_transcode_pb2.RetranscodeVideoRequest, _transcode_pb2.RetranscodeVideoResponse]
-    """Transcodes a video again from its kept original (e.g. after the ladder changed).
+    """Transcodes a video again from its kept original (e.g. after the ladder changed). Admins may
+    do this for any video that is READY or FAILED; an owner may retry their own FAILED video.
 
     Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`ILLEGAL_TRANSITION` while it
-    is still uploading or being transcoded); UNAUTHENTICATED; PERMISSION_DENIED
-    (`ADMIN_REQUIRED`).
+    is still uploading or being transcoded, `NOT_FAILED` for an owner's video that has not
+    failed, `SOURCE_MISSING` when the original was rejected at upload and not kept);
+    UNAUTHENTICATED; PERMISSION_DENIED (`NOT_OWNER`).
     """
 
 @_typing.type_check_only
@@ -101,11 +103,13 @@ class TranscodeAdminServiceAsyncStub(TranscodeAdminServiceStub):
     (`ADMIN_REQUIRED`).
     """
     RetranscodeVideo: _aio.UnaryUnaryMultiCallable[_transcode_pb2.RetranscodeVideoRequest, _transcode_pb2.RetranscodeVideoResponse]  # type: ignore[assignment]
-    """Transcodes a video again from its kept original (e.g. after the ladder changed).
+    """Transcodes a video again from its kept original (e.g. after the ladder changed). Admins may
+    do this for any video that is READY or FAILED; an owner may retry their own FAILED video.
 
     Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`ILLEGAL_TRANSITION` while it
-    is still uploading or being transcoded); UNAUTHENTICATED; PERMISSION_DENIED
-    (`ADMIN_REQUIRED`).
+    is still uploading or being transcoded, `NOT_FAILED` for an owner's video that has not
+    failed, `SOURCE_MISSING` when the original was rejected at upload and not kept);
+    UNAUTHENTICATED; PERMISSION_DENIED (`NOT_OWNER`).
     """
 
 class TranscodeAdminServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -168,11 +172,13 @@ class TranscodeAdminServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _transcode_pb2.RetranscodeVideoRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_transcode_pb2.RetranscodeVideoResponse, _abc.Awaitable[_transcode_pb2.RetranscodeVideoResponse]]:
-        """Transcodes a video again from its kept original (e.g. after the ladder changed).
+        """Transcodes a video again from its kept original (e.g. after the ladder changed). Admins may
+        do this for any video that is READY or FAILED; an owner may retry their own FAILED video.
 
         Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`ILLEGAL_TRANSITION` while it
-        is still uploading or being transcoded); UNAUTHENTICATED; PERMISSION_DENIED
-        (`ADMIN_REQUIRED`).
+        is still uploading or being transcoded, `NOT_FAILED` for an owner's video that has not
+        failed, `SOURCE_MISSING` when the original was rejected at upload and not kept);
+        UNAUTHENTICATED; PERMISSION_DENIED (`NOT_OWNER`).
         """
 
 def add_TranscodeAdminServiceServicer_to_server(servicer: TranscodeAdminServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -21,10 +21,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from vidmesh.common.local.envoy import EdgeConfig, EnvoyProxy
+from vidmesh.common.local.envoy import EdgeConfig, EnvoyProxy, repo_root
 from vidmesh.common.local.nats import NatsServer
 from vidmesh.common.local.postgres import PostgresCluster
-from vidmesh.common.local.process import ManagedProcess, StartupError, grpc_serving, port_open
+from vidmesh.common.local.process import (
+    ManagedProcess,
+    StartupError,
+    grpc_serving,
+    http_ok,
+    port_open,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +43,7 @@ class StackPorts:
     transcoder: int = 50054
     playback: int = 50053
     playback_http: int = 8053
+    web: int = 8090
     postgres: int = 5432
     nats: int = 4222
 
@@ -50,6 +57,7 @@ PORT_NAMES = (
     "transcoder",
     "playback",
     "playback_http",
+    "web",
     "postgres",
     "nats",
 )
@@ -120,6 +128,9 @@ class LocalStack:
     def start(self) -> None:
         self._check_ports()
         ensure_ffmpeg()
+        web_root = repo_root() / "web" / "dist"
+        if not (web_root / "index.html").is_file():
+            raise StartupError(f"the web app is not built ({web_root}): run 'make web'")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir.chmod(0o755)
         logs = self.data_dir / "logs"
@@ -165,6 +176,8 @@ class LocalStack:
         ):
             self._service(service, port, env, logs)
 
+        self._web(web_root, logs)
+
         edge = EdgeConfig(
             listen_port=self.ports.http,
             admin_port=self.ports.envoy_admin,
@@ -174,6 +187,7 @@ class LocalStack:
             transcoder_port=self.ports.transcoder,
             playback_port=self.ports.playback,
             playback_http_port=self.ports.playback_http,
+            web_port=self.ports.web,
         )
         envoy = EnvoyProxy(edge, self.data_dir / "envoy")
         self._launch("envoy", envoy.start, envoy.stop, envoy.running)
@@ -189,6 +203,19 @@ class LocalStack:
             process.wait_ready(grpc_serving(port), 120)
 
         self._launch(name, start, process.stop, process.running)
+
+    def _web(self, root: Path, logs: Path) -> None:
+        argv = [sys.executable, "-m", "vidmesh.cli.webapp", "--root", str(root)]
+        process = ManagedProcess(
+            "web", [*argv, "--port", str(self.ports.web)], log_path=logs / "web.log"
+        )
+        self.processes["web"] = process
+
+        def start() -> None:
+            process.start()
+            process.wait_ready(http_ok(f"http://127.0.0.1:{self.ports.web}/"), 60)
+
+        self._launch("web", start, process.stop, process.running)
 
     def _launch(
         self,

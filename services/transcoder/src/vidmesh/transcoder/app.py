@@ -46,7 +46,7 @@ async def transcoder(
         )
         worker = Worker(client, store, states, settings)
         admin = TranscodeAdminServicer(
-            DeadLetters(js, states), video_pb2_grpc.VideoServiceStub(channel)
+            DeadLetters(js, states), video_pb2_grpc.VideoServiceStub(channel), store
         )
         name = transcode_pb2.DESCRIPTOR.services_by_name["TranscodeAdminService"].full_name
         binding = ServiceBinding(

@@ -1,4 +1,5 @@
-"""TranscodeAdminService: dead letters and re-transcoding, for administrators."""
+"""TranscodeAdminService: dead letters and re-transcoding for administrators; owners may retry
+their own failed videos (the web app's Retry button) when the original was kept."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ from typing import Any
 
 import grpc
 
-from vidmesh.common.auth import require_admin
+from vidmesh.common.auth import require_admin, require_user
 from vidmesh.common.channels import remote_errors
+from vidmesh.common.errors import FailedPrecondition, PermissionDenied
+from vidmesh.common.storage import RAW, BlobStore
 from vidmesh.transcoder.dead_letters import DeadLetters
 from vidmesh.v1 import transcode_pb2, transcode_pb2_grpc, video_pb2, video_pb2_grpc
 
@@ -19,9 +22,15 @@ def source_key(video_id: str) -> str:
 
 
 class TranscodeAdminServicer(transcode_pb2_grpc.TranscodeAdminServiceServicer):
-    def __init__(self, letters: DeadLetters, videos: video_pb2_grpc.VideoServiceAsyncStub) -> None:
+    def __init__(
+        self,
+        letters: DeadLetters,
+        videos: video_pb2_grpc.VideoServiceAsyncStub,
+        store: BlobStore,
+    ) -> None:
         self._letters = letters
         self._videos = videos
+        self._store = store
 
     async def _video(self, video_id: str, context: Context) -> video_pb2.Video:
         """Read the video as the calling admin (their token is passed on to gateway)."""
@@ -72,7 +81,18 @@ class TranscodeAdminServicer(transcode_pb2_grpc.TranscodeAdminServiceServicer):
     async def RetranscodeVideo(
         self, request: transcode_pb2.RetranscodeVideoRequest, context: Context
     ) -> transcode_pb2.RetranscodeVideoResponse:
-        require_admin()
+        principal = require_user()
         video = await self._video(request.video_id, context)
+        if not principal.is_admin:
+            if video.owner_id != principal.subject:
+                raise PermissionDenied("NOT_OWNER", "Only the owner or an admin can retry a video.")
+            if video.state != video_pb2.Video.STATE_FAILED:
+                raise FailedPrecondition(
+                    "NOT_FAILED", "Only a failed video can be retried by its owner."
+                )
+        if await self._store.stat(RAW, source_key(video.video_id)) is None:
+            raise FailedPrecondition(
+                "SOURCE_MISSING", "The original was not kept (it was rejected); upload it again."
+            )
         job = await self._letters.requeue(video, source_key(video.video_id), video.owner_id)
         return transcode_pb2.RetranscodeVideoResponse(job=job)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import string
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,11 +30,17 @@ class EdgeConfig:
     transcoder_port: int = 50054
     playback_port: int = 50053
     playback_http_port: int = 8053
+    web_port: int = 8090
     listen_address: str = "127.0.0.1"
     gateway_host: str = "127.0.0.1"
     cors_origins: Sequence[str] = field(
         default=("http://localhost:8080", "http://127.0.0.1:8080", "http://localhost:5173")
     )
+    # Per-upstream host names (`ingest`, `transcoder`, `playback`, `web`); unnamed ones share
+    # gateway_host. Names that are not IP addresses need cluster_type STRICT_DNS.
+    hosts: Mapping[str, str] = field(default_factory=dict)
+    cluster_type: str = "STATIC"
+    descriptor_path: str | None = None
 
 
 def render_config(edge: EdgeConfig, root: Path | None = None) -> str:
@@ -44,21 +50,28 @@ def render_config(edge: EdgeConfig, root: Path | None = None) -> str:
     origins = "\n".join(
         f'                            - exact: "{origin}"' for origin in edge.cors_origins
     )
+
+    def host(name: str) -> str:
+        return edge.hosts.get(name, edge.gateway_host)
+
     return template.substitute(
         ADMIN_PORT=edge.admin_port,
         LISTEN_ADDRESS=edge.listen_address,
         LISTEN_PORT=edge.listen_port,
+        CLUSTER_TYPE=edge.cluster_type,
         GATEWAY_HOST=edge.gateway_host,
         GATEWAY_PORT=edge.gateway_port,
-        INGEST_HOST=edge.gateway_host,
+        INGEST_HOST=host("ingest"),
         INGEST_PORT=edge.ingest_port,
         INGEST_HTTP_PORT=edge.ingest_http_port,
-        TRANSCODER_HOST=edge.gateway_host,
+        TRANSCODER_HOST=host("transcoder"),
         TRANSCODER_PORT=edge.transcoder_port,
-        PLAYBACK_HOST=edge.gateway_host,
+        PLAYBACK_HOST=host("playback"),
         PLAYBACK_PORT=edge.playback_port,
         PLAYBACK_HTTP_PORT=edge.playback_http_port,
-        DESCRIPTOR=str(base / "envoy" / "vidmesh.pb"),
+        WEB_HOST=host("web"),
+        WEB_PORT=edge.web_port,
+        DESCRIPTOR=edge.descriptor_path or str(base / "envoy" / "vidmesh.pb"),
         CORS_ORIGINS=origins,
     )
 

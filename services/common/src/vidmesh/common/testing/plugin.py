@@ -74,6 +74,7 @@ def envoy_factory(vidmesh_workdir: Path) -> Iterator[Callable[..., EnvoyProxy]]:
         playback_port: int = 0,
         playback_http_port: int = 0,
         ingest_http_port: int = 0,
+        web_port: int = 0,
     ) -> EnvoyProxy:
         edge = EdgeConfig(
             listen_port=free_port(),
@@ -84,6 +85,7 @@ def envoy_factory(vidmesh_workdir: Path) -> Iterator[Callable[..., EnvoyProxy]]:
             playback_port=playback_port or free_port(),
             playback_http_port=playback_http_port or free_port(),
             ingest_http_port=ingest_http_port or free_port(),
+            web_port=web_port or free_port(),
         )
         proxy = EnvoyProxy(edge, vidmesh_workdir / f"envoy-{secrets.token_hex(4)}")
         proxy.start()

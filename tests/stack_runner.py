@@ -1,0 +1,72 @@
+"""`vidmesh up` as a subprocess on free ports, for the tests that need the whole platform."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from vidmesh.cli.stack import PORT_NAMES
+from vidmesh.common.local.process import free_port
+
+VIDMESH = str(Path(sys.executable).parent / "vidmesh")
+
+
+async def read_until(stream: asyncio.StreamReader, marker: str, timeout: float) -> str:
+    seen = ""
+    async with asyncio.timeout(timeout):
+        while marker not in seen:
+            line = await stream.readline()
+            if not line:
+                raise AssertionError(f"output ended before {marker!r}:\n{seen}")
+            seen += line.decode()
+    return seen
+
+
+@dataclass
+class RunningStack:
+    process: asyncio.subprocess.Process
+    ports: dict[str, int]
+    banner: str
+
+    @property
+    def output(self) -> asyncio.StreamReader:
+        assert self.process.stdout is not None
+        return self.process.stdout
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['http']}"
+
+
+@contextlib.asynccontextmanager
+async def running_stack(data_dir: Path, *args: str) -> AsyncIterator[RunningStack]:
+    """Start `vidmesh up`, wait for its banner, and make sure it is gone afterwards."""
+    ports = {name.replace("_", "-"): free_port() for name in PORT_NAMES}
+    flags = [arg for name, port in ports.items() for arg in (f"--{name}-port", str(port))]
+    process = await asyncio.create_subprocess_exec(
+        VIDMESH,
+        "up",
+        "--data-dir",
+        str(data_dir),
+        *args,
+        *flags,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    assert process.stdout is not None
+    try:
+        banner = await read_until(process.stdout, "Press Ctrl-C", 180)
+        yield RunningStack(process, ports, banner)
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                await asyncio.wait_for(process.wait(), 60)
+            except TimeoutError:
+                process.kill()
+                await process.wait()

@@ -1,0 +1,59 @@
+"""The web app in Debian's Chromium (playwright-core) against `vidmesh up`, through Envoy only.
+
+The steps live in `web/e2e/browser.mjs` (Playwright's API is JavaScript-first and the web app's
+developers run it on its own against `make up`); this test gives it a fresh platform on free
+ports and a generated clip, and fails with the script's output when a step fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from media import clip
+from stack_runner import running_stack
+
+from vidmesh.common.local.envoy import repo_root
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.mark.timeout(600)
+async def test_sign_up_upload_watch_switch_quality_and_keep_it_private(
+    vidmesh_workdir: Path, media_dir: Path
+) -> None:
+    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install chromium"
+    assert shutil.which("node"), "Node.js is needed for playwright-core"
+    source = clip(media_dir / "clip.mp4", size="854x480", seconds=16)
+    data_dir = vidmesh_workdir / "stack"
+    async with running_stack(data_dir) as stack:
+        browser = await asyncio.create_subprocess_exec(
+            "node",
+            "e2e/browser.mjs",
+            cwd=repo_root() / "web",
+            env={
+                **os.environ,
+                "VIDMESH_URL": stack.url,
+                "VIDMESH_CLIP": str(source),
+                "CHROMIUM": CHROMIUM,
+                "VIDMESH_SCREENSHOTS": str(repo_root() / ".vidmesh" / "screenshots"),
+            },
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        output, _ = await asyncio.wait_for(browser.communicate(), 480)
+        log = output.decode()
+        assert browser.returncode == 0, log + _logs(data_dir / "logs")
+        assert "browser suite passed" in log
+
+
+def _logs(folder: Path) -> str:
+    """The services' last log lines, to tell a UI failure from a platform failure."""
+    tails = []
+    for path in sorted(folder.glob("*.log")):
+        lines = path.read_text(errors="replace").splitlines()[-15:]
+        tails.append(f"\n--- {path.name}\n" + "\n".join(lines))
+    return "".join(tails)

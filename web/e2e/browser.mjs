@@ -1,0 +1,136 @@
+// The web app in a real browser (Debian's Chromium driven by playwright-core) against a running
+// platform: sign up, upload, live progress, playback with quality switching, privacy.
+//
+//   VIDMESH_URL=http://127.0.0.1:8080 VIDMESH_CLIP=clip.mp4 node e2e/browser.mjs
+//
+// Exits non-zero on the first failed step; screenshots go to VIDMESH_SCREENSHOTS (default
+// ../.vidmesh/screenshots). Every wait is bounded and waits for a condition, never for time.
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+
+import { chromium } from "playwright-core";
+
+const base = process.env.VIDMESH_URL ?? "http://127.0.0.1:8080";
+const clip = process.env.VIDMESH_CLIP;
+const shots = resolve(process.env.VIDMESH_SCREENSHOTS ?? "../.vidmesh/screenshots");
+const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+assert.ok(clip, "VIDMESH_CLIP names the video file to upload");
+mkdirSync(shots, { recursive: true });
+
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--autoplay-policy=no-user-gesture-required",
+];
+
+function step(name) {
+  console.log(`· ${name}`);
+}
+
+async function signUp(page, email, name) {
+  await page.goto(`${base}/signup`);
+  await page.getByLabel("Display name").fill(name);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("correct horse battery staple");
+  await page.getByRole("button", { name: "Sign up" }).click();
+  await page.waitForURL(`${base}/upload`);
+}
+
+const browser = await chromium.launch({ executablePath, args: FLAGS, headless: true });
+const errors = [];
+try {
+  const owner = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await owner.newPage();
+  page.on("pageerror", (error) => errors.push(String(error)));
+  const stamp = Date.now();
+
+  step("sign-up errors come from the API's reason codes, on the right field");
+  await page.goto(`${base}/signup`);
+  await page.getByLabel("Email").fill(`ada-${stamp}@example.com`);
+  await page.getByLabel("Password").fill("short");
+  await page.getByRole("button", { name: "Sign up" }).click();
+  await page.getByText("Use at least 10 characters for your password.").waitFor();
+  assert.equal(await page.getByLabel("Password").getAttribute("aria-invalid"), "true");
+
+  step("sign up");
+  await signUp(page, `ada-${stamp}@example.com`, "Ada");
+
+  step("upload a clip with tus");
+  await page.getByLabel("Visibility of new uploads").selectOption("unlisted");
+  await page.getByTestId("file-input").setInputFiles(clip);
+  const row = page.getByTestId("upload-row");
+  await row.waitFor();
+  await page.locator('[data-testid="upload-row"][data-status="done"]').waitFor({ timeout: 60_000 });
+  await page.waitForFunction(() => {
+    const bar = document.querySelector('[data-testid="upload-row"] [role="progressbar"]');
+    const fill = bar?.firstElementChild;
+    return bar && fill && bar.getBoundingClientRect().width - fill.getBoundingClientRect().width < 1;
+  });
+  await page.screenshot({ path: `${shots}/upload.png` });
+
+  step("progress is visible live, then READY");
+  await page.getByRole("link", { name: "See progress" }).click();
+  await page.waitForURL(`${base}/me/videos`);
+  const state = page.getByTestId("video-state");
+  await page.getByTestId("transcode-progress").waitFor({ timeout: 30_000 });
+  const seen = await state.textContent();
+  assert.ok(["Uploading", "Queued", "Processing"].includes(seen ?? ""), `in progress, saw ${seen}`);
+  await page.locator('[data-testid="video-state"]', { hasText: "Ready" }).waitFor({ timeout: 180_000 });
+  const videoId = await page.getByTestId("video-row").getAttribute("data-video-id");
+  await page.screenshot({ path: `${shots}/my-videos.png` });
+  assert.ok(videoId);
+
+  step("the video plays");
+  await page.getByTestId("video-row").getByRole("link").first().click();
+  await page.waitForURL(`${base}/watch/${videoId}`);
+  await page.getByTestId("player").waitFor();
+  await page.getByRole("button", { name: "Play" }).click();
+  await page.waitForFunction(() => document.querySelector("video")?.currentTime > 1, null, { timeout: 60_000 });
+
+  step("at least two quality levels, and switching works");
+  await page.getByTestId("quality-button").click();
+  const options = page.getByTestId("quality-option");
+  const labels = await options.allTextContents();
+  assert.ok(labels.length >= 3, `Auto and two or more levels, got ${labels.join(", ")}`);
+  const lowest = labels[labels.length - 1].replace("✓", "").trim();
+  const height = Number.parseInt(lowest, 10);
+  await options.last().click();
+  await page.waitForFunction((h) => document.querySelector("video")?.videoHeight === h, height, { timeout: 60_000 });
+  const before = await page.evaluate(() => document.querySelector("video").currentTime);
+  await page.waitForFunction((t) => document.querySelector("video").currentTime > t + 0.5, before, { timeout: 30_000 });
+  await page.screenshot({ path: `${shots}/player.png` });
+
+  step("make it private");
+  await page.goto(`${base}/me/videos`);
+  await page.getByRole("button", { name: "Edit" }).click();
+  await page.getByLabel("Visibility", { exact: true }).selectOption({ label: "Private: only you" });
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByTestId("video-row").getByText("Private", { exact: true }).waitFor();
+
+  step("a second user cannot open it, nor can a visitor");
+  const other = await browser.newContext();
+  const stranger = await other.newPage();
+  await signUp(stranger, `bob-${stamp}@example.com`, "Bob");
+  await stranger.goto(`${base}/watch/${videoId}`);
+  await stranger.getByTestId("watch-error").waitFor();
+  assert.equal(await stranger.locator("video").count(), 0);
+  const visitor = await (await browser.newContext()).newPage();
+  await visitor.goto(`${base}/watch/${videoId}`);
+  await visitor.getByTestId("watch-error").waitFor();
+
+  step("the owner still plays it");
+  await page.goto(`${base}/watch/${videoId}`);
+  await page.getByTestId("player").waitFor();
+
+  assert.deepEqual(errors, [], "no uncaught errors in the page");
+  console.log("browser suite passed");
+} finally {
+  await browser.close();
+}

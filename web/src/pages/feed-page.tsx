@@ -1,0 +1,48 @@
+import { Link } from "react-router";
+
+import { useVideoPages } from "../api/use-video-pages";
+import { Button } from "../components/ui/button";
+import { VideoPoster } from "../components/video-poster";
+import { ListVideosRequest_Scope } from "../gen/vidmesh/v1/video_pb";
+
+const PAGE_SIZE = 24;
+
+/** The public feed, newest first, a page at a time (AIP-158 page tokens). */
+export function FeedPage() {
+  const { items, hasMore, more, error, loading } = useVideoPages(ListVideosRequest_Scope.PUBLIC, PAGE_SIZE);
+
+  return (
+    <section aria-labelledby="feed-title">
+      <h1 id="feed-title" className="mb-4 text-2xl font-bold">
+        Explore
+      </h1>
+      {error && (
+        <p role="alert" className="mb-4 text-red-400">
+          {error}
+        </p>
+      )}
+      {!loading && !error && items.length === 0 && (
+        <p className="text-zinc-400">
+          No public videos yet. <Link className="text-brand underline" to="/upload">Upload the first one.</Link>
+        </p>
+      )}
+      <ul className="grid grid-cols-1 gap-6 sm:grid-cols-2 lg:grid-cols-3 xl:grid-cols-4">
+        {items.map((video) => (
+          <li key={video.videoId}>
+            <Link to={`/watch/${video.videoId}`} className="group block space-y-2">
+              <VideoPoster video={video} />
+              <h2 className="line-clamp-2 font-medium group-hover:text-brand">{video.title}</h2>
+            </Link>
+          </li>
+        ))}
+      </ul>
+      {hasMore && (
+        <div className="mt-8 flex justify-center">
+          <Button variant="secondary" disabled={loading} onClick={() => void more()}>
+            {loading ? "Loading…" : "Load more"}
+          </Button>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,152 @@
+import { useState } from "react";
+import { Link } from "react-router";
+
+import { transcodes, videos } from "../api/client";
+import { toApiError } from "../api/errors";
+import { useVideoPages } from "../api/use-video-pages";
+import { useWatchVideo } from "../api/use-watch-video";
+import { canRetry, failureText, isTerminal, STATE_LABEL, VISIBILITY_LABEL } from "../api/video-state";
+import { EditVideoDialog } from "../components/edit-video-dialog";
+import { Badge } from "../components/ui/badge";
+import { Button } from "../components/ui/button";
+import { ConfirmDialog } from "../components/ui/confirm-dialog";
+import { ProgressBar } from "../components/ui/progress";
+import { VideoPoster } from "../components/video-poster";
+import { ListVideosRequest_Scope, Video_State, type Video } from "../gen/vidmesh/v1/video_pb";
+
+function stateTone(state: Video_State) {
+  if (state === Video_State.READY) return "ok" as const;
+  if (state === Video_State.FAILED) return "bad" as const;
+  return "busy" as const;
+}
+
+function VideoRow({ initial, onRemoved }: { initial: Video; onRemoved: (id: string) => void }) {
+  const [video, setVideo] = useWatchVideo(initial);
+  const [error, setError] = useState<string | null>(null);
+
+  async function retry() {
+    setError(null);
+    try {
+      await transcodes.retranscodeVideo({ videoId: video.videoId });
+      setVideo({ ...video, state: Video_State.QUEUED, failure: undefined, progressPercent: 0 });
+    } catch (failure) {
+      setError(toApiError(failure).message);
+    }
+  }
+
+  async function remove() {
+    setError(null);
+    try {
+      await videos.deleteVideo({ videoId: video.videoId });
+      onRemoved(video.videoId);
+    } catch (failure) {
+      setError(toApiError(failure).message);
+    }
+  }
+
+  const busy = !isTerminal(video.state);
+  return (
+    <li className="flex flex-col gap-4 rounded-lg border border-zinc-800 p-4 sm:flex-row" data-testid="video-row" data-video-id={video.videoId}>
+      <div className="w-full shrink-0 sm:w-48">
+        <VideoPoster video={video} />
+      </div>
+      <div className="min-w-0 flex-1 space-y-2">
+        <div className="flex flex-wrap items-center gap-2">
+          {video.state === Video_State.READY ? (
+            <Link to={`/watch/${video.videoId}`} className="truncate font-medium hover:text-brand">
+              {video.title}
+            </Link>
+          ) : (
+            <span className="truncate font-medium">{video.title}</span>
+          )}
+          <Badge tone={stateTone(video.state)}>
+            <span data-testid="video-state">{STATE_LABEL[video.state]}</span>
+          </Badge>
+          <Badge>{VISIBILITY_LABEL[video.visibility]}</Badge>
+        </div>
+        {busy && (
+          <div className="space-y-1">
+            <ProgressBar value={video.progressPercent} label={`Transcoding ${video.title}`} />
+            <p className="text-sm text-zinc-400" data-testid="transcode-progress">
+              {STATE_LABEL[video.state]} · {video.progressPercent.toFixed(0)}%
+            </p>
+          </div>
+        )}
+        {video.state === Video_State.FAILED && (
+          <p className="text-sm text-red-400" data-testid="failure">
+            {failureText(video)}
+          </p>
+        )}
+        {video.state === Video_State.READY && (
+          <p className="text-sm text-zinc-400">{video.renditions.map((rendition) => rendition.name).join(" · ")}</p>
+        )}
+        {error && (
+          <p role="alert" className="text-sm text-red-400">
+            {error}
+          </p>
+        )}
+        <div className="flex flex-wrap gap-2 pt-1">
+          <EditVideoDialog
+            video={video}
+            onSaved={setVideo}
+            trigger={
+              <Button size="sm" variant="secondary">
+                Edit
+              </Button>
+            }
+          />
+          {canRetry(video) && (
+            <Button size="sm" variant="secondary" onClick={() => void retry()}>
+              Retry
+            </Button>
+          )}
+          <ConfirmDialog
+            title="Delete this video?"
+            body={`“${video.title}” and all its renditions will be deleted. This cannot be undone.`}
+            confirmLabel="Delete"
+            onConfirm={() => void remove()}
+            trigger={
+              <Button size="sm" variant="ghost">
+                Delete
+              </Button>
+            }
+          />
+        </div>
+      </div>
+    </li>
+  );
+}
+
+/** The caller's videos in every state, each following its own live WatchVideo stream. */
+export function MyVideosPage() {
+  const { items, setItems, hasMore, more, error, loading } = useVideoPages(ListVideosRequest_Scope.MINE, 20);
+
+  return (
+    <section aria-labelledby="mine-title" className="space-y-4">
+      <div className="flex items-center justify-between">
+        <h1 id="mine-title" className="text-2xl font-bold">
+          My videos
+        </h1>
+        <Link to="/upload" className="rounded-md bg-brand px-4 py-2 font-medium text-white hover:bg-brand-strong">
+          Upload
+        </Link>
+      </div>
+      {error && (
+        <p role="alert" className="text-red-400">
+          {error}
+        </p>
+      )}
+      {!loading && items.length === 0 && !error && <p className="text-zinc-400">You have not uploaded anything yet.</p>}
+      <ul className="space-y-3">
+        {items.map((video) => (
+          <VideoRow key={video.videoId} initial={video} onRemoved={(id) => setItems((all) => all.filter((v) => v.videoId !== id))} />
+        ))}
+      </ul>
+      {hasMore && (
+        <Button variant="secondary" disabled={loading} onClick={() => void more()}>
+          Load more
+        </Button>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,104 @@
+import { useCallback, useEffect, useState } from "react";
+import { Link, useParams } from "react-router";
+
+import { playback, videos } from "../api/client";
+import { toApiError, type ApiError } from "../api/errors";
+import { useSession } from "../api/use-session";
+import { useWatchVideo } from "../api/use-watch-video";
+import { failureText, STATE_LABEL, VISIBILITY_LABEL } from "../api/video-state";
+import { Badge } from "../components/ui/badge";
+import { ProgressBar } from "../components/ui/progress";
+import type { GetPlaybackInfoResponse } from "../gen/vidmesh/v1/playback_pb";
+import { Video_State, type Video } from "../gen/vidmesh/v1/video_pb";
+import { Player } from "../player/player";
+
+function NotReady({ initial, onReady }: { initial: Video; onReady: (video: Video) => void }) {
+  const [video] = useWatchVideo(initial);
+  useEffect(() => {
+    if (video.state === Video_State.READY) onReady(video);
+  }, [video, onReady]);
+  if (video.state === Video_State.FAILED) {
+    return <p className="rounded-lg bg-red-950 p-6 text-red-300">This video could not be processed: {failureText(video)}</p>;
+  }
+  return (
+    <div className="space-y-3 rounded-lg bg-zinc-900 p-6">
+      <p>
+        {STATE_LABEL[video.state]} · {video.progressPercent.toFixed(0)}% — the player appears when it is ready.
+      </p>
+      <ProgressBar value={video.progressPercent} label="Transcoding" />
+    </div>
+  );
+}
+
+/** One video: the player when READY, live progress before that, a clear refusal otherwise. */
+export function WatchPage() {
+  const { videoId = "" } = useParams();
+  const session = useSession();
+  const [video, setVideo] = useState<Video | null>(null);
+  const [info, setInfo] = useState<GetPlaybackInfoResponse | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+
+  const refresh = useCallback(() => playback.getPlaybackInfo({ videoId }), [videoId]);
+
+  useEffect(() => {
+    let cancelled = false;
+    setVideo(null);
+    setInfo(null);
+    setError(null);
+    videos
+      .getVideo({ videoId })
+      .then(async ({ video: found }) => {
+        if (cancelled || !found) return;
+        setVideo(found);
+        if (found.state === Video_State.READY) {
+          const playable = await refresh();
+          if (!cancelled) setInfo(playable);
+        }
+      })
+      .catch((failure) => !cancelled && setError(toApiError(failure)));
+    return () => {
+      cancelled = true;
+    };
+  }, [videoId, refresh, session?.userId]);
+
+  const onReady = useCallback(
+    (ready: Video) => {
+      setVideo(ready);
+      refresh().then(setInfo, (failure) => setError(toApiError(failure)));
+    },
+    [refresh],
+  );
+
+  if (error) {
+    return (
+      <div className="py-20 text-center" data-testid="watch-error">
+        <h1 className="text-2xl font-bold">Video unavailable</h1>
+        <p className="mt-2 text-zinc-400">{error.message}</p>
+        {!session && (
+          <p className="mt-4">
+            <Link className="text-brand underline" to={`/signin?next=/watch/${videoId}`}>
+              Sign in
+            </Link>{" "}
+            if it is yours.
+          </p>
+        )}
+      </div>
+    );
+  }
+  if (!video) return <p className="text-zinc-400">Loading…</p>;
+  return (
+    <article className="space-y-4">
+      {info ? <Player info={info} refresh={refresh} /> : video.state === Video_State.READY ? <p>Loading…</p> : <NotReady initial={video} onReady={onReady} />}
+      <div className="space-y-2">
+        <h1 className="text-2xl font-bold">{video.title}</h1>
+        <div className="flex flex-wrap gap-2">
+          <Badge>{VISIBILITY_LABEL[video.visibility]}</Badge>
+          {video.renditions.map((rendition) => (
+            <Badge key={rendition.name}>{rendition.name}</Badge>
+          ))}
+        </div>
+        {video.description && <p className="whitespace-pre-wrap text-zinc-300">{video.description}</p>}
+      </div>
+    </article>
+  );
+}

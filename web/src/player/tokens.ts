@@ -1,0 +1,13 @@
+/** Playback URLs carry the signed token as `?token=`; a refresh swaps it in place. */
+export function withToken(url: string, token: string): string {
+  const [path, query = ""] = url.split("?", 2) as [string, string?];
+  const params = new URLSearchParams(query);
+  params.set("token", token);
+  return `${path}?${params.toString()}`;
+}
+
+/** When to refresh a token that expires at `expiresAt`: a minute early, never in the past. */
+export function refreshDelay(expiresAt: number, now: number): number {
+  const span = expiresAt - now;
+  return Math.max(span > 120_000 ? span - 60_000 : span / 2, 5_000);
+}
