@@ -9,8 +9,8 @@ UV := $(CURDIR)/.tools/bin/uv
 endif
 
 RUN := $(UV) run --locked
-PY_SOURCES := services tests bench
-GENERATED := services/api/src envoy/vidmesh.pb web/src/gen
+PY_SOURCES := services tests bench envoy
+GENERATED := services/api/src envoy/vidmesh.pb envoy/envoy.compose.yaml web/src/gen
 WEB_DEPS := web/node_modules/.package-lock.json
 
 .PHONY: help sync web-deps web web-check gen gen-check fmt lint typecheck test bench up check breaking
@@ -39,6 +39,7 @@ web-check: web-deps ## Type-check the web app and run its unit tests (vitest)
 
 gen: sync web-deps ## Regenerate Python code and Envoy's descriptor set from proto/
 	$(RUN) python services/api/generate.py
+	$(RUN) python envoy/render_compose.py
 
 gen-check: gen ## Fail if generated code is stale or the protos are not lint/format clean
 	$(RUN) buf lint
@@ -62,7 +63,7 @@ lint: sync ## ruff, import contracts, buf lint
 	$(RUN) buf lint
 
 typecheck: sync ## mypy --strict on hand-written code
-	$(RUN) mypy services tests $(wildcard bench/*.py)
+	$(RUN) mypy services tests $(wildcard bench/*.py) envoy/render_compose.py
 
 test: sync web ## Unit, integration and browser tests on real PostgreSQL, NATS, Envoy, Chromium
 	$(RUN) pytest

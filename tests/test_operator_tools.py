@@ -9,6 +9,8 @@ from pathlib import Path
 
 from harness import GatewayHarness
 
+from vidmesh.common.local.process import free_port
+
 GRPCURL = str(Path(sys.executable).parent / "grpcurl")
 
 
@@ -40,3 +42,19 @@ async def test_methods_can_be_described_and_called(gw: GatewayHarness) -> None:
     assert json.loads(reply)["user"]["email"] == "ops@example.com"
     health = await grpcurl("-plaintext", f"127.0.0.1:{gw.port}", "grpc.health.v1.Health/Check")
     assert json.loads(health) == {"status": "SERVING"}
+
+
+async def test_the_container_health_probe_tells_serving_from_down(gw: GatewayHarness) -> None:
+    async def probe(address: str) -> tuple[int | None, str]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "vidmesh.common.healthcheck",
+            address,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        out, _ = await asyncio.wait_for(process.communicate(), 30)
+        return process.returncode, out.decode().strip()
+
+    assert await probe(f"127.0.0.1:{gw.port}") == (0, "SERVING")
+    assert await probe(f"127.0.0.1:{free_port()}") == (1, "NOT SERVING")

@@ -14,25 +14,14 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from vidmesh.common.healthcheck import check
 
 
 def grpc_serving(port: int) -> Callable[[], bool]:
     """A readiness probe: the gRPC server at `port` answers health checks with SERVING."""
 
-    def probe() -> bool:
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            stub: Any = health_pb2_grpc.HealthStub(channel)
-            try:
-                reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
-            except grpc.RpcError:
-                return False
-            return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
-
-    return probe
+    return lambda: check(f"127.0.0.1:{port}", timeout=1)
 
 
 class StartupError(RuntimeError):
