@@ -105,7 +105,16 @@ try {
   await page.waitForFunction((h) => document.querySelector("video")?.videoHeight === h, height, { timeout: 60_000 });
   const before = await page.evaluate(() => document.querySelector("video").currentTime);
   await page.waitForFunction((t) => document.querySelector("video").currentTime > t + 0.5, before, { timeout: 30_000 });
+
+  step("storyboard thumbnails while seeking");
+  const seek = page.getByRole("slider", { name: "Seek" });
+  const box = await seek.boundingBox();
+  await page.mouse.move(box.x + box.width * 0.7, box.y + box.height / 2);
+  await page.getByTestId("storyboard-preview").waitFor();
+  await page.getByTestId("quality-button").click();
+  await page.getByTestId("quality-option").first().waitFor();
   await page.screenshot({ path: `${shots}/player.png` });
+  await page.keyboard.press("Escape");
 
   step("make it private");
   await page.goto(`${base}/me/videos`);
