@@ -37,12 +37,12 @@ export function QualityMenu({
                 key={level.index}
                 value={String(level.index)}
                 data-testid="quality-option"
-                className="flex cursor-pointer items-center gap-2 rounded px-2 py-1.5 text-sm outline-none data-[highlighted]:bg-zinc-800"
+                className="relative flex cursor-pointer items-center rounded py-1.5 pl-7 pr-2 text-sm outline-none data-[highlighted]:bg-zinc-800"
               >
-                <Menu.ItemIndicator>
+                <Menu.ItemIndicator className="absolute left-2">
                   <Check size={14} aria-hidden />
                 </Menu.ItemIndicator>
-                <span className={selected === level.index ? "" : "pl-4"}>{level.label}</span>
+                {level.label}
               </Menu.RadioItem>
             ))}
           </Menu.RadioGroup>
