@@ -158,9 +158,12 @@ async def test_private_videos_play_for_their_owner_only(
     assert (await http.get(f"{master}?token={foreign}")).status_code == 403, "bound to its video"
 
     token = mine["token"]
-    for path in ("../../etc/passwd", "..%2F..%2Fsecret.ts", "%2e%2e/master.m3u8", "x.exe"):
+    for path in ("..%2F..%2Fsecret.ts", "%2e%2e/master.m3u8", "x.exe", "..%2F..%2Fetc%2Fpasswd"):
         response = await http.get(f"/hls/{video_id}/{path}?token={token}")
         assert response.status_code in (400, 403, 404), (path, response.status_code)
+    # Plain dot segments are resolved by the client before sending: the request leaves /hls/.
+    dotted = await http.get(f"/hls/{video_id}/../../etc/passwd?token={token}")
+    assert dotted.request.url.path == "/etc/passwd"
     missing = await http.get(f"/hls/{video_id}/999p/index.m3u8?token={token}")
     assert missing.status_code == 404
     log = edge_proxy.work_dir / "envoy.log"
