@@ -28,6 +28,15 @@ async def test_sign_up_upload_watch_switch_quality_and_keep_it_private(
     assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install chromium"
     assert shutil.which("node"), "Node.js is needed for playwright-core"
     source = clip(media_dir / "clip.mp4", size="854x480", seconds=16)
+    # Noise, losslessly: a real video of ~45 MB, so its upload takes several tus chunks.
+    big = clip(
+        media_dir / "noise.mp4",
+        size="854x480",
+        seconds=3,
+        audio=False,
+        extra=("-vf", "noise=alls=100:allf=t", "-qp", "0"),
+    )
+    assert big.stat().st_size > 32 * 1024 * 1024
     data_dir = vidmesh_workdir / "stack"
     async with running_stack(data_dir) as stack:
         browser = await asyncio.create_subprocess_exec(
@@ -38,6 +47,7 @@ async def test_sign_up_upload_watch_switch_quality_and_keep_it_private(
                 **os.environ,
                 "VIDMESH_URL": stack.url,
                 "VIDMESH_CLIP": str(source),
+                "VIDMESH_BIG_CLIP": str(big),
                 "CHROMIUM": CHROMIUM,
                 "VIDMESH_SCREENSHOTS": str(repo_root() / ".vidmesh" / "screenshots"),
             },

@@ -13,9 +13,11 @@ import { chromium } from "playwright-core";
 
 const base = process.env.VIDMESH_URL ?? "http://127.0.0.1:8080";
 const clip = process.env.VIDMESH_CLIP;
+const bigClip = process.env.VIDMESH_BIG_CLIP;
 const shots = resolve(process.env.VIDMESH_SCREENSHOTS ?? "../.vidmesh/screenshots");
 const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 assert.ok(clip, "VIDMESH_CLIP names the video file to upload");
+assert.ok(bigClip, "VIDMESH_BIG_CLIP names a video larger than one 16 MiB upload chunk");
 mkdirSync(shots, { recursive: true });
 
 const FLAGS = [
@@ -137,6 +139,42 @@ try {
   step("the owner still plays it");
   await page.goto(`${base}/watch/${videoId}`);
   await page.getByTestId("player").waitFor();
+
+  step("a file that is not a video is refused with a clear reason");
+  await page.goto(`${base}/upload`);
+  await page.getByTestId("file-input").setInputFiles({
+    name: "notes.mp4",
+    mimeType: "video/mp4",
+    buffer: Buffer.from("these are my notes, not a video\n".repeat(200)),
+  });
+  await page
+    .locator('[data-testid="upload-row"][data-status="failed"]')
+    .getByText("This file is not a video we can read.")
+    .waitFor({ timeout: 60_000 });
+
+  step("an upload cut by a page reload resumes from the server's offset");
+  await page.goto(`${base}/upload`);
+  const isPatch = (request) => request.method() === "PATCH" && request.url().includes("/v1/tus/");
+  let patches = 0;
+  // The first chunk goes through; the second is held until the page goes away.
+  await page.route("**/v1/tus/**", (route) => {
+    if (!isPatch(route.request())) return route.continue();
+    patches += 1;
+    return patches === 1 ? route.continue() : new Promise(() => {});
+  });
+  const firstChunk = page.waitForResponse((response) => isPatch(response.request()) && response.status() === 204);
+  await page.getByTestId("file-input").setInputFiles(bigClip);
+  await firstChunk;
+  await page.reload();
+  await page.unrouteAll({ behavior: "ignoreErrors" });
+  await page.getByText("Unfinished uploads from before:").waitFor();
+  const probe = page.waitForRequest((request) => request.method() === "HEAD" && request.url().includes("/v1/tus/"));
+  await page.getByTestId("file-input").setInputFiles(bigClip);
+  await probe;
+  const resumed = page.locator('[data-testid="upload-row"][data-status="done"]');
+  await resumed.waitFor({ timeout: 120_000 });
+  await resumed.getByText("resumed").waitFor();
+  await page.getByText("Unfinished uploads from before:").waitFor({ state: "detached" });
 
   assert.deepEqual(errors, [], "no uncaught errors in the page");
   console.log("browser suite passed");

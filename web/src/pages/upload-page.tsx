@@ -63,9 +63,10 @@ export function UploadPage() {
   const [previous, setPrevious] = useState<PreviousUpload[]>([]);
   const input = useRef<HTMLInputElement>(null);
 
+  const statuses = items.map((item) => item.status).join();
   useEffect(() => {
     void unfinished().then(setPrevious);
-  }, [unfinished, items.length]);
+  }, [unfinished, statuses]);
 
   function take(files: FileList | null) {
     if (files && files.length > 0) add(Array.from(files), { visibility });

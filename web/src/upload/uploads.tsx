@@ -67,6 +67,22 @@ function tusErrorText(error: Error): string {
   return "The connection was lost. Retry to continue where it stopped.";
 }
 
+/** A refusal that retrying cannot fix (the server rejected the file, not the connection). */
+function isPermanent(error: Error): boolean {
+  const status = (error as tus.DetailedError).originalResponse?.getStatus() ?? 0;
+  return status >= 400 && status < 500 && ![409, 423, 429].includes(status);
+}
+
+/** Forget a file's stored upload URL, so a later page does not offer to resume it. */
+async function forget(file: File, options: tus.UploadOptions): Promise<void> {
+  const storage = tus.defaultOptions.urlStorage;
+  const fingerprint = await tus.defaultOptions.fingerprint(file, options);
+  if (!fingerprint) return;
+  for (const stored of await storage.findUploadsByFingerprint(fingerprint)) {
+    await storage.removeUpload(stored.urlStorageKey);
+  }
+}
+
 function titleOf(file: File): string {
   return file.name.replace(/\.[^.]+$/, "") || file.name;
 }
@@ -111,6 +127,7 @@ export function UploadsProvider({ children }: { children: ReactNode }) {
         },
         onError: (error) => {
           meter.reset();
+          if (isPermanent(error)) void forget(file, upload.options);
           patch(key, { status: "failed", error: tusErrorText(error), bytesPerSecond: 0 });
         },
       });
@@ -167,7 +184,11 @@ export function UploadsProvider({ children }: { children: ReactNode }) {
         else if (entry) start(key, entry.file, entry.visibility);
       },
       dismiss(key) {
-        void uploads.current.get(key)?.abort();
+        // Removing an unfinished upload cancels it: the server drops its bytes (tus termination).
+        const upload = uploads.current.get(key);
+        const entry = files.current.get(key);
+        if (upload) void upload.abort(true).catch(() => undefined);
+        if (entry) void forget(entry.file, upload?.options ?? {}).catch(() => undefined);
         uploads.current.delete(key);
         files.current.delete(key);
         setItems((current) => current.filter((item) => item.key !== key));
