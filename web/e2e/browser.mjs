@@ -118,6 +118,17 @@ try {
   await page.screenshot({ path: `${shots}/player.png` });
   await page.keyboard.press("Escape");
 
+  step("made public, it appears in Explore with its poster");
+  await page.goto(`${base}/me/videos`);
+  await page.getByRole("button", { name: "Edit" }).click();
+  await page.getByLabel("Visibility", { exact: true }).selectOption({ label: "Public: listed in Explore" });
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByTestId("video-row").getByText("Public", { exact: true }).waitFor();
+  await page.getByRole("link", { name: "Explore" }).click();
+  const card = page.locator(`a[href="/watch/${videoId}"]`);
+  await card.waitFor();
+  await card.locator("img").waitFor();
+
   step("make it private");
   await page.goto(`${base}/me/videos`);
   await page.getByRole("button", { name: "Edit" }).click();
@@ -139,6 +150,23 @@ try {
   step("the owner still plays it");
   await page.goto(`${base}/watch/${videoId}`);
   await page.getByTestId("player").waitFor();
+
+  step("private videos leave Explore; delete asks first");
+  await page.goto(`${base}/`);
+  await page.getByRole("heading", { name: "Explore" }).waitFor();
+  await page.getByText("No public videos yet.").waitFor();
+  await page.goto(`${base}/me/videos`);
+  await page.getByRole("button", { name: "Delete" }).click();
+  await page.getByRole("alertdialog").or(page.getByRole("dialog")).getByText("cannot be undone").waitFor();
+  await page.getByRole("button", { name: "Cancel" }).click();
+  await page.getByTestId("video-row").waitFor();
+  await page.getByRole("button", { name: "Delete" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
+  await page.getByText("You have not uploaded anything yet.").waitFor();
+  const gone = await page.request.get(`${base}/v1/videos/${videoId}`, {
+    headers: { authorization: `Bearer ${await page.evaluate(() => JSON.parse(localStorage.getItem("vidmesh.session")).accessToken)}` },
+  });
+  assert.equal(gone.status(), 404);
 
   step("a file that is not a video is refused with a clear reason");
   await page.goto(`${base}/upload`);
