@@ -164,7 +164,9 @@ try {
   await page.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
   await page.getByText("You have not uploaded anything yet.").waitFor();
   const gone = await page.request.get(`${base}/v1/videos/${videoId}`, {
-    headers: { authorization: `Bearer ${await page.evaluate(() => JSON.parse(localStorage.getItem("vidmesh.session")).accessToken)}` },
+    headers: {
+      authorization: `Bearer ${await page.evaluate(() => JSON.parse(localStorage.getItem("vidmesh.session")).accessToken)}`,
+    },
   });
   assert.equal(gone.status(), 404);
 

@@ -3,7 +3,15 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 
 import { CredentialsSchema } from "../gen/vidmesh/v1/auth_pb";
 
-import { accessToken, loadSession, needsRefresh, refreshNow, saveSession, setRefresher, type StoredSession } from "./session";
+import {
+  accessToken,
+  loadSession,
+  needsRefresh,
+  refreshNow,
+  saveSession,
+  setRefresher,
+  type StoredSession,
+} from "./session";
 
 // Node has no localStorage; a Map-backed stand-in is all the module uses.
 const store = new Map<string, string>();
@@ -26,7 +34,8 @@ function session(accessExpiresAt: number): StoredSession {
   };
 }
 
-const credentials = (n: number) => create(CredentialsSchema, { accessToken: `access-${n}`, refreshToken: `refresh-${n + 1}` });
+const credentials = (n: number) =>
+  create(CredentialsSchema, { accessToken: `access-${n}`, refreshToken: `refresh-${n + 1}` });
 
 describe("session tokens", () => {
   beforeEach(() => store.clear());

@@ -8,7 +8,15 @@ import { Button } from "./ui/button";
 import { Select, TextArea, TextField } from "./ui/field";
 
 /** Title, description and visibility, saved with a field mask of what changed. */
-export function EditVideoDialog({ video, trigger, onSaved }: { video: Video; trigger: ReactNode; onSaved: (video: Video) => void }) {
+export function EditVideoDialog({
+  video,
+  trigger,
+  onSaved,
+}: {
+  video: Video;
+  trigger: ReactNode;
+  onSaved: (video: Video) => void;
+}) {
   const [open, setOpen] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
@@ -53,7 +61,12 @@ export function EditVideoDialog({ video, trigger, onSaved }: { video: Video; tri
           <Dialog.Title className="mb-4 text-lg font-semibold">Edit video</Dialog.Title>
           <Dialog.Description className="sr-only">Change the title, description or who can watch.</Dialog.Description>
           <form onSubmit={save} className="space-y-4">
-            <TextField label="Title" name="title" defaultValue={video.title} error={error?.field === "title" ? error.message : null} />
+            <TextField
+              label="Title"
+              name="title"
+              defaultValue={video.title}
+              error={error?.field === "title" ? error.message : null}
+            />
             <TextArea
               label="Description"
               name="description"

@@ -10,7 +10,10 @@ function Tab({ to, children }: { to: string; children: React.ReactNode }) {
       to={to}
       end
       className={({ isActive }) =>
-        clsx("rounded-md px-3 py-2 text-sm font-medium", isActive ? "bg-zinc-800 text-white" : "text-zinc-400 hover:text-white")
+        clsx(
+          "rounded-md px-3 py-2 text-sm font-medium",
+          isActive ? "bg-zinc-800 text-white" : "text-zinc-400 hover:text-white",
+        )
       }
     >
       {children}
@@ -36,7 +39,8 @@ export function Layout() {
           {session && <Tab to="/me/videos">My videos</Tab>}
           {session && (
             <Tab to="/upload">
-              Upload{active > 0 ? <span className="ml-1 rounded bg-brand px-1.5 text-xs text-white">{active}</span> : null}
+              Upload
+              {active > 0 ? <span className="ml-1 rounded bg-brand px-1.5 text-xs text-white">{active}</span> : null}
             </Tab>
           )}
           <div className="ml-auto flex items-center gap-2">
@@ -59,7 +63,10 @@ export function Layout() {
             ) : (
               <>
                 <Tab to="/signin">Sign in</Tab>
-                <Link to="/signup" className="rounded-md bg-brand px-3 py-2 text-sm font-medium text-white hover:bg-brand-strong">
+                <Link
+                  to="/signup"
+                  className="rounded-md bg-brand px-3 py-2 text-sm font-medium text-white hover:bg-brand-strong"
+                >
                   Sign up
                 </Link>
               </>

@@ -46,7 +46,9 @@ export function AuthPage({ mode }: { mode: Mode }) {
     <div className="mx-auto max-w-sm py-10">
       <h1 className="mb-6 text-2xl font-bold">{signup ? "Create your account" : "Sign in"}</h1>
       <form onSubmit={submit} noValidate className="space-y-4" aria-describedby={general ? "form-error" : undefined}>
-        {signup && <TextField label="Display name" name="displayName" autoComplete="nickname" error={on("display_name")} />}
+        {signup && (
+          <TextField label="Display name" name="displayName" autoComplete="nickname" error={on("display_name")} />
+        )}
         <TextField label="Email" name="email" type="email" autoComplete="email" required error={on("email")} />
         <TextField
           label="Password"
@@ -69,11 +71,17 @@ export function AuthPage({ mode }: { mode: Mode }) {
       <p className="mt-6 text-center text-sm text-zinc-400">
         {signup ? (
           <>
-            Already have an account? <Link className="text-brand underline" to="/signin">Sign in</Link>
+            Already have an account?{" "}
+            <Link className="text-brand underline" to="/signin">
+              Sign in
+            </Link>
           </>
         ) : (
           <>
-            New here? <Link className="text-brand underline" to="/signup">Create an account</Link>
+            New here?{" "}
+            <Link className="text-brand underline" to="/signup">
+              Create an account
+            </Link>
           </>
         )}
       </p>

@@ -23,7 +23,10 @@ export function FeedPage() {
       )}
       {!loading && !error && items.length === 0 && (
         <p className="text-zinc-400">
-          No public videos yet. <Link className="text-brand underline" to="/upload">Upload the first one.</Link>
+          No public videos yet.{" "}
+          <Link className="text-brand underline" to="/upload">
+            Upload the first one.
+          </Link>
         </p>
       )}
       <ul className="grid grid-cols-1 gap-6 sm:grid-cols-2 lg:grid-cols-3 xl:grid-cols-4">

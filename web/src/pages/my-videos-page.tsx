@@ -46,7 +46,11 @@ function VideoRow({ initial, onRemoved }: { initial: Video; onRemoved: (id: stri
 
   const busy = !isTerminal(video.state);
   return (
-    <li className="flex flex-col gap-4 rounded-lg border border-zinc-800 p-4 sm:flex-row" data-testid="video-row" data-video-id={video.videoId}>
+    <li
+      className="flex flex-col gap-4 rounded-lg border border-zinc-800 p-4 sm:flex-row"
+      data-testid="video-row"
+      data-video-id={video.videoId}
+    >
       <div className="w-full shrink-0 sm:w-48">
         <VideoPoster video={video} />
       </div>
@@ -139,7 +143,11 @@ export function MyVideosPage() {
       {!loading && items.length === 0 && !error && <p className="text-zinc-400">You have not uploaded anything yet.</p>}
       <ul className="space-y-3">
         {items.map((video) => (
-          <VideoRow key={video.videoId} initial={video} onRemoved={(id) => setItems((all) => all.filter((v) => v.videoId !== id))} />
+          <VideoRow
+            key={video.videoId}
+            initial={video}
+            onRemoved={(id) => setItems((all) => all.filter((v) => v.videoId !== id))}
+          />
         ))}
       </ul>
       {hasMore && (

@@ -30,11 +30,19 @@ function UploadRow({ item }: { item: UploadItem }) {
             </Button>
           )}
           {item.status === "done" && item.videoId && (
-            <Link className="inline-flex h-8 items-center rounded-md bg-zinc-800 px-3 text-sm hover:bg-zinc-700" to="/me/videos">
+            <Link
+              className="inline-flex h-8 items-center rounded-md bg-zinc-800 px-3 text-sm hover:bg-zinc-700"
+              to="/me/videos"
+            >
               See progress
             </Link>
           )}
-          <Button size="sm" variant="ghost" aria-label={`Remove ${item.name} from the list`} onClick={() => dismiss(item.key)}>
+          <Button
+            size="sm"
+            variant="ghost"
+            aria-label={`Remove ${item.name} from the list`}
+            onClick={() => dismiss(item.key)}
+          >
             <X size={16} aria-hidden />
           </Button>
         </span>
@@ -78,7 +86,9 @@ export function UploadPage() {
     take(event.dataTransfer.files);
   }
 
-  const pending = previous.filter((entry) => !items.some((item) => item.name === entry.name && item.status !== "failed"));
+  const pending = previous.filter(
+    (entry) => !items.some((item) => item.name === entry.name && item.status !== "failed"),
+  );
 
   return (
     <section aria-labelledby="upload-title" className="space-y-6">
@@ -86,7 +96,11 @@ export function UploadPage() {
         Upload videos
       </h1>
       <div className="max-w-xs">
-        <Select label="Visibility of new uploads" value={visibility} onChange={(e) => setVisibility(e.target.value as VisibilityChoice)}>
+        <Select
+          label="Visibility of new uploads"
+          value={visibility}
+          onChange={(e) => setVisibility(e.target.value as VisibilityChoice)}
+        >
           <option value="private">Private: only you</option>
           <option value="unlisted">Unlisted: anyone with the link</option>
           <option value="public">Public: listed in Explore</option>
@@ -106,7 +120,9 @@ export function UploadPage() {
       >
         <UploadCloud size={40} className="text-zinc-500" aria-hidden />
         <p className="text-lg">Drag and drop video files here</p>
-        <p className="text-sm text-zinc-500">MP4, MOV, MKV, WebM… Uploads resume if the connection drops or the page reloads.</p>
+        <p className="text-sm text-zinc-500">
+          MP4, MOV, MKV, WebM… Uploads resume if the connection drops or the page reloads.
+        </p>
         <Button onClick={() => input.current?.click()}>Choose files</Button>
         <input
           ref={input}

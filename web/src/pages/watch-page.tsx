@@ -18,7 +18,9 @@ function NotReady({ initial, onReady }: { initial: Video; onReady: (video: Video
     if (video.state === Video_State.READY) onReady(video);
   }, [video, onReady]);
   if (video.state === Video_State.FAILED) {
-    return <p className="rounded-lg bg-red-950 p-6 text-red-300">This video could not be processed: {failureText(video)}</p>;
+    return (
+      <p className="rounded-lg bg-red-950 p-6 text-red-300">This video could not be processed: {failureText(video)}</p>
+    );
   }
   return (
     <div className="space-y-3 rounded-lg bg-zinc-900 p-6">
@@ -88,7 +90,13 @@ export function WatchPage() {
   if (!video) return <p className="text-zinc-400">Loading…</p>;
   return (
     <article className="space-y-4">
-      {info ? <Player info={info} refresh={refresh} /> : video.state === Video_State.READY ? <p>Loading…</p> : <NotReady initial={video} onReady={onReady} />}
+      {info ? (
+        <Player info={info} refresh={refresh} />
+      ) : video.state === Video_State.READY ? (
+        <p>Loading…</p>
+      ) : (
+        <NotReady initial={video} onReady={onReady} />
+      )}
       <div className="space-y-2">
         <h1 className="text-2xl font-bold">{video.title}</h1>
         <div className="flex flex-wrap gap-2">

@@ -36,7 +36,9 @@ export function Player({ info, refresh }: Props) {
   const [selected, setSelected] = useState(-1);
   const [playingLevel, setPlayingLevel] = useState("");
   const [time, setTime] = useState(0);
-  const [duration, setDuration] = useState(info.duration ? Number(info.duration.seconds) + info.duration.nanos / 1e9 : 0);
+  const [duration, setDuration] = useState(
+    info.duration ? Number(info.duration.seconds) + info.duration.nanos / 1e9 : 0,
+  );
   const [paused, setPaused] = useState(true);
   const [muted, setMuted] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
@@ -54,14 +56,17 @@ export function Player({ info, refresh }: Props) {
     let timer: ReturnType<typeof setTimeout>;
     let cancelled = false;
     const schedule = (expiresAt: number) => {
-      timer = setTimeout(async () => {
-        try {
-          const next = await renew();
-          if (!cancelled) schedule(expiry(next));
-        } catch {
-          if (!cancelled) schedule(Date.now() + 70_000);
-        }
-      }, refreshDelay(expiresAt, Date.now()));
+      timer = setTimeout(
+        async () => {
+          try {
+            const next = await renew();
+            if (!cancelled) schedule(expiry(next));
+          } catch {
+            if (!cancelled) schedule(Date.now() + 70_000);
+          }
+        },
+        refreshDelay(expiresAt, Date.now()),
+      );
     };
     schedule(expiry(info));
     return () => {
@@ -113,7 +118,8 @@ export function Player({ info, refresh }: Props) {
         const status = data.response?.code ?? 0;
         setProblem("Connection trouble; retrying…");
         const again = () => hls.startLoad(element.currentTime || -1);
-        if (status === 403) void renew().then(again, () => setProblem("You are no longer allowed to watch this video."));
+        if (status === 403)
+          void renew().then(again, () => setProblem("You are no longer allowed to watch this video."));
         else setTimeout(again, 1000 * networkRetries);
         return;
       }
@@ -156,7 +162,8 @@ export function Player({ info, refresh }: Props) {
 
   function seekBy(seconds: number) {
     const element = video.current;
-    if (element) element.currentTime = Math.max(0, Math.min(element.currentTime + seconds, duration || element.duration));
+    if (element)
+      element.currentTime = Math.max(0, Math.min(element.currentTime + seconds, duration || element.duration));
   }
 
   function onKey(event: KeyboardEvent<HTMLDivElement>) {
@@ -245,7 +252,12 @@ export function Player({ info, refresh }: Props) {
           />
         </div>
         <div className="flex items-center gap-2 text-sm">
-          <button type="button" className="rounded px-2 py-1 hover:bg-white/10" onClick={toggle} aria-label={paused ? "Play" : "Pause"}>
+          <button
+            type="button"
+            className="rounded px-2 py-1 hover:bg-white/10"
+            onClick={toggle}
+            aria-label={paused ? "Play" : "Pause"}
+          >
             {paused ? <Play size={18} aria-hidden /> : <Pause size={18} aria-hidden />}
           </button>
           <button
@@ -260,12 +272,16 @@ export function Player({ info, refresh }: Props) {
             {formatClock(time)} / {formatClock(duration)}
           </span>
           <span className="ml-auto" />
-          {levels.length > 0 && <QualityMenu levels={levels} selected={selected} playing={playingLevel} onSelect={choose} />}
+          {levels.length > 0 && (
+            <QualityMenu levels={levels} selected={selected} playing={playingLevel} onSelect={choose} />
+          )}
           <button
             type="button"
             className="rounded px-2 py-1 hover:bg-white/10"
             aria-label="Full screen"
-            onClick={() => void (document.fullscreenElement ? document.exitFullscreen() : frame.current?.requestFullscreen())}
+            onClick={() =>
+              void (document.fullscreenElement ? document.exitFullscreen() : frame.current?.requestFullscreen())
+            }
           >
             <Maximize size={18} aria-hidden />
           </button>

@@ -18,7 +18,8 @@ export function QualityMenu({
   playing: string;
   onSelect: (index: number) => void;
 }) {
-  const current = selected === -1 ? `Auto${playing ? ` (${playing})` : ""}` : (levels.find((l) => l.index === selected)?.label ?? "");
+  const current =
+    selected === -1 ? `Auto${playing ? ` (${playing})` : ""}` : (levels.find((l) => l.index === selected)?.label ?? "");
   return (
     <Menu.Root>
       <Menu.Trigger
@@ -29,7 +30,11 @@ export function QualityMenu({
         <Settings size={16} aria-hidden /> {current}
       </Menu.Trigger>
       <Menu.Portal>
-        <Menu.Content side="top" align="end" className="z-50 min-w-40 rounded-md bg-zinc-900 p-1 shadow-xl ring-1 ring-zinc-700">
+        <Menu.Content
+          side="top"
+          align="end"
+          className="z-50 min-w-40 rounded-md bg-zinc-900 p-1 shadow-xl ring-1 ring-zinc-700"
+        >
           <Menu.Label className="px-2 py-1 text-xs text-zinc-500">Quality</Menu.Label>
           <Menu.RadioGroup value={String(selected)} onValueChange={(value) => onSelect(Number(value))}>
             {[{ index: -1, label: "Auto" }, ...levels].map((level) => (

@@ -1,6 +1,14 @@
 import { clsx } from "clsx";
 
-export function ProgressBar({ value, label, tone = "brand" }: { value: number; label: string; tone?: "brand" | "green" | "red" }) {
+export function ProgressBar({
+  value,
+  label,
+  tone = "brand",
+}: {
+  value: number;
+  label: string;
+  tone?: "brand" | "green" | "red";
+}) {
   const percent = Math.max(0, Math.min(100, value));
   return (
     <div
