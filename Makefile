@@ -55,6 +55,7 @@ fmt: sync ## Format Python and protos
 	$(RUN) ruff format $(PY_SOURCES)
 	$(RUN) ruff check --fix $(PY_SOURCES)
 	$(RUN) buf format -w
+	cd web && npm run format
 
 lint: sync ## ruff, import contracts, buf lint
 	$(RUN) ruff check $(PY_SOURCES)

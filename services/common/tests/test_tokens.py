@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 
+from vidmesh.common import tokens
 from vidmesh.common.errors import Unauthenticated
 from vidmesh.common.tokens import SERVICE_AUDIENCE, Role, TokenCodec
 
@@ -72,3 +73,31 @@ def test_expired_and_foreign_tokens(codec: TokenCodec) -> None:
 def test_short_secrets_are_refused() -> None:
     with pytest.raises(ValueError, match="at least 32"):
         TokenCodec("short", issuer="x", access_ttl=timedelta(minutes=1))
+
+
+def test_verified_playback_tokens_keep_their_binding_and_expiry(
+    codec: TokenCodec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = codec.issue_playback("v1", "videos/v1/attempts/1-1", "ada", timedelta(minutes=2)).token
+    assert codec.verify_playback(token, "v1") == "videos/v1/attempts/1-1"
+    assert codec.verify_playback(token, "v1") == "videos/v1/attempts/1-1"
+    with pytest.raises(Unauthenticated) as foreign:
+        codec.verify_playback(token, "v2")
+    assert foreign.value.reason == "INVALID_TOKEN"
+    later = tokens.time.time() + 3600
+    monkeypatch.setattr(tokens.time, "time", lambda: later)
+    with pytest.raises(Unauthenticated) as expired:
+        codec.verify_playback(token, "v1")
+    assert expired.value.reason == "TOKEN_EXPIRED"
+
+
+def test_the_playback_token_memory_is_bounded(codec: TokenCodec) -> None:
+    codec.PLAYBACK_CACHE_SIZE = 3
+    issued = [
+        codec.issue_playback(f"v{i}", f"videos/v{i}", "ada", timedelta(minutes=5)).token
+        for i in range(5)
+    ]
+    for i, token in enumerate(issued):
+        assert codec.verify_playback(token, f"v{i}") == f"videos/v{i}"
+    assert len(codec._playback_seen) == 3
+    assert codec.verify_playback(issued[0], "v0") == "videos/v0", "evicted tokens verify again"
