@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
 
-from vidmesh.common import tokens
 from vidmesh.common.errors import Unauthenticated
 from vidmesh.common.tokens import SERVICE_AUDIENCE, Role, TokenCodec
 
@@ -84,8 +84,8 @@ def test_verified_playback_tokens_keep_their_binding_and_expiry(
     with pytest.raises(Unauthenticated) as foreign:
         codec.verify_playback(token, "v2")
     assert foreign.value.reason == "INVALID_TOKEN"
-    later = tokens.time.time() + 3600
-    monkeypatch.setattr(tokens.time, "time", lambda: later)
+    later = time.time() + 3600
+    monkeypatch.setattr("vidmesh.common.tokens.time.time", lambda: later)
     with pytest.raises(Unauthenticated) as expired:
         codec.verify_playback(token, "v1")
     assert expired.value.reason == "TOKEN_EXPIRED"
