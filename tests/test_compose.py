@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import importlib.resources
 import json
+import os
 import re
 import shlex
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -158,3 +160,46 @@ async def test_envoy_accepts_the_compose_config(tmp_path: Path, compose: dict[st
     )
     output, _ = await asyncio.wait_for(process.communicate(), 120)
     assert process.returncode == 0, output.decode()[-2000:]
+
+
+@pytest.mark.parametrize("name", SERVICES)
+async def test_an_image_environment_holds_its_service_and_nothing_else(
+    tmp_path: Path, name: str
+) -> None:
+    """The Dockerfile's `uv sync` step, run here into a fresh environment (no Docker needed)."""
+    env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(tmp_path / "venv")}
+    uv = os.environ.get("UV") or shutil.which("uv")
+    assert uv, "uv runs the tests (make check), so it is here"
+    sync = await asyncio.create_subprocess_exec(
+        uv,
+        "sync",
+        "--locked",
+        "--no-dev",
+        "--no-editable",
+        "--package",
+        f"vidmesh-{name}",
+        "--quiet",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(sync.communicate(), 300)
+    assert sync.returncode == 0, output.decode()
+    others = [f"vidmesh.{other}" for other in (*SERVICES, "cli") if other != name]
+    probe = (
+        "import importlib.util, sys\n"
+        f"import vidmesh.{name}.__main__, vidmesh.common.healthcheck\n"
+        f"present = [m for m in {[*others, 'pytest']!r} if importlib.util.find_spec(m)]\n"
+        "sys.exit(f'also installed: {present}' if present else 0)\n"
+    )
+    check = await asyncio.create_subprocess_exec(
+        str(tmp_path / "venv" / "bin" / "python"),
+        "-c",
+        probe,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(check.communicate(), 60)
+    assert check.returncode == 0, output.decode()
