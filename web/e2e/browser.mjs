@@ -51,10 +51,16 @@ try {
   const owner = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await owner.newPage();
   page.on("pageerror", (error) => errors.push(String(error)));
+  page.on("console", (message) => {
+    if (/Content Security Policy/i.test(message.text())) errors.push(message.text());
+  });
   const stamp = Date.now();
 
+  step("the app is served with a content security policy");
+  const first = await page.goto(`${base}/signup`);
+  assert.match((await first.allHeaders())["content-security-policy"] ?? "", /default-src 'self'/);
+
   step("sign-up errors come from the API's reason codes, on the right field");
-  await page.goto(`${base}/signup`);
   await page.getByLabel("Email").fill(`ada-${stamp}@example.com`);
   await page.getByLabel("Password").fill("short");
   await page.getByRole("button", { name: "Sign up" }).click();
