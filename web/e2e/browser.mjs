@@ -115,6 +115,7 @@ try {
   await page.waitForFunction((t) => document.querySelector("video").currentTime > t + 0.5, before, { timeout: 30_000 });
 
   step("storyboard thumbnails while seeking");
+  await page.locator('[data-testid="player"][data-storyboard="ready"]').waitFor();
   const seek = page.getByRole("slider", { name: "Seek" });
   const box = await seek.boundingBox();
   await page.mouse.move(box.x + box.width * 0.7, box.y + box.height / 2);

@@ -198,6 +198,7 @@ export function Player({ info, refresh }: Props) {
       onKeyDown={onKey}
       className="group relative overflow-hidden rounded-lg bg-black"
       data-testid="player"
+      data-storyboard={thumbs.length > 0 ? "ready" : "none"}
       aria-label="Video player. Space plays or pauses, arrows seek, M mutes, F toggles full screen."
     >
       <video
