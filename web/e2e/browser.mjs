@@ -105,6 +105,7 @@ try {
   step("at least two quality levels, and switching works");
   await page.getByTestId("quality-button").click();
   const options = page.getByTestId("quality-option");
+  await options.first().waitFor();
   const labels = await options.allTextContents();
   assert.ok(labels.length >= 3, `Auto and two or more levels, got ${labels.join(", ")}`);
   const lowest = labels[labels.length - 1].replace("✓", "").trim();
