@@ -44,11 +44,15 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** The video as last seen, and a setter for local changes (an edit, a retry that re-queues it). */
-export function useWatchVideo(initial: Video): [Video, (video: Video) => void] {
+/**
+ * The video as last seen, and a setter for local changes (an edit, a retry that re-queues it).
+ * `follow` false keeps the stream closed (e.g. an upload abandoned elsewhere, which could sit in
+ * UPLOADING for a day and would otherwise hold one of the few connections).
+ */
+export function useWatchVideo(initial: Video, follow = true): [Video, (video: Video) => void] {
   const [video, setVideo] = useState(initial);
   const videoId = video.videoId;
-  const done = isTerminal(video.state);
+  const done = isTerminal(video.state) || !follow;
 
   useEffect(() => {
     if (done) return;

@@ -13,6 +13,7 @@ import { ConfirmDialog } from "../components/ui/confirm-dialog";
 import { ProgressBar } from "../components/ui/progress";
 import { VideoPoster } from "../components/video-poster";
 import { ListVideosRequest_Scope, Video_State, type Video } from "../gen/vidmesh/v1/video_pb";
+import { useUploads } from "../upload/uploads";
 
 function stateTone(state: Video_State) {
   if (state === Video_State.READY) return "ok" as const;
@@ -21,7 +22,10 @@ function stateTone(state: Video_State) {
 }
 
 function VideoRow({ initial, onRemoved }: { initial: Video; onRemoved: (id: string) => void }) {
-  const [video, setVideo] = useWatchVideo(initial);
+  const { items: uploads } = useUploads();
+  // Uploads still running in this tab are followed; ones left unfinished elsewhere are not.
+  const follow = initial.state !== Video_State.UPLOADING || uploads.some((u) => u.videoId === initial.videoId);
+  const [video, setVideo] = useWatchVideo(initial, follow);
   const [error, setError] = useState<string | null>(null);
 
   async function retry() {
@@ -68,7 +72,12 @@ function VideoRow({ initial, onRemoved }: { initial: Video; onRemoved: (id: stri
           </Badge>
           <Badge>{VISIBILITY_LABEL[video.visibility]}</Badge>
         </div>
-        {busy && (
+        {video.state === Video_State.UPLOADING && !follow && (
+          <p className="text-sm text-zinc-400">
+            Upload not finished. Choose the same file on the Upload page to resume it.
+          </p>
+        )}
+        {busy && follow && (
           <div className="space-y-1">
             <ProgressBar value={video.progressPercent} label={`Transcoding ${video.title}`} />
             <p className="text-sm text-zinc-400" data-testid="transcode-progress">
