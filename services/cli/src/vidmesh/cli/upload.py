@@ -22,6 +22,21 @@ from vidmesh.v1 import ingest_pb2, ingest_pb2_grpc, video_pb2
 
 CHUNK = 1024 * 1024
 RETRYABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+
+
+def retryable(error: grpc.aio.AioRpcError) -> bool:
+    """A drop worth resuming from the server's offset.
+
+    Besides transient codes this includes grpcio's masked status (grpc/grpc#36066): when the
+    server ends a call while we are still writing, the asyncio client may say INTERNAL
+    `execute_batch` instead of the server's status; GetUpload then tells what really happened.
+    """
+    if error.code() in RETRYABLE:
+        return True
+    masked = "execute_batch" in (error.debug_error_string() or "")
+    return error.code() == grpc.StatusCode.INTERNAL and masked
+
+
 VISIBILITIES = {
     "public": video_pb2.VISIBILITY_PUBLIC,
     "unlisted": video_pb2.VISIBILITY_UNLISTED,
@@ -132,7 +147,7 @@ async def upload_file(
                 _requests(path, upload_id, offset, progress), metadata=metadata
             )
         except grpc.aio.AioRpcError as error:
-            if error.code() not in RETRYABLE:
+            if not retryable(error):
                 _state_file(path).unlink(missing_ok=True)
                 raise
             if attempt == attempts - 1:
