@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -44,8 +45,11 @@ class RunningStack:
 
 
 @contextlib.asynccontextmanager
-async def running_stack(data_dir: Path, *args: str) -> AsyncIterator[RunningStack]:
-    """Start `vidmesh up`, wait for its banner, and make sure it is gone afterwards."""
+async def running_stack(
+    data_dir: Path, *args: str, env: dict[str, str] | None = None
+) -> AsyncIterator[RunningStack]:
+    """Start `vidmesh up` (with `env` added to ours), wait for its banner, and make sure it is
+    gone afterwards."""
     ports = {name.replace("_", "-"): free_port() for name in PORT_NAMES}
     flags = [arg for name, port in ports.items() for arg in (f"--{name}-port", str(port))]
     process = await asyncio.create_subprocess_exec(
@@ -57,6 +61,7 @@ async def running_stack(data_dir: Path, *args: str) -> AsyncIterator[RunningStac
         *flags,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, **(env or {})},
     )
     assert process.stdout is not None
     try:

@@ -38,7 +38,13 @@ async def test_sign_up_upload_watch_switch_quality_and_keep_it_private(
     )
     assert big.stat().st_size > 32 * 1024 * 1024
     data_dir = vidmesh_workdir / "stack"
-    async with running_stack(data_dir) as stack:
+    # Short-lived tokens, so the run exercises silent access-token refreshes and the player's
+    # playback-token renewal (the shortest lifetimes the services accept).
+    short_tokens = {
+        "VIDMESH_JWT_ACCESS_TTL_SECONDS": "30",
+        "VIDMESH_PLAYBACK_TOKEN_TTL_SECONDS": "30",
+    }
+    async with running_stack(data_dir, env=short_tokens) as stack:
         browser = await asyncio.create_subprocess_exec(
             "node",
             "e2e/browser.mjs",

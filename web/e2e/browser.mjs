@@ -126,6 +126,39 @@ try {
   await page.screenshot({ path: `${shots}/player.png` });
   await page.keyboard.press("Escape");
 
+  step("playback tokens are renewed: after the first one expired, new segments still load");
+  await page.evaluate(() => document.querySelector("video").pause());
+  const firstToken = new URL(await page.locator("video").getAttribute("poster"), base).searchParams.get("token");
+  const claims = JSON.parse(Buffer.from(firstToken.split(".")[1], "base64url").toString());
+  // Waiting for the clock is the point here: the first token must really be expired.
+  await page.waitForFunction((expiry) => Date.now() > expiry + 6_000, claims.exp * 1000, {
+    timeout: 120_000,
+    polling: 1_000,
+  });
+  const renewals = Number(await page.getByTestId("player").getAttribute("data-token-renewals"));
+  assert.ok(renewals >= 1, `the player renewed its token (${renewals} times)`);
+  const refused = [];
+  const segmentTokens = [];
+  page.on("response", (response) => {
+    if (response.url().includes("/hls/") && response.status() >= 400) refused.push(response.url());
+  });
+  page.on("request", (request) => {
+    if (request.url().includes("/hls/") && request.url().includes(".ts?")) {
+      segmentTokens.push(new URL(request.url()).searchParams.get("token"));
+    }
+  });
+  await page.getByTestId("quality-button").click();
+  await options.nth(1).click();
+  const highest = Number.parseInt(labels[1], 10);
+  await page.evaluate(() => {
+    const video = document.querySelector("video");
+    video.currentTime = 0;
+    return video.play();
+  });
+  await page.waitForFunction((h) => document.querySelector("video")?.videoHeight === h, highest, { timeout: 60_000 });
+  assert.deepEqual(refused, [], "no HLS request was refused");
+  assert.ok(segmentTokens.length > 0 && !segmentTokens.includes(firstToken), "segments use the renewed token");
+
   step("made public, it appears in Explore with its poster");
   await page.goto(`${base}/me/videos`);
   await page.getByRole("button", { name: "Edit" }).click();

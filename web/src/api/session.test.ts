@@ -77,4 +77,10 @@ describe("session tokens", () => {
     expect(needsRefresh(session(1_000_000), 1_000_000 - 59_000)).toBe(true);
     expect(needsRefresh(session(1_000_000), 1_000_000 - 61_000)).toBe(false);
   });
+
+  it("uses a third of the lifetime as the margin for short-lived tokens", () => {
+    const short = { ...session(30_000), accessObtainedAt: 0 };
+    expect(needsRefresh(short, 15_000)).toBe(false);
+    expect(needsRefresh(short, 21_000)).toBe(true);
+  });
 });

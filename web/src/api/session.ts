@@ -10,12 +10,16 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { type Credentials, type User, User_Role } from "../gen/vidmesh/v1/auth_pb";
 
 const KEY = "vidmesh.session";
-/** Refresh this long before expiry, so a call never arrives with a token that just died. */
+/**
+ * Refresh this long before expiry, so a call never arrives with a token that just died: a minute,
+ * or a third of the token's life when tokens are configured to live only a few minutes.
+ */
 const MARGIN_MS = 60_000;
 
 export interface StoredSession {
   accessToken: string;
   accessExpiresAt: number;
+  accessObtainedAt?: number;
   refreshToken: string;
   refreshExpiresAt: number;
   userId: string;
@@ -55,6 +59,7 @@ export function sessionFrom(credentials: Credentials, user: User | undefined, pr
     accessExpiresAt: credentials.accessTokenExpireTime
       ? timestampDate(credentials.accessTokenExpireTime).getTime()
       : Date.now() + 5 * 60_000,
+    accessObtainedAt: Date.now(),
     refreshToken: credentials.refreshToken,
     refreshExpiresAt: credentials.refreshTokenExpireTime
       ? timestampDate(credentials.refreshTokenExpireTime).getTime()
@@ -72,7 +77,8 @@ export function setRefresher(fn: (refreshToken: string) => Promise<Credentials>)
 }
 
 export function needsRefresh(session: StoredSession, now = Date.now()): boolean {
-  return session.accessExpiresAt - now < MARGIN_MS;
+  const lifetime = session.accessExpiresAt - (session.accessObtainedAt ?? 0);
+  return session.accessExpiresAt - now < Math.min(MARGIN_MS, lifetime / 3);
 }
 
 /** A valid access token, refreshed first when close to expiry; null when signed out. */

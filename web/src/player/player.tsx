@@ -45,9 +45,11 @@ export function Player({ info, refresh }: Props) {
   const [thumbs, setThumbs] = useState<Thumbnail[]>([]);
   const [preview, setPreview] = useState<{ thumb: Thumbnail; left: number; time: number } | null>(null);
 
+  const [renewals, setRenewals] = useState(0);
   const renew = useCallback(async () => {
     const next = await refresh();
     token.current = next.token;
+    setRenewals((count) => count + 1);
     return next;
   }, [refresh]);
 
@@ -199,6 +201,7 @@ export function Player({ info, refresh }: Props) {
       className="group relative overflow-hidden rounded-lg bg-black"
       data-testid="player"
       data-storyboard={thumbs.length > 0 ? "ready" : "none"}
+      data-token-renewals={renewals}
       aria-label="Video player. Space plays or pauses, arrows seek, M mutes, F toggles full screen."
     >
       <video
