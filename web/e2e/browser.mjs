@@ -48,7 +48,10 @@ async function signUp(page, email, name) {
 const browser = await chromium.launch({ executablePath, args: FLAGS, headless: true });
 const errors = [];
 try {
-  const owner = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const owner = await browser.newContext({
+    viewport: { width: 1280, height: 800 },
+    permissions: ["clipboard-read", "clipboard-write"],
+  });
   const page = await owner.newPage();
   page.on("pageerror", (error) => errors.push(String(error)));
   page.on("console", (message) => {
@@ -95,9 +98,12 @@ try {
   await page.screenshot({ path: `${shots}/my-videos.png` });
   assert.ok(videoId);
 
-  step("the video plays");
+  step("the video plays, and its link can be copied to share it");
   await page.getByTestId("video-row").getByRole("link").first().click();
   await page.waitForURL(`${base}/watch/${videoId}`);
+  await page.getByRole("button", { name: "Copy link" }).click();
+  await page.getByRole("button", { name: "Link copied" }).waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), `${base}/watch/${videoId}`);
   await page.getByTestId("player").waitFor();
   await page.getByRole("button", { name: "Play" }).click();
   await page.waitForFunction(() => document.querySelector("video")?.currentTime > 1, null, { timeout: 60_000 });

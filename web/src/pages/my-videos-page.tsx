@@ -6,13 +6,14 @@ import { toApiError } from "../api/errors";
 import { useVideoPages } from "../api/use-video-pages";
 import { useWatchVideo } from "../api/use-watch-video";
 import { canRetry, failureText, isTerminal, STATE_LABEL, VISIBILITY_LABEL } from "../api/video-state";
+import { CopyLinkButton } from "../components/copy-link-button";
 import { EditVideoDialog } from "../components/edit-video-dialog";
 import { Badge } from "../components/ui/badge";
 import { Button } from "../components/ui/button";
 import { ConfirmDialog } from "../components/ui/confirm-dialog";
 import { ProgressBar } from "../components/ui/progress";
 import { VideoPoster } from "../components/video-poster";
-import { ListVideosRequest_Scope, Video_State, type Video } from "../gen/vidmesh/v1/video_pb";
+import { ListVideosRequest_Scope, Video_State, Visibility, type Video } from "../gen/vidmesh/v1/video_pb";
 import { useUploads } from "../upload/uploads";
 
 function stateTone(state: Video_State) {
@@ -108,6 +109,9 @@ function VideoRow({ initial, onRemoved }: { initial: Video; onRemoved: (id: stri
               </Button>
             }
           />
+          {video.state === Video_State.READY && video.visibility !== Visibility.PRIVATE && (
+            <CopyLinkButton videoId={video.videoId} />
+          )}
           {canRetry(video) && (
             <Button size="sm" variant="secondary" onClick={() => void retry()}>
               Retry

@@ -6,6 +6,7 @@ import { toApiError, type ApiError } from "../api/errors";
 import { useSession } from "../api/use-session";
 import { useWatchVideo } from "../api/use-watch-video";
 import { failureText, STATE_LABEL, VISIBILITY_LABEL } from "../api/video-state";
+import { CopyLinkButton } from "../components/copy-link-button";
 import { Badge } from "../components/ui/badge";
 import { ProgressBar } from "../components/ui/progress";
 import type { GetPlaybackInfoResponse } from "../gen/vidmesh/v1/playback_pb";
@@ -99,7 +100,8 @@ export function WatchPage() {
       )}
       <div className="space-y-2">
         <h1 className="text-2xl font-bold">{video.title}</h1>
-        <div className="flex flex-wrap gap-2">
+        <div className="flex flex-wrap items-center gap-2">
+          <CopyLinkButton videoId={video.videoId} />
           <Badge>{VISIBILITY_LABEL[video.visibility]}</Badge>
           {video.renditions.map((rendition) => (
             <Badge key={rendition.name}>{rendition.name}</Badge>
