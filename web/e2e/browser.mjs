@@ -6,7 +6,8 @@
 // Exits non-zero on the first failed step; screenshots go to VIDMESH_SCREENSHOTS (default
 // ../.vidmesh/screenshots). Every wait is bounded and waits for a condition, never for time.
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { resolve } from "node:path";
 
 import { chromium } from "playwright-core";
@@ -31,6 +32,18 @@ const FLAGS = [
   "--disable-sync",
   "--autoplay-policy=no-user-gesture-required",
 ];
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/** axe-core's serious and critical findings on the current page (evaluated past the CSP). */
+async function assertAccessible(page, name) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+  const serious = result.violations
+    .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
+    .map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(" ")).join(" | ")}`);
+  assert.deepEqual(serious, [], `accessibility of the ${name} page`);
+}
 
 function step(name) {
   console.log(`· ${name}`);
@@ -69,6 +82,7 @@ try {
   await page.getByRole("button", { name: "Sign up" }).click();
   await page.getByText("Use at least 10 characters for your password.").waitFor();
   assert.equal(await page.getByLabel("Password").getAttribute("aria-invalid"), "true");
+  await assertAccessible(page, "sign-up");
 
   step("sign up");
   await signUp(page, `ada-${stamp}@example.com`, "Ada");
@@ -85,6 +99,7 @@ try {
     return bar && fill && bar.getBoundingClientRect().width - fill.getBoundingClientRect().width < 1;
   });
   await page.screenshot({ path: `${shots}/upload.png` });
+  await assertAccessible(page, "upload");
 
   step("progress is visible live, then READY");
   await page.getByRole("link", { name: "See progress" }).click();
@@ -96,6 +111,7 @@ try {
   await page.locator('[data-testid="video-state"]', { hasText: "Ready" }).waitFor({ timeout: 180_000 });
   const videoId = await page.getByTestId("video-row").getAttribute("data-video-id");
   await page.screenshot({ path: `${shots}/my-videos.png` });
+  await assertAccessible(page, "my videos");
   assert.ok(videoId);
 
   step("the video plays, and its link can be copied to share it");
@@ -131,6 +147,7 @@ try {
   await page.getByTestId("quality-option").first().waitFor();
   await page.screenshot({ path: `${shots}/player.png` });
   await page.keyboard.press("Escape");
+  await assertAccessible(page, "watch");
 
   step("playback tokens are renewed: after the first one expired, new segments still load");
   await page.evaluate(() => document.querySelector("video").pause());

@@ -33,7 +33,7 @@ export function Layout() {
       <header className="border-b border-zinc-800 bg-zinc-950/90 backdrop-blur">
         <nav aria-label="Main" className="mx-auto flex max-w-6xl flex-wrap items-center gap-2 px-4 py-3">
           <Link to="/" className="mr-4 text-xl font-bold tracking-tight">
-            <span className="text-brand">▶</span> Vidmesh
+            <span className="text-accent">▶</span> Vidmesh
           </Link>
           <Tab to="/">Explore</Tab>
           {session && <Tab to="/me/videos">My videos</Tab>}

@@ -72,14 +72,14 @@ export function AuthPage({ mode }: { mode: Mode }) {
         {signup ? (
           <>
             Already have an account?{" "}
-            <Link className="text-brand underline" to="/signin">
+            <Link className="text-accent underline" to="/signin">
               Sign in
             </Link>
           </>
         ) : (
           <>
             New here?{" "}
-            <Link className="text-brand underline" to="/signup">
+            <Link className="text-accent underline" to="/signup">
               Create an account
             </Link>
           </>

@@ -24,7 +24,7 @@ export function FeedPage() {
       {!loading && !error && items.length === 0 && (
         <p className="text-zinc-400">
           No public videos yet.{" "}
-          <Link className="text-brand underline" to="/upload">
+          <Link className="text-accent underline" to="/upload">
             Upload the first one.
           </Link>
         </p>
@@ -34,7 +34,7 @@ export function FeedPage() {
           <li key={video.videoId}>
             <Link to={`/watch/${video.videoId}`} className="group block space-y-2">
               <VideoPoster video={video} />
-              <h2 className="line-clamp-2 font-medium group-hover:text-brand">{video.title}</h2>
+              <h2 className="line-clamp-2 font-medium group-hover:text-accent">{video.title}</h2>
             </Link>
           </li>
         ))}

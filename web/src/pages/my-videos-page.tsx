@@ -62,7 +62,7 @@ function VideoRow({ initial, onRemoved }: { initial: Video; onRemoved: (id: stri
       <div className="min-w-0 flex-1 space-y-2">
         <div className="flex flex-wrap items-center gap-2">
           {video.state === Video_State.READY ? (
-            <Link to={`/watch/${video.videoId}`} className="truncate font-medium hover:text-brand">
+            <Link to={`/watch/${video.videoId}`} className="truncate font-medium hover:text-accent">
               {video.title}
             </Link>
           ) : (

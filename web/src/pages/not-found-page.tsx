@@ -6,7 +6,7 @@ export function NotFoundPage() {
       <h1 className="text-3xl font-bold">Page not found</h1>
       <p className="mt-2 text-zinc-400">
         Nothing lives here.{" "}
-        <Link className="text-brand underline" to="/">
+        <Link className="text-accent underline" to="/">
           Back to Explore
         </Link>
       </p>

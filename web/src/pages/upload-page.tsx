@@ -16,7 +16,7 @@ function UploadRow({ item }: { item: UploadItem }) {
     <li className="space-y-2 rounded-lg border border-zinc-800 p-4" data-testid="upload-row" data-status={item.status}>
       <div className="flex flex-wrap items-center gap-2">
         <span className="font-medium">{item.name}</span>
-        <span className="text-sm text-zinc-500">{formatBytes(item.size)}</span>
+        <span className="text-sm text-zinc-400">{formatBytes(item.size)}</span>
         {item.resumed && <span className="text-xs text-emerald-400">resumed</span>}
         <span className="ml-auto flex gap-2">
           {item.status === "uploading" && (
@@ -118,9 +118,9 @@ export function UploadPage() {
           dragging ? "border-brand bg-brand/10" : "border-zinc-700",
         )}
       >
-        <UploadCloud size={40} className="text-zinc-500" aria-hidden />
+        <UploadCloud size={40} className="text-zinc-400" aria-hidden />
         <p className="text-lg">Drag and drop video files here</p>
-        <p className="text-sm text-zinc-500">
+        <p className="text-sm text-zinc-400">
           MP4, MOV, MKV, WebM… Uploads resume if the connection drops or the page reloads.
         </p>
         <Button onClick={() => input.current?.click()}>Choose files</Button>

@@ -79,7 +79,7 @@ export function WatchPage() {
         <p className="mt-2 text-zinc-400">{error.message}</p>
         {!session && (
           <p className="mt-4">
-            <Link className="text-brand underline" to={`/signin?next=/watch/${videoId}`}>
+            <Link className="text-accent underline" to={`/signin?next=/watch/${videoId}`}>
               Sign in
             </Link>{" "}
             if it is yours.

@@ -35,7 +35,7 @@ export function QualityMenu({
           align="end"
           className="z-50 min-w-40 rounded-md bg-zinc-900 p-1 shadow-xl ring-1 ring-zinc-700"
         >
-          <Menu.Label className="px-2 py-1 text-xs text-zinc-500">Quality</Menu.Label>
+          <Menu.Label className="px-2 py-1 text-xs text-zinc-400">Quality</Menu.Label>
           <Menu.RadioGroup value={String(selected)} onValueChange={(value) => onSelect(Number(value))}>
             {[{ index: -1, label: "Auto" }, ...levels].map((level) => (
               <Menu.RadioItem

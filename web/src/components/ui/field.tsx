@@ -2,7 +2,7 @@ import { clsx } from "clsx";
 import { useId, type InputHTMLAttributes, type SelectHTMLAttributes, type TextareaHTMLAttributes } from "react";
 
 const CONTROL =
-  "w-full rounded-md border bg-zinc-900 px-3 py-2 text-zinc-100 placeholder:text-zinc-500 " +
+  "w-full rounded-md border bg-zinc-900 px-3 py-2 text-zinc-100 placeholder:text-zinc-400 " +
   "focus:outline-none focus:ring-2 focus:ring-brand";
 
 interface Labelled {
@@ -24,7 +24,7 @@ function Frame({ id, label, error, hint, children }: Labelled & { id: string; ch
           {error}
         </p>
       ) : hint ? (
-        <p id={`${id}-hint`} className="text-sm text-zinc-500">
+        <p id={`${id}-hint`} className="text-sm text-zinc-400">
           {hint}
         </p>
       ) : null}
