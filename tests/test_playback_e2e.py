@@ -12,7 +12,7 @@ from typing import Any
 import grpc
 import httpx
 import pytest
-from harness import GatewayHarness, IngestHarness, TranscoderHarness, eventually
+from harness import GatewayHarness, IngestHarness, TranscoderHarness, eventually, run_command
 from media import clip
 
 from vidmesh.common.local.envoy import EnvoyProxy
@@ -81,22 +81,10 @@ async def upload_ready(
 
 
 async def ffmpeg_plays(url: str) -> None:
-    process = await asyncio.create_subprocess_exec(
-        "ffmpeg",
-        "-v",
-        "error",
-        "-i",
-        url,
-        "-map",
-        "0",
-        "-f",
-        "null",
-        "-",
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
+    done = await run_command(
+        "ffmpeg", "-v", "error", "-i", url, "-map", "0", "-f", "null", "-", timeout=120
     )
-    _, err = await asyncio.wait_for(process.communicate(), 120)
-    assert process.returncode == 0 and not err.strip(), err.decode()[-500:]
+    assert done.code == 0 and not done.err.strip(), done.err[-500:]
 
 
 async def test_upload_watch_and_play_through_envoy(
