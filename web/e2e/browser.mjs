@@ -246,19 +246,38 @@ try {
     .getByText("This file is not a video we can read.")
     .waitFor({ timeout: 60_000 });
 
+  const isPatch = (request) => request.method() === "PATCH" && request.url().includes("/v1/tus/");
+  /** Let the first tus chunk through and hold every later one until the page drops it. */
+  async function holdAfterFirstChunk() {
+    let patches = 0;
+    await page.route("**/v1/tus/**", (route) => {
+      if (!isPatch(route.request())) return route.continue();
+      patches += 1;
+      return patches === 1 ? route.continue() : new Promise(() => {});
+    });
+    // Wrapped, so awaiting this function does not also wait for the chunk.
+    return { passed: page.waitForResponse((response) => isPatch(response.request()) && response.status() === 204) };
+  }
+
+  step("an upload can be paused and resumed");
+  await page.goto(`${base}/upload`);
+  let firstChunk = await holdAfterFirstChunk();
+  await page.getByTestId("file-input").setInputFiles(bigClip);
+  await firstChunk.passed;
+  await page.getByRole("button", { name: "Pause" }).click();
+  await page
+    .locator('[data-testid="upload-row"][data-status="paused"]')
+    .getByText(/Paused at \d/)
+    .waitFor();
+  await page.unrouteAll({ behavior: "ignoreErrors" });
+  await page.getByRole("button", { name: "Resume" }).click();
+  await page.locator('[data-testid="upload-row"][data-status="done"]').waitFor({ timeout: 120_000 });
+
   step("an upload cut by a page reload resumes from the server's offset");
   await page.goto(`${base}/upload`);
-  const isPatch = (request) => request.method() === "PATCH" && request.url().includes("/v1/tus/");
-  let patches = 0;
-  // The first chunk goes through; the second is held until the page goes away.
-  await page.route("**/v1/tus/**", (route) => {
-    if (!isPatch(route.request())) return route.continue();
-    patches += 1;
-    return patches === 1 ? route.continue() : new Promise(() => {});
-  });
-  const firstChunk = page.waitForResponse((response) => isPatch(response.request()) && response.status() === 204);
+  firstChunk = await holdAfterFirstChunk();
   await page.getByTestId("file-input").setInputFiles(bigClip);
-  await firstChunk;
+  await firstChunk.passed;
   await page.reload();
   await page.unrouteAll({ behavior: "ignoreErrors" });
   await page.getByText("Unfinished uploads from before:").waitFor();
