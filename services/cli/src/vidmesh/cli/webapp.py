@@ -15,6 +15,9 @@ from pathlib import Path, PurePosixPath
 
 from aiohttp import web
 
+from vidmesh.common.http import edge_middleware
+from vidmesh.common.logs import configure_logging
+
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
@@ -45,7 +48,7 @@ def build_app(root: Path) -> web.Application:
             raise web.HTTPNotFound(text="Not found.\n")
         return web.FileResponse(index, headers={"Cache-Control": "no-cache"})
 
-    app = web.Application()
+    app = web.Application(middlewares=[edge_middleware(None)])
     app.router.add_get("/{path:.*}", serve)
     return app
 
@@ -58,6 +61,7 @@ def main() -> None:
     args = parser.parse_args()
     if not (args.root / "index.html").is_file():
         raise SystemExit(f"{args.root}/index.html is missing: build the app (make web)")
+    configure_logging("web")
     web.run_app(build_app(args.root), host=args.host, port=args.port, print=None, access_log=None)
 
 

@@ -12,7 +12,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from vidmesh.common.errors import PermissionDenied, Unauthenticated
-from vidmesh.common.tokens import Principal, Role
+from vidmesh.common.tokens import Principal, Role, TokenCodec
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,3 +69,19 @@ def require_service() -> Principal:
             "SERVICE_CREDENTIAL_REQUIRED", "This internal call needs the service credential."
         )
     return identity.principal
+
+
+def identify(header: str | None, codec: TokenCodec) -> CallerIdentity:
+    """The caller named by an `authorization` value (gRPC metadata or HTTP header)."""
+    if header is None:
+        return ANONYMOUS
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        error = Unauthenticated(
+            "INVALID_TOKEN", "Send the token as 'authorization: Bearer <token>'."
+        )
+        return CallerIdentity(error=error)
+    try:
+        return CallerIdentity(principal=codec.verify(token.strip()))
+    except Unauthenticated as error:
+        return CallerIdentity(error=error)

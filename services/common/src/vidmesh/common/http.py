@@ -1,17 +1,144 @@
-"""Plain-HTTP listeners (tus in ingest, HLS in playback) next to a service's gRPC server."""
+"""Plain-HTTP listeners (tus in ingest, HLS in playback, the web app) and their one middleware.
+
+`edge_middleware` is the twin of the gRPC interceptor for aiohttp: it sets the request id and
+the caller (from an `Authorization: Bearer` header) in the same contextvars, refuses paths and
+headers holding control characters, turns `ServiceError`s into a JSON body
+`{code, reason, message, metadata}` with the HTTP status Envoy would give the same gRPC code,
+maps dependency outages to 503 with `Retry-After`, hides unexpected errors behind a generic 500,
+and writes one JSON access-log line per request. The three doors so cannot drift apart.
+"""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+import logging
+import time
+import urllib.parse
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any
 
 from aiohttp import web
+
+from vidmesh.common.auth import caller_var, identify
+from vidmesh.common.errors import INTERNAL_ERROR, InvalidArgument, ServiceError
+from vidmesh.common.logs import request_id_var
+from vidmesh.common.outages import as_outage
+from vidmesh.common.tokens import TokenCodec
+from vidmesh.common.validation import find_control_character
+
+_log = logging.getLogger("vidmesh.http")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# The mapping Envoy applies to gRPC codes, so REST and plain-HTTP doors agree.
+HTTP_STATUS = {
+    "INVALID_ARGUMENT": 400,
+    "FAILED_PRECONDITION": 400,
+    "UNAUTHENTICATED": 401,
+    "PERMISSION_DENIED": 403,
+    "NOT_FOUND": 404,
+    "ALREADY_EXISTS": 409,
+    "RESOURCE_EXHAUSTED": 429,
+    "CANCELLED": 499,
+    "INTERNAL": 500,
+    "UNAVAILABLE": 503,
+}
+
+
+def error_response(
+    error: ServiceError,
+    statuses: Mapping[str, int] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> web.Response:
+    """The JSON reply for `error`, with `statuses` overriding the HTTP status per gRPC code."""
+    name = error.code.name
+    status = (statuses or {}).get(name) or HTTP_STATUS.get(name, 400)
+    body: dict[str, object] = {"code": name, "reason": error.reason, "message": error.message}
+    if error.metadata:
+        body["metadata"] = error.metadata
+    reply_headers = dict(headers or {})
+    if error.retry_after_seconds is not None:
+        reply_headers["Retry-After"] = str(max(1, round(error.retry_after_seconds)))
+    return web.json_response(body, status=status, headers=reply_headers)
+
+
+def _check_request(request: web.Request) -> None:
+    path = urllib.parse.unquote(request.raw_path.split("?", 1)[0], errors="replace")
+    if find_control_character(path) or "\ufffd" in path:
+        raise InvalidArgument("INVALID_PATH", "The path contains a control character.")
+    for name, value in request.headers.items():
+        if find_control_character(value):
+            raise InvalidArgument(
+                "INVALID_HEADER", f"The '{name}' header contains a control character."
+            )
+
+
+def edge_middleware(
+    codec: TokenCodec | None,
+    *,
+    statuses: Mapping[str, int] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Any:
+    """The shared middleware (an aiohttp middleware); `statuses` and `headers` let a protocol
+    (tus) adjust its replies."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        started = time.perf_counter()
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request_id_var.set(request_id)
+        if codec is not None:
+            caller_var.set(identify(request.headers.get("Authorization"), codec))
+        status, reason = 500, ""
+        try:
+            _check_request(request)
+            response = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as error:
+            status = error.status
+            raise
+        except Exception as error:
+            outage = None if isinstance(error, ServiceError) else as_outage(error)
+            if isinstance(error, ServiceError):
+                known = error
+            elif outage is not None:
+                _log.warning(
+                    "dependency unavailable",
+                    extra={"reason": outage.reason, "error": type(error).__name__},
+                )
+                known = outage
+            elif isinstance(error, ConnectionError):
+                # The viewer closed the connection mid-reply: nothing to answer, nothing wrong.
+                status, reason = 499, "CLIENT_CLOSED"
+                raise
+            else:
+                _log.exception("unhandled error", extra={"path": request.path})
+                known = INTERNAL_ERROR
+            reply = error_response(known, statuses, headers)
+            status, reason = reply.status, known.reason
+            return reply
+        finally:
+            _log.info(
+                "http",
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": status,
+                    "reason": reason or None,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+
+    return middleware
 
 
 @contextlib.asynccontextmanager
 async def http_listener(app: web.Application, host: str, port: int) -> AsyncIterator[int]:
     """Serve `app` on `host:port` (0 picks a free port) and yield the bound port."""
-    runner = web.AppRunner(app, access_log=None)
+    # Header lines up to Envoy's 16 KiB cap (tus metadata carries base64 titles/descriptions).
+    runner = web.AppRunner(app, access_log=None, max_line_size=16384, max_field_size=16384)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)

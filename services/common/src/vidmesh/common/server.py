@@ -24,6 +24,7 @@ from vidmesh.common.tokens import TokenCodec
 _log = logging.getLogger("vidmesh.server")
 
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+MAX_METADATA_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,10 @@ async def create_server(
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
             ("grpc.so_reuseport", 0),
+            # Above Envoy's 16 KiB header cap, so an over-long header is Envoy's clean 431
+            # rather than gRPC's soft limit, which refuses at random between soft and hard.
+            ("grpc.max_metadata_size", MAX_METADATA_BYTES),
+            ("grpc.absolute_max_metadata_size", MAX_METADATA_BYTES),
         ],
     )
     for binding in bindings:

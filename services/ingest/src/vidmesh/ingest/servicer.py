@@ -12,6 +12,7 @@ from google.protobuf import timestamp_pb2
 
 from vidmesh.common.auth import require_user
 from vidmesh.common.errors import InvalidArgument
+from vidmesh.common.validation import parse_byte_count
 from vidmesh.ingest.intake import Declared, Intake
 from vidmesh.ingest.spool import Session
 from vidmesh.v1 import ingest_pb2, ingest_pb2_grpc, video_pb2
@@ -65,11 +66,8 @@ def _header(metadata: dict[str, str], name: str, *, required: bool = False) -> s
 
 def declared_from_headers(metadata: dict[str, str]) -> Declared:
     """Upload metadata from HTTP headers (values may be percent-encoded for non-ASCII)."""
-    length = _header(metadata, "x-upload-length", required=True)
-    if not length.isdigit():
-        raise InvalidArgument(
-            "INVALID_HEADER", "'x-upload-length' must be a byte count.", field="x-upload-length"
-        )
+    declared_length = _header(metadata, "x-upload-length", required=True)
+    length = parse_byte_count(declared_length, "x-upload-length")
     visibility_name = _header(metadata, "x-visibility").lower().removeprefix("visibility_")
     if visibility_name and visibility_name not in _VISIBILITIES:
         raise InvalidArgument(
@@ -79,7 +77,7 @@ def declared_from_headers(metadata: dict[str, str]) -> Declared:
         )
     return Declared(
         title=_header(metadata, "x-title"),
-        size_bytes=int(length),
+        size_bytes=length,
         description=_header(metadata, "x-description"),
         filename=_header(metadata, "x-filename"),
         sha256=_header(metadata, "x-sha256"),

@@ -12,14 +12,17 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from email.utils import format_datetime
 from typing import Any
 
 from aiohttp import web
 
-from vidmesh.common.errors import InvalidArgument, ServiceError, Unauthenticated
-from vidmesh.common.tokens import Role, TokenCodec
+from vidmesh.common.auth import require_user
+from vidmesh.common.errors import InvalidArgument, ServiceError
+from vidmesh.common.http import Handler, edge_middleware
+from vidmesh.common.tokens import TokenCodec
+from vidmesh.common.validation import parse_byte_count
 from vidmesh.ingest.intake import Declared, Intake
 from vidmesh.ingest.spool import Session
 from vidmesh.v1 import video_pb2
@@ -32,19 +35,8 @@ VISIBILITIES = {
     "unlisted": video_pb2.VISIBILITY_UNLISTED,
     "private": video_pb2.VISIBILITY_PRIVATE,
 }
-STATUS = {
-    "INVALID_ARGUMENT": 400,
-    "UNAUTHENTICATED": 401,
-    "PERMISSION_DENIED": 403,
-    "NOT_FOUND": 404,
-    "FAILED_PRECONDITION": 409,
-    "ALREADY_EXISTS": 409,
-    "RESOURCE_EXHAUSTED": 413,
-    "CANCELLED": 499,
-    "UNAVAILABLE": 503,
-}
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# tus answers an offset mismatch with 409 and an over-large upload with 413.
+STATUS = {"FAILED_PRECONDITION": 409, "RESOURCE_EXHAUSTED": 413}
 
 
 def parse_metadata(header: str) -> dict[str, str]:
@@ -61,18 +53,9 @@ def parse_metadata(header: str) -> dict[str, str]:
     return found
 
 
-def _error(error: ServiceError) -> web.Response:
-    status = STATUS.get(error.code.name, 500 if error.code.name == "INTERNAL" else 400)
-    body = {"code": error.code.name, "reason": error.reason, "message": error.message}
-    if error.metadata:
-        body["metadata"] = error.metadata  # type: ignore[assignment]
-    return web.json_response(body, status=status, headers={"Tus-Resumable": VERSION})
-
-
 class TusHandler:
-    def __init__(self, intake: Intake, codec: TokenCodec, max_size: int) -> None:
+    def __init__(self, intake: Intake, max_size: int) -> None:
         self._intake = intake
-        self._codec = codec
         self._max_size = max_size
 
     def routes(self) -> list[web.RouteDef]:
@@ -88,23 +71,14 @@ class TusHandler:
         async def run(request: web.Request) -> web.StreamResponse:
             if versioned and request.headers.get("Tus-Resumable") != VERSION:
                 return web.Response(status=412, headers={"Tus-Version": VERSION})
-            try:
-                response = await handler(request)
-            except ServiceError as error:
-                return _error(error)
+            response = await handler(request)
             response.headers["Tus-Resumable"] = VERSION
             return response
 
         return run
 
     def _owner(self, request: web.Request) -> str:
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise Unauthenticated("MISSING_TOKEN", "Sign in first: send a bearer access token.")
-        principal = self._codec.verify(token.strip())
-        if principal.role is Role.SERVICE:
-            raise Unauthenticated("INVALID_TOKEN", "This door is for users.")
-        return principal.subject
+        return require_user().subject
 
     def _session_headers(self, session: Session) -> dict[str, str]:
         return {
@@ -129,9 +103,7 @@ class TusHandler:
         owner = self._owner(request)
         if "Upload-Defer-Length" in request.headers:
             raise InvalidArgument("INVALID_HEADER", "Upload-Defer-Length is not supported.")
-        length = request.headers.get("Upload-Length", "")
-        if not length.isdigit():
-            raise InvalidArgument("INVALID_HEADER", "Upload-Length must be a byte count.")
+        length = parse_byte_count(request.headers.get("Upload-Length", ""), "Upload-Length")
         meta = parse_metadata(request.headers.get("Upload-Metadata", ""))
         filename = meta.get("filename") or meta.get("name") or ""
         visibility = meta.get("visibility", "").lower()
@@ -141,7 +113,7 @@ class TusHandler:
             )
         declared = Declared(
             title=meta.get("title") or filename.rsplit(".", 1)[0],
-            size_bytes=int(length),
+            size_bytes=length,
             description=meta.get("description", ""),
             filename=filename,
             sha256=meta.get("sha256", ""),
@@ -164,9 +136,7 @@ class TusHandler:
             return web.Response(
                 status=415, text="Content-Type must be application/offset+octet-stream\n"
             )
-        offset = request.headers.get("Upload-Offset", "")
-        if not offset.isdigit():
-            raise InvalidArgument("INVALID_HEADER", "Upload-Offset must be a byte count.")
+        offset = parse_byte_count(request.headers.get("Upload-Offset", ""), "Upload-Offset")
         digest, expected = self._checksum(request.headers.get("Upload-Checksum"))
 
         async def chunks() -> AsyncIterator[bytes]:
@@ -183,7 +153,7 @@ class TusHandler:
             session, video = await self._intake.write(
                 owner,
                 request.match_info["upload_id"],
-                int(offset),
+                offset,
                 chunks(),
                 lambda: request.transport is not None and not request.transport.is_closing(),
                 check,
@@ -217,6 +187,7 @@ class TusHandler:
 
 
 def build_app(intake: Intake, codec: TokenCodec, max_size: int) -> web.Application:
-    app = web.Application(client_max_size=1024**2)
-    app.add_routes(TusHandler(intake, codec, max_size).routes())
+    middleware = edge_middleware(codec, statuses=STATUS, headers={"Tus-Resumable": VERSION})
+    app = web.Application(client_max_size=1024**2, middlewares=[middleware])
+    app.add_routes(TusHandler(intake, max_size).routes())
     return app

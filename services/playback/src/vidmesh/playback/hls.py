@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 from aiohttp import web
 
 from vidmesh.common.errors import InvalidArgument, Unauthenticated
+from vidmesh.common.http import edge_middleware
 from vidmesh.common.storage import MEDIA, BlobNotFound, BlobStore, check_key
 from vidmesh.common.tokens import TokenCodec
 
@@ -174,6 +175,6 @@ async def _sendfile(request: web.Request, path: Path, offset: int, count: int) -
 
 
 def build_app(store: BlobStore, codec: TokenCodec) -> web.Application:
-    app = web.Application()
+    app = web.Application(middlewares=[edge_middleware(None)])
     app.add_routes(HlsHandler(store, codec).routes())
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass
 
 from google.protobuf.message import DecodeError
@@ -23,7 +24,8 @@ def _not_found() -> NotFound:
 
 
 def _sequence(dead_letter_id: str) -> int:
-    if not dead_letter_id.isdigit() or int(dead_letter_id) <= 0:
+    """A stream sequence number: ASCII digits within uint64 (NATS refuses anything else)."""
+    if not re.fullmatch(r"[0-9]{1,20}", dead_letter_id) or not 0 < int(dead_letter_id) < 2**64:
         raise _not_found()
     return int(dead_letter_id)
 
@@ -64,7 +66,7 @@ class DeadLetters:
             raise InvalidArgument("INVALID_PAGE_SIZE", "'page_size' must not be negative.")
         size = min(page_size or DEFAULT_PAGE, MAX_PAGE)
         info = await self._js.stream_info(DLQ_STREAM)
-        if page_token and not page_token.isdigit():
+        if page_token and not re.fullmatch(r"[0-9]{1,20}", page_token):
             raise InvalidArgument("INVALID_PAGE_TOKEN", "'page_token' is not valid.")
         sequence = int(page_token) if page_token else info.state.last_seq
         letters: list[transcode_pb2.DeadLetter] = []
