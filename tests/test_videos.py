@@ -7,10 +7,12 @@ from collections.abc import AsyncIterable
 from typing import Any
 
 import grpc
+import psycopg
 import pytest
 from google.protobuf import field_mask_pb2
 from harness import ADMIN_EMAIL, Account, GatewayHarness, expect_error
 
+from vidmesh.common.database import libpq_url
 from vidmesh.v1 import video_pb2, video_state_pb2
 
 Code = grpc.StatusCode
@@ -25,6 +27,7 @@ READ = {
     "other": {PUBLIC: OK, UNLISTED: OK, PRIVATE: (Code.NOT_FOUND, "VIDEO_NOT_FOUND")},
     "anonymous": {PUBLIC: OK, UNLISTED: OK, PRIVATE: (Code.NOT_FOUND, "VIDEO_NOT_FOUND")},
 }
+ADMIN_REWRITE = (Code.PERMISSION_DENIED, "ADMIN_MAY_ONLY_RESTRICT")
 WRITE = {
     "owner": {PUBLIC: OK, UNLISTED: OK, PRIVATE: OK},
     "admin": {PUBLIC: OK, UNLISTED: OK, PRIVATE: OK},
@@ -90,6 +93,8 @@ async def test_authorization_matrix(
     metadata = await viewer_metadata(gw, owner, viewer)
     table = READ if operation in ("get", "watch") else WRITE
     expected = table[viewer][visibility]  # type: ignore[index]
+    if operation == "update" and viewer == "admin":
+        expected = ADMIN_REWRITE  # admins restrict, they never rewrite (test_admin_powers)
     call = run_operation(gw, operation, video.video_id, metadata)
     if expected is None:
         result = await call
@@ -374,3 +379,59 @@ async def test_watch_ends_when_the_video_fails(gw: GatewayHarness) -> None:
     assert last.state == V.Video.STATE_FAILED
     assert last.failure.reason == "UNSUPPORTED_MEDIA"
     assert await asyncio.wait_for(stream.read(), 10) is grpc.aio.EOF
+
+
+async def admin_actions(gw: GatewayHarness) -> list[tuple[str, str, str, Any]]:
+    async with await psycopg.AsyncConnection.connect(libpq_url(gw.database_url)) as connection:
+        cursor = await connection.execute(
+            "SELECT actor_id::text, video_id::text, action, detail FROM admin_actions ORDER BY id"
+        )
+        return [tuple(row) for row in await cursor.fetchall()]  # type: ignore[misc]
+
+
+async def test_admin_powers_respect_owners(gw: GatewayHarness) -> None:
+    owner = await gw.register()
+    admin = await gw.register(ADMIN_EMAIL)
+    public = await gw.ready_video(owner, PUBLIC, title="Mine")
+    private = await gw.ready_video(owner, PRIVATE, title="Secret")
+
+    def change(video_id: str, **fields: Any) -> V.UpdateVideoRequest:
+        return V.UpdateVideoRequest(
+            video=V.Video(video_id=video_id, **fields),
+            update_mask=field_mask_pb2.FieldMask(paths=list(fields)),
+        )
+
+    # Raising a private video to public, or rewriting metadata, is the owner's alone.
+    for request in (
+        change(private.video_id, visibility=PUBLIC),
+        change(private.video_id, visibility=UNLISTED),
+        change(public.video_id, title="Hijacked"),
+        change(public.video_id, description="spam"),
+        change(public.video_id, title="Hijacked", visibility=PRIVATE),
+    ):
+        await expect_error(gw.videos.UpdateVideo(request, metadata=admin.metadata), *ADMIN_REWRITE)
+    feed = await gw.videos.ListVideos(V.ListVideosRequest())
+    assert [v.video_id for v in feed.videos] == [public.video_id]
+
+    # Restricting is allowed, and audited; so is deleting.
+    restricted = await gw.videos.UpdateVideo(
+        change(public.video_id, visibility=UNLISTED), metadata=admin.metadata
+    )
+    assert restricted.video.visibility == UNLISTED
+    assert restricted.video.title == "Mine"
+    await gw.videos.DeleteVideo(
+        V.DeleteVideoRequest(video_id=private.video_id), metadata=admin.metadata
+    )
+    # The owner's own changes are not admin actions, even when the owner is an admin.
+    mine = await gw.ready_video(admin, PRIVATE)
+    await gw.videos.UpdateVideo(change(mine.video_id, visibility=PUBLIC), metadata=admin.metadata)
+
+    assert await admin_actions(gw) == [
+        (
+            admin.user_id,
+            public.video_id,
+            "restrict",
+            {"visibility": ["public", "unlisted"]},
+        ),
+        (admin.user_id, private.video_id, "delete", {"title": "Secret"}),
+    ]

@@ -103,13 +103,16 @@ class VideoServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UpdateVideo(self, request, context):
-        """Changes the title, description or visibility of a video the caller owns.
+        """Changes the title, description or visibility of a video the caller owns. An admin may
+        only restrict someone else's video (lower its visibility: public → unlisted → private);
+        that action is written to the admin audit log.
 
         Errors:
         - INVALID_ARGUMENT (`INVALID_VIDEO_ID`, `INVALID_UPDATE_MASK`, `FIELD_REQUIRED`,
-        `FIELD_TOO_LONG`, `INVALID_VISIBILITY`)
+        `FIELD_TOO_LONG`, `INVALID_VISIBILITY`, `INVALID_CHARACTERS`)
         - UNAUTHENTICATED (`MISSING_TOKEN`, `INVALID_TOKEN`, `TOKEN_EXPIRED`)
-        - PERMISSION_DENIED (`NOT_VIDEO_OWNER`)
+        - PERMISSION_DENIED (`NOT_VIDEO_OWNER`; `ADMIN_MAY_ONLY_RESTRICT` when an admin changes
+        another owner's title or description, or raises its visibility)
         - NOT_FOUND (`VIDEO_NOT_FOUND`)
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -117,7 +120,8 @@ class VideoServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def DeleteVideo(self, request, context):
-        """Deletes a video the caller owns (or any video, for an admin), with its stored objects.
+        """Deletes a video the caller owns (or any video, for an admin, which is written to the admin
+        audit log), with its stored objects.
 
         Errors:
         - INVALID_ARGUMENT (`INVALID_VIDEO_ID`)

@@ -57,17 +57,21 @@ class VideoServiceStub:
       `TOKEN_EXPIRED`) for a bad token.
     """
     UpdateVideo: _grpc.UnaryUnaryMultiCallable[_video_pb2.UpdateVideoRequest, _video_pb2.UpdateVideoResponse]
-    """Changes the title, description or visibility of a video the caller owns.
+    """Changes the title, description or visibility of a video the caller owns. An admin may
+    only restrict someone else's video (lower its visibility: public → unlisted → private);
+    that action is written to the admin audit log.
 
     Errors:
     - INVALID_ARGUMENT (`INVALID_VIDEO_ID`, `INVALID_UPDATE_MASK`, `FIELD_REQUIRED`,
-      `FIELD_TOO_LONG`, `INVALID_VISIBILITY`)
+      `FIELD_TOO_LONG`, `INVALID_VISIBILITY`, `INVALID_CHARACTERS`)
     - UNAUTHENTICATED (`MISSING_TOKEN`, `INVALID_TOKEN`, `TOKEN_EXPIRED`)
-    - PERMISSION_DENIED (`NOT_VIDEO_OWNER`)
+    - PERMISSION_DENIED (`NOT_VIDEO_OWNER`; `ADMIN_MAY_ONLY_RESTRICT` when an admin changes
+      another owner's title or description, or raises its visibility)
     - NOT_FOUND (`VIDEO_NOT_FOUND`)
     """
     DeleteVideo: _grpc.UnaryUnaryMultiCallable[_video_pb2.DeleteVideoRequest, _video_pb2.DeleteVideoResponse]
-    """Deletes a video the caller owns (or any video, for an admin), with its stored objects.
+    """Deletes a video the caller owns (or any video, for an admin, which is written to the admin
+    audit log), with its stored objects.
 
     Errors:
     - INVALID_ARGUMENT (`INVALID_VIDEO_ID`)
@@ -113,17 +117,21 @@ class VideoServiceAsyncStub(VideoServiceStub):
       `TOKEN_EXPIRED`) for a bad token.
     """
     UpdateVideo: _aio.UnaryUnaryMultiCallable[_video_pb2.UpdateVideoRequest, _video_pb2.UpdateVideoResponse]  # type: ignore[assignment]
-    """Changes the title, description or visibility of a video the caller owns.
+    """Changes the title, description or visibility of a video the caller owns. An admin may
+    only restrict someone else's video (lower its visibility: public → unlisted → private);
+    that action is written to the admin audit log.
 
     Errors:
     - INVALID_ARGUMENT (`INVALID_VIDEO_ID`, `INVALID_UPDATE_MASK`, `FIELD_REQUIRED`,
-      `FIELD_TOO_LONG`, `INVALID_VISIBILITY`)
+      `FIELD_TOO_LONG`, `INVALID_VISIBILITY`, `INVALID_CHARACTERS`)
     - UNAUTHENTICATED (`MISSING_TOKEN`, `INVALID_TOKEN`, `TOKEN_EXPIRED`)
-    - PERMISSION_DENIED (`NOT_VIDEO_OWNER`)
+    - PERMISSION_DENIED (`NOT_VIDEO_OWNER`; `ADMIN_MAY_ONLY_RESTRICT` when an admin changes
+      another owner's title or description, or raises its visibility)
     - NOT_FOUND (`VIDEO_NOT_FOUND`)
     """
     DeleteVideo: _aio.UnaryUnaryMultiCallable[_video_pb2.DeleteVideoRequest, _video_pb2.DeleteVideoResponse]  # type: ignore[assignment]
-    """Deletes a video the caller owns (or any video, for an admin), with its stored objects.
+    """Deletes a video the caller owns (or any video, for an admin, which is written to the admin
+    audit log), with its stored objects.
 
     Errors:
     - INVALID_ARGUMENT (`INVALID_VIDEO_ID`)
@@ -184,13 +192,16 @@ class VideoServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _video_pb2.UpdateVideoRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_video_pb2.UpdateVideoResponse, _abc.Awaitable[_video_pb2.UpdateVideoResponse]]:
-        """Changes the title, description or visibility of a video the caller owns.
+        """Changes the title, description or visibility of a video the caller owns. An admin may
+        only restrict someone else's video (lower its visibility: public → unlisted → private);
+        that action is written to the admin audit log.
 
         Errors:
         - INVALID_ARGUMENT (`INVALID_VIDEO_ID`, `INVALID_UPDATE_MASK`, `FIELD_REQUIRED`,
-          `FIELD_TOO_LONG`, `INVALID_VISIBILITY`)
+          `FIELD_TOO_LONG`, `INVALID_VISIBILITY`, `INVALID_CHARACTERS`)
         - UNAUTHENTICATED (`MISSING_TOKEN`, `INVALID_TOKEN`, `TOKEN_EXPIRED`)
-        - PERMISSION_DENIED (`NOT_VIDEO_OWNER`)
+        - PERMISSION_DENIED (`NOT_VIDEO_OWNER`; `ADMIN_MAY_ONLY_RESTRICT` when an admin changes
+          another owner's title or description, or raises its visibility)
         - NOT_FOUND (`VIDEO_NOT_FOUND`)
         """
 
@@ -200,7 +211,8 @@ class VideoServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _video_pb2.DeleteVideoRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_video_pb2.DeleteVideoResponse, _abc.Awaitable[_video_pb2.DeleteVideoResponse]]:
-        """Deletes a video the caller owns (or any video, for an admin), with its stored objects.
+        """Deletes a video the caller owns (or any video, for an admin, which is written to the admin
+        audit log), with its stored objects.
 
         Errors:
         - INVALID_ARGUMENT (`INVALID_VIDEO_ID`)

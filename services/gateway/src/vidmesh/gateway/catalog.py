@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
+from typing import Any
 
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,7 +23,7 @@ from vidmesh.common.validation import (
     require_text,
 )
 from vidmesh.gateway import paging
-from vidmesh.gateway.models import Video, VideoState, Visibility
+from vidmesh.gateway.models import AdminAction, Video, VideoState, Visibility
 from vidmesh.gateway.notifications import announce_change
 
 _log = logging.getLogger(__name__)
@@ -61,6 +62,47 @@ def parse_video_id(value: str) -> uuid.UUID:
 def owns(video: Video, principal: Principal | None) -> bool:
     return principal is not None and (
         principal.is_admin or str(video.owner_id) == principal.subject
+    )
+
+
+def is_owner(video: Video, principal: Principal) -> bool:
+    return str(video.owner_id) == principal.subject
+
+
+# Lower is more restricted; an admin may move another owner's video down this order only.
+_OPENNESS = {Visibility.PRIVATE: 0, Visibility.UNLISTED: 1, Visibility.PUBLIC: 2}
+
+
+def _check_restriction(video: Video, changes: VideoChanges) -> None:
+    """An admin acting on someone else's video may restrict it, and do nothing else."""
+    rewrites = changes.title is not None or changes.description is not None
+    raises = (
+        changes.visibility is not None
+        and _OPENNESS[changes.visibility] > _OPENNESS[video.visibility]
+    )
+    if rewrites or raises or changes.visibility is None:
+        raise PermissionDenied(
+            "ADMIN_MAY_ONLY_RESTRICT",
+            "Admins may only lower the visibility of someone else's video.",
+        )
+
+
+def _audit(
+    session: AsyncSession, admin: Principal, video: Video, action: str, detail: dict[str, Any]
+) -> None:
+    session.add(
+        AdminAction(
+            actor_id=uuid.UUID(admin.subject),
+            video_id=video.id,
+            owner_id=video.owner_id,
+            action=action,
+            detail=detail,
+            created_at=datetime.now(UTC),
+        )
+    )
+    _log.info(
+        "admin action",
+        extra={"admin_id": admin.subject, "video_id": str(video.id), "action": action},
     )
 
 
@@ -142,6 +184,15 @@ class Catalog:
         key = parse_video_id(video_id)
         async with self._sessions.begin() as session:
             video = await self._owned_for_update(session, key, principal)
+            if not is_owner(video, principal):
+                _check_restriction(video, changes)
+                _audit(
+                    session,
+                    principal,
+                    video,
+                    "restrict",
+                    {"visibility": [video.visibility.value, changes.visibility]},
+                )
             if changes.title is not None:
                 video.title = require_text(changes.title, "title", max_length=TITLE_MAX)
             if changes.description is not None:
@@ -158,6 +209,8 @@ class Catalog:
         key = parse_video_id(video_id)
         async with self._sessions.begin() as session:
             video = await self._owned_for_update(session, key, principal)
+            if not is_owner(video, principal):
+                _audit(session, principal, video, "delete", {"title": video.title})
             await session.execute(delete(Video).where(Video.id == key))
             await announce_change(session, key)
         await self._remove_objects(key)

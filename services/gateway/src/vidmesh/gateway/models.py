@@ -154,3 +154,18 @@ class VideoTransition(Base):
     job_id: Mapped[str | None] = mapped_column(String(100))
     attempt: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
+
+
+class AdminAction(Base):
+    """An admin's action on someone else's video: who did what, to which video, when."""
+
+    __tablename__ = "admin_actions"
+    __table_args__ = (Index("ix_admin_actions_video_time", "video_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    actor_id: Mapped[uuid.UUID]
+    video_id: Mapped[uuid.UUID]
+    owner_id: Mapped[uuid.UUID]
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    created_at: Mapped[datetime]

@@ -752,13 +752,16 @@ export const VideoService: GenService<{
     output: typeof ListVideosResponseSchema;
   },
   /**
-   * Changes the title, description or visibility of a video the caller owns.
+   * Changes the title, description or visibility of a video the caller owns. An admin may
+   * only restrict someone else's video (lower its visibility: public → unlisted → private);
+   * that action is written to the admin audit log.
    *
    * Errors:
    * - INVALID_ARGUMENT (`INVALID_VIDEO_ID`, `INVALID_UPDATE_MASK`, `FIELD_REQUIRED`,
-   *   `FIELD_TOO_LONG`, `INVALID_VISIBILITY`)
+   *   `FIELD_TOO_LONG`, `INVALID_VISIBILITY`, `INVALID_CHARACTERS`)
    * - UNAUTHENTICATED (`MISSING_TOKEN`, `INVALID_TOKEN`, `TOKEN_EXPIRED`)
-   * - PERMISSION_DENIED (`NOT_VIDEO_OWNER`)
+   * - PERMISSION_DENIED (`NOT_VIDEO_OWNER`; `ADMIN_MAY_ONLY_RESTRICT` when an admin changes
+   *   another owner's title or description, or raises its visibility)
    * - NOT_FOUND (`VIDEO_NOT_FOUND`)
    *
    * @generated from rpc vidmesh.v1.VideoService.UpdateVideo
@@ -769,7 +772,8 @@ export const VideoService: GenService<{
     output: typeof UpdateVideoResponseSchema;
   },
   /**
-   * Deletes a video the caller owns (or any video, for an admin), with its stored objects.
+   * Deletes a video the caller owns (or any video, for an admin, which is written to the admin
+   * audit log), with its stored objects.
    *
    * Errors:
    * - INVALID_ARGUMENT (`INVALID_VIDEO_ID`)
