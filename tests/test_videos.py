@@ -386,7 +386,7 @@ async def admin_actions(gw: GatewayHarness) -> list[tuple[str, str, str, Any]]:
         cursor = await connection.execute(
             "SELECT actor_id::text, video_id::text, action, detail FROM admin_actions ORDER BY id"
         )
-        return [tuple(row) for row in await cursor.fetchall()]  # type: ignore[misc]
+        return [tuple(row) for row in await cursor.fetchall()]
 
 
 async def test_admin_powers_respect_owners(gw: GatewayHarness) -> None:
