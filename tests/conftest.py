@@ -114,13 +114,13 @@ async def ingest_factory(
     started: list[tuple[Any, RunningServer, grpc.aio.Channel]] = []
 
     async def start(**overrides: Any) -> IngestHarness:
-        settings = IngestSettings(
-            port=0,
-            http_port=0,
-            gateway_address=f"127.0.0.1:{gw.port}",
-            spool_dir=tmp_path / f"spool-{len(started)}",
-            **overrides,
-        )
+        options: dict[str, Any] = {
+            "port": 0,
+            "http_port": 0,
+            "gateway_address": f"127.0.0.1:{gw.port}",
+            "spool_dir": tmp_path / f"spool-{len(started)}",
+        }
+        settings = IngestSettings(**{**options, **overrides})
         context = ingest(settings, nats_url=nats_server.url, store=store, codec=token_codec)
         app = await context.__aenter__()
         server = await create_server(app.bindings, codec=token_codec)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -162,7 +163,12 @@ class IngestHarness:
         return jobs
 
     def spooled(self) -> list[Path]:
-        return [path for path in self.spool_dir.glob("*") if path.is_dir()]
+        """Sessions holding bytes or owing gateway a report (not the tombstones of commits)."""
+        return [
+            meta.parent
+            for meta in self.spool_dir.glob("*/meta.json")
+            if json.loads(meta.read_text()).get("phase") != "committed"
+        ]
 
 
 @dataclass

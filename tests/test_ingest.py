@@ -115,13 +115,12 @@ async def test_resumable_upload_survives_an_interruption(
     assert done.video.state == video_pb2.Video.STATE_QUEUED
     assert done.upload.offset == len(data)
     assert await ing.store.read_all(RAW, f"uploads/{done.video.video_id}/source") == data
-    await expect_error(
-        ing.stub.GetUpload(
-            ingest_pb2.GetUploadRequest(upload_id=upload_id), metadata=owner.metadata
-        ),
-        Code.NOT_FOUND,
-        "UPLOAD_NOT_FOUND",
+    # The committed upload is still known (a client whose answer was lost asks again).
+    after = await ing.stub.GetUpload(
+        ingest_pb2.GetUploadRequest(upload_id=upload_id), metadata=owner.metadata
     )
+    assert after.upload.offset == len(data)
+    assert after.upload.state == ingest_pb2.UploadSession.STATE_COMMITTED
 
 
 async def test_uploads_belong_to_their_owner(ing: IngestHarness) -> None:

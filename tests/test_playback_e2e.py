@@ -200,8 +200,9 @@ async def test_tus_upload_resumes_and_plays(
     assert states[-1] == "STATE_READY"
     info = (await http.get(f"/v1/videos/{video_id}/playback")).json()
     await ffmpeg_plays(edge_url + info["masterPlaylistUrl"])
-    gone = await http.head(url.replace(edge_url, ""), headers={**owner, "Tus-Resumable": "1.0.0"})
-    assert gone.status_code == 404, "a finished upload's session is gone"
+    done = await http.head(url.replace(edge_url, ""), headers={**owner, "Tus-Resumable": "1.0.0"})
+    assert done.status_code == 200, "a finished upload stays known as complete"
+    assert done.headers["Upload-Offset"] == done.headers["Upload-Length"]
 
 
 async def test_tus_protocol_edges(http: httpx.AsyncClient) -> None:

@@ -29,7 +29,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from vidmesh.v1 import video_pb2 as vidmesh_dot_v1_dot_video__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17vidmesh/v1/ingest.proto\x12\nvidmesh.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/httpbody.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16vidmesh/v1/video.proto\"\xb6\x01\n\x0eUploadMetadata\x12\x13\n\x05title\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x10\n\x08\x66ilename\x18\x03 \x01(\t\x12\x18\n\nsize_bytes\x18\x04 \x01(\x03\x42\x04\xe2\x41\x01\x02\x12\x0e\n\x06sha256\x18\x05 \x01(\t\x12*\n\nvisibility\x18\x06 \x01(\x0e\x32\x16.vidmesh.v1.Visibility\x12\x12\n\nrequest_id\x18\x07 \x01(\t\"[\n\rUploadRequest\x12.\n\x08metadata\x18\x01 \x01(\x0b\x32\x1a.vidmesh.v1.UploadMetadataH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07payload\"2\n\x0eUploadResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\"6\n\x12UploadBodyResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\"\x89\x01\n\rUploadSession\x12\x11\n\tupload_id\x18\x01 \x01(\t\x12\x10\n\x08video_id\x18\x02 \x01(\t\x12\x12\n\nsize_bytes\x18\x03 \x01(\x03\x12\x0e\n\x06offset\x18\x04 \x01(\x03\x12/\n\x0b\x65xpire_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"I\n\x13\x43reateUploadRequest\x12\x32\n\x08metadata\x18\x01 \x01(\x0b\x32\x1a.vidmesh.v1.UploadMetadataB\x04\xe2\x41\x01\x02\"A\n\x14\x43reateUploadResponse\x12)\n\x06upload\x18\x01 \x01(\x0b\x32\x19.vidmesh.v1.UploadSession\"<\n\x11WriteUploadHeader\x12\x17\n\tupload_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0e\n\x06offset\x18\x02 \x01(\x03\"a\n\x12WriteUploadRequest\x12/\n\x06header\x18\x01 \x01(\x0b\x32\x1d.vidmesh.v1.WriteUploadHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07payload\"b\n\x13WriteUploadResponse\x12)\n\x06upload\x18\x01 \x01(\x0b\x32\x19.vidmesh.v1.UploadSession\x12 \n\x05video\x18\x02 \x01(\x0b\x32\x11.vidmesh.v1.Video\"+\n\x10GetUploadRequest\x12\x17\n\tupload_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\">\n\x11GetUploadResponse\x12)\n\x06upload\x18\x01 \x01(\x0b\x32\x19.vidmesh.v1.UploadSession\".\n\x13\x43\x61ncelUploadRequest\x12\x17\n\tupload_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x16\n\x14\x43\x61ncelUploadResponse2\x90\x04\n\rIngestService\x12\x41\n\x06Upload\x12\x19.vidmesh.v1.UploadRequest\x1a\x1a.vidmesh.v1.UploadResponse(\x01\x12z\n\nUploadBody\x12\x14.google.api.HttpBody\x1a\x1e.vidmesh.v1.UploadBodyResponse\"4\x82\xd3\xe4\x93\x02.\"\x11/v1/videos:upload:\x01*Z\x16\x1a\x11/v1/videos:upload:\x01*(\x01\x12Q\n\x0c\x43reateUpload\x12\x1f.vidmesh.v1.CreateUploadRequest\x1a .vidmesh.v1.CreateUploadResponse\x12P\n\x0bWriteUpload\x12\x1e.vidmesh.v1.WriteUploadRequest\x1a\x1f.vidmesh.v1.WriteUploadResponse(\x01\x12H\n\tGetUpload\x12\x1c.vidmesh.v1.GetUploadRequest\x1a\x1d.vidmesh.v1.GetUploadResponse\x12Q\n\x0c\x43\x61ncelUpload\x12\x1f.vidmesh.v1.CancelUploadRequest\x1a .vidmesh.v1.CancelUploadResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17vidmesh/v1/ingest.proto\x12\nvidmesh.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/httpbody.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16vidmesh/v1/video.proto\"\xb6\x01\n\x0eUploadMetadata\x12\x13\n\x05title\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x10\n\x08\x66ilename\x18\x03 \x01(\t\x12\x18\n\nsize_bytes\x18\x04 \x01(\x03\x42\x04\xe2\x41\x01\x02\x12\x0e\n\x06sha256\x18\x05 \x01(\t\x12*\n\nvisibility\x18\x06 \x01(\x0e\x32\x16.vidmesh.v1.Visibility\x12\x12\n\nrequest_id\x18\x07 \x01(\t\"[\n\rUploadRequest\x12.\n\x08metadata\x18\x01 \x01(\x0b\x32\x1a.vidmesh.v1.UploadMetadataH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07payload\"2\n\x0eUploadResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\"6\n\x12UploadBodyResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\"\x99\x02\n\rUploadSession\x12\x11\n\tupload_id\x18\x01 \x01(\t\x12\x10\n\x08video_id\x18\x02 \x01(\t\x12\x12\n\nsize_bytes\x18\x03 \x01(\x03\x12\x0e\n\x06offset\x18\x04 \x01(\x03\x12/\n\x0b\x65xpire_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\x05state\x18\x06 \x01(\x0e\x32\x1f.vidmesh.v1.UploadSession.State\"^\n\x05State\x12\x15\n\x11STATE_UNSPECIFIED\x10\x00\x12\x13\n\x0fSTATE_RECEIVING\x10\x01\x12\x14\n\x10STATE_COMMITTING\x10\x02\x12\x13\n\x0fSTATE_COMMITTED\x10\x03\"I\n\x13\x43reateUploadRequest\x12\x32\n\x08metadata\x18\x01 \x01(\x0b\x32\x1a.vidmesh.v1.UploadMetadataB\x04\xe2\x41\x01\x02\"A\n\x14\x43reateUploadResponse\x12)\n\x06upload\x18\x01 \x01(\x0b\x32\x19.vidmesh.v1.UploadSession\"<\n\x11WriteUploadHeader\x12\x17\n\tupload_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0e\n\x06offset\x18\x02 \x01(\x03\"a\n\x12WriteUploadRequest\x12/\n\x06header\x18\x01 \x01(\x0b\x32\x1d.vidmesh.v1.WriteUploadHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07payload\"b\n\x13WriteUploadResponse\x12)\n\x06upload\x18\x01 \x01(\x0b\x32\x19.vidmesh.v1.UploadSession\x12 \n\x05video\x18\x02 \x01(\x0b\x32\x11.vidmesh.v1.Video\"+\n\x10GetUploadRequest\x12\x17\n\tupload_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\">\n\x11GetUploadResponse\x12)\n\x06upload\x18\x01 \x01(\x0b\x32\x19.vidmesh.v1.UploadSession\".\n\x13\x43\x61ncelUploadRequest\x12\x17\n\tupload_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x16\n\x14\x43\x61ncelUploadResponse2\x90\x04\n\rIngestService\x12\x41\n\x06Upload\x12\x19.vidmesh.v1.UploadRequest\x1a\x1a.vidmesh.v1.UploadResponse(\x01\x12z\n\nUploadBody\x12\x14.google.api.HttpBody\x1a\x1e.vidmesh.v1.UploadBodyResponse\"4\x82\xd3\xe4\x93\x02.\"\x11/v1/videos:upload:\x01*Z\x16\x1a\x11/v1/videos:upload:\x01*(\x01\x12Q\n\x0c\x43reateUpload\x12\x1f.vidmesh.v1.CreateUploadRequest\x1a .vidmesh.v1.CreateUploadResponse\x12P\n\x0bWriteUpload\x12\x1e.vidmesh.v1.WriteUploadRequest\x1a\x1f.vidmesh.v1.WriteUploadResponse(\x01\x12H\n\tGetUpload\x12\x1c.vidmesh.v1.GetUploadRequest\x1a\x1d.vidmesh.v1.GetUploadResponse\x12Q\n\x0c\x43\x61ncelUpload\x12\x1f.vidmesh.v1.CancelUploadRequest\x1a .vidmesh.v1.CancelUploadResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -59,25 +59,27 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_UPLOADBODYRESPONSE']._serialized_start=516
   _globals['_UPLOADBODYRESPONSE']._serialized_end=570
   _globals['_UPLOADSESSION']._serialized_start=573
-  _globals['_UPLOADSESSION']._serialized_end=710
-  _globals['_CREATEUPLOADREQUEST']._serialized_start=712
-  _globals['_CREATEUPLOADREQUEST']._serialized_end=785
-  _globals['_CREATEUPLOADRESPONSE']._serialized_start=787
-  _globals['_CREATEUPLOADRESPONSE']._serialized_end=852
-  _globals['_WRITEUPLOADHEADER']._serialized_start=854
-  _globals['_WRITEUPLOADHEADER']._serialized_end=914
-  _globals['_WRITEUPLOADREQUEST']._serialized_start=916
-  _globals['_WRITEUPLOADREQUEST']._serialized_end=1013
-  _globals['_WRITEUPLOADRESPONSE']._serialized_start=1015
-  _globals['_WRITEUPLOADRESPONSE']._serialized_end=1113
-  _globals['_GETUPLOADREQUEST']._serialized_start=1115
-  _globals['_GETUPLOADREQUEST']._serialized_end=1158
-  _globals['_GETUPLOADRESPONSE']._serialized_start=1160
-  _globals['_GETUPLOADRESPONSE']._serialized_end=1222
-  _globals['_CANCELUPLOADREQUEST']._serialized_start=1224
-  _globals['_CANCELUPLOADREQUEST']._serialized_end=1270
-  _globals['_CANCELUPLOADRESPONSE']._serialized_start=1272
-  _globals['_CANCELUPLOADRESPONSE']._serialized_end=1294
-  _globals['_INGESTSERVICE']._serialized_start=1297
-  _globals['_INGESTSERVICE']._serialized_end=1825
+  _globals['_UPLOADSESSION']._serialized_end=854
+  _globals['_UPLOADSESSION_STATE']._serialized_start=760
+  _globals['_UPLOADSESSION_STATE']._serialized_end=854
+  _globals['_CREATEUPLOADREQUEST']._serialized_start=856
+  _globals['_CREATEUPLOADREQUEST']._serialized_end=929
+  _globals['_CREATEUPLOADRESPONSE']._serialized_start=931
+  _globals['_CREATEUPLOADRESPONSE']._serialized_end=996
+  _globals['_WRITEUPLOADHEADER']._serialized_start=998
+  _globals['_WRITEUPLOADHEADER']._serialized_end=1058
+  _globals['_WRITEUPLOADREQUEST']._serialized_start=1060
+  _globals['_WRITEUPLOADREQUEST']._serialized_end=1157
+  _globals['_WRITEUPLOADRESPONSE']._serialized_start=1159
+  _globals['_WRITEUPLOADRESPONSE']._serialized_end=1257
+  _globals['_GETUPLOADREQUEST']._serialized_start=1259
+  _globals['_GETUPLOADREQUEST']._serialized_end=1302
+  _globals['_GETUPLOADRESPONSE']._serialized_start=1304
+  _globals['_GETUPLOADRESPONSE']._serialized_end=1366
+  _globals['_CANCELUPLOADREQUEST']._serialized_start=1368
+  _globals['_CANCELUPLOADREQUEST']._serialized_end=1414
+  _globals['_CANCELUPLOADRESPONSE']._serialized_start=1416
+  _globals['_CANCELUPLOADRESPONSE']._serialized_end=1438
+  _globals['_INGESTSERVICE']._serialized_start=1441
+  _globals['_INGESTSERVICE']._serialized_end=1969
 # @@protoc_insertion_point(module_scope)

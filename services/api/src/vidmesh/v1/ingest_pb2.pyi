@@ -6,6 +6,7 @@ isort:skip_file
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from vidmesh.v1 import video_pb2 as _video_pb2
 import builtins as _builtins
 import sys
@@ -148,11 +149,39 @@ class UploadSession(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
+    class _State:
+        ValueType = _typing.NewType("ValueType", _builtins.int)
+        V: _TypeAlias = ValueType  # noqa: Y015
+
+    class _StateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[UploadSession._State.ValueType], _builtins.type):
+        DESCRIPTOR: _descriptor.EnumDescriptor
+        STATE_UNSPECIFIED: UploadSession._State.ValueType  # 0
+        """Not set."""
+        STATE_RECEIVING: UploadSession._State.ValueType  # 1
+        """Bytes are still expected."""
+        STATE_COMMITTING: UploadSession._State.ValueType  # 2
+        """Every byte has arrived; the commit is being retried until it succeeds."""
+        STATE_COMMITTED: UploadSession._State.ValueType  # 3
+        """Committed: the video is queued for transcoding."""
+
+    class State(_State, metaclass=_StateEnumTypeWrapper):
+        """Where an upload stands."""
+
+    STATE_UNSPECIFIED: UploadSession.State.ValueType  # 0
+    """Not set."""
+    STATE_RECEIVING: UploadSession.State.ValueType  # 1
+    """Bytes are still expected."""
+    STATE_COMMITTING: UploadSession.State.ValueType  # 2
+    """Every byte has arrived; the commit is being retried until it succeeds."""
+    STATE_COMMITTED: UploadSession.State.ValueType  # 3
+    """Committed: the video is queued for transcoding."""
+
     UPLOAD_ID_FIELD_NUMBER: _builtins.int
     VIDEO_ID_FIELD_NUMBER: _builtins.int
     SIZE_BYTES_FIELD_NUMBER: _builtins.int
     OFFSET_FIELD_NUMBER: _builtins.int
     EXPIRE_TIME_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
     upload_id: _builtins.str
     """Id of the session."""
     video_id: _builtins.str
@@ -161,6 +190,8 @@ class UploadSession(_message.Message):
     """Declared size in bytes."""
     offset: _builtins.int
     """Bytes stored so far; the next write must start here."""
+    state: Global___UploadSession.State.ValueType
+    """Where the upload stands."""
     @_builtins.property
     def expire_time(self) -> _timestamp_pb2.Timestamp:
         """When the session expires if no bytes arrive."""
@@ -173,10 +204,11 @@ class UploadSession(_message.Message):
         size_bytes: _builtins.int = ...,
         offset: _builtins.int = ...,
         expire_time: _timestamp_pb2.Timestamp | None = ...,
+        state: Global___UploadSession.State.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["expire_time", b"expire_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["expire_time", b"expire_time", "offset", b"offset", "size_bytes", b"size_bytes", "upload_id", b"upload_id", "video_id", b"video_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expire_time", b"expire_time", "offset", b"offset", "size_bytes", b"size_bytes", "state", b"state", "upload_id", b"upload_id", "video_id", b"video_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -33,6 +33,11 @@ class IngestServiceStub:
     the byte count equals the declared length, the SHA-256 matches (when given) and the call is
     still active; then ffprobe validates it and a transcode job is queued. All RPCs need a user
     access token.
+
+    Once every byte has arrived and passed those checks, the upload is durable: if gateway, the
+    database or the queue is briefly away, the call still succeeds with the video in
+    STATE_UPLOADING (its session in STATE_COMMITTING), and ingest finishes the commit in the
+    background, retrying until it succeeds; the bytes are never asked for again.
     """
 
     def __init__(self, channel):
@@ -80,6 +85,11 @@ class IngestServiceServicer:
     the byte count equals the declared length, the SHA-256 matches (when given) and the call is
     still active; then ffprobe validates it and a transcode job is queued. All RPCs need a user
     access token.
+
+    Once every byte has arrived and passed those checks, the upload is durable: if gateway, the
+    database or the queue is briefly away, the call still succeeds with the video in
+    STATE_UPLOADING (its session in STATE_COMMITTING), and ingest finishes the commit in the
+    background, retrying until it succeeds; the bytes are never asked for again.
     """
 
     def Upload(self, request_iterator, context):
@@ -91,6 +101,9 @@ class IngestServiceServicer:
         - RESOURCE_EXHAUSTED (`TOO_LARGE`, `TOO_LONG`)
         - UNAUTHENTICATED (`MISSING_TOKEN`, `INVALID_TOKEN`, `TOKEN_EXPIRED`)
         - CANCELLED when the client aborts (nothing is committed).
+        - FAILED_PRECONDITION (`UPLOAD_IN_PROGRESS`) when `request_id` names an upload that is
+        still receiving its bytes elsewhere; a `request_id` of a finished upload returns its
+        video without reading the bytes again.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -101,6 +114,9 @@ class IngestServiceServicer:
         REST clients. Metadata comes in
         the headers `x-title`, `x-filename`, `x-upload-length`, and optional `x-sha256`,
         `x-visibility`, `x-description`.
+
+        The optional `idempotency-key` header (at most 64 characters) works as Upload's
+        `request_id`: a retried request with the same key returns the same video.
 
         Errors: as Upload, plus INVALID_ARGUMENT (`INVALID_HEADER`).
         """
@@ -197,6 +213,11 @@ class IngestService:
     the byte count equals the declared length, the SHA-256 matches (when given) and the call is
     still active; then ffprobe validates it and a transcode job is queued. All RPCs need a user
     access token.
+
+    Once every byte has arrived and passed those checks, the upload is durable: if gateway, the
+    database or the queue is briefly away, the call still succeeds with the video in
+    STATE_UPLOADING (its session in STATE_COMMITTING), and ingest finishes the commit in the
+    background, retrying until it succeeds; the bytes are never asked for again.
     """
 
     @staticmethod

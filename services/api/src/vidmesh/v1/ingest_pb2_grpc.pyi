@@ -34,6 +34,11 @@ class IngestServiceStub:
     the byte count equals the declared length, the SHA-256 matches (when given) and the call is
     still active; then ffprobe validates it and a transcode job is queued. All RPCs need a user
     access token.
+
+    Once every byte has arrived and passed those checks, the upload is durable: if gateway, the
+    database or the queue is briefly away, the call still succeeds with the video in
+    STATE_UPLOADING (its session in STATE_COMMITTING), and ingest finishes the commit in the
+    background, retrying until it succeeds; the bytes are never asked for again.
     """
 
     @_typing.overload
@@ -49,12 +54,18 @@ class IngestServiceStub:
     - RESOURCE_EXHAUSTED (`TOO_LARGE`, `TOO_LONG`)
     - UNAUTHENTICATED (`MISSING_TOKEN`, `INVALID_TOKEN`, `TOKEN_EXPIRED`)
     - CANCELLED when the client aborts (nothing is committed).
+    - FAILED_PRECONDITION (`UPLOAD_IN_PROGRESS`) when `request_id` names an upload that is
+      still receiving its bytes elsewhere; a `request_id` of a finished upload returns its
+      video without reading the bytes again.
     """
     UploadBody: _grpc.StreamUnaryMultiCallable[_httpbody_pb2.HttpBody, _ingest_pb2.UploadBodyResponse]
     """One-shot upload of a raw HTTP body (`curl -T file` sends PUT; POST works the same), for
     REST clients. Metadata comes in
     the headers `x-title`, `x-filename`, `x-upload-length`, and optional `x-sha256`,
     `x-visibility`, `x-description`.
+
+    The optional `idempotency-key` header (at most 64 characters) works as Upload's
+    `request_id`: a retried request with the same key returns the same video.
 
     Errors: as Upload, plus INVALID_ARGUMENT (`INVALID_HEADER`).
     """
@@ -92,6 +103,11 @@ class IngestServiceAsyncStub(IngestServiceStub):
     the byte count equals the declared length, the SHA-256 matches (when given) and the call is
     still active; then ffprobe validates it and a transcode job is queued. All RPCs need a user
     access token.
+
+    Once every byte has arrived and passed those checks, the upload is durable: if gateway, the
+    database or the queue is briefly away, the call still succeeds with the video in
+    STATE_UPLOADING (its session in STATE_COMMITTING), and ingest finishes the commit in the
+    background, retrying until it succeeds; the bytes are never asked for again.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -104,12 +120,18 @@ class IngestServiceAsyncStub(IngestServiceStub):
     - RESOURCE_EXHAUSTED (`TOO_LARGE`, `TOO_LONG`)
     - UNAUTHENTICATED (`MISSING_TOKEN`, `INVALID_TOKEN`, `TOKEN_EXPIRED`)
     - CANCELLED when the client aborts (nothing is committed).
+    - FAILED_PRECONDITION (`UPLOAD_IN_PROGRESS`) when `request_id` names an upload that is
+      still receiving its bytes elsewhere; a `request_id` of a finished upload returns its
+      video without reading the bytes again.
     """
     UploadBody: _aio.StreamUnaryMultiCallable[_httpbody_pb2.HttpBody, _ingest_pb2.UploadBodyResponse]  # type: ignore[assignment]
     """One-shot upload of a raw HTTP body (`curl -T file` sends PUT; POST works the same), for
     REST clients. Metadata comes in
     the headers `x-title`, `x-filename`, `x-upload-length`, and optional `x-sha256`,
     `x-visibility`, `x-description`.
+
+    The optional `idempotency-key` header (at most 64 characters) works as Upload's
+    `request_id`: a retried request with the same key returns the same video.
 
     Errors: as Upload, plus INVALID_ARGUMENT (`INVALID_HEADER`).
     """
@@ -146,6 +168,11 @@ class IngestServiceServicer(metaclass=_abc_1.ABCMeta):
     the byte count equals the declared length, the SHA-256 matches (when given) and the call is
     still active; then ffprobe validates it and a transcode job is queued. All RPCs need a user
     access token.
+
+    Once every byte has arrived and passed those checks, the upload is durable: if gateway, the
+    database or the queue is briefly away, the call still succeeds with the video in
+    STATE_UPLOADING (its session in STATE_COMMITTING), and ingest finishes the commit in the
+    background, retrying until it succeeds; the bytes are never asked for again.
     """
 
     @_abc_1.abstractmethod
@@ -162,6 +189,9 @@ class IngestServiceServicer(metaclass=_abc_1.ABCMeta):
         - RESOURCE_EXHAUSTED (`TOO_LARGE`, `TOO_LONG`)
         - UNAUTHENTICATED (`MISSING_TOKEN`, `INVALID_TOKEN`, `TOKEN_EXPIRED`)
         - CANCELLED when the client aborts (nothing is committed).
+        - FAILED_PRECONDITION (`UPLOAD_IN_PROGRESS`) when `request_id` names an upload that is
+          still receiving its bytes elsewhere; a `request_id` of a finished upload returns its
+          video without reading the bytes again.
         """
 
     @_abc_1.abstractmethod
@@ -174,6 +204,9 @@ class IngestServiceServicer(metaclass=_abc_1.ABCMeta):
         REST clients. Metadata comes in
         the headers `x-title`, `x-filename`, `x-upload-length`, and optional `x-sha256`,
         `x-visibility`, `x-description`.
+
+        The optional `idempotency-key` header (at most 64 characters) works as Upload's
+        `request_id`: a retried request with the same key returns the same video.
 
         Errors: as Upload, plus INVALID_ARGUMENT (`INVALID_HEADER`).
         """

@@ -27,7 +27,7 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from vidmesh.v1 import video_pb2 as vidmesh_dot_v1_dot_video__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cvidmesh/v1/video_state.proto\x12\nvidmesh.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x16vidmesh/v1/video.proto\"\xbc\x01\n\x12\x43reateVideoRequest\x12\x16\n\x08owner_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x13\n\x05title\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12*\n\nvisibility\x18\x04 \x01(\x0e\x32\x16.vidmesh.v1.Visibility\x12\x10\n\x08\x66ilename\x18\x05 \x01(\t\x12\x12\n\nsize_bytes\x18\x06 \x01(\x03\x12\x12\n\nrequest_id\x18\x07 \x01(\t\"7\n\x13\x43reateVideoResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\"\xd8\x01\n\x11MarkQueuedRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x06job_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12\'\n\x06source\x18\x04 \x01(\x0b\x32\x17.vidmesh.v1.VideoSource\x12+\n\x08\x64uration\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\r\n\x05width\x18\x06 \x01(\x05\x12\x0e\n\x06height\x18\x07 \x01(\x05\x12\x0f\n\x07requeue\x18\x08 \x01(\x08\"6\n\x12MarkQueuedResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\"f\n\x15MarkProcessingRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x06job_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12\x0e\n\x06worker\x18\x04 \x01(\t\":\n\x16MarkProcessingResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\"V\n\x15ReportProgressRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x06job_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0f\n\x07percent\x18\x03 \x01(\x02\":\n\x16ReportProgressResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\"\xe7\x01\n\x18\x43ompleteTranscodeRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x06job_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12/\n\nrenditions\x18\x04 \x03(\x0b\x32\x15.vidmesh.v1.RenditionB\x04\xe2\x41\x01\x02\x12\x1a\n\x0cmedia_prefix\x18\x05 \x01(\tB\x04\xe2\x41\x01\x02\x12+\n\x08\x64uration\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x12\n\nposter_key\x18\x07 \x01(\t\"=\n\x19\x43ompleteTranscodeResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\"\x80\x01\n\x14\x46\x61ilTranscodeRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0e\n\x06job_id\x18\x02 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12/\n\x07\x66\x61ilure\x18\x04 \x01(\x0b\x32\x18.vidmesh.v1.VideoFailureB\x04\xe2\x41\x01\x02\"9\n\x15\x46\x61ilTranscodeResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\"2\n\x18GetPlaybackSourceRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"S\n\x19GetPlaybackSourceResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\x12\x14\n\x0cmedia_prefix\x18\x02 \x01(\t2\xfc\x04\n\x11VideoStateService\x12N\n\x0b\x43reateVideo\x12\x1e.vidmesh.v1.CreateVideoRequest\x1a\x1f.vidmesh.v1.CreateVideoResponse\x12K\n\nMarkQueued\x12\x1d.vidmesh.v1.MarkQueuedRequest\x1a\x1e.vidmesh.v1.MarkQueuedResponse\x12W\n\x0eMarkProcessing\x12!.vidmesh.v1.MarkProcessingRequest\x1a\".vidmesh.v1.MarkProcessingResponse\x12W\n\x0eReportProgress\x12!.vidmesh.v1.ReportProgressRequest\x1a\".vidmesh.v1.ReportProgressResponse\x12`\n\x11\x43ompleteTranscode\x12$.vidmesh.v1.CompleteTranscodeRequest\x1a%.vidmesh.v1.CompleteTranscodeResponse\x12T\n\rFailTranscode\x12 .vidmesh.v1.FailTranscodeRequest\x1a!.vidmesh.v1.FailTranscodeResponse\x12`\n\x11GetPlaybackSource\x12$.vidmesh.v1.GetPlaybackSourceRequest\x1a%.vidmesh.v1.GetPlaybackSourceResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cvidmesh/v1/video_state.proto\x12\nvidmesh.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x16vidmesh/v1/video.proto\"\xbc\x01\n\x12\x43reateVideoRequest\x12\x16\n\x08owner_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x13\n\x05title\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12*\n\nvisibility\x18\x04 \x01(\x0e\x32\x16.vidmesh.v1.Visibility\x12\x10\n\x08\x66ilename\x18\x05 \x01(\t\x12\x12\n\nsize_bytes\x18\x06 \x01(\x03\x12\x12\n\nrequest_id\x18\x07 \x01(\t\"7\n\x13\x43reateVideoResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\"(\n\x13RenewUploadsRequest\x12\x11\n\tvideo_ids\x18\x01 \x03(\t\"/\n\x14RenewUploadsResponse\x12\x17\n\x0f\x65nded_video_ids\x18\x01 \x03(\t\"\xd8\x01\n\x11MarkQueuedRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x06job_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12\'\n\x06source\x18\x04 \x01(\x0b\x32\x17.vidmesh.v1.VideoSource\x12+\n\x08\x64uration\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\r\n\x05width\x18\x06 \x01(\x05\x12\x0e\n\x06height\x18\x07 \x01(\x05\x12\x0f\n\x07requeue\x18\x08 \x01(\x08\"6\n\x12MarkQueuedResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\"f\n\x15MarkProcessingRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x06job_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12\x0e\n\x06worker\x18\x04 \x01(\t\":\n\x16MarkProcessingResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\"V\n\x15ReportProgressRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x06job_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0f\n\x07percent\x18\x03 \x01(\x02\":\n\x16ReportProgressResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\"\xe7\x01\n\x18\x43ompleteTranscodeRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x06job_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12/\n\nrenditions\x18\x04 \x03(\x0b\x32\x15.vidmesh.v1.RenditionB\x04\xe2\x41\x01\x02\x12\x1a\n\x0cmedia_prefix\x18\x05 \x01(\tB\x04\xe2\x41\x01\x02\x12+\n\x08\x64uration\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x12\n\nposter_key\x18\x07 \x01(\t\"=\n\x19\x43ompleteTranscodeResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\"\x80\x01\n\x14\x46\x61ilTranscodeRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0e\n\x06job_id\x18\x02 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12/\n\x07\x66\x61ilure\x18\x04 \x01(\x0b\x32\x18.vidmesh.v1.VideoFailureB\x04\xe2\x41\x01\x02\"9\n\x15\x46\x61ilTranscodeResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\"2\n\x18GetPlaybackSourceRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"S\n\x19GetPlaybackSourceResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\x12\x14\n\x0cmedia_prefix\x18\x02 \x01(\t2\xcf\x05\n\x11VideoStateService\x12N\n\x0b\x43reateVideo\x12\x1e.vidmesh.v1.CreateVideoRequest\x1a\x1f.vidmesh.v1.CreateVideoResponse\x12Q\n\x0cRenewUploads\x12\x1f.vidmesh.v1.RenewUploadsRequest\x1a .vidmesh.v1.RenewUploadsResponse\x12K\n\nMarkQueued\x12\x1d.vidmesh.v1.MarkQueuedRequest\x1a\x1e.vidmesh.v1.MarkQueuedResponse\x12W\n\x0eMarkProcessing\x12!.vidmesh.v1.MarkProcessingRequest\x1a\".vidmesh.v1.MarkProcessingResponse\x12W\n\x0eReportProgress\x12!.vidmesh.v1.ReportProgressRequest\x1a\".vidmesh.v1.ReportProgressResponse\x12`\n\x11\x43ompleteTranscode\x12$.vidmesh.v1.CompleteTranscodeRequest\x1a%.vidmesh.v1.CompleteTranscodeResponse\x12T\n\rFailTranscode\x12 .vidmesh.v1.FailTranscodeRequest\x1a!.vidmesh.v1.FailTranscodeResponse\x12`\n\x11GetPlaybackSource\x12$.vidmesh.v1.GetPlaybackSourceRequest\x1a%.vidmesh.v1.GetPlaybackSourceResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -68,30 +68,34 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATEVIDEOREQUEST']._serialized_end=322
   _globals['_CREATEVIDEORESPONSE']._serialized_start=324
   _globals['_CREATEVIDEORESPONSE']._serialized_end=379
-  _globals['_MARKQUEUEDREQUEST']._serialized_start=382
-  _globals['_MARKQUEUEDREQUEST']._serialized_end=598
-  _globals['_MARKQUEUEDRESPONSE']._serialized_start=600
-  _globals['_MARKQUEUEDRESPONSE']._serialized_end=654
-  _globals['_MARKPROCESSINGREQUEST']._serialized_start=656
-  _globals['_MARKPROCESSINGREQUEST']._serialized_end=758
-  _globals['_MARKPROCESSINGRESPONSE']._serialized_start=760
-  _globals['_MARKPROCESSINGRESPONSE']._serialized_end=818
-  _globals['_REPORTPROGRESSREQUEST']._serialized_start=820
-  _globals['_REPORTPROGRESSREQUEST']._serialized_end=906
-  _globals['_REPORTPROGRESSRESPONSE']._serialized_start=908
-  _globals['_REPORTPROGRESSRESPONSE']._serialized_end=966
-  _globals['_COMPLETETRANSCODEREQUEST']._serialized_start=969
-  _globals['_COMPLETETRANSCODEREQUEST']._serialized_end=1200
-  _globals['_COMPLETETRANSCODERESPONSE']._serialized_start=1202
-  _globals['_COMPLETETRANSCODERESPONSE']._serialized_end=1263
-  _globals['_FAILTRANSCODEREQUEST']._serialized_start=1266
-  _globals['_FAILTRANSCODEREQUEST']._serialized_end=1394
-  _globals['_FAILTRANSCODERESPONSE']._serialized_start=1396
-  _globals['_FAILTRANSCODERESPONSE']._serialized_end=1453
-  _globals['_GETPLAYBACKSOURCEREQUEST']._serialized_start=1455
-  _globals['_GETPLAYBACKSOURCEREQUEST']._serialized_end=1505
-  _globals['_GETPLAYBACKSOURCERESPONSE']._serialized_start=1507
-  _globals['_GETPLAYBACKSOURCERESPONSE']._serialized_end=1590
-  _globals['_VIDEOSTATESERVICE']._serialized_start=1593
-  _globals['_VIDEOSTATESERVICE']._serialized_end=2229
+  _globals['_RENEWUPLOADSREQUEST']._serialized_start=381
+  _globals['_RENEWUPLOADSREQUEST']._serialized_end=421
+  _globals['_RENEWUPLOADSRESPONSE']._serialized_start=423
+  _globals['_RENEWUPLOADSRESPONSE']._serialized_end=470
+  _globals['_MARKQUEUEDREQUEST']._serialized_start=473
+  _globals['_MARKQUEUEDREQUEST']._serialized_end=689
+  _globals['_MARKQUEUEDRESPONSE']._serialized_start=691
+  _globals['_MARKQUEUEDRESPONSE']._serialized_end=745
+  _globals['_MARKPROCESSINGREQUEST']._serialized_start=747
+  _globals['_MARKPROCESSINGREQUEST']._serialized_end=849
+  _globals['_MARKPROCESSINGRESPONSE']._serialized_start=851
+  _globals['_MARKPROCESSINGRESPONSE']._serialized_end=909
+  _globals['_REPORTPROGRESSREQUEST']._serialized_start=911
+  _globals['_REPORTPROGRESSREQUEST']._serialized_end=997
+  _globals['_REPORTPROGRESSRESPONSE']._serialized_start=999
+  _globals['_REPORTPROGRESSRESPONSE']._serialized_end=1057
+  _globals['_COMPLETETRANSCODEREQUEST']._serialized_start=1060
+  _globals['_COMPLETETRANSCODEREQUEST']._serialized_end=1291
+  _globals['_COMPLETETRANSCODERESPONSE']._serialized_start=1293
+  _globals['_COMPLETETRANSCODERESPONSE']._serialized_end=1354
+  _globals['_FAILTRANSCODEREQUEST']._serialized_start=1357
+  _globals['_FAILTRANSCODEREQUEST']._serialized_end=1485
+  _globals['_FAILTRANSCODERESPONSE']._serialized_start=1487
+  _globals['_FAILTRANSCODERESPONSE']._serialized_end=1544
+  _globals['_GETPLAYBACKSOURCEREQUEST']._serialized_start=1546
+  _globals['_GETPLAYBACKSOURCEREQUEST']._serialized_end=1596
+  _globals['_GETPLAYBACKSOURCERESPONSE']._serialized_start=1598
+  _globals['_GETPLAYBACKSOURCERESPONSE']._serialized_end=1681
+  _globals['_VIDEOSTATESERVICE']._serialized_start=1684
+  _globals['_VIDEOSTATESERVICE']._serialized_end=2403
 # @@protoc_insertion_point(module_scope)

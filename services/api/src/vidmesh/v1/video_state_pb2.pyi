@@ -91,6 +91,56 @@ class CreateVideoResponse(_message.Message):
 Global___CreateVideoResponse: _TypeAlias = CreateVideoResponse  # noqa: Y015
 
 @_typing.final
+class RenewUploadsRequest(_message.Message):
+    """Request of RenewUploads."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VIDEO_IDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def video_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Videos whose upload is still in progress at the caller."""
+
+    def __init__(
+        self,
+        *,
+        video_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["video_ids", b"video_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RenewUploadsRequest: _TypeAlias = RenewUploadsRequest  # noqa: Y015
+
+@_typing.final
+class RenewUploadsResponse(_message.Message):
+    """Response of RenewUploads."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENDED_VIDEO_IDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def ended_video_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Those of the named videos that are no longer uploading (deleted, failed or committed):
+        the caller can drop their sessions.
+        """
+
+    def __init__(
+        self,
+        *,
+        ended_video_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ended_video_ids", b"ended_video_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RenewUploadsResponse: _TypeAlias = RenewUploadsResponse  # noqa: Y015
+
+@_typing.final
 class MarkQueuedRequest(_message.Message):
     """Request of MarkQueued."""
 

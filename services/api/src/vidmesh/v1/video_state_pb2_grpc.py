@@ -49,6 +49,11 @@ class VideoStateServiceStub:
                 request_serializer=vidmesh_dot_v1_dot_video__state__pb2.CreateVideoRequest.SerializeToString,
                 response_deserializer=vidmesh_dot_v1_dot_video__state__pb2.CreateVideoResponse.FromString,
                 _registered_method=True)
+        self.RenewUploads = channel.unary_unary(
+                '/vidmesh.v1.VideoStateService/RenewUploads',
+                request_serializer=vidmesh_dot_v1_dot_video__state__pb2.RenewUploadsRequest.SerializeToString,
+                response_deserializer=vidmesh_dot_v1_dot_video__state__pb2.RenewUploadsResponse.FromString,
+                _registered_method=True)
         self.MarkQueued = channel.unary_unary(
                 '/vidmesh.v1.VideoStateService/MarkQueued',
                 request_serializer=vidmesh_dot_v1_dot_video__state__pb2.MarkQueuedRequest.SerializeToString,
@@ -101,6 +106,19 @@ class VideoStateServiceServicer:
         - INVALID_ARGUMENT (`FIELD_REQUIRED`, `FIELD_TOO_LONG`, `INVALID_VISIBILITY`)
         - UNAUTHENTICATED / PERMISSION_DENIED (`SERVICE_CREDENTIAL_REQUIRED`)
         - NOT_FOUND (`USER_NOT_FOUND`) when the owner does not exist.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RenewUploads(self, request, context):
+        """Keeps uploads alive: ingest names every video whose bytes it is still receiving or
+        committing, at least once per lease. A video left in STATE_UPLOADING without a renewal for
+        longer than gateway's upload lease (its session is gone: ingest lost its disk, or the
+        upload was never finished) is failed with `UPLOAD_ABORTED` by gateway's reconciler.
+
+        Errors: UNAUTHENTICATED / PERMISSION_DENIED (`SERVICE_CREDENTIAL_REQUIRED`);
+        INVALID_ARGUMENT (`INVALID_VIDEO_ID`).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -176,6 +194,11 @@ def add_VideoStateServiceServicer_to_server(servicer, server):
                     request_deserializer=vidmesh_dot_v1_dot_video__state__pb2.CreateVideoRequest.FromString,
                     response_serializer=vidmesh_dot_v1_dot_video__state__pb2.CreateVideoResponse.SerializeToString,
             ),
+            'RenewUploads': grpc.unary_unary_rpc_method_handler(
+                    servicer.RenewUploads,
+                    request_deserializer=vidmesh_dot_v1_dot_video__state__pb2.RenewUploadsRequest.FromString,
+                    response_serializer=vidmesh_dot_v1_dot_video__state__pb2.RenewUploadsResponse.SerializeToString,
+            ),
             'MarkQueued': grpc.unary_unary_rpc_method_handler(
                     servicer.MarkQueued,
                     request_deserializer=vidmesh_dot_v1_dot_video__state__pb2.MarkQueuedRequest.FromString,
@@ -244,6 +267,33 @@ class VideoStateService:
             '/vidmesh.v1.VideoStateService/CreateVideo',
             vidmesh_dot_v1_dot_video__state__pb2.CreateVideoRequest.SerializeToString,
             vidmesh_dot_v1_dot_video__state__pb2.CreateVideoResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RenewUploads(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidmesh.v1.VideoStateService/RenewUploads',
+            vidmesh_dot_v1_dot_video__state__pb2.RenewUploadsRequest.SerializeToString,
+            vidmesh_dot_v1_dot_video__state__pb2.RenewUploadsResponse.FromString,
             options,
             channel_credentials,
             insecure,

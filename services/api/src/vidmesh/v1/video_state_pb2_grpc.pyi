@@ -51,6 +51,15 @@ class VideoStateServiceStub:
     - UNAUTHENTICATED / PERMISSION_DENIED (`SERVICE_CREDENTIAL_REQUIRED`)
     - NOT_FOUND (`USER_NOT_FOUND`) when the owner does not exist.
     """
+    RenewUploads: _grpc.UnaryUnaryMultiCallable[_video_state_pb2.RenewUploadsRequest, _video_state_pb2.RenewUploadsResponse]
+    """Keeps uploads alive: ingest names every video whose bytes it is still receiving or
+    committing, at least once per lease. A video left in STATE_UPLOADING without a renewal for
+    longer than gateway's upload lease (its session is gone: ingest lost its disk, or the
+    upload was never finished) is failed with `UPLOAD_ABORTED` by gateway's reconciler.
+
+    Errors: UNAUTHENTICATED / PERMISSION_DENIED (`SERVICE_CREDENTIAL_REQUIRED`);
+    INVALID_ARGUMENT (`INVALID_VIDEO_ID`).
+    """
     MarkQueued: _grpc.UnaryUnaryMultiCallable[_video_state_pb2.MarkQueuedRequest, _video_state_pb2.MarkQueuedResponse]
     """Moves a video to STATE_QUEUED and records what the original is.
 
@@ -112,6 +121,15 @@ class VideoStateServiceAsyncStub(VideoStateServiceStub):
     - INVALID_ARGUMENT (`FIELD_REQUIRED`, `FIELD_TOO_LONG`, `INVALID_VISIBILITY`)
     - UNAUTHENTICATED / PERMISSION_DENIED (`SERVICE_CREDENTIAL_REQUIRED`)
     - NOT_FOUND (`USER_NOT_FOUND`) when the owner does not exist.
+    """
+    RenewUploads: _aio.UnaryUnaryMultiCallable[_video_state_pb2.RenewUploadsRequest, _video_state_pb2.RenewUploadsResponse]  # type: ignore[assignment]
+    """Keeps uploads alive: ingest names every video whose bytes it is still receiving or
+    committing, at least once per lease. A video left in STATE_UPLOADING without a renewal for
+    longer than gateway's upload lease (its session is gone: ingest lost its disk, or the
+    upload was never finished) is failed with `UPLOAD_ABORTED` by gateway's reconciler.
+
+    Errors: UNAUTHENTICATED / PERMISSION_DENIED (`SERVICE_CREDENTIAL_REQUIRED`);
+    INVALID_ARGUMENT (`INVALID_VIDEO_ID`).
     """
     MarkQueued: _aio.UnaryUnaryMultiCallable[_video_state_pb2.MarkQueuedRequest, _video_state_pb2.MarkQueuedResponse]  # type: ignore[assignment]
     """Moves a video to STATE_QUEUED and records what the original is.
@@ -177,6 +195,21 @@ class VideoStateServiceServicer(metaclass=_abc_1.ABCMeta):
         - INVALID_ARGUMENT (`FIELD_REQUIRED`, `FIELD_TOO_LONG`, `INVALID_VISIBILITY`)
         - UNAUTHENTICATED / PERMISSION_DENIED (`SERVICE_CREDENTIAL_REQUIRED`)
         - NOT_FOUND (`USER_NOT_FOUND`) when the owner does not exist.
+        """
+
+    @_abc_1.abstractmethod
+    def RenewUploads(
+        self,
+        request: _video_state_pb2.RenewUploadsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_video_state_pb2.RenewUploadsResponse, _abc.Awaitable[_video_state_pb2.RenewUploadsResponse]]:
+        """Keeps uploads alive: ingest names every video whose bytes it is still receiving or
+        committing, at least once per lease. A video left in STATE_UPLOADING without a renewal for
+        longer than gateway's upload lease (its session is gone: ingest lost its disk, or the
+        upload was never finished) is failed with `UPLOAD_ABORTED` by gateway's reconciler.
+
+        Errors: UNAUTHENTICATED / PERMISSION_DENIED (`SERVICE_CREDENTIAL_REQUIRED`);
+        INVALID_ARGUMENT (`INVALID_VIDEO_ID`).
         """
 
     @_abc_1.abstractmethod

@@ -46,8 +46,8 @@ class VideoStates:
             )
         return response.video
 
-    async def queued(
-        self,
+    @staticmethod
+    def queued_request(
         video_id: str,
         job_id: str,
         *,
@@ -55,30 +55,40 @@ class VideoStates:
         size_bytes: int,
         sha256: str,
         media: MediaInfo,
-    ) -> video_pb2.Video:
+    ) -> video_state_pb2.MarkQueuedRequest:
+        """The MarkQueued report for a committed upload (kept on disk until it is delivered)."""
         duration = duration_pb2.Duration()
         duration.FromNanoseconds(round(media.duration * 1e9))
         video = media.video
+        return video_state_pb2.MarkQueuedRequest(
+            video_id=video_id,
+            job_id=job_id,
+            attempt=1,
+            source=video_pb2.VideoSource(
+                filename=filename,
+                size_bytes=size_bytes,
+                sha256=sha256,
+                container=media.container,
+                codecs=list(media.codecs),
+            ),
+            duration=duration,
+            width=video.display_width if video else 0,
+            height=video.display_height if video else 0,
+        )
+
+    async def queued(self, request: video_state_pb2.MarkQueuedRequest) -> video_pb2.Video:
         with remote_errors():
-            response = await self._stub.MarkQueued(
-                video_state_pb2.MarkQueuedRequest(
-                    video_id=video_id,
-                    job_id=job_id,
-                    attempt=1,
-                    source=video_pb2.VideoSource(
-                        filename=filename,
-                        size_bytes=size_bytes,
-                        sha256=sha256,
-                        container=media.container,
-                        codecs=list(media.codecs),
-                    ),
-                    duration=duration,
-                    width=video.display_width if video else 0,
-                    height=video.display_height if video else 0,
-                ),
+            response = await self._stub.MarkQueued(request, metadata=self._credential.metadata())
+        return response.video
+
+    async def renew_uploads(self, video_ids: list[str]) -> list[str]:
+        """Renew the leases of uploads in progress; returns the ids that ended meanwhile."""
+        with remote_errors():
+            response = await self._stub.RenewUploads(
+                video_state_pb2.RenewUploadsRequest(video_ids=video_ids),
                 metadata=self._credential.metadata(),
             )
-        return response.video
+        return list(response.ended_video_ids)
 
     async def failed(
         self, video_id: str, reason: str, message: str, *, job_id: str = "", attempt: int = 0

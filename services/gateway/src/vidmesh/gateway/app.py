@@ -16,6 +16,7 @@ from vidmesh.gateway.accounts import Accounts, AuthPolicy
 from vidmesh.gateway.catalog import Catalog
 from vidmesh.gateway.migrate import upgrade_to_head
 from vidmesh.gateway.notifications import ChangeHub
+from vidmesh.gateway.reconciler import UploadLeases
 from vidmesh.gateway.reports import StateReports
 from vidmesh.gateway.servicer import AuthServicer, VideoServicer, VideoStateServicer
 from vidmesh.gateway.settings import GatewaySettings
@@ -33,6 +34,7 @@ from vidmesh.v1 import (
 class Gateway:
     bindings: list[ServiceBinding]
     hub: ChangeHub
+    leases: UploadLeases
 
 
 def _full_name(module: object, service: str) -> str:
@@ -60,7 +62,13 @@ async def gateway(
         )
         auth = AuthServicer(Accounts(sessions, codec, policy), settings.trusted_proxy_set())
         videos = VideoServicer(Catalog(sessions, store), hub)
-        states = VideoStateServicer(StateReports(sessions))
+        leases = UploadLeases(sessions, timedelta(seconds=settings.upload_lease_seconds))
+        states = VideoStateServicer(
+            StateReports(sessions, timedelta(seconds=settings.upload_lease_seconds)), leases
+        )
+        sweeper = asyncio.create_task(
+            leases.run(settings.lease_sweep_seconds), name="upload-lease-sweeper"
+        )
         bindings = [
             ServiceBinding(
                 _full_name(auth_pb2, "AuthService"),
@@ -77,7 +85,12 @@ async def gateway(
                 ),
             ),
         ]
-        yield Gateway(bindings=bindings, hub=hub)
+        try:
+            yield Gateway(bindings=bindings, hub=hub, leases=leases)
+        finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
     finally:
         hub.closing.set()
         listener.cancel()

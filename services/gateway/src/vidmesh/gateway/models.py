@@ -135,6 +135,8 @@ class Video(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     ready_at: Mapped[datetime | None]
+    # While UPLOADING: until when ingest vouches for the upload's session (RenewUploads).
+    upload_lease_until: Mapped[datetime | None] = mapped_column(index=True)
 
     transitions: Mapped[list[VideoTransition]] = relationship(
         order_by="VideoTransition.id", lazy="selectin", cascade="all, delete-orphan"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -81,8 +81,9 @@ def _already(video: Video, state: VideoState, job_id: str, attempt: int) -> bool
 class StateReports:
     """The internal operations behind VideoStateService; every one is idempotent."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], upload_lease: timedelta) -> None:
         self._sessions = sessions
+        self._upload_lease = upload_lease
 
     async def create(self, new: NewVideo) -> Video:
         owner = parse_uuid(new.owner_id, "owner_id", "INVALID_ARGUMENT")
@@ -116,6 +117,7 @@ class StateReports:
                     attempt=0,
                     created_at=now,
                     updated_at=now,
+                    upload_lease_until=now + self._upload_lease,
                     transitions=[VideoTransition(state=VideoState.UPLOADING, created_at=now)],
                 )
                 session.add(video)
@@ -143,6 +145,7 @@ class StateReports:
             check_transition(video.state, VideoState.QUEUED, requeue=requeue)
             self._record_source(video, source)
             video.job_id = job
+            video.upload_lease_until = None
             video.attempt = max(attempt, 0)
             video.progress_percent = 0.0
             video.failure_reason = None

@@ -17,6 +17,7 @@ from vidmesh.gateway.catalog import Catalog, Scope, VideoChanges, parse_video_id
 from vidmesh.gateway.lifecycle import TERMINAL
 from vidmesh.gateway.models import Video
 from vidmesh.gateway.notifications import ChangeHub
+from vidmesh.gateway.reconciler import UploadLeases
 from vidmesh.gateway.reports import Failure, Ladder, NewVideo, SourceFacts, StateReports
 from vidmesh.v1 import (
     auth_pb2,
@@ -189,8 +190,16 @@ class VideoServicer(video_pb2_grpc.VideoServiceServicer):
 
 
 class VideoStateServicer(video_state_pb2_grpc.VideoStateServiceServicer):
-    def __init__(self, reports: StateReports) -> None:
+    def __init__(self, reports: StateReports, leases: UploadLeases) -> None:
         self._reports = reports
+        self._leases = leases
+
+    async def RenewUploads(
+        self, request: video_state_pb2.RenewUploadsRequest, context: Context
+    ) -> video_state_pb2.RenewUploadsResponse:
+        require_service()
+        ended = await self._leases.renew(list(request.video_ids))
+        return video_state_pb2.RenewUploadsResponse(ended_video_ids=ended)
 
     async def CreateVideo(
         self, request: video_state_pb2.CreateVideoRequest, context: Context

@@ -19,6 +19,12 @@ class GatewaySettings(ServerSettings):
     login_max_failures_per_account: int = Field(default=5, ge=1)
     login_max_failures_per_address: int = Field(default=20, ge=1)
     login_failure_window_seconds: int = Field(default=900, ge=1)
+    upload_lease_seconds: float = Field(
+        default=900.0,
+        gt=0,
+        description="How long an UPLOADING video lives without ingest renewing its lease.",
+    )
+    lease_sweep_seconds: float = Field(default=30.0, gt=0)
     trusted_proxies: str = Field(
         default="127.0.0.1,::1",
         description="Comma-separated peer addresses whose x-forwarded-for is believed.",

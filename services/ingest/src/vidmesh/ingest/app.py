@@ -9,10 +9,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 
-import nats
-
 from vidmesh.common.channels import ServiceCredential, connect
 from vidmesh.common.http import http_listener
+from vidmesh.common.outages import close_nats, connect_nats
 from vidmesh.common.server import ServiceBinding
 from vidmesh.common.storage import BlobStore
 from vidmesh.common.tokens import TokenCodec
@@ -28,16 +27,19 @@ from vidmesh.v1 import ingest_pb2, ingest_pb2_grpc, video_state_pb2_grpc
 _log = logging.getLogger(__name__)
 
 
-async def _sweep(intake: Intake, every: float) -> None:
+async def _maintain(intake: Intake, every: float, renew_every: float) -> None:
+    """Settle what the spool owes, at start-up (crash recovery) and then every `every` s."""
+    loop = asyncio.get_running_loop()
+    renewed = -renew_every
     while True:
-        await asyncio.sleep(every)
+        renew = loop.time() - renewed >= renew_every
         try:
-            expired = await intake.expire()
+            await intake.maintain(renew=renew)
+            if renew:
+                renewed = loop.time()
         except Exception:
-            _log.exception("sweeping expired uploads failed")
-            continue
-        if expired:
-            _log.info("expired uploads removed", extra={"count": expired})
+            _log.exception("upload maintenance failed")
+        await asyncio.sleep(every)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +53,7 @@ class Ingest:
 async def ingest(
     settings: IngestSettings, *, nats_url: str, store: BlobStore, codec: TokenCodec
 ) -> AsyncIterator[Ingest]:
-    client = await nats.connect(nats_url, max_reconnect_attempts=-1, name="vidmesh-ingest")
+    client = await connect_nats(nats_url, "ingest")
     channel = connect(settings.gateway_address)
     try:
         states = VideoStates(
@@ -65,6 +67,7 @@ async def ingest(
                 max_dimension=settings.max_dimension,
                 max_pixels=settings.max_pixels,
             ),
+            commit_wait_seconds=settings.commit_wait_seconds,
         )
         spool = Spool(settings.spool_dir, timedelta(seconds=settings.upload_ttl_seconds))
         intake = Intake(spool, store, states, client.jetstream(), limits)
@@ -74,7 +77,10 @@ async def ingest(
             name,
             lambda server: ingest_pb2_grpc.add_IngestServiceServicer_to_server(servicer, server),
         )
-        sweeper = asyncio.create_task(_sweep(intake, settings.expiry_sweep_seconds))
+        sweeper = asyncio.create_task(
+            _maintain(intake, settings.maintenance_seconds, settings.lease_renew_seconds),
+            name="upload-maintenance",
+        )
         tus = build_app(intake, codec, settings.max_size_bytes)
         try:
             async with http_listener(tus, settings.host, settings.http_port) as port:
@@ -85,4 +91,4 @@ async def ingest(
                 await sweeper
     finally:
         await channel.close()
-        await client.drain()
+        await close_nats(client)

@@ -5,37 +5,50 @@ when one was given, and the caller is still there; then ffprobe validates the fi
 moves into the `raw` bucket, the video becomes QUEUED and the job is published. A one-shot upload
 that does not commit is failed and its bytes removed; a resumable one keeps its bytes until it
 completes, is cancelled or expires.
+
+Once the bytes are in and checked, the upload is durable: the rest of the commit (store, report,
+publish; each safe to repeat) is retried for a short while in the request, then in the
+background by `maintain()`, until gateway and the queue take it. The client learns "committing"
+instead of an error, and never has to send the bytes again. Reports of failure are kept the same
+way until gateway has them, so no video is left UPLOADING by an outage or a crash.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
-from nats.js.errors import Error as JetStreamError
 
 from vidmesh.common.errors import (
     Cancelled,
     FailedPrecondition,
     InvalidArgument,
+    NotFound,
     PermissionDenied,
     ResourceExhausted,
     ServiceError,
     Unavailable,
 )
 from vidmesh.common.jobs import job_id, publish_job
+from vidmesh.common.outages import as_outage, until_acknowledged
 from vidmesh.common.storage import RAW, BlobStore
-from vidmesh.common.validation import DESCRIPTION_MAX, TITLE_MAX, limit_text, require_text
+from vidmesh.common.validation import (
+    DESCRIPTION_MAX,
+    INT64_MAX,
+    TITLE_MAX,
+    limit_text,
+    require_text,
+)
 from vidmesh.common.video_states import VideoStates
-from vidmesh.ingest.spool import Session, Spool
+from vidmesh.ingest.spool import COMMITTED, COMMITTING, FAILING, Session, Spool
 from vidmesh.ingest.validation import MediaLimits, validate_media
-from vidmesh.v1 import transcode_pb2, video_pb2
+from vidmesh.v1 import transcode_pb2, video_pb2, video_state_pb2
 
 _log = logging.getLogger(__name__)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -63,6 +76,8 @@ class Declared:
 class IntakeLimits:
     max_size_bytes: int
     media: MediaLimits
+    # How long a request waits for gateway or the queue before answering "committing".
+    commit_wait_seconds: float = 10.0
 
 
 class Intake:
@@ -79,14 +94,16 @@ class Intake:
         self._states = states
         self._js = jetstream
         self._limits = limits
+        self._active: set[str] = set()  # one-shot uploads receiving in this process
 
     def _check(self, declared: Declared) -> Declared:
         title = require_text(declared.title, "title", max_length=TITLE_MAX)
         limit_text(declared.description, "description", max_length=DESCRIPTION_MAX)
         limit_text(declared.filename, "filename", max_length=FILENAME_MAX)
-        if declared.size_bytes < 0:
+        limit_text(declared.request_id, "request_id", max_length=64)
+        if not 0 <= declared.size_bytes <= INT64_MAX:
             raise InvalidArgument(
-                "INVALID_SIZE", "'size_bytes' must not be negative.", field="size_bytes"
+                "INVALID_SIZE", "'size_bytes' must be a byte count.", field="size_bytes"
             )
         sha256 = declared.sha256.strip().lower()
         if sha256 and not _SHA256.match(sha256):
@@ -103,10 +120,8 @@ class Intake:
             request_id=declared.request_id,
         )
 
-    async def begin(self, owner_id: str, declared: Declared, *, resumable: bool) -> Session:
-        """Create the video (UPLOADING) and a session to receive its bytes."""
-        checked = self._check(declared)
-        video = await self._states.create(
+    async def _create(self, owner_id: str, checked: Declared) -> video_pb2.Video:
+        return await self._states.create(
             owner_id,
             title=checked.title,
             description=checked.description,
@@ -115,6 +130,10 @@ class Intake:
             size_bytes=checked.size_bytes,
             request_id=checked.request_id,
         )
+
+    async def _open_session(
+        self, owner_id: str, video: video_pb2.Video, checked: Declared, *, resumable: bool
+    ) -> Session:
         if checked.size_bytes > self._limits.max_size_bytes:
             # Refused like every other bad source: the video exists and says why it failed.
             limit = self._limits.max_size_bytes
@@ -134,6 +153,12 @@ class Intake:
             resumable=resumable,
         )
 
+    async def begin(self, owner_id: str, declared: Declared, *, resumable: bool) -> Session:
+        """Create the video (UPLOADING) and a session to receive its bytes."""
+        checked = self._check(declared)
+        video = await self._create(owner_id, checked)
+        return await self._open_session(owner_id, video, checked, resumable=resumable)
+
     async def upload(
         self,
         owner_id: str,
@@ -141,19 +166,47 @@ class Intake:
         chunks: AsyncIterator[bytes],
         is_active: Callable[[], bool],
     ) -> video_pb2.Video:
-        """A one-shot upload: everything in one call, or nothing."""
-        session = await self.begin(owner_id, declared, resumable=False)
+        """A one-shot upload: everything in one call, or nothing.
+
+        With a `request_id` (REST: `Idempotency-Key`) a retried call returns the video of the
+        first one: as it is if that one finished or is committing, without reading the bytes.
+        """
+        checked = self._check(declared)
+        video = await self._create(owner_id, checked)
+        if video.state != video_pb2.Video.STATE_UPLOADING:
+            return video
+        earlier = self._spool.find_video(video.video_id)
+        if earlier is not None and not earlier.receiving:
+            return self._committing_video(earlier)
+        if earlier is not None:
+            raise FailedPrecondition(
+                "UPLOAD_IN_PROGRESS",
+                "An upload with this idempotency key is still receiving its bytes.",
+                metadata={"video_id": video.video_id},
+                retry_after_seconds=5,
+            )
+        session = await self._open_session(owner_id, video, checked, resumable=False)
+        self._active.add(session.info.upload_id)
         try:
             await session.append(chunks)
             return await self._commit(session, is_active)
         except BaseException as error:
-            await asyncio.shield(self._abandon_after(session, error))
+            if session.receiving:
+                await asyncio.shield(self._abandon_after(session, error))
             raise
+        finally:
+            self._active.discard(session.info.upload_id)
 
     def session(self, owner_id: str, upload_id: str) -> Session:
         session = self._spool.get(upload_id)
         if session.info.owner_id != owner_id:
             raise PermissionDenied("NOT_UPLOAD_OWNER", "This upload belongs to someone else.")
+        if session.info.phase == FAILING:
+            raise NotFound(
+                "UPLOAD_NOT_FOUND",
+                f"The upload failed ({session.info.failure_reason}); start a new one.",
+                metadata={"reason": session.info.failure_reason},
+            )
         return session
 
     async def write(
@@ -168,7 +221,8 @@ class Intake:
         """Append to a resumable upload from `offset`; commit when it is complete.
 
         `check` runs after the bytes are stored and before anything else; if it raises, the
-        bytes of this call are dropped again (tus checksums).
+        bytes of this call are dropped again (tus checksums). A write to an upload whose bytes
+        are all here already (a retry whose answer was lost) is answered as complete.
         """
         session = self.session(owner_id, upload_id)
         if session.lock.locked():
@@ -180,6 +234,8 @@ class Intake:
                     f"The upload continues at byte {session.offset}, not {offset}.",
                     metadata={"offset": str(session.offset)},
                 )
+            if not session.receiving:
+                return session, await self._settle(session)
             self._spool.touch(session)
             await session.append(chunks)
             if check is not None:
@@ -193,12 +249,16 @@ class Intake:
             try:
                 return session, await self._commit(session, is_active)
             except ServiceError as error:
-                if error.reason != "UPLOAD_ABORTED":
+                if error.reason != "UPLOAD_ABORTED" and session.receiving:
                     await asyncio.shield(self._abandon_after(session, error))
                 raise
 
     async def cancel(self, owner_id: str, upload_id: str) -> None:
         session = self.session(owner_id, upload_id)
+        if not session.receiving:
+            raise FailedPrecondition(
+                "UPLOAD_COMPLETE", "Every byte has arrived; delete the video instead."
+            )
         await self._abandon(session, "UPLOAD_CANCELLED", "The uploader cancelled the upload.")
 
     async def expire(self, now: datetime | None = None) -> int:
@@ -207,6 +267,54 @@ class Intake:
         for session in expired:
             await self._abandon(session, "UPLOAD_EXPIRED", "The upload was abandoned and expired.")
         return len(expired)
+
+    async def maintain(self, now: datetime | None = None, *, renew: bool = True) -> None:
+        """Settle what the spool still owes: commits, failure reports, crashed and expired
+        uploads, old tombstones; then renew the leases of the uploads in progress."""
+        moment = now or datetime.now(UTC)
+        await self.expire(moment)
+        in_progress = []
+        for session in self._spool.sessions():
+            if session.lock.locked() or session.info.upload_id in self._active:
+                in_progress.append(session.info.video_id)
+                continue
+            phase = session.info.phase
+            if phase == COMMITTING:
+                in_progress.append(session.info.video_id)
+                with contextlib.suppress(ServiceError):
+                    await self._settle(session, wait=0.0)
+            elif phase == FAILING:
+                await self._report_failure(session)
+            elif phase == COMMITTED:
+                if session.info.expire_time <= moment:
+                    self._spool.discard(session)
+            elif not session.info.resumable:
+                # A one-shot upload nobody in this process is receiving: its request died
+                # with an earlier ingest process.
+                await self._abandon(
+                    session, "UPLOAD_ABORTED", "The upload was cut off before the end."
+                )
+            else:
+                in_progress.append(session.info.video_id)
+        if in_progress and renew:
+            await self._renew(in_progress)
+
+    async def _renew(self, video_ids: list[str]) -> None:
+        try:
+            ended = set(await self._states.renew_uploads(video_ids))
+        except Unavailable as error:
+            _log.warning("upload leases not renewed", extra={"reason": error.reason})
+            return
+        for session in self._spool.sessions():
+            if (
+                session.info.video_id in ended
+                and session.receiving
+                and not session.lock.locked()
+                and session.info.upload_id not in self._active
+            ):
+                # Deleted or failed meanwhile: nobody will ever commit these bytes.
+                _log.info("upload ended elsewhere", extra={"video_id": session.info.video_id})
+                self._spool.discard(session)
 
     async def _commit(self, session: Session, is_active: Callable[[], bool]) -> video_pb2.Video:
         info = session.info
@@ -224,19 +332,72 @@ class Intake:
                 "CHECKSUM_MISMATCH", "The SHA-256 of the bytes received does not match."
             )
         media = await validate_media(session.data_path, info.size_bytes, self._limits.media)
-        await self._store.put_file(RAW, source_key(info.video_id), session.data_path, move=True)
-        job = job_id(info.video_id, 1)
-        video = await self._states.queued(
+        request = self._states.queued_request(
             info.video_id,
-            job,
+            job_id(info.video_id, 1),
             filename=info.filename,
             size_bytes=info.size_bytes,
             sha256=digest,
             media=media,
         )
-        await self._publish(info.video_id, info.owner_id, job)
-        self._spool.discard(session)
+        self._spool.prepare_commit(session, request.SerializeToString())
+        return await self._settle(session)
+
+    async def _settle(self, session: Session, wait: float | None = None) -> video_pb2.Video:
+        """Finish a commit, waiting out a short outage; after that, answer "committing"."""
+        if session.info.phase == COMMITTED:
+            return self._committing_video(session, state=video_pb2.Video.STATE_QUEUED)
+        try:
+            return await until_acknowledged(
+                lambda: self._finish_commit(session),
+                what="committing an upload",
+                deadline=self._limits.commit_wait_seconds if wait is None else wait,
+            )
+        except Unavailable as error:
+            _log.warning(
+                "upload committing in the background",
+                extra={"video_id": session.info.video_id, "reason": error.reason},
+            )
+            return self._committing_video(session)
+        except ServiceError as error:
+            # Gateway refused for good (the video was deleted or failed meanwhile).
+            _log.warning(
+                "commit refused; upload dropped",
+                extra={"video_id": session.info.video_id, "reason": error.reason},
+            )
+            await self._store.delete(RAW, source_key(session.info.video_id))
+            self._spool.discard(session)
+            raise
+
+    async def _finish_commit(self, session: Session) -> video_pb2.Video:
+        """Store the original, mark the video QUEUED, publish its job: each safe to repeat."""
+        info = session.info
+        try:
+            if session.data_path.exists():
+                await self._store.put_file(
+                    RAW, source_key(info.video_id), session.data_path, move=True
+                )
+            request = video_state_pb2.MarkQueuedRequest.FromString(session.commit_path.read_bytes())
+        except OSError as error:
+            raise Unavailable(
+                "STORAGE_UNAVAILABLE", f"Storing the original failed: {error}"
+            ) from None
+        video = await self._states.queued(request)
+        await self._publish(info.video_id, info.owner_id, request.job_id)
+        if info.resumable:
+            self._spool.tombstone(session)  # a retried PATCH or HEAD still finds it complete
+        else:
+            self._spool.discard(session)
         return video
+
+    @staticmethod
+    def _committing_video(
+        session: Session, state: video_pb2.Video.State.ValueType = video_pb2.Video.STATE_UPLOADING
+    ) -> video_pb2.Video:
+        """What a caller learns of a video whose bytes are safe but whose commit is pending."""
+        return video_pb2.Video(
+            video_id=session.info.video_id, owner_id=session.info.owner_id, state=state
+        )
 
     async def _publish(self, video_id: str, owner_id: str, job: str) -> None:
         message = transcode_pb2.TranscodeJob(
@@ -247,38 +408,41 @@ class Intake:
             owner_id=owner_id,
         )
         message.enqueue_time.GetCurrentTime()
-        for delay in (0.2, 1.0, 3.0, 0.0):
-            try:
-                await publish_job(self._js, message)
-                return
-            except (NatsError, JetStreamError, TimeoutError) as error:
-                _log.warning("publishing a job failed", extra={"job_id": job, "error": str(error)})
-                if not delay:
-                    break
-                await asyncio.sleep(delay)
-        await self._states.failed(
-            video_id, "QUEUE_UNAVAILABLE", "The transcode queue could not be reached."
-        )
-        raise Unavailable("QUEUE_UNAVAILABLE", "The transcode queue is unavailable; try again.")
+        try:
+            await publish_job(self._js, message)
+        except Exception as error:
+            outage = as_outage(error)
+            if outage is None:
+                raise
+            raise outage from None
 
     async def _abandon_after(self, session: Session, error: BaseException) -> None:
         if isinstance(error, ServiceError):
             error.metadata.setdefault("video_id", session.info.video_id)
-            if error.reason == "QUEUE_UNAVAILABLE":
-                self._spool.discard(session)
-                return
             await self._abandon(session, error.reason, error.message)
         else:
             await self._abandon(session, "UPLOAD_ABORTED", "The upload did not complete.")
 
     async def _abandon(self, session: Session, reason: str, message: str) -> None:
-        """Remove the bytes and leave the video FAILED with the reason (best effort)."""
-        self._spool.discard(session)
+        """Remove the bytes and leave the video FAILED with the reason (reported until heard)."""
+        self._spool.failing(session, reason, message)
         await self._store.delete(RAW, source_key(session.info.video_id))
+        await self._report_failure(session)
+
+    async def _report_failure(self, session: Session) -> None:
+        info = session.info
         try:
-            await self._states.failed(session.info.video_id, reason, message)
-        except ServiceError as error:
+            await self._states.failed(info.video_id, info.failure_reason, info.failure_message)
+        except Unavailable as error:
             _log.warning(
-                "could not mark an abandoned upload failed",
-                extra={"video_id": session.info.video_id, "reason": error.reason},
+                "failure of an upload not reported yet; will retry",
+                extra={"video_id": info.video_id, "reason": error.reason},
             )
+            return
+        except ServiceError as error:
+            # Deleted, or already past UPLOADING: nothing left to report.
+            _log.info(
+                "failure of an upload not recorded",
+                extra={"video_id": info.video_id, "reason": error.reason},
+            )
+        self._spool.discard(session)

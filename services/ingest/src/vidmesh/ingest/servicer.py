@@ -14,7 +14,7 @@ from vidmesh.common.auth import require_user
 from vidmesh.common.errors import InvalidArgument
 from vidmesh.common.validation import parse_byte_count
 from vidmesh.ingest.intake import Declared, Intake
-from vidmesh.ingest.spool import Session
+from vidmesh.ingest.spool import COMMITTED, COMMITTING, RECEIVING, Session
 from vidmesh.v1 import ingest_pb2, ingest_pb2_grpc, video_pb2
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -45,6 +45,13 @@ def _declared(metadata: ingest_pb2.UploadMetadata) -> Declared:
     )
 
 
+_SESSION_STATES = {
+    RECEIVING: ingest_pb2.UploadSession.STATE_RECEIVING,
+    COMMITTING: ingest_pb2.UploadSession.STATE_COMMITTING,
+    COMMITTED: ingest_pb2.UploadSession.STATE_COMMITTED,
+}
+
+
 def _session_to_proto(session: Session, *, complete: bool = False) -> ingest_pb2.UploadSession:
     expire = timestamp_pb2.Timestamp()
     expire.FromDatetime(session.info.expire_time)
@@ -54,6 +61,7 @@ def _session_to_proto(session: Session, *, complete: bool = False) -> ingest_pb2
         size_bytes=session.info.size_bytes,
         offset=session.info.size_bytes if complete else session.offset,
         expire_time=expire,
+        state=_SESSION_STATES.get(session.info.phase, ingest_pb2.UploadSession.STATE_UNSPECIFIED),
     )
 
 
@@ -82,7 +90,7 @@ def declared_from_headers(metadata: dict[str, str]) -> Declared:
         filename=_header(metadata, "x-filename"),
         sha256=_header(metadata, "x-sha256"),
         visibility=_VISIBILITIES.get(visibility_name, video_pb2.VISIBILITY_UNSPECIFIED),
-        request_id=_header(metadata, "x-request-id"),
+        request_id=_header(metadata, "idempotency-key"),
     )
 
 

@@ -22,4 +22,12 @@ class IngestSettings(ServerSettings):
     max_dimension: int = Field(default=7680, ge=16)
     max_pixels: int = Field(default=7680 * 4320, ge=256)
     upload_ttl_seconds: int = Field(default=24 * 3600, ge=1)
-    expiry_sweep_seconds: float = Field(default=300.0, gt=0)
+    maintenance_seconds: float = Field(
+        default=2.0, gt=0, description="How often pending commits and reports are retried."
+    )
+    lease_renew_seconds: float = Field(
+        default=60.0, gt=0, description="How often gateway hears which uploads are alive."
+    )
+    commit_wait_seconds: float = Field(
+        default=10.0, ge=0, description="How long a request waits out an outage at commit."
+    )

@@ -4,6 +4,13 @@ A session is a directory `<spool>/<upload_id>/` holding `meta.json` and `data`. 
 length is the offset (the truth after a crash); the running SHA-256 is kept in memory while the
 process lives and rebuilt from the file when a resumed session finds none. Memory stays bounded
 whatever the size: chunks go straight to disk.
+
+The spool is also the outbox of what ingest still owes gateway. A session's `phase` says where
+it stands: `receiving` bytes; `committing` (every byte arrived and passed the checks, the commit
+request is in `commit.pb`, and the commit is retried until gateway and the queue take it);
+`committed` (a tombstone without data, kept until it expires, so a retried PATCH or HEAD sees
+the upload complete); `failing` (the bytes are gone and the failure still has to be reported).
+`meta.json` is replaced atomically, so a crash leaves the old phase or the new one.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from typing import Any
 from vidmesh.common.errors import InvalidArgument, NotFound
 
 _READ = 1024 * 1024
+RECEIVING, COMMITTING, COMMITTED, FAILING = "receiving", "committing", "committed", "failing"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +46,9 @@ class SessionInfo:
     created: str
     expires: str
     resumable: bool
+    phase: str = "receiving"
+    failure_reason: str = ""
+    failure_message: str = ""
 
     @property
     def expire_time(self) -> datetime:
@@ -51,12 +62,20 @@ class Session:
         self.directory = directory
         self.info = info
         self.data_path = directory / "data"
+        self.commit_path = directory / "commit.pb"
         self._hash: Any = None
         self._hashed = -1
         self.lock = asyncio.Lock()
 
     @property
+    def receiving(self) -> bool:
+        return self.info.phase == RECEIVING
+
+    @property
     def offset(self) -> int:
+        """Bytes received: the data file's length while receiving, the whole size after."""
+        if not self.receiving:
+            return self.info.size_bytes
         try:
             return self.data_path.stat().st_size
         except FileNotFoundError:
@@ -153,7 +172,7 @@ class Spool:
         directory = self.root / upload_id
         directory.mkdir()
         (directory / "data").touch()
-        (directory / "meta.json").write_text(json.dumps(asdict(info)))
+        _write_atomically(directory / "meta.json", json.dumps(asdict(info)).encode())
         session = Session(directory, info)
         self._open[upload_id] = session
         return session
@@ -164,30 +183,72 @@ class Spool:
         try:
             uuid.UUID(hex=upload_id)
             raw = (self.root / upload_id / "meta.json").read_text()
-        except (ValueError, OSError):
+            info = SessionInfo(**json.loads(raw))
+        except (ValueError, OSError, TypeError):
             raise NotFound("UPLOAD_NOT_FOUND", "No such upload (it may have expired).") from None
-        session = Session(self.root / upload_id, SessionInfo(**json.loads(raw)))
+        session = Session(self.root / upload_id, info)
         self._open[upload_id] = session
         return session
 
     def touch(self, session: Session) -> None:
         """Push the expiry back: the client is still working on it."""
-        expires = (datetime.now(UTC) + self.ttl).isoformat()
-        info = SessionInfo(**{**asdict(session.info), "expires": expires})
-        (session.directory / "meta.json").write_text(json.dumps(asdict(info)))
+        self.update(session, expires=(datetime.now(UTC) + self.ttl).isoformat())
+
+    def update(self, session: Session, **changes: str) -> None:
+        """Change fields of a session's record (atomically on disk)."""
+        info = SessionInfo(**{**asdict(session.info), **changes})
+        _write_atomically(session.directory / "meta.json", json.dumps(asdict(info)).encode())
         session.info = info
+
+    def prepare_commit(self, session: Session, request: bytes) -> None:
+        """Every byte is here and checked: keep the commit request, then enter `committing`."""
+        _write_atomically(session.commit_path, request)
+        self.update(session, phase=COMMITTING)
+
+    def tombstone(self, session: Session) -> None:
+        """Committed: drop what is left of the bytes, keep the record until it expires."""
+        session.data_path.unlink(missing_ok=True)
+        session.commit_path.unlink(missing_ok=True)
+        self.update(session, phase=COMMITTED, expires=(datetime.now(UTC) + self.ttl).isoformat())
+
+    def failing(self, session: Session, reason: str, message: str) -> None:
+        """The upload failed: drop its bytes, keep the failure until gateway has heard it."""
+        session.data_path.unlink(missing_ok=True)
+        session.commit_path.unlink(missing_ok=True)
+        self.update(session, phase=FAILING, failure_reason=reason, failure_message=message)
+
+    def sessions(self) -> list[Session]:
+        """Every session on disk (a torn directory without a record is removed)."""
+        found = []
+        for directory in self.root.iterdir():
+            if not directory.is_dir():
+                continue
+            try:
+                found.append(self.get(directory.name))
+            except NotFound:
+                shutil.rmtree(directory, ignore_errors=True)
+        return found
+
+    def find_video(self, video_id: str) -> Session | None:
+        return next((s for s in self.sessions() if s.info.video_id == video_id), None)
 
     def discard(self, session: Session) -> None:
         self._open.pop(session.info.upload_id, None)
         shutil.rmtree(session.directory, ignore_errors=True)
 
     def expired(self, now: datetime) -> list[Session]:
-        found = []
-        for meta in self.root.glob("*/meta.json"):
-            try:
-                session = self.get(meta.parent.name)
-            except NotFound:
-                continue
-            if session.info.expire_time <= now and not session.lock.locked():
-                found.append(session)
-        return found
+        """Sessions still receiving that saw no bytes for the TTL."""
+        return [
+            session
+            for session in self.sessions()
+            if session.receiving and session.info.expire_time <= now and not session.lock.locked()
+        ]
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    temporary = path.with_suffix(".tmp")
+    with temporary.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    temporary.replace(path)

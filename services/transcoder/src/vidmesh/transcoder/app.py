@@ -6,10 +6,9 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import nats
-
 from vidmesh.common.channels import ServiceCredential, connect
 from vidmesh.common.jobs import QueuePolicy, ensure_topology
+from vidmesh.common.outages import close_nats, connect_nats
 from vidmesh.common.server import ServiceBinding
 from vidmesh.common.storage import BlobStore
 from vidmesh.common.tokens import TokenCodec
@@ -31,7 +30,7 @@ class Transcoder:
 async def transcoder(
     settings: TranscoderSettings, *, nats_url: str, store: BlobStore, codec: TokenCodec
 ) -> AsyncIterator[Transcoder]:
-    client = await nats.connect(nats_url, max_reconnect_attempts=-1, name="vidmesh-transcoder")
+    client = await connect_nats(nats_url, "transcoder")
     channel = connect(settings.gateway_address)
     try:
         js = client.jetstream()
@@ -58,4 +57,4 @@ async def transcoder(
         yield Transcoder(bindings=[binding], worker=worker)
     finally:
         await channel.close()
-        await client.drain()
+        await close_nats(client)

@@ -2,8 +2,8 @@
 // @generated from file vidmesh/v1/ingest.proto (package vidmesh.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_google_api_annotations } from "../../google/api/annotations_pb";
 import { file_google_api_field_behavior } from "../../google/api/field_behavior_pb";
 import type { HttpBodySchema } from "../../google/api/httpbody_pb";
@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vidmesh/v1/ingest.proto.
  */
 export const file_vidmesh_v1_ingest: GenFile = /*@__PURE__*/
-  fileDesc("Chd2aWRtZXNoL3YxL2luZ2VzdC5wcm90bxIKdmlkbWVzaC52MSK2AQoOVXBsb2FkTWV0YWRhdGESEwoFdGl0bGUYASABKAlCBOJBAQISEwoLZGVzY3JpcHRpb24YAiABKAkSEAoIZmlsZW5hbWUYAyABKAkSGAoKc2l6ZV9ieXRlcxgEIAEoA0IE4kEBAhIOCgZzaGEyNTYYBSABKAkSKgoKdmlzaWJpbGl0eRgGIAEoDjIWLnZpZG1lc2gudjEuVmlzaWJpbGl0eRISCgpyZXF1ZXN0X2lkGAcgASgJIlsKDVVwbG9hZFJlcXVlc3QSLgoIbWV0YWRhdGEYASABKAsyGi52aWRtZXNoLnYxLlVwbG9hZE1ldGFkYXRhSAASDwoFY2h1bmsYAiABKAxIAEIJCgdwYXlsb2FkIjIKDlVwbG9hZFJlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbyI2ChJVcGxvYWRCb2R5UmVzcG9uc2USIAoFdmlkZW8YASABKAsyES52aWRtZXNoLnYxLlZpZGVvIokBCg1VcGxvYWRTZXNzaW9uEhEKCXVwbG9hZF9pZBgBIAEoCRIQCgh2aWRlb19pZBgCIAEoCRISCgpzaXplX2J5dGVzGAMgASgDEg4KBm9mZnNldBgEIAEoAxIvCgtleHBpcmVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiSQoTQ3JlYXRlVXBsb2FkUmVxdWVzdBIyCghtZXRhZGF0YRgBIAEoCzIaLnZpZG1lc2gudjEuVXBsb2FkTWV0YWRhdGFCBOJBAQIiQQoUQ3JlYXRlVXBsb2FkUmVzcG9uc2USKQoGdXBsb2FkGAEgASgLMhkudmlkbWVzaC52MS5VcGxvYWRTZXNzaW9uIjwKEVdyaXRlVXBsb2FkSGVhZGVyEhcKCXVwbG9hZF9pZBgBIAEoCUIE4kEBAhIOCgZvZmZzZXQYAiABKAMiYQoSV3JpdGVVcGxvYWRSZXF1ZXN0Ei8KBmhlYWRlchgBIAEoCzIdLnZpZG1lc2gudjEuV3JpdGVVcGxvYWRIZWFkZXJIABIPCgVjaHVuaxgCIAEoDEgAQgkKB3BheWxvYWQiYgoTV3JpdGVVcGxvYWRSZXNwb25zZRIpCgZ1cGxvYWQYASABKAsyGS52aWRtZXNoLnYxLlVwbG9hZFNlc3Npb24SIAoFdmlkZW8YAiABKAsyES52aWRtZXNoLnYxLlZpZGVvIisKEEdldFVwbG9hZFJlcXVlc3QSFwoJdXBsb2FkX2lkGAEgASgJQgTiQQECIj4KEUdldFVwbG9hZFJlc3BvbnNlEikKBnVwbG9hZBgBIAEoCzIZLnZpZG1lc2gudjEuVXBsb2FkU2Vzc2lvbiIuChNDYW5jZWxVcGxvYWRSZXF1ZXN0EhcKCXVwbG9hZF9pZBgBIAEoCUIE4kEBAiIWChRDYW5jZWxVcGxvYWRSZXNwb25zZTKQBAoNSW5nZXN0U2VydmljZRJBCgZVcGxvYWQSGS52aWRtZXNoLnYxLlVwbG9hZFJlcXVlc3QaGi52aWRtZXNoLnYxLlVwbG9hZFJlc3BvbnNlKAESegoKVXBsb2FkQm9keRIULmdvb2dsZS5hcGkuSHR0cEJvZHkaHi52aWRtZXNoLnYxLlVwbG9hZEJvZHlSZXNwb25zZSI0gtPkkwIuIhEvdjEvdmlkZW9zOnVwbG9hZDoBKloWGhEvdjEvdmlkZW9zOnVwbG9hZDoBKigBElEKDENyZWF0ZVVwbG9hZBIfLnZpZG1lc2gudjEuQ3JlYXRlVXBsb2FkUmVxdWVzdBogLnZpZG1lc2gudjEuQ3JlYXRlVXBsb2FkUmVzcG9uc2USUAoLV3JpdGVVcGxvYWQSHi52aWRtZXNoLnYxLldyaXRlVXBsb2FkUmVxdWVzdBofLnZpZG1lc2gudjEuV3JpdGVVcGxvYWRSZXNwb25zZSgBEkgKCUdldFVwbG9hZBIcLnZpZG1lc2gudjEuR2V0VXBsb2FkUmVxdWVzdBodLnZpZG1lc2gudjEuR2V0VXBsb2FkUmVzcG9uc2USUQoMQ2FuY2VsVXBsb2FkEh8udmlkbWVzaC52MS5DYW5jZWxVcGxvYWRSZXF1ZXN0GiAudmlkbWVzaC52MS5DYW5jZWxVcGxvYWRSZXNwb25zZWIGcHJvdG8z", [file_google_api_annotations, file_google_api_field_behavior, file_google_api_httpbody, file_google_protobuf_timestamp, file_vidmesh_v1_video]);
+  fileDesc("Chd2aWRtZXNoL3YxL2luZ2VzdC5wcm90bxIKdmlkbWVzaC52MSK2AQoOVXBsb2FkTWV0YWRhdGESEwoFdGl0bGUYASABKAlCBOJBAQISEwoLZGVzY3JpcHRpb24YAiABKAkSEAoIZmlsZW5hbWUYAyABKAkSGAoKc2l6ZV9ieXRlcxgEIAEoA0IE4kEBAhIOCgZzaGEyNTYYBSABKAkSKgoKdmlzaWJpbGl0eRgGIAEoDjIWLnZpZG1lc2gudjEuVmlzaWJpbGl0eRISCgpyZXF1ZXN0X2lkGAcgASgJIlsKDVVwbG9hZFJlcXVlc3QSLgoIbWV0YWRhdGEYASABKAsyGi52aWRtZXNoLnYxLlVwbG9hZE1ldGFkYXRhSAASDwoFY2h1bmsYAiABKAxIAEIJCgdwYXlsb2FkIjIKDlVwbG9hZFJlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbyI2ChJVcGxvYWRCb2R5UmVzcG9uc2USIAoFdmlkZW8YASABKAsyES52aWRtZXNoLnYxLlZpZGVvIpkCCg1VcGxvYWRTZXNzaW9uEhEKCXVwbG9hZF9pZBgBIAEoCRIQCgh2aWRlb19pZBgCIAEoCRISCgpzaXplX2J5dGVzGAMgASgDEg4KBm9mZnNldBgEIAEoAxIvCgtleHBpcmVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoFc3RhdGUYBiABKA4yHy52aWRtZXNoLnYxLlVwbG9hZFNlc3Npb24uU3RhdGUiXgoFU3RhdGUSFQoRU1RBVEVfVU5TUEVDSUZJRUQQABITCg9TVEFURV9SRUNFSVZJTkcQARIUChBTVEFURV9DT01NSVRUSU5HEAISEwoPU1RBVEVfQ09NTUlUVEVEEAMiSQoTQ3JlYXRlVXBsb2FkUmVxdWVzdBIyCghtZXRhZGF0YRgBIAEoCzIaLnZpZG1lc2gudjEuVXBsb2FkTWV0YWRhdGFCBOJBAQIiQQoUQ3JlYXRlVXBsb2FkUmVzcG9uc2USKQoGdXBsb2FkGAEgASgLMhkudmlkbWVzaC52MS5VcGxvYWRTZXNzaW9uIjwKEVdyaXRlVXBsb2FkSGVhZGVyEhcKCXVwbG9hZF9pZBgBIAEoCUIE4kEBAhIOCgZvZmZzZXQYAiABKAMiYQoSV3JpdGVVcGxvYWRSZXF1ZXN0Ei8KBmhlYWRlchgBIAEoCzIdLnZpZG1lc2gudjEuV3JpdGVVcGxvYWRIZWFkZXJIABIPCgVjaHVuaxgCIAEoDEgAQgkKB3BheWxvYWQiYgoTV3JpdGVVcGxvYWRSZXNwb25zZRIpCgZ1cGxvYWQYASABKAsyGS52aWRtZXNoLnYxLlVwbG9hZFNlc3Npb24SIAoFdmlkZW8YAiABKAsyES52aWRtZXNoLnYxLlZpZGVvIisKEEdldFVwbG9hZFJlcXVlc3QSFwoJdXBsb2FkX2lkGAEgASgJQgTiQQECIj4KEUdldFVwbG9hZFJlc3BvbnNlEikKBnVwbG9hZBgBIAEoCzIZLnZpZG1lc2gudjEuVXBsb2FkU2Vzc2lvbiIuChNDYW5jZWxVcGxvYWRSZXF1ZXN0EhcKCXVwbG9hZF9pZBgBIAEoCUIE4kEBAiIWChRDYW5jZWxVcGxvYWRSZXNwb25zZTKQBAoNSW5nZXN0U2VydmljZRJBCgZVcGxvYWQSGS52aWRtZXNoLnYxLlVwbG9hZFJlcXVlc3QaGi52aWRtZXNoLnYxLlVwbG9hZFJlc3BvbnNlKAESegoKVXBsb2FkQm9keRIULmdvb2dsZS5hcGkuSHR0cEJvZHkaHi52aWRtZXNoLnYxLlVwbG9hZEJvZHlSZXNwb25zZSI0gtPkkwIuIhEvdjEvdmlkZW9zOnVwbG9hZDoBKloWGhEvdjEvdmlkZW9zOnVwbG9hZDoBKigBElEKDENyZWF0ZVVwbG9hZBIfLnZpZG1lc2gudjEuQ3JlYXRlVXBsb2FkUmVxdWVzdBogLnZpZG1lc2gudjEuQ3JlYXRlVXBsb2FkUmVzcG9uc2USUAoLV3JpdGVVcGxvYWQSHi52aWRtZXNoLnYxLldyaXRlVXBsb2FkUmVxdWVzdBofLnZpZG1lc2gudjEuV3JpdGVVcGxvYWRSZXNwb25zZSgBEkgKCUdldFVwbG9hZBIcLnZpZG1lc2gudjEuR2V0VXBsb2FkUmVxdWVzdBodLnZpZG1lc2gudjEuR2V0VXBsb2FkUmVzcG9uc2USUQoMQ2FuY2VsVXBsb2FkEh8udmlkbWVzaC52MS5DYW5jZWxVcGxvYWRSZXF1ZXN0GiAudmlkbWVzaC52MS5DYW5jZWxVcGxvYWRSZXNwb25zZWIGcHJvdG8z", [file_google_api_annotations, file_google_api_field_behavior, file_google_api_httpbody, file_google_protobuf_timestamp, file_vidmesh_v1_video]);
 
 /**
  * What an upload is.
@@ -202,6 +202,13 @@ export type UploadSession = Message<"vidmesh.v1.UploadSession"> & {
    * @generated from field: google.protobuf.Timestamp expire_time = 5;
    */
   expireTime?: Timestamp;
+
+  /**
+   * Where the upload stands.
+   *
+   * @generated from field: vidmesh.v1.UploadSession.State state = 6;
+   */
+  state: UploadSession_State;
 };
 
 /**
@@ -210,6 +217,47 @@ export type UploadSession = Message<"vidmesh.v1.UploadSession"> & {
  */
 export const UploadSessionSchema: GenMessage<UploadSession> = /*@__PURE__*/
   messageDesc(file_vidmesh_v1_ingest, 4);
+
+/**
+ * Where an upload stands.
+ *
+ * @generated from enum vidmesh.v1.UploadSession.State
+ */
+export enum UploadSession_State {
+  /**
+   * Not set.
+   *
+   * @generated from enum value: STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Bytes are still expected.
+   *
+   * @generated from enum value: STATE_RECEIVING = 1;
+   */
+  RECEIVING = 1,
+
+  /**
+   * Every byte has arrived; the commit is being retried until it succeeds.
+   *
+   * @generated from enum value: STATE_COMMITTING = 2;
+   */
+  COMMITTING = 2,
+
+  /**
+   * Committed: the video is queued for transcoding.
+   *
+   * @generated from enum value: STATE_COMMITTED = 3;
+   */
+  COMMITTED = 3,
+}
+
+/**
+ * Describes the enum vidmesh.v1.UploadSession.State.
+ */
+export const UploadSession_StateSchema: GenEnum<UploadSession_State> = /*@__PURE__*/
+  enumDesc(file_vidmesh_v1_ingest, 4, 0);
 
 /**
  * Request of CreateUpload.
@@ -432,6 +480,11 @@ export const CancelUploadResponseSchema: GenMessage<CancelUploadResponse> = /*@_
  * still active; then ffprobe validates it and a transcode job is queued. All RPCs need a user
  * access token.
  *
+ * Once every byte has arrived and passed those checks, the upload is durable: if gateway, the
+ * database or the queue is briefly away, the call still succeeds with the video in
+ * STATE_UPLOADING (its session in STATE_COMMITTING), and ingest finishes the commit in the
+ * background, retrying until it succeeds; the bytes are never asked for again.
+ *
  * @generated from service vidmesh.v1.IngestService
  */
 export const IngestService: GenService<{
@@ -444,6 +497,9 @@ export const IngestService: GenService<{
    * - RESOURCE_EXHAUSTED (`TOO_LARGE`, `TOO_LONG`)
    * - UNAUTHENTICATED (`MISSING_TOKEN`, `INVALID_TOKEN`, `TOKEN_EXPIRED`)
    * - CANCELLED when the client aborts (nothing is committed).
+   * - FAILED_PRECONDITION (`UPLOAD_IN_PROGRESS`) when `request_id` names an upload that is
+   *   still receiving its bytes elsewhere; a `request_id` of a finished upload returns its
+   *   video without reading the bytes again.
    *
    * @generated from rpc vidmesh.v1.IngestService.Upload
    */
@@ -457,6 +513,9 @@ export const IngestService: GenService<{
    * REST clients. Metadata comes in
    * the headers `x-title`, `x-filename`, `x-upload-length`, and optional `x-sha256`,
    * `x-visibility`, `x-description`.
+   *
+   * The optional `idempotency-key` header (at most 64 characters) works as Upload's
+   * `request_id`: a retried request with the same key returns the same video.
    *
    * Errors: as Upload, plus INVALID_ARGUMENT (`INVALID_HEADER`).
    *

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vidmesh/v1/video_state.proto.
  */
 export const file_vidmesh_v1_video_state: GenFile = /*@__PURE__*/
-  fileDesc("Chx2aWRtZXNoL3YxL3ZpZGVvX3N0YXRlLnByb3RvEgp2aWRtZXNoLnYxIrwBChJDcmVhdGVWaWRlb1JlcXVlc3QSFgoIb3duZXJfaWQYASABKAlCBOJBAQISEwoFdGl0bGUYAiABKAlCBOJBAQISEwoLZGVzY3JpcHRpb24YAyABKAkSKgoKdmlzaWJpbGl0eRgEIAEoDjIWLnZpZG1lc2gudjEuVmlzaWJpbGl0eRIQCghmaWxlbmFtZRgFIAEoCRISCgpzaXplX2J5dGVzGAYgASgDEhIKCnJlcXVlc3RfaWQYByABKAkiNwoTQ3JlYXRlVmlkZW9SZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8i2AEKEU1hcmtRdWV1ZWRSZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECEhQKBmpvYl9pZBgCIAEoCUIE4kEBAhIPCgdhdHRlbXB0GAMgASgFEicKBnNvdXJjZRgEIAEoCzIXLnZpZG1lc2gudjEuVmlkZW9Tb3VyY2USKwoIZHVyYXRpb24YBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDQoFd2lkdGgYBiABKAUSDgoGaGVpZ2h0GAcgASgFEg8KB3JlcXVldWUYCCABKAgiNgoSTWFya1F1ZXVlZFJlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbyJmChVNYXJrUHJvY2Vzc2luZ1JlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQISFAoGam9iX2lkGAIgASgJQgTiQQECEg8KB2F0dGVtcHQYAyABKAUSDgoGd29ya2VyGAQgASgJIjoKFk1hcmtQcm9jZXNzaW5nUmVzcG9uc2USIAoFdmlkZW8YASABKAsyES52aWRtZXNoLnYxLlZpZGVvIlYKFVJlcG9ydFByb2dyZXNzUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAhIUCgZqb2JfaWQYAiABKAlCBOJBAQISDwoHcGVyY2VudBgDIAEoAiI6ChZSZXBvcnRQcm9ncmVzc1Jlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbyLnAQoYQ29tcGxldGVUcmFuc2NvZGVSZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECEhQKBmpvYl9pZBgCIAEoCUIE4kEBAhIPCgdhdHRlbXB0GAMgASgFEi8KCnJlbmRpdGlvbnMYBCADKAsyFS52aWRtZXNoLnYxLlJlbmRpdGlvbkIE4kEBAhIaCgxtZWRpYV9wcmVmaXgYBSABKAlCBOJBAQISKwoIZHVyYXRpb24YBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEgoKcG9zdGVyX2tleRgHIAEoCSI9ChlDb21wbGV0ZVRyYW5zY29kZVJlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbyKAAQoURmFpbFRyYW5zY29kZVJlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQISDgoGam9iX2lkGAIgASgJEg8KB2F0dGVtcHQYAyABKAUSLwoHZmFpbHVyZRgEIAEoCzIYLnZpZG1lc2gudjEuVmlkZW9GYWlsdXJlQgTiQQECIjkKFUZhaWxUcmFuc2NvZGVSZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8iMgoYR2V0UGxheWJhY2tTb3VyY2VSZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECIlMKGUdldFBsYXliYWNrU291cmNlUmVzcG9uc2USIAoFdmlkZW8YASABKAsyES52aWRtZXNoLnYxLlZpZGVvEhQKDG1lZGlhX3ByZWZpeBgCIAEoCTL8BAoRVmlkZW9TdGF0ZVNlcnZpY2USTgoLQ3JlYXRlVmlkZW8SHi52aWRtZXNoLnYxLkNyZWF0ZVZpZGVvUmVxdWVzdBofLnZpZG1lc2gudjEuQ3JlYXRlVmlkZW9SZXNwb25zZRJLCgpNYXJrUXVldWVkEh0udmlkbWVzaC52MS5NYXJrUXVldWVkUmVxdWVzdBoeLnZpZG1lc2gudjEuTWFya1F1ZXVlZFJlc3BvbnNlElcKDk1hcmtQcm9jZXNzaW5nEiEudmlkbWVzaC52MS5NYXJrUHJvY2Vzc2luZ1JlcXVlc3QaIi52aWRtZXNoLnYxLk1hcmtQcm9jZXNzaW5nUmVzcG9uc2USVwoOUmVwb3J0UHJvZ3Jlc3MSIS52aWRtZXNoLnYxLlJlcG9ydFByb2dyZXNzUmVxdWVzdBoiLnZpZG1lc2gudjEuUmVwb3J0UHJvZ3Jlc3NSZXNwb25zZRJgChFDb21wbGV0ZVRyYW5zY29kZRIkLnZpZG1lc2gudjEuQ29tcGxldGVUcmFuc2NvZGVSZXF1ZXN0GiUudmlkbWVzaC52MS5Db21wbGV0ZVRyYW5zY29kZVJlc3BvbnNlElQKDUZhaWxUcmFuc2NvZGUSIC52aWRtZXNoLnYxLkZhaWxUcmFuc2NvZGVSZXF1ZXN0GiEudmlkbWVzaC52MS5GYWlsVHJhbnNjb2RlUmVzcG9uc2USYAoRR2V0UGxheWJhY2tTb3VyY2USJC52aWRtZXNoLnYxLkdldFBsYXliYWNrU291cmNlUmVxdWVzdBolLnZpZG1lc2gudjEuR2V0UGxheWJhY2tTb3VyY2VSZXNwb25zZWIGcHJvdG8z", [file_google_api_field_behavior, file_google_protobuf_duration, file_vidmesh_v1_video]);
+  fileDesc("Chx2aWRtZXNoL3YxL3ZpZGVvX3N0YXRlLnByb3RvEgp2aWRtZXNoLnYxIrwBChJDcmVhdGVWaWRlb1JlcXVlc3QSFgoIb3duZXJfaWQYASABKAlCBOJBAQISEwoFdGl0bGUYAiABKAlCBOJBAQISEwoLZGVzY3JpcHRpb24YAyABKAkSKgoKdmlzaWJpbGl0eRgEIAEoDjIWLnZpZG1lc2gudjEuVmlzaWJpbGl0eRIQCghmaWxlbmFtZRgFIAEoCRISCgpzaXplX2J5dGVzGAYgASgDEhIKCnJlcXVlc3RfaWQYByABKAkiNwoTQ3JlYXRlVmlkZW9SZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8iKAoTUmVuZXdVcGxvYWRzUmVxdWVzdBIRCgl2aWRlb19pZHMYASADKAkiLwoUUmVuZXdVcGxvYWRzUmVzcG9uc2USFwoPZW5kZWRfdmlkZW9faWRzGAEgAygJItgBChFNYXJrUXVldWVkUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAhIUCgZqb2JfaWQYAiABKAlCBOJBAQISDwoHYXR0ZW1wdBgDIAEoBRInCgZzb3VyY2UYBCABKAsyFy52aWRtZXNoLnYxLlZpZGVvU291cmNlEisKCGR1cmF0aW9uGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg0KBXdpZHRoGAYgASgFEg4KBmhlaWdodBgHIAEoBRIPCgdyZXF1ZXVlGAggASgIIjYKEk1hcmtRdWV1ZWRSZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8iZgoVTWFya1Byb2Nlc3NpbmdSZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECEhQKBmpvYl9pZBgCIAEoCUIE4kEBAhIPCgdhdHRlbXB0GAMgASgFEg4KBndvcmtlchgEIAEoCSI6ChZNYXJrUHJvY2Vzc2luZ1Jlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbyJWChVSZXBvcnRQcm9ncmVzc1JlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQISFAoGam9iX2lkGAIgASgJQgTiQQECEg8KB3BlcmNlbnQYAyABKAIiOgoWUmVwb3J0UHJvZ3Jlc3NSZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8i5wEKGENvbXBsZXRlVHJhbnNjb2RlUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAhIUCgZqb2JfaWQYAiABKAlCBOJBAQISDwoHYXR0ZW1wdBgDIAEoBRIvCgpyZW5kaXRpb25zGAQgAygLMhUudmlkbWVzaC52MS5SZW5kaXRpb25CBOJBAQISGgoMbWVkaWFfcHJlZml4GAUgASgJQgTiQQECEisKCGR1cmF0aW9uGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhIKCnBvc3Rlcl9rZXkYByABKAkiPQoZQ29tcGxldGVUcmFuc2NvZGVSZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8igAEKFEZhaWxUcmFuc2NvZGVSZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECEg4KBmpvYl9pZBgCIAEoCRIPCgdhdHRlbXB0GAMgASgFEi8KB2ZhaWx1cmUYBCABKAsyGC52aWRtZXNoLnYxLlZpZGVvRmFpbHVyZUIE4kEBAiI5ChVGYWlsVHJhbnNjb2RlUmVzcG9uc2USIAoFdmlkZW8YASABKAsyES52aWRtZXNoLnYxLlZpZGVvIjIKGEdldFBsYXliYWNrU291cmNlUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAiJTChlHZXRQbGF5YmFja1NvdXJjZVJlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbxIUCgxtZWRpYV9wcmVmaXgYAiABKAkyzwUKEVZpZGVvU3RhdGVTZXJ2aWNlEk4KC0NyZWF0ZVZpZGVvEh4udmlkbWVzaC52MS5DcmVhdGVWaWRlb1JlcXVlc3QaHy52aWRtZXNoLnYxLkNyZWF0ZVZpZGVvUmVzcG9uc2USUQoMUmVuZXdVcGxvYWRzEh8udmlkbWVzaC52MS5SZW5ld1VwbG9hZHNSZXF1ZXN0GiAudmlkbWVzaC52MS5SZW5ld1VwbG9hZHNSZXNwb25zZRJLCgpNYXJrUXVldWVkEh0udmlkbWVzaC52MS5NYXJrUXVldWVkUmVxdWVzdBoeLnZpZG1lc2gudjEuTWFya1F1ZXVlZFJlc3BvbnNlElcKDk1hcmtQcm9jZXNzaW5nEiEudmlkbWVzaC52MS5NYXJrUHJvY2Vzc2luZ1JlcXVlc3QaIi52aWRtZXNoLnYxLk1hcmtQcm9jZXNzaW5nUmVzcG9uc2USVwoOUmVwb3J0UHJvZ3Jlc3MSIS52aWRtZXNoLnYxLlJlcG9ydFByb2dyZXNzUmVxdWVzdBoiLnZpZG1lc2gudjEuUmVwb3J0UHJvZ3Jlc3NSZXNwb25zZRJgChFDb21wbGV0ZVRyYW5zY29kZRIkLnZpZG1lc2gudjEuQ29tcGxldGVUcmFuc2NvZGVSZXF1ZXN0GiUudmlkbWVzaC52MS5Db21wbGV0ZVRyYW5zY29kZVJlc3BvbnNlElQKDUZhaWxUcmFuc2NvZGUSIC52aWRtZXNoLnYxLkZhaWxUcmFuc2NvZGVSZXF1ZXN0GiEudmlkbWVzaC52MS5GYWlsVHJhbnNjb2RlUmVzcG9uc2USYAoRR2V0UGxheWJhY2tTb3VyY2USJC52aWRtZXNoLnYxLkdldFBsYXliYWNrU291cmNlUmVxdWVzdBolLnZpZG1lc2gudjEuR2V0UGxheWJhY2tTb3VyY2VSZXNwb25zZWIGcHJvdG8z", [file_google_api_field_behavior, file_google_protobuf_duration, file_vidmesh_v1_video]);
 
 /**
  * Request of CreateVideo.
@@ -102,6 +102,49 @@ export const CreateVideoResponseSchema: GenMessage<CreateVideoResponse> = /*@__P
   messageDesc(file_vidmesh_v1_video_state, 1);
 
 /**
+ * Request of RenewUploads.
+ *
+ * @generated from message vidmesh.v1.RenewUploadsRequest
+ */
+export type RenewUploadsRequest = Message<"vidmesh.v1.RenewUploadsRequest"> & {
+  /**
+   * Videos whose upload is still in progress at the caller.
+   *
+   * @generated from field: repeated string video_ids = 1;
+   */
+  videoIds: string[];
+};
+
+/**
+ * Describes the message vidmesh.v1.RenewUploadsRequest.
+ * Use `create(RenewUploadsRequestSchema)` to create a new message.
+ */
+export const RenewUploadsRequestSchema: GenMessage<RenewUploadsRequest> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video_state, 2);
+
+/**
+ * Response of RenewUploads.
+ *
+ * @generated from message vidmesh.v1.RenewUploadsResponse
+ */
+export type RenewUploadsResponse = Message<"vidmesh.v1.RenewUploadsResponse"> & {
+  /**
+   * Those of the named videos that are no longer uploading (deleted, failed or committed):
+   * the caller can drop their sessions.
+   *
+   * @generated from field: repeated string ended_video_ids = 1;
+   */
+  endedVideoIds: string[];
+};
+
+/**
+ * Describes the message vidmesh.v1.RenewUploadsResponse.
+ * Use `create(RenewUploadsResponseSchema)` to create a new message.
+ */
+export const RenewUploadsResponseSchema: GenMessage<RenewUploadsResponse> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video_state, 3);
+
+/**
  * Request of MarkQueued.
  *
  * @generated from message vidmesh.v1.MarkQueuedRequest
@@ -169,7 +212,7 @@ export type MarkQueuedRequest = Message<"vidmesh.v1.MarkQueuedRequest"> & {
  * Use `create(MarkQueuedRequestSchema)` to create a new message.
  */
 export const MarkQueuedRequestSchema: GenMessage<MarkQueuedRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 2);
+  messageDesc(file_vidmesh_v1_video_state, 4);
 
 /**
  * Response of MarkQueued.
@@ -190,7 +233,7 @@ export type MarkQueuedResponse = Message<"vidmesh.v1.MarkQueuedResponse"> & {
  * Use `create(MarkQueuedResponseSchema)` to create a new message.
  */
 export const MarkQueuedResponseSchema: GenMessage<MarkQueuedResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 3);
+  messageDesc(file_vidmesh_v1_video_state, 5);
 
 /**
  * Request of MarkProcessing.
@@ -232,7 +275,7 @@ export type MarkProcessingRequest = Message<"vidmesh.v1.MarkProcessingRequest"> 
  * Use `create(MarkProcessingRequestSchema)` to create a new message.
  */
 export const MarkProcessingRequestSchema: GenMessage<MarkProcessingRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 4);
+  messageDesc(file_vidmesh_v1_video_state, 6);
 
 /**
  * Response of MarkProcessing.
@@ -253,7 +296,7 @@ export type MarkProcessingResponse = Message<"vidmesh.v1.MarkProcessingResponse"
  * Use `create(MarkProcessingResponseSchema)` to create a new message.
  */
 export const MarkProcessingResponseSchema: GenMessage<MarkProcessingResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 5);
+  messageDesc(file_vidmesh_v1_video_state, 7);
 
 /**
  * Request of ReportProgress.
@@ -288,7 +331,7 @@ export type ReportProgressRequest = Message<"vidmesh.v1.ReportProgressRequest"> 
  * Use `create(ReportProgressRequestSchema)` to create a new message.
  */
 export const ReportProgressRequestSchema: GenMessage<ReportProgressRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 6);
+  messageDesc(file_vidmesh_v1_video_state, 8);
 
 /**
  * Response of ReportProgress.
@@ -309,7 +352,7 @@ export type ReportProgressResponse = Message<"vidmesh.v1.ReportProgressResponse"
  * Use `create(ReportProgressResponseSchema)` to create a new message.
  */
 export const ReportProgressResponseSchema: GenMessage<ReportProgressResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 7);
+  messageDesc(file_vidmesh_v1_video_state, 9);
 
 /**
  * Request of CompleteTranscode.
@@ -372,7 +415,7 @@ export type CompleteTranscodeRequest = Message<"vidmesh.v1.CompleteTranscodeRequ
  * Use `create(CompleteTranscodeRequestSchema)` to create a new message.
  */
 export const CompleteTranscodeRequestSchema: GenMessage<CompleteTranscodeRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 8);
+  messageDesc(file_vidmesh_v1_video_state, 10);
 
 /**
  * Response of CompleteTranscode.
@@ -393,7 +436,7 @@ export type CompleteTranscodeResponse = Message<"vidmesh.v1.CompleteTranscodeRes
  * Use `create(CompleteTranscodeResponseSchema)` to create a new message.
  */
 export const CompleteTranscodeResponseSchema: GenMessage<CompleteTranscodeResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 9);
+  messageDesc(file_vidmesh_v1_video_state, 11);
 
 /**
  * Request of FailTranscode.
@@ -435,7 +478,7 @@ export type FailTranscodeRequest = Message<"vidmesh.v1.FailTranscodeRequest"> & 
  * Use `create(FailTranscodeRequestSchema)` to create a new message.
  */
 export const FailTranscodeRequestSchema: GenMessage<FailTranscodeRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 10);
+  messageDesc(file_vidmesh_v1_video_state, 12);
 
 /**
  * Response of FailTranscode.
@@ -456,7 +499,7 @@ export type FailTranscodeResponse = Message<"vidmesh.v1.FailTranscodeResponse"> 
  * Use `create(FailTranscodeResponseSchema)` to create a new message.
  */
 export const FailTranscodeResponseSchema: GenMessage<FailTranscodeResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 11);
+  messageDesc(file_vidmesh_v1_video_state, 13);
 
 /**
  * Request of GetPlaybackSource.
@@ -477,7 +520,7 @@ export type GetPlaybackSourceRequest = Message<"vidmesh.v1.GetPlaybackSourceRequ
  * Use `create(GetPlaybackSourceRequestSchema)` to create a new message.
  */
 export const GetPlaybackSourceRequestSchema: GenMessage<GetPlaybackSourceRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 12);
+  messageDesc(file_vidmesh_v1_video_state, 14);
 
 /**
  * Response of GetPlaybackSource.
@@ -505,7 +548,7 @@ export type GetPlaybackSourceResponse = Message<"vidmesh.v1.GetPlaybackSourceRes
  * Use `create(GetPlaybackSourceResponseSchema)` to create a new message.
  */
 export const GetPlaybackSourceResponseSchema: GenMessage<GetPlaybackSourceResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 13);
+  messageDesc(file_vidmesh_v1_video_state, 15);
 
 /**
  * VideoStateService is internal: ingest and the transcoder report what happens to a video, and
@@ -536,6 +579,22 @@ export const VideoStateService: GenService<{
     methodKind: "unary";
     input: typeof CreateVideoRequestSchema;
     output: typeof CreateVideoResponseSchema;
+  },
+  /**
+   * Keeps uploads alive: ingest names every video whose bytes it is still receiving or
+   * committing, at least once per lease. A video left in STATE_UPLOADING without a renewal for
+   * longer than gateway's upload lease (its session is gone: ingest lost its disk, or the
+   * upload was never finished) is failed with `UPLOAD_ABORTED` by gateway's reconciler.
+   *
+   * Errors: UNAUTHENTICATED / PERMISSION_DENIED (`SERVICE_CREDENTIAL_REQUIRED`);
+   * INVALID_ARGUMENT (`INVALID_VIDEO_ID`).
+   *
+   * @generated from rpc vidmesh.v1.VideoStateService.RenewUploads
+   */
+  renewUploads: {
+    methodKind: "unary";
+    input: typeof RenewUploadsRequestSchema;
+    output: typeof RenewUploadsResponseSchema;
   },
   /**
    * Moves a video to STATE_QUEUED and records what the original is.
