@@ -20,10 +20,12 @@ from harness import Account, GatewayHarness, IngestHarness, eventually
 from media import clip
 from test_ingest import chunked, upload_requests
 
+from vidmesh.common.jobs import JOBS_STREAM
 from vidmesh.common.local.envoy import EnvoyProxy
 from vidmesh.common.local.nats import NatsServer
 from vidmesh.common.local.postgres import PostgresCluster
 from vidmesh.common.outages import close_nats
+from vidmesh.common.storage import MEDIA, FileBlobStore
 from vidmesh.ingest.intake import Declared
 from vidmesh.v1 import ingest_pb2, video_pb2, video_state_pb2
 
@@ -317,3 +319,43 @@ async def test_a_nats_client_closes_cleanly_while_reconnecting(nats_server: Nats
 
 async def _reconnecting(client: Any) -> bool:
     return bool(client.is_reconnecting)
+
+
+async def test_a_video_whose_job_vanished_from_the_queue_is_queued_again(
+    ing: IngestHarness, transcoder_factory: Any, media_dir: Path
+) -> None:
+    owner = await ing.gw.register()
+    data = clip(media_dir / "plain.mp4").read_bytes()
+    response = await ing.stub.Upload(upload_requests(data), metadata=owner.metadata)
+    assert response.video.state == State.STATE_QUEUED
+    await ing.jetstream.purge_stream(JOBS_STREAM)  # the job is lost outside the pipeline
+    await transcoder_factory(stale_seconds=0.5, reconcile_seconds=0.2)
+    video = await becomes(ing.gw, owner, response.video.video_id, State.STATE_READY)
+    assert [t.job_id for t in video.transitions if t.state == State.STATE_QUEUED] == [
+        f"{video.video_id}:1"
+    ]
+
+
+async def test_transcoder_reports_wait_out_a_database_restart(
+    ing: IngestHarness,
+    transcoder_factory: Any,
+    postgres_cluster: PostgresCluster,
+    store: FileBlobStore,
+    media_dir: Path,
+) -> None:
+    await transcoder_factory()
+    owner = await ing.gw.register()
+    data = clip(media_dir / "plain.mp4").read_bytes()
+    response = await ing.stub.Upload(upload_requests(data), metadata=owner.metadata)
+    video_id = response.video.video_id
+    await becomes(ing.gw, owner, video_id, State.STATE_PROCESSING)
+
+    async def ladder_written() -> bool:
+        return any((store.root / MEDIA / "videos" / video_id).rglob("master.m3u8"))
+
+    with stopped(postgres_cluster):
+        # The encode finishes while the database is away; its report has to wait.
+        await eventually(ladder_written, timeout=60, what="the ladder is stored")
+    video = await becomes(ing.gw, owner, video_id, State.STATE_READY)
+    deliveries = [t.attempt for t in video.transitions if t.state == State.STATE_PROCESSING]
+    assert deliveries == [1], "an outage must not use up the job's attempts"

@@ -513,3 +513,93 @@ class GetPlaybackSourceResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetPlaybackSourceResponse: _TypeAlias = GetPlaybackSourceResponse  # noqa: Y015
+
+@_typing.final
+class ListStalledVideosRequest(_message.Message):
+    """Request of ListStalledVideos."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDLE_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    """At most this many videos (default 100, at most 1000)."""
+    @_builtins.property
+    def idle(self) -> _duration_pb2.Duration:
+        """How long a video must have gone without any change."""
+
+    def __init__(
+        self,
+        *,
+        idle: _duration_pb2.Duration | None = ...,
+        page_size: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["idle", b"idle"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["idle", b"idle", "page_size", b"page_size"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListStalledVideosRequest: _TypeAlias = ListStalledVideosRequest  # noqa: Y015
+
+@_typing.final
+class ListStalledVideosResponse(_message.Message):
+    """Response of ListStalledVideos."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VIDEOS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def videos(self) -> _containers.RepeatedCompositeFieldContainer[Global___StalledVideo]:
+        """The stalled videos, oldest change first."""
+
+    def __init__(
+        self,
+        *,
+        videos: _abc.Iterable[Global___StalledVideo] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["videos", b"videos"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListStalledVideosResponse: _TypeAlias = ListStalledVideosResponse  # noqa: Y015
+
+@_typing.final
+class StalledVideo(_message.Message):
+    """A video waiting for transcoding work, as the reconciler needs it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VIDEO_ID_FIELD_NUMBER: _builtins.int
+    OWNER_ID_FIELD_NUMBER: _builtins.int
+    JOB_ID_FIELD_NUMBER: _builtins.int
+    GENERATION_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    video_id: _builtins.str
+    """Id of the video."""
+    owner_id: _builtins.str
+    """Id of its owner."""
+    job_id: _builtins.str
+    """Its current job, `<video_id>:<generation>`."""
+    generation: _builtins.int
+    """The generation the job transcodes."""
+    state: _video_pb2.Video.State.ValueType
+    """STATE_QUEUED or STATE_PROCESSING."""
+    def __init__(
+        self,
+        *,
+        video_id: _builtins.str = ...,
+        owner_id: _builtins.str = ...,
+        job_id: _builtins.str = ...,
+        generation: _builtins.int = ...,
+        state: _video_pb2.Video.State.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["generation", b"generation", "job_id", b"job_id", "owner_id", b"owner_id", "state", b"state", "video_id", b"video_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StalledVideo: _TypeAlias = StalledVideo  # noqa: Y015

@@ -84,6 +84,11 @@ class VideoStateServiceStub:
                 request_serializer=vidmesh_dot_v1_dot_video__state__pb2.GetPlaybackSourceRequest.SerializeToString,
                 response_deserializer=vidmesh_dot_v1_dot_video__state__pb2.GetPlaybackSourceResponse.FromString,
                 _registered_method=True)
+        self.ListStalledVideos = channel.unary_unary(
+                '/vidmesh.v1.VideoStateService/ListStalledVideos',
+                request_serializer=vidmesh_dot_v1_dot_video__state__pb2.ListStalledVideosRequest.SerializeToString,
+                response_deserializer=vidmesh_dot_v1_dot_video__state__pb2.ListStalledVideosResponse.FromString,
+                _registered_method=True)
 
 
 class VideoStateServiceServicer:
@@ -186,6 +191,18 @@ class VideoStateServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListStalledVideos(self, request, context):
+        """Lists videos in STATE_QUEUED or STATE_PROCESSING that have not changed for `idle`, oldest
+        first, for the transcoder's reconciler, which checks that each still has a job in the
+        queue and queues it again when it has none.
+
+        Errors: UNAUTHENTICATED / PERMISSION_DENIED (`SERVICE_CREDENTIAL_REQUIRED`);
+        INVALID_ARGUMENT (`INVALID_PAGE_SIZE`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_VideoStateServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -228,6 +245,11 @@ def add_VideoStateServiceServicer_to_server(servicer, server):
                     servicer.GetPlaybackSource,
                     request_deserializer=vidmesh_dot_v1_dot_video__state__pb2.GetPlaybackSourceRequest.FromString,
                     response_serializer=vidmesh_dot_v1_dot_video__state__pb2.GetPlaybackSourceResponse.SerializeToString,
+            ),
+            'ListStalledVideos': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStalledVideos,
+                    request_deserializer=vidmesh_dot_v1_dot_video__state__pb2.ListStalledVideosRequest.FromString,
+                    response_serializer=vidmesh_dot_v1_dot_video__state__pb2.ListStalledVideosResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -456,6 +478,33 @@ class VideoStateService:
             '/vidmesh.v1.VideoStateService/GetPlaybackSource',
             vidmesh_dot_v1_dot_video__state__pb2.GetPlaybackSourceRequest.SerializeToString,
             vidmesh_dot_v1_dot_video__state__pb2.GetPlaybackSourceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListStalledVideos(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidmesh.v1.VideoStateService/ListStalledVideos',
+            vidmesh_dot_v1_dot_video__state__pb2.ListStalledVideosRequest.SerializeToString,
+            vidmesh_dot_v1_dot_video__state__pb2.ListStalledVideosResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -98,6 +98,14 @@ class VideoStateServiceStub:
 
     Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`VIDEO_NOT_READY`).
     """
+    ListStalledVideos: _grpc.UnaryUnaryMultiCallable[_video_state_pb2.ListStalledVideosRequest, _video_state_pb2.ListStalledVideosResponse]
+    """Lists videos in STATE_QUEUED or STATE_PROCESSING that have not changed for `idle`, oldest
+    first, for the transcoder's reconciler, which checks that each still has a job in the
+    queue and queues it again when it has none.
+
+    Errors: UNAUTHENTICATED / PERMISSION_DENIED (`SERVICE_CREDENTIAL_REQUIRED`);
+    INVALID_ARGUMENT (`INVALID_PAGE_SIZE`).
+    """
 
 @_typing.type_check_only
 class VideoStateServiceAsyncStub(VideoStateServiceStub):
@@ -168,6 +176,14 @@ class VideoStateServiceAsyncStub(VideoStateServiceStub):
     viewer's own credentials, that the viewer may see the video).
 
     Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`VIDEO_NOT_READY`).
+    """
+    ListStalledVideos: _aio.UnaryUnaryMultiCallable[_video_state_pb2.ListStalledVideosRequest, _video_state_pb2.ListStalledVideosResponse]  # type: ignore[assignment]
+    """Lists videos in STATE_QUEUED or STATE_PROCESSING that have not changed for `idle`, oldest
+    first, for the transcoder's reconciler, which checks that each still has a job in the
+    queue and queues it again when it has none.
+
+    Errors: UNAUTHENTICATED / PERMISSION_DENIED (`SERVICE_CREDENTIAL_REQUIRED`);
+    INVALID_ARGUMENT (`INVALID_PAGE_SIZE`).
     """
 
 class VideoStateServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -284,6 +300,20 @@ class VideoStateServiceServicer(metaclass=_abc_1.ABCMeta):
         viewer's own credentials, that the viewer may see the video).
 
         Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`VIDEO_NOT_READY`).
+        """
+
+    @_abc_1.abstractmethod
+    def ListStalledVideos(
+        self,
+        request: _video_state_pb2.ListStalledVideosRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_video_state_pb2.ListStalledVideosResponse, _abc.Awaitable[_video_state_pb2.ListStalledVideosResponse]]:
+        """Lists videos in STATE_QUEUED or STATE_PROCESSING that have not changed for `idle`, oldest
+        first, for the transcoder's reconciler, which checks that each still has a job in the
+        queue and queues it again when it has none.
+
+        Errors: UNAUTHENTICATED / PERMISSION_DENIED (`SERVICE_CREDENTIAL_REQUIRED`);
+        INVALID_ARGUMENT (`INVALID_PAGE_SIZE`).
         """
 
 def add_VideoStateServiceServicer_to_server(servicer: VideoStateServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

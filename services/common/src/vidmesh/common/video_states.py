@@ -81,6 +81,19 @@ class VideoStates:
             response = await self._stub.MarkQueued(request, metadata=self._credential.metadata())
         return response.video
 
+    async def stalled(
+        self, idle_seconds: float, page_size: int = 100
+    ) -> list[video_state_pb2.StalledVideo]:
+        """QUEUED or PROCESSING videos that did not change for `idle_seconds`."""
+        idle = duration_pb2.Duration()
+        idle.FromNanoseconds(round(idle_seconds * 1e9))
+        with remote_errors():
+            response = await self._stub.ListStalledVideos(
+                video_state_pb2.ListStalledVideosRequest(idle=idle, page_size=page_size),
+                metadata=self._credential.metadata(),
+            )
+        return list(response.videos)
+
     async def renew_uploads(self, video_ids: list[str]) -> list[str]:
         """Renew the leases of uploads in progress; returns the ids that ended meanwhile."""
         with remote_errors():

@@ -13,6 +13,7 @@ from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from vidmesh.common.errors import InvalidArgument, NotFound, PermissionDenied
+from vidmesh.common.layout import upload_prefix
 from vidmesh.common.storage import MEDIA, RAW, BlobStore
 from vidmesh.common.tokens import Principal
 from vidmesh.common.validation import (
@@ -219,7 +220,7 @@ class Catalog:
     async def _remove_objects(self, key: uuid.UUID) -> None:
         """Delete the original and every rendition; leftovers are logged, not fatal."""
         try:
-            await self._store.delete_prefix(RAW, f"uploads/{key}/")
+            await self._store.delete_prefix(RAW, upload_prefix(str(key)))
             await self._store.delete_prefix(MEDIA, f"videos/{key}/")
         except (OSError, InvalidArgument) as error:
             _log.warning(

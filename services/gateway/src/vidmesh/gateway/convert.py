@@ -49,6 +49,10 @@ def seconds(value: duration_pb2.Duration, present: bool) -> float | None:
     return value.ToNanoseconds() / 1e9 if present else None
 
 
+def state_to_proto(value: VideoState) -> video_pb2.Video.State.ValueType:
+    return _STATES[value]
+
+
 def state_from_proto(value: video_pb2.Video.State.ValueType) -> VideoState | None:
     return _STATES_BACK.get(value)
 

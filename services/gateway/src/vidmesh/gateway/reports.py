@@ -227,6 +227,26 @@ class StateReports:
             await self._enter(session, video, VideoState.FAILED, job_id or None, attempt)
         return video
 
+    async def stalled(self, idle: timedelta, limit: int) -> list[Video]:
+        """QUEUED or PROCESSING videos unchanged for `idle`, oldest first."""
+        if not 0 <= limit <= 1000:
+            raise InvalidArgument(
+                "INVALID_PAGE_SIZE", "'page_size' must be between 0 and 1000.", field="page_size"
+            )
+        cutoff = datetime.now(UTC) - idle
+        async with self._sessions() as session:
+            found = await session.scalars(
+                select(Video)
+                .where(
+                    Video.state.in_((VideoState.QUEUED, VideoState.PROCESSING)),
+                    Video.updated_at < cutoff,
+                    Video.job_id.is_not(None),
+                )
+                .order_by(Video.updated_at)
+                .limit(limit or 100)
+            )
+            return list(found.all())
+
     async def playback_source(self, video_id: str) -> Video:
         """A ready video with its published prefix."""
         async with self._sessions() as session:

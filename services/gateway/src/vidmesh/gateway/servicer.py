@@ -10,6 +10,7 @@ import grpc
 
 from vidmesh.common.auth import optional_principal, require_service, require_user
 from vidmesh.common.errors import InvalidArgument, NotFound, Unauthenticated, Unavailable
+from vidmesh.common.jobs import generation_of
 from vidmesh.common.peers import client_address
 from vidmesh.gateway import convert
 from vidmesh.gateway.accounts import Accounts
@@ -193,6 +194,24 @@ class VideoStateServicer(video_state_pb2_grpc.VideoStateServiceServicer):
     def __init__(self, reports: StateReports, leases: UploadLeases) -> None:
         self._reports = reports
         self._leases = leases
+
+    async def ListStalledVideos(
+        self, request: video_state_pb2.ListStalledVideosRequest, context: Context
+    ) -> video_state_pb2.ListStalledVideosResponse:
+        require_service()
+        videos = await self._reports.stalled(request.idle.ToTimedelta(), request.page_size)
+        return video_state_pb2.ListStalledVideosResponse(
+            videos=[
+                video_state_pb2.StalledVideo(
+                    video_id=str(video.id),
+                    owner_id=str(video.owner_id),
+                    job_id=video.job_id or "",
+                    generation=generation_of(video.job_id or ""),
+                    state=convert.state_to_proto(video.state),
+                )
+                for video in videos
+            ]
+        )
 
     async def RenewUploads(
         self, request: video_state_pb2.RenewUploadsRequest, context: Context

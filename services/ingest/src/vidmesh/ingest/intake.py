@@ -36,6 +36,7 @@ from vidmesh.common.errors import (
     Unavailable,
 )
 from vidmesh.common.jobs import job_id, publish_job
+from vidmesh.common.layout import source_key
 from vidmesh.common.outages import as_outage, until_acknowledged
 from vidmesh.common.storage import RAW, BlobStore
 from vidmesh.common.validation import (
@@ -53,10 +54,6 @@ from vidmesh.v1 import transcode_pb2, video_pb2, video_state_pb2
 _log = logging.getLogger(__name__)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 FILENAME_MAX = 255
-
-
-def source_key(video_id: str) -> str:
-    return f"uploads/{video_id}/source"
 
 
 @dataclass(frozen=True, slots=True)

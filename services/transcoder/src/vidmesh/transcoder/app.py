@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from vidmesh.common.storage import BlobStore
 from vidmesh.common.tokens import TokenCodec
 from vidmesh.common.video_states import VideoStates
 from vidmesh.transcoder.dead_letters import DeadLetters
+from vidmesh.transcoder.reconciler import JobReconciler
 from vidmesh.transcoder.servicer import TranscodeAdminServicer
 from vidmesh.transcoder.settings import TranscoderSettings
 from vidmesh.transcoder.worker import Worker
@@ -24,6 +26,7 @@ from vidmesh.v1 import transcode_pb2, transcode_pb2_grpc, video_pb2_grpc, video_
 class Transcoder:
     bindings: list[ServiceBinding]
     worker: Worker
+    reconciler: JobReconciler
 
 
 @contextlib.asynccontextmanager
@@ -54,7 +57,16 @@ async def transcoder(
                 admin, server
             ),
         )
-        yield Transcoder(bindings=[binding], worker=worker)
+        reconciler = JobReconciler(js, states, settings.stale_seconds)
+        sweeper = asyncio.create_task(
+            reconciler.run(settings.reconcile_seconds), name="job-reconciler"
+        )
+        try:
+            yield Transcoder(bindings=[binding], worker=worker, reconciler=reconciler)
+        finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
     finally:
         await channel.close()
         await close_nats(client)

@@ -11,7 +11,7 @@ from nats.js import JetStreamContext
 from nats.js.errors import APIError, NotFoundError
 
 from vidmesh.common.errors import FailedPrecondition, InvalidArgument, NotFound
-from vidmesh.common.jobs import DLQ_STREAM, job_id, publish_job
+from vidmesh.common.jobs import DLQ_STREAM, generation_of, job_id, publish_job
 from vidmesh.common.video_states import VideoStates
 from vidmesh.v1 import transcode_pb2, video_pb2
 
@@ -32,12 +32,7 @@ def _sequence(dead_letter_id: str) -> int:
 
 def next_generation(video: video_pb2.Video) -> int:
     """One more than any job generation the video has seen (job ids are `<video>:<n>`)."""
-    seen = [
-        int(step.job_id.rsplit(":", 1)[1])
-        for step in video.transitions
-        if step.job_id.rsplit(":", 1)[-1].isdigit()
-    ]
-    return max(seen, default=0) + 1
+    return max((generation_of(step.job_id) for step in video.transitions), default=0) + 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,15 +10,12 @@ import grpc
 from vidmesh.common.auth import require_admin, require_user
 from vidmesh.common.channels import remote_errors
 from vidmesh.common.errors import FailedPrecondition, PermissionDenied
+from vidmesh.common.layout import source_key
 from vidmesh.common.storage import RAW, BlobStore
 from vidmesh.transcoder.dead_letters import DeadLetters
 from vidmesh.v1 import transcode_pb2, transcode_pb2_grpc, video_pb2, video_pb2_grpc
 
 Context = grpc.aio.ServicerContext[Any, Any]
-
-
-def source_key(video_id: str) -> str:
-    return f"uploads/{video_id}/source"
 
 
 class TranscodeAdminServicer(transcode_pb2_grpc.TranscodeAdminServiceServicer):

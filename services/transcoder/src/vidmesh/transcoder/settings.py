@@ -26,3 +26,9 @@ class TranscoderSettings(ServerSettings):
     backoff_seconds: float = Field(default=5.0, ge=0)
     progress_interval_seconds: float = Field(default=2.0, ge=0)
     preset: str = "veryfast"
+    reconcile_seconds: float = Field(
+        default=60.0, gt=0, description="How often videos without a queued job are looked for."
+    )
+    stale_seconds: float = Field(
+        default=600.0, gt=0, description="How long a waiting video is left alone before that."
+    )

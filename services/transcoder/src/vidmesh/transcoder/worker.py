@@ -4,6 +4,10 @@ Outcomes: success → CompleteTranscode, then ack. A report refused as stale or 
 job was superseded (or the video deleted) → ack and drop. A transient failure → nak with
 exponential backoff, until the last attempt, which goes to the dead-letter queue like a
 permanent failure: publish the DeadLetter (deduplicated), fail the video, then term the job.
+
+Reports to gateway are retried until gateway has them (an outage is not the job's fault and must
+not use up its attempts), with the job heartbeated meanwhile, and the job is settled only after
+its report: a worker that dies in between has the job redelivered and reports again.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from vidmesh.common.jobs import (
     MAX_DELIVERIES_ADVISORY,
     progress_subject,
 )
+from vidmesh.common.outages import as_outage, until_acknowledged
 from vidmesh.common.storage import BlobStore
 from vidmesh.common.video_states import VideoStates
 from vidmesh.transcoder.encoder import FfmpegFailed, FfmpegStalled
@@ -94,11 +99,27 @@ class Worker:
             _log.error("undecodable job dropped", extra={"subject": message.subject})
             await message.term()
             return
+        heartbeat = asyncio.create_task(self._heartbeat(message))
+        try:
+            await self._handle(message, job)
+        except Exception as error:
+            outage = as_outage(error)
+            if outage is None:
+                raise
+            # NATS went away while settling: the job is redelivered once it is back.
+            _log.warning("job not settled", extra={"job_id": job.job_id, "reason": outage.reason})
+        finally:
+            heartbeat.cancel()
+
+    async def _handle(self, message: Msg, job: transcode_pb2.TranscodeJob) -> None:
         delivery = message.metadata.num_delivered or 1
         context = {"job_id": job.job_id, "delivery": delivery}
         try:
-            video = await self._states.processing(
-                job.video_id, job.job_id, delivery, self._settings.worker_name
+            video = await until_acknowledged(
+                lambda: self._states.processing(
+                    job.video_id, job.job_id, delivery, self._settings.worker_name
+                ),
+                what="reporting a job started",
             )
             if video.state != video_pb2.Video.STATE_PROCESSING:
                 # A repeat of a delivery whose outcome is already recorded: nothing to do.
@@ -107,10 +128,6 @@ class Worker:
             _log.info("job superseded; dropped", extra={**context, "reason": refused.reason})
             await message.ack()
             return
-        except ServiceError as error:
-            await self._retry_or_bury(message, job, delivery, "GATEWAY_UNAVAILABLE", error.message)
-            return
-        heartbeat = asyncio.create_task(self._heartbeat(message))
         try:
             ladder = await transcode(
                 job,
@@ -139,23 +156,21 @@ class Worker:
             _log.exception("job failed unexpectedly", extra=context)
             await self._retry_or_bury(message, job, delivery, "INTERNAL_ERROR", repr(error))
             return
-        finally:
-            heartbeat.cancel()
         try:
-            await self._states.completed(
-                job.video_id,
-                job.job_id,
-                delivery,
-                renditions=ladder.renditions,
-                media_prefix=ladder.media_prefix,
-                duration_seconds=ladder.duration,
-                poster_key=ladder.poster_key,
+            await until_acknowledged(
+                lambda: self._states.completed(
+                    job.video_id,
+                    job.job_id,
+                    delivery,
+                    renditions=ladder.renditions,
+                    media_prefix=ladder.media_prefix,
+                    duration_seconds=ladder.duration,
+                    poster_key=ladder.poster_key,
+                ),
+                what="reporting a job done",
             )
         except (FailedPrecondition, NotFound) as refused:
             _log.info("finished a superseded job", extra={**context, "reason": refused.reason})
-        except ServiceError as error:
-            await self._retry_or_bury(message, job, delivery, "GATEWAY_UNAVAILABLE", error.message)
-            return
         await message.ack()
         self.completed += 1
         _log.info("job done", extra={**context, "media_prefix": ladder.media_prefix})
@@ -163,7 +178,13 @@ class Worker:
     async def _heartbeat(self, message: Msg) -> None:
         while True:
             await asyncio.sleep(self._settings.heartbeat_seconds)
-            await message.in_progress()
+            try:
+                await message.in_progress()
+            except Exception as error:
+                if as_outage(error) is None:
+                    raise
+                # NATS is away; keep trying, the job is ours until ack_wait passes.
+                _log.warning("heartbeat missed", extra={"error": type(error).__name__})
 
     def _progress_reporter(
         self, job: transcode_pb2.TranscodeJob, delivery: int
@@ -255,8 +276,11 @@ async def dead_letter(
     )
     _log.error("job dead-lettered", extra={"job_id": job.job_id, "reason": reason})
     try:
-        await states.failed(
-            job.video_id, reason, text[-500:] or reason, job_id=job.job_id, attempt=attempts
+        await until_acknowledged(
+            lambda: states.failed(
+                job.video_id, reason, text[-500:] or reason, job_id=job.job_id, attempt=attempts
+            ),
+            what="reporting a dead letter",
         )
     except ServiceError as error:
         _log.warning("could not fail the video", extra={"reason": error.reason})

@@ -7,7 +7,7 @@ import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2
 import { file_google_api_field_behavior } from "../../google/api/field_behavior_pb";
 import type { Duration } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration } from "@bufbuild/protobuf/wkt";
-import type { Rendition, Video, VideoFailure, VideoSource, Visibility } from "./video_pb";
+import type { Rendition, Video, Video_State, VideoFailure, VideoSource, Visibility } from "./video_pb";
 import { file_vidmesh_v1_video } from "./video_pb";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vidmesh/v1/video_state.proto.
  */
 export const file_vidmesh_v1_video_state: GenFile = /*@__PURE__*/
-  fileDesc("Chx2aWRtZXNoL3YxL3ZpZGVvX3N0YXRlLnByb3RvEgp2aWRtZXNoLnYxIrwBChJDcmVhdGVWaWRlb1JlcXVlc3QSFgoIb3duZXJfaWQYASABKAlCBOJBAQISEwoFdGl0bGUYAiABKAlCBOJBAQISEwoLZGVzY3JpcHRpb24YAyABKAkSKgoKdmlzaWJpbGl0eRgEIAEoDjIWLnZpZG1lc2gudjEuVmlzaWJpbGl0eRIQCghmaWxlbmFtZRgFIAEoCRISCgpzaXplX2J5dGVzGAYgASgDEhIKCnJlcXVlc3RfaWQYByABKAkiNwoTQ3JlYXRlVmlkZW9SZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8iKAoTUmVuZXdVcGxvYWRzUmVxdWVzdBIRCgl2aWRlb19pZHMYASADKAkiLwoUUmVuZXdVcGxvYWRzUmVzcG9uc2USFwoPZW5kZWRfdmlkZW9faWRzGAEgAygJItgBChFNYXJrUXVldWVkUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAhIUCgZqb2JfaWQYAiABKAlCBOJBAQISDwoHYXR0ZW1wdBgDIAEoBRInCgZzb3VyY2UYBCABKAsyFy52aWRtZXNoLnYxLlZpZGVvU291cmNlEisKCGR1cmF0aW9uGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg0KBXdpZHRoGAYgASgFEg4KBmhlaWdodBgHIAEoBRIPCgdyZXF1ZXVlGAggASgIIjYKEk1hcmtRdWV1ZWRSZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8iZgoVTWFya1Byb2Nlc3NpbmdSZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECEhQKBmpvYl9pZBgCIAEoCUIE4kEBAhIPCgdhdHRlbXB0GAMgASgFEg4KBndvcmtlchgEIAEoCSI6ChZNYXJrUHJvY2Vzc2luZ1Jlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbyJWChVSZXBvcnRQcm9ncmVzc1JlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQISFAoGam9iX2lkGAIgASgJQgTiQQECEg8KB3BlcmNlbnQYAyABKAIiOgoWUmVwb3J0UHJvZ3Jlc3NSZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8i5wEKGENvbXBsZXRlVHJhbnNjb2RlUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAhIUCgZqb2JfaWQYAiABKAlCBOJBAQISDwoHYXR0ZW1wdBgDIAEoBRIvCgpyZW5kaXRpb25zGAQgAygLMhUudmlkbWVzaC52MS5SZW5kaXRpb25CBOJBAQISGgoMbWVkaWFfcHJlZml4GAUgASgJQgTiQQECEisKCGR1cmF0aW9uGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhIKCnBvc3Rlcl9rZXkYByABKAkiPQoZQ29tcGxldGVUcmFuc2NvZGVSZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8igAEKFEZhaWxUcmFuc2NvZGVSZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECEg4KBmpvYl9pZBgCIAEoCRIPCgdhdHRlbXB0GAMgASgFEi8KB2ZhaWx1cmUYBCABKAsyGC52aWRtZXNoLnYxLlZpZGVvRmFpbHVyZUIE4kEBAiI5ChVGYWlsVHJhbnNjb2RlUmVzcG9uc2USIAoFdmlkZW8YASABKAsyES52aWRtZXNoLnYxLlZpZGVvIjIKGEdldFBsYXliYWNrU291cmNlUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAiJTChlHZXRQbGF5YmFja1NvdXJjZVJlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbxIUCgxtZWRpYV9wcmVmaXgYAiABKAkyzwUKEVZpZGVvU3RhdGVTZXJ2aWNlEk4KC0NyZWF0ZVZpZGVvEh4udmlkbWVzaC52MS5DcmVhdGVWaWRlb1JlcXVlc3QaHy52aWRtZXNoLnYxLkNyZWF0ZVZpZGVvUmVzcG9uc2USUQoMUmVuZXdVcGxvYWRzEh8udmlkbWVzaC52MS5SZW5ld1VwbG9hZHNSZXF1ZXN0GiAudmlkbWVzaC52MS5SZW5ld1VwbG9hZHNSZXNwb25zZRJLCgpNYXJrUXVldWVkEh0udmlkbWVzaC52MS5NYXJrUXVldWVkUmVxdWVzdBoeLnZpZG1lc2gudjEuTWFya1F1ZXVlZFJlc3BvbnNlElcKDk1hcmtQcm9jZXNzaW5nEiEudmlkbWVzaC52MS5NYXJrUHJvY2Vzc2luZ1JlcXVlc3QaIi52aWRtZXNoLnYxLk1hcmtQcm9jZXNzaW5nUmVzcG9uc2USVwoOUmVwb3J0UHJvZ3Jlc3MSIS52aWRtZXNoLnYxLlJlcG9ydFByb2dyZXNzUmVxdWVzdBoiLnZpZG1lc2gudjEuUmVwb3J0UHJvZ3Jlc3NSZXNwb25zZRJgChFDb21wbGV0ZVRyYW5zY29kZRIkLnZpZG1lc2gudjEuQ29tcGxldGVUcmFuc2NvZGVSZXF1ZXN0GiUudmlkbWVzaC52MS5Db21wbGV0ZVRyYW5zY29kZVJlc3BvbnNlElQKDUZhaWxUcmFuc2NvZGUSIC52aWRtZXNoLnYxLkZhaWxUcmFuc2NvZGVSZXF1ZXN0GiEudmlkbWVzaC52MS5GYWlsVHJhbnNjb2RlUmVzcG9uc2USYAoRR2V0UGxheWJhY2tTb3VyY2USJC52aWRtZXNoLnYxLkdldFBsYXliYWNrU291cmNlUmVxdWVzdBolLnZpZG1lc2gudjEuR2V0UGxheWJhY2tTb3VyY2VSZXNwb25zZWIGcHJvdG8z", [file_google_api_field_behavior, file_google_protobuf_duration, file_vidmesh_v1_video]);
+  fileDesc("Chx2aWRtZXNoL3YxL3ZpZGVvX3N0YXRlLnByb3RvEgp2aWRtZXNoLnYxIrwBChJDcmVhdGVWaWRlb1JlcXVlc3QSFgoIb3duZXJfaWQYASABKAlCBOJBAQISEwoFdGl0bGUYAiABKAlCBOJBAQISEwoLZGVzY3JpcHRpb24YAyABKAkSKgoKdmlzaWJpbGl0eRgEIAEoDjIWLnZpZG1lc2gudjEuVmlzaWJpbGl0eRIQCghmaWxlbmFtZRgFIAEoCRISCgpzaXplX2J5dGVzGAYgASgDEhIKCnJlcXVlc3RfaWQYByABKAkiNwoTQ3JlYXRlVmlkZW9SZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8iKAoTUmVuZXdVcGxvYWRzUmVxdWVzdBIRCgl2aWRlb19pZHMYASADKAkiLwoUUmVuZXdVcGxvYWRzUmVzcG9uc2USFwoPZW5kZWRfdmlkZW9faWRzGAEgAygJItgBChFNYXJrUXVldWVkUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAhIUCgZqb2JfaWQYAiABKAlCBOJBAQISDwoHYXR0ZW1wdBgDIAEoBRInCgZzb3VyY2UYBCABKAsyFy52aWRtZXNoLnYxLlZpZGVvU291cmNlEisKCGR1cmF0aW9uGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg0KBXdpZHRoGAYgASgFEg4KBmhlaWdodBgHIAEoBRIPCgdyZXF1ZXVlGAggASgIIjYKEk1hcmtRdWV1ZWRSZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8iZgoVTWFya1Byb2Nlc3NpbmdSZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECEhQKBmpvYl9pZBgCIAEoCUIE4kEBAhIPCgdhdHRlbXB0GAMgASgFEg4KBndvcmtlchgEIAEoCSI6ChZNYXJrUHJvY2Vzc2luZ1Jlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbyJWChVSZXBvcnRQcm9ncmVzc1JlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQISFAoGam9iX2lkGAIgASgJQgTiQQECEg8KB3BlcmNlbnQYAyABKAIiOgoWUmVwb3J0UHJvZ3Jlc3NSZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8i5wEKGENvbXBsZXRlVHJhbnNjb2RlUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAhIUCgZqb2JfaWQYAiABKAlCBOJBAQISDwoHYXR0ZW1wdBgDIAEoBRIvCgpyZW5kaXRpb25zGAQgAygLMhUudmlkbWVzaC52MS5SZW5kaXRpb25CBOJBAQISGgoMbWVkaWFfcHJlZml4GAUgASgJQgTiQQECEisKCGR1cmF0aW9uGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhIKCnBvc3Rlcl9rZXkYByABKAkiPQoZQ29tcGxldGVUcmFuc2NvZGVSZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8igAEKFEZhaWxUcmFuc2NvZGVSZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECEg4KBmpvYl9pZBgCIAEoCRIPCgdhdHRlbXB0GAMgASgFEi8KB2ZhaWx1cmUYBCABKAsyGC52aWRtZXNoLnYxLlZpZGVvRmFpbHVyZUIE4kEBAiI5ChVGYWlsVHJhbnNjb2RlUmVzcG9uc2USIAoFdmlkZW8YASABKAsyES52aWRtZXNoLnYxLlZpZGVvIjIKGEdldFBsYXliYWNrU291cmNlUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAiJTChlHZXRQbGF5YmFja1NvdXJjZVJlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbxIUCgxtZWRpYV9wcmVmaXgYAiABKAkiVgoYTGlzdFN0YWxsZWRWaWRlb3NSZXF1ZXN0EicKBGlkbGUYASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEQoJcGFnZV9zaXplGAIgASgFIkUKGUxpc3RTdGFsbGVkVmlkZW9zUmVzcG9uc2USKAoGdmlkZW9zGAEgAygLMhgudmlkbWVzaC52MS5TdGFsbGVkVmlkZW8ifgoMU3RhbGxlZFZpZGVvEhAKCHZpZGVvX2lkGAEgASgJEhAKCG93bmVyX2lkGAIgASgJEg4KBmpvYl9pZBgDIAEoCRISCgpnZW5lcmF0aW9uGAQgASgFEiYKBXN0YXRlGAUgASgOMhcudmlkbWVzaC52MS5WaWRlby5TdGF0ZTKxBgoRVmlkZW9TdGF0ZVNlcnZpY2USTgoLQ3JlYXRlVmlkZW8SHi52aWRtZXNoLnYxLkNyZWF0ZVZpZGVvUmVxdWVzdBofLnZpZG1lc2gudjEuQ3JlYXRlVmlkZW9SZXNwb25zZRJRCgxSZW5ld1VwbG9hZHMSHy52aWRtZXNoLnYxLlJlbmV3VXBsb2Fkc1JlcXVlc3QaIC52aWRtZXNoLnYxLlJlbmV3VXBsb2Fkc1Jlc3BvbnNlEksKCk1hcmtRdWV1ZWQSHS52aWRtZXNoLnYxLk1hcmtRdWV1ZWRSZXF1ZXN0Gh4udmlkbWVzaC52MS5NYXJrUXVldWVkUmVzcG9uc2USVwoOTWFya1Byb2Nlc3NpbmcSIS52aWRtZXNoLnYxLk1hcmtQcm9jZXNzaW5nUmVxdWVzdBoiLnZpZG1lc2gudjEuTWFya1Byb2Nlc3NpbmdSZXNwb25zZRJXCg5SZXBvcnRQcm9ncmVzcxIhLnZpZG1lc2gudjEuUmVwb3J0UHJvZ3Jlc3NSZXF1ZXN0GiIudmlkbWVzaC52MS5SZXBvcnRQcm9ncmVzc1Jlc3BvbnNlEmAKEUNvbXBsZXRlVHJhbnNjb2RlEiQudmlkbWVzaC52MS5Db21wbGV0ZVRyYW5zY29kZVJlcXVlc3QaJS52aWRtZXNoLnYxLkNvbXBsZXRlVHJhbnNjb2RlUmVzcG9uc2USVAoNRmFpbFRyYW5zY29kZRIgLnZpZG1lc2gudjEuRmFpbFRyYW5zY29kZVJlcXVlc3QaIS52aWRtZXNoLnYxLkZhaWxUcmFuc2NvZGVSZXNwb25zZRJgChFHZXRQbGF5YmFja1NvdXJjZRIkLnZpZG1lc2gudjEuR2V0UGxheWJhY2tTb3VyY2VSZXF1ZXN0GiUudmlkbWVzaC52MS5HZXRQbGF5YmFja1NvdXJjZVJlc3BvbnNlEmAKEUxpc3RTdGFsbGVkVmlkZW9zEiQudmlkbWVzaC52MS5MaXN0U3RhbGxlZFZpZGVvc1JlcXVlc3QaJS52aWRtZXNoLnYxLkxpc3RTdGFsbGVkVmlkZW9zUmVzcG9uc2ViBnByb3RvMw", [file_google_api_field_behavior, file_google_protobuf_duration, file_vidmesh_v1_video]);
 
 /**
  * Request of CreateVideo.
@@ -551,6 +551,104 @@ export const GetPlaybackSourceResponseSchema: GenMessage<GetPlaybackSourceRespon
   messageDesc(file_vidmesh_v1_video_state, 15);
 
 /**
+ * Request of ListStalledVideos.
+ *
+ * @generated from message vidmesh.v1.ListStalledVideosRequest
+ */
+export type ListStalledVideosRequest = Message<"vidmesh.v1.ListStalledVideosRequest"> & {
+  /**
+   * How long a video must have gone without any change.
+   *
+   * @generated from field: google.protobuf.Duration idle = 1;
+   */
+  idle?: Duration;
+
+  /**
+   * At most this many videos (default 100, at most 1000).
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+};
+
+/**
+ * Describes the message vidmesh.v1.ListStalledVideosRequest.
+ * Use `create(ListStalledVideosRequestSchema)` to create a new message.
+ */
+export const ListStalledVideosRequestSchema: GenMessage<ListStalledVideosRequest> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video_state, 16);
+
+/**
+ * Response of ListStalledVideos.
+ *
+ * @generated from message vidmesh.v1.ListStalledVideosResponse
+ */
+export type ListStalledVideosResponse = Message<"vidmesh.v1.ListStalledVideosResponse"> & {
+  /**
+   * The stalled videos, oldest change first.
+   *
+   * @generated from field: repeated vidmesh.v1.StalledVideo videos = 1;
+   */
+  videos: StalledVideo[];
+};
+
+/**
+ * Describes the message vidmesh.v1.ListStalledVideosResponse.
+ * Use `create(ListStalledVideosResponseSchema)` to create a new message.
+ */
+export const ListStalledVideosResponseSchema: GenMessage<ListStalledVideosResponse> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video_state, 17);
+
+/**
+ * A video waiting for transcoding work, as the reconciler needs it.
+ *
+ * @generated from message vidmesh.v1.StalledVideo
+ */
+export type StalledVideo = Message<"vidmesh.v1.StalledVideo"> & {
+  /**
+   * Id of the video.
+   *
+   * @generated from field: string video_id = 1;
+   */
+  videoId: string;
+
+  /**
+   * Id of its owner.
+   *
+   * @generated from field: string owner_id = 2;
+   */
+  ownerId: string;
+
+  /**
+   * Its current job, `<video_id>:<generation>`.
+   *
+   * @generated from field: string job_id = 3;
+   */
+  jobId: string;
+
+  /**
+   * The generation the job transcodes.
+   *
+   * @generated from field: int32 generation = 4;
+   */
+  generation: number;
+
+  /**
+   * STATE_QUEUED or STATE_PROCESSING.
+   *
+   * @generated from field: vidmesh.v1.Video.State state = 5;
+   */
+  state: Video_State;
+};
+
+/**
+ * Describes the message vidmesh.v1.StalledVideo.
+ * Use `create(StalledVideoSchema)` to create a new message.
+ */
+export const StalledVideoSchema: GenMessage<StalledVideo> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video_state, 18);
+
+/**
  * VideoStateService is internal: ingest and the transcoder report what happens to a video, and
  * gateway checks every move against the state machine in one place.
  *
@@ -675,6 +773,21 @@ export const VideoStateService: GenService<{
     methodKind: "unary";
     input: typeof GetPlaybackSourceRequestSchema;
     output: typeof GetPlaybackSourceResponseSchema;
+  },
+  /**
+   * Lists videos in STATE_QUEUED or STATE_PROCESSING that have not changed for `idle`, oldest
+   * first, for the transcoder's reconciler, which checks that each still has a job in the
+   * queue and queues it again when it has none.
+   *
+   * Errors: UNAUTHENTICATED / PERMISSION_DENIED (`SERVICE_CREDENTIAL_REQUIRED`);
+   * INVALID_ARGUMENT (`INVALID_PAGE_SIZE`).
+   *
+   * @generated from rpc vidmesh.v1.VideoStateService.ListStalledVideos
+   */
+  listStalledVideos: {
+    methodKind: "unary";
+    input: typeof ListStalledVideosRequestSchema;
+    output: typeof ListStalledVideosResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_vidmesh_v1_video_state, 0);

@@ -1,0 +1,71 @@
+"""Finds videos waiting for a transcode whose job is gone from the queue, and queues it again.
+
+Part of the invariant in docs/design-notes.md: a QUEUED or PROCESSING video always has a job in
+the TRANSCODE stream (a work queue keeps a job stored until it is acked, so one in flight counts
+too). Reports are retried until gateway has them and commits until the queue has them, so a
+missing job means something outside the pipeline lost it (a JetStream store wiped or restored
+from an old backup, a message deleted by hand). Gateway lists the videos that have not changed
+for `stale_seconds`; for each without a stored job the job is published again, deduplicated
+per stale period so several transcoders reconciling at once publish it once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from nats.js import JetStreamContext
+
+from vidmesh.common.errors import ServiceError
+from vidmesh.common.jobs import has_job, publish_job
+from vidmesh.common.layout import source_key
+from vidmesh.common.outages import as_outage
+from vidmesh.common.video_states import VideoStates
+from vidmesh.v1 import transcode_pb2
+
+_log = logging.getLogger(__name__)
+
+
+class JobReconciler:
+    def __init__(self, js: JetStreamContext, states: VideoStates, stale_seconds: float) -> None:
+        self._js = js
+        self._states = states
+        self._stale = stale_seconds
+
+    async def sweep(self) -> list[str]:
+        """Queue again the jobs of stalled videos that have none; returns their video ids."""
+        requeued = []
+        for video in await self._states.stalled(self._stale):
+            if await has_job(self._js, video.video_id):
+                continue
+            job = transcode_pb2.TranscodeJob(
+                job_id=video.job_id,
+                video_id=video.video_id,
+                attempt=video.generation,
+                source_key=source_key(video.video_id),
+                owner_id=video.owner_id,
+            )
+            job.enqueue_time.GetCurrentTime()
+            period = int(time.time() // max(self._stale, 1.0))
+            await publish_job(self._js, job, message_id=f"{video.job_id}:reconciled-{period}")
+            _log.warning(
+                "job missing from the queue; queued again",
+                extra={"video_id": video.video_id, "job_id": video.job_id},
+            )
+            requeued.append(video.video_id)
+        return requeued
+
+    async def run(self, every: float) -> None:
+        """Sweep every `every` seconds until cancelled; outages only postpone a sweep."""
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.sweep()
+            except ServiceError as error:
+                _log.warning("reconciling postponed", extra={"reason": error.reason})
+            except Exception as error:
+                outage = as_outage(error)
+                if outage is None:
+                    raise
+                _log.warning("reconciling postponed", extra={"reason": outage.reason})
