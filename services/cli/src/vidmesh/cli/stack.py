@@ -2,7 +2,8 @@
 
 Data lives under one directory (default `./.vidmesh/`) and survives restarts: the PostgreSQL
 cluster, the JetStream store, generated secrets and logs. Every process started here is stopped
-on Ctrl-C or SIGTERM, and if any of them dies the rest are stopped too.
+on Ctrl-C or SIGTERM; one that crashes is restarted while the rest keep serving (see
+`supervisor`); and each one dies with this process if it is killed, so no orphan keeps a port.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+from vidmesh.cli.supervisor import Supervised, Supervisor
 from vidmesh.common.local.envoy import EdgeConfig, EnvoyProxy, repo_root
 from vidmesh.common.local.nats import NatsServer
 from vidmesh.common.local.postgres import PostgresCluster
@@ -110,7 +112,7 @@ class LocalStack:
         self._stopping = threading.Event()
         self._stoppers: list[Callable[[], None]] = []
         self.processes: dict[str, ManagedProcess] = {}
-        self._watched: list[Callable[[], bool]] = []
+        self.supervisor = Supervisor()
 
     def _check_ports(self) -> None:
         for name in PORT_NAMES:
@@ -139,11 +141,11 @@ class LocalStack:
         postgres = PostgresCluster(
             self.data_dir / "postgres", port=self.ports.postgres, password=keys.postgres_password
         )
-        self._launch("postgres", postgres.start, postgres.stop, postgres.running)
+        self._launch("postgres", postgres.start, postgres.stop, postgres.running, postgres.log_path)
         database_url = postgres.create_database("vidmesh")
 
         nats = NatsServer(self.data_dir / "nats" / "store", port=self.ports.nats)
-        self._launch("nats-server", nats.start, nats.stop, nats.running)
+        self._launch("nats-server", nats.start, nats.stop, nats.running, nats.log_path)
 
         env = {
             "VIDMESH_DATABASE_URL": database_url,
@@ -190,7 +192,7 @@ class LocalStack:
             web_port=self.ports.web,
         )
         envoy = EnvoyProxy(edge, self.data_dir / "envoy")
-        self._launch("envoy", envoy.start, envoy.stop, envoy.running)
+        self._launch("envoy", envoy.start, envoy.stop, envoy.running, envoy.log_path)
 
     def _service(self, name: str, port: int, env: dict[str, str], logs: Path) -> None:
         process = ManagedProcess(
@@ -202,7 +204,7 @@ class LocalStack:
             process.start()
             process.wait_ready(grpc_serving(port), 120)
 
-        self._launch(name, start, process.stop, process.running)
+        self._launch(name, start, process.stop, process.running, process.log_path)
 
     def _web(self, root: Path, logs: Path) -> None:
         argv = [sys.executable, "-m", "vidmesh.cli.webapp", "--root", str(root)]
@@ -215,7 +217,7 @@ class LocalStack:
             process.start()
             process.wait_ready(http_ok(f"http://127.0.0.1:{self.ports.web}/"), 60)
 
-        self._launch("web", start, process.stop, process.running)
+        self._launch("web", start, process.stop, process.running, process.log_path)
 
     def _launch(
         self,
@@ -223,13 +225,14 @@ class LocalStack:
         start: Callable[[], object],
         stop: Callable[[], None],
         running: Callable[[], bool],
+        log_path: Path | None,
     ) -> None:
         if self._stopping.is_set():
             raise StartupError("interrupted")
         print(f"  starting {name} …", flush=True)
         self._stoppers.append(stop)
         start()
-        self._watched.append(running)
+        self.supervisor.add(Supervised(name, start, stop, running, log_path))
 
     @contextlib.contextmanager
     def signals_handled(self) -> Iterator[None]:
@@ -249,11 +252,12 @@ class LocalStack:
                 signal.signal(sig, handler)
 
     def wait(self) -> None:
-        """Block until a stop is requested or a process dies."""
-        while not self._stopping.wait(1.0):
-            if not all(running() for running in self._watched):
-                print("a process exited; stopping the stack (see the logs)", flush=True)
-                return
+        """Block until a stop is requested, restarting crashed processes meanwhile.
+
+        Raises `CrashLoop` when one keeps crashing.
+        """
+        while not self._stopping.wait(0.5):
+            self.supervisor.check()
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         self._stopping.set()

@@ -111,5 +111,14 @@ class EnvoyProxy:
     def running(self) -> bool:
         return self._process.running()
 
+    @property
+    def log_path(self) -> Path:
+        return self._process.log_path
+
+    @property
+    def pid(self) -> int | None:
+        """The server's process id while it runs (fault injection kills it by pid)."""
+        return self._process.pid
+
     def stop(self) -> None:
         self._process.stop()

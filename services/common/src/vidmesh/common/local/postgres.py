@@ -213,9 +213,26 @@ class PostgresCluster:
         except psycopg.OperationalError:
             return False
 
+    def _clear_stale_locks(self) -> None:
+        """Remove lock files a killed server left behind whose pid is no PostgreSQL now.
+
+        PostgreSQL removes its own stale locks only when their pid is free; after a SIGKILL
+        the pid may belong to an unrelated process by the next start, and it would refuse.
+        """
+        locks = [self.data_dir / "postmaster.pid", *self.socket_dir.glob(".s.PGSQL.*.lock")]
+        for lock in locks:
+            try:
+                pid = int(lock.read_text().split()[0])
+                command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except (OSError, ValueError, IndexError):
+                command = b""
+            if lock.exists() and b"postgres" not in command:
+                lock.unlink(missing_ok=True)
+
     def start(self, timeout: float = 60.0) -> None:
         if not (self.data_dir / "PG_VERSION").exists():
             self._initdb()
+        self._clear_stale_locks()
         self.socket_dir.mkdir(parents=True, exist_ok=True)
         self._chown(self.socket_dir)
         self._process.start()
@@ -234,6 +251,15 @@ class PostgresCluster:
 
     def running(self) -> bool:
         return self._process.running()
+
+    @property
+    def log_path(self) -> Path:
+        return self._process.log_path
+
+    @property
+    def pid(self) -> int | None:
+        """The server's process id while it runs (fault injection kills it by pid)."""
+        return self._process.pid
 
     def stop(self) -> None:
         self._process.stop(timeout=30)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import shutil
 import signal
@@ -74,8 +75,29 @@ def tail(path: Path, lines: int = 30) -> str:
         return "(no log)"
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(signum: int) -> Callable[[], None]:
+    """A pre-exec hook: the child gets `signum` when the process that started it dies.
+
+    Linux only (elsewhere a no-op). The signal is tied to the starting thread, so processes
+    are started from the main thread.
+    """
+
+    def hook() -> None:
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signum)
+
+    return hook
+
+
 class ManagedProcess:
-    """A child process with a log file, a readiness probe and a graceful stop."""
+    """A child process with a log file, a readiness probe and a graceful stop.
+
+    The child dies with us: if the process that started it is killed (even with SIGKILL), the
+    child receives its stop signal, so no orphan keeps a port or a data directory.
+    """
 
     def __init__(
         self,
@@ -110,6 +132,7 @@ class ManagedProcess:
                 user=self.user,
                 cwd=self.cwd,
                 start_new_session=True,
+                preexec_fn=_die_with_parent(self.stop_signal) if sys.platform == "linux" else None,
             )
         finally:
             log.close()
@@ -131,6 +154,10 @@ class ManagedProcess:
 
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.running() and self.process is not None else None
 
     def stop(self, timeout: float = 15.0) -> None:
         """Ask the process to stop, then kill it if it does not within `timeout`."""
