@@ -36,7 +36,7 @@ def exited(process: ManagedProcess) -> None:
 
 
 def test_a_crashed_process_is_restarted_with_growing_delays(tmp_path: Path) -> None:
-    clock, said = Clock(), []
+    clock, said = Clock(), list[str]()
     supervisor = Supervisor(clock=clock, say=said.append)
     process, unit = crashing(tmp_path, "import time; time.sleep(30)")
     supervisor.add(unit)
