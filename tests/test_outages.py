@@ -196,20 +196,40 @@ async def _empty(ing: IngestHarness) -> bool:
     return ing.spooled() == []
 
 
+async def _body(payload: bytes) -> AsyncIterator[httpbody_pb2.HttpBody]:
+    for piece in chunked(payload):
+        yield httpbody_pb2.HttpBody(data=piece)
+
+
 async def test_an_ingest_crash_mid_upload_leaves_no_ghost_video(
-    ingest_factory: IngestFactory, tmp_path: Path
+    ingest_factory: IngestFactory, tmp_path: Path, media_dir: Path
 ) -> None:
     spool = tmp_path / "shared-spool"
     crashed = await ingest_factory(spool_dir=spool, maintenance_seconds=3600)
     owner = await crashed.gw.register()
     # What a one-shot request had begun when its ingest died.
+    data = clip(media_dir / "plain.mp4").read_bytes()
     session = await crashed.intake.begin(
-        owner.user_id, Declared(title="Cut off", size_bytes=5000), resumable=False
+        owner.user_id,
+        Declared(title="Cut off", size_bytes=len(data), request_id="crash-key"),
+        resumable=False,
     )
     restarted = await ingest_factory(spool_dir=spool, **DURABLE)
     video = await becomes(restarted.gw, owner, session.info.video_id, State.STATE_FAILED)
     assert video.failure.reason == "UPLOAD_ABORTED"
     await eventually(lambda: _empty(restarted), what="the crashed session is removed")
+    # The client retries with its idempotency key: the same video continues and commits.
+    retried = await restarted.stub.UploadBody(
+        _body(data),
+        metadata=(
+            *owner.metadata,
+            ("x-title", "Cut off"),
+            ("x-upload-length", str(len(data))),
+            ("idempotency-key", "crash-key"),
+        ),
+    )
+    assert retried.video.video_id == session.info.video_id
+    assert retried.video.state == State.STATE_QUEUED
 
 
 async def test_uploads_nobody_vouches_for_are_failed_by_the_reconciler(
@@ -260,12 +280,8 @@ async def test_a_retried_rest_upload_with_the_same_idempotency_key_returns_the_s
         ("idempotency-key", "retry-me-1"),
     )
 
-    async def body(payload: bytes) -> AsyncIterator[httpbody_pb2.HttpBody]:
-        for piece in chunked(payload):
-            yield httpbody_pb2.HttpBody(data=piece)
-
-    first = await ing.stub.UploadBody(body(data), metadata=headers)
-    second = await ing.stub.UploadBody(body(data), metadata=headers)
+    first = await ing.stub.UploadBody(_body(data), metadata=headers)
+    second = await ing.stub.UploadBody(_body(data), metadata=headers)
     assert second.video.video_id == first.video.video_id
     listed = await ing.gw.videos.ListVideos(
         video_pb2.ListVideosRequest(scope=video_pb2.ListVideosRequest.SCOPE_MINE),

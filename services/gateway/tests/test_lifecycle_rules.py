@@ -20,6 +20,7 @@ LEGAL = {
     (S.PROCESSING, S.FAILED),
 }
 REQUEUE_ONLY = {(S.READY, S.QUEUED), (S.FAILED, S.QUEUED)}
+REUPLOAD_ONLY = {(S.FAILED, S.UPLOADING)}
 
 
 @pytest.mark.parametrize(("current", "target"), list(itertools.product(S, S)))
@@ -36,3 +37,12 @@ def test_every_pair(current: S, target: S) -> None:
     else:
         with pytest.raises(FailedPrecondition):
             check_transition(current, target, requeue=True)
+
+
+@pytest.mark.parametrize(("current", "target"), list(itertools.product(S, S)))
+def test_reupload_opens_only_failed_to_uploading(current: S, target: S) -> None:
+    if (current, target) in LEGAL | REUPLOAD_ONLY:
+        check_transition(current, target, reupload=True)
+        return
+    with pytest.raises(FailedPrecondition):
+        check_transition(current, target, reupload=True)

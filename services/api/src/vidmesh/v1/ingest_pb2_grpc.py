@@ -101,9 +101,10 @@ class IngestServiceServicer:
         - RESOURCE_EXHAUSTED (`TOO_LARGE`, `TOO_LONG`)
         - UNAUTHENTICATED (`MISSING_TOKEN`, `INVALID_TOKEN`, `TOKEN_EXPIRED`)
         - CANCELLED when the client aborts (nothing is committed).
-        - FAILED_PRECONDITION (`UPLOAD_IN_PROGRESS`) when `request_id` names an upload that is
-        still receiving its bytes elsewhere; a `request_id` of a finished upload returns its
-        video without reading the bytes again.
+        - ABORTED (`UPLOAD_IN_PROGRESS`, with RetryInfo) when `request_id` names an upload that
+        is still receiving its bytes; a `request_id` of a finished or committing upload returns
+        its video without reading the bytes again, and one of an upload cut off before its end
+        (`UPLOAD_ABORTED`) continues that same video.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -54,9 +54,10 @@ class IngestServiceStub:
     - RESOURCE_EXHAUSTED (`TOO_LARGE`, `TOO_LONG`)
     - UNAUTHENTICATED (`MISSING_TOKEN`, `INVALID_TOKEN`, `TOKEN_EXPIRED`)
     - CANCELLED when the client aborts (nothing is committed).
-    - FAILED_PRECONDITION (`UPLOAD_IN_PROGRESS`) when `request_id` names an upload that is
-      still receiving its bytes elsewhere; a `request_id` of a finished upload returns its
-      video without reading the bytes again.
+    - ABORTED (`UPLOAD_IN_PROGRESS`, with RetryInfo) when `request_id` names an upload that
+      is still receiving its bytes; a `request_id` of a finished or committing upload returns
+      its video without reading the bytes again, and one of an upload cut off before its end
+      (`UPLOAD_ABORTED`) continues that same video.
     """
     UploadBody: _grpc.StreamUnaryMultiCallable[_httpbody_pb2.HttpBody, _ingest_pb2.UploadBodyResponse]
     """One-shot upload of a raw HTTP body (`curl -T file` sends PUT; POST works the same), for
@@ -120,9 +121,10 @@ class IngestServiceAsyncStub(IngestServiceStub):
     - RESOURCE_EXHAUSTED (`TOO_LARGE`, `TOO_LONG`)
     - UNAUTHENTICATED (`MISSING_TOKEN`, `INVALID_TOKEN`, `TOKEN_EXPIRED`)
     - CANCELLED when the client aborts (nothing is committed).
-    - FAILED_PRECONDITION (`UPLOAD_IN_PROGRESS`) when `request_id` names an upload that is
-      still receiving its bytes elsewhere; a `request_id` of a finished upload returns its
-      video without reading the bytes again.
+    - ABORTED (`UPLOAD_IN_PROGRESS`, with RetryInfo) when `request_id` names an upload that
+      is still receiving its bytes; a `request_id` of a finished or committing upload returns
+      its video without reading the bytes again, and one of an upload cut off before its end
+      (`UPLOAD_ABORTED`) continues that same video.
     """
     UploadBody: _aio.StreamUnaryMultiCallable[_httpbody_pb2.HttpBody, _ingest_pb2.UploadBodyResponse]  # type: ignore[assignment]
     """One-shot upload of a raw HTTP body (`curl -T file` sends PUT; POST works the same), for
@@ -189,9 +191,10 @@ class IngestServiceServicer(metaclass=_abc_1.ABCMeta):
         - RESOURCE_EXHAUSTED (`TOO_LARGE`, `TOO_LONG`)
         - UNAUTHENTICATED (`MISSING_TOKEN`, `INVALID_TOKEN`, `TOKEN_EXPIRED`)
         - CANCELLED when the client aborts (nothing is committed).
-        - FAILED_PRECONDITION (`UPLOAD_IN_PROGRESS`) when `request_id` names an upload that is
-          still receiving its bytes elsewhere; a `request_id` of a finished upload returns its
-          video without reading the bytes again.
+        - ABORTED (`UPLOAD_IN_PROGRESS`, with RetryInfo) when `request_id` names an upload that
+          is still receiving its bytes; a `request_id` of a finished or committing upload returns
+          its video without reading the bytes again, and one of an upload cut off before its end
+          (`UPLOAD_ABORTED`) continues that same video.
         """
 
     @_abc_1.abstractmethod

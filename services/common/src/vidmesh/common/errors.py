@@ -81,6 +81,12 @@ class ResourceExhausted(ServiceError):
     code = grpc.StatusCode.RESOURCE_EXHAUSTED
 
 
+class Aborted(ServiceError):
+    """A concurrent operation conflicts with this one; retry after it ends (HTTP 409)."""
+
+    code = grpc.StatusCode.ABORTED
+
+
 class Unavailable(ServiceError):
     """Try again later (a dependency is down or the server is draining)."""
 

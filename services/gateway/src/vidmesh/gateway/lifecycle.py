@@ -1,7 +1,9 @@
 """The video state machine (ARCHITECTURE §4), checked in this one place.
 
 UPLOADING → QUEUED → PROCESSING → READY; any non-terminal state → FAILED; READY or FAILED →
-QUEUED only on an explicit requeue (re-transcode, dead-letter retry). PROCESSING → PROCESSING is
+QUEUED only on an explicit requeue (re-transcode, dead-letter retry); FAILED → UPLOADING only
+when an upload that was aborted before its bytes were committed is retried under the same
+idempotency key (`reupload`), so the retry continues the same video. PROCESSING → PROCESSING is
 a redelivery of the same job with a higher delivery attempt. Reports arrive at least once, so a
 report that matches the current state, job and attempt is a no-op rather than an error.
 """
@@ -30,11 +32,15 @@ def illegal(current: VideoState, target: VideoState) -> FailedPrecondition:
     )
 
 
-def check_transition(current: VideoState, target: VideoState, *, requeue: bool = False) -> None:
+def check_transition(
+    current: VideoState, target: VideoState, *, requeue: bool = False, reupload: bool = False
+) -> None:
     """Raise FAILED_PRECONDITION unless `current → target` is allowed."""
     if target in _FORWARD[current]:
         return
     if requeue and current in TERMINAL and target is VideoState.QUEUED:
+        return
+    if reupload and current is VideoState.FAILED and target is VideoState.UPLOADING:
         return
     raise illegal(current, target)
 

@@ -24,9 +24,9 @@ from vidmesh.gateway.catalog import parse_video_id
 from vidmesh.gateway.lifecycle import check_transition
 from vidmesh.gateway.models import Video, VideoState, VideoTransition
 from vidmesh.gateway.notifications import announce_change
+from vidmesh.gateway.reports import ABORTED_UPLOAD as ABORTED
 
 _log = logging.getLogger(__name__)
-ABORTED = "UPLOAD_ABORTED"
 ABORTED_MESSAGE = "The upload stopped before its bytes were committed; upload the file again."
 
 

@@ -24,6 +24,9 @@ from vidmesh.gateway.lifecycle import check_transition, stale_job
 from vidmesh.gateway.models import User, Video, VideoState, VideoTransition, Visibility
 from vidmesh.gateway.notifications import announce_change
 
+# The failure of an upload whose bytes never arrived in full; its idempotency key may retry it.
+ABORTED_UPLOAD = "UPLOAD_ABORTED"
+
 
 @dataclass(frozen=True, slots=True)
 class NewVideo:
@@ -97,9 +100,13 @@ class StateReports:
                     raise NotFound("USER_NOT_FOUND", "The owner does not exist.")
                 if request_id is not None:
                     existing = await session.scalar(
-                        select(Video).where(Video.owner_id == owner, Video.request_id == request_id)
+                        select(Video)
+                        .where(Video.owner_id == owner, Video.request_id == request_id)
+                        .with_for_update()
                     )
                     if existing is not None:
+                        if existing.failure_reason == ABORTED_UPLOAD:
+                            await self._reopen(session, existing, now)
                         return existing
                 video = Video(
                     id=uuid.uuid4(),
@@ -131,6 +138,17 @@ class StateReports:
                 raise
             return existing
         return video
+
+    async def _reopen(self, session: AsyncSession, video: Video, now: datetime) -> None:
+        """A retry of an upload that was cut off before commit continues the same video."""
+        check_transition(video.state, VideoState.UPLOADING, reupload=True)
+        video.state = VideoState.UPLOADING
+        video.failure_reason = None
+        video.failure_message = None
+        video.updated_at = now
+        video.upload_lease_until = now + self._upload_lease
+        video.transitions.append(VideoTransition(state=VideoState.UPLOADING, created_at=now))
+        await announce_change(session, video.id)
 
     async def mark_queued(
         self, video_id: str, job_id: str, attempt: int, source: SourceFacts, *, requeue: bool

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from nats.js import JetStreamContext
 
 from vidmesh.common.errors import (
+    Aborted,
     Cancelled,
     FailedPrecondition,
     InvalidArgument,
@@ -175,13 +176,16 @@ class Intake:
         earlier = self._spool.find_video(video.video_id)
         if earlier is not None and not earlier.receiving:
             return self._committing_video(earlier)
-        if earlier is not None:
-            raise FailedPrecondition(
+        if earlier is not None and self._alive(earlier):
+            raise Aborted(
                 "UPLOAD_IN_PROGRESS",
                 "An upload with this idempotency key is still receiving its bytes.",
                 metadata={"video_id": video.video_id},
                 retry_after_seconds=5,
             )
+        if earlier is not None:
+            # Left by a request that died with an earlier ingest process: this retry takes over.
+            self._spool.discard(earlier)
         session = await self._open_session(owner_id, video, checked, resumable=False)
         self._active.add(session.info.upload_id)
         try:
@@ -193,6 +197,14 @@ class Intake:
             raise
         finally:
             self._active.discard(session.info.upload_id)
+
+    def _alive(self, session: Session) -> bool:
+        """Whether someone is still sending this session's bytes."""
+        return (
+            session.info.resumable
+            or session.lock.locked()
+            or session.info.upload_id in self._active
+        )
 
     def session(self, owner_id: str, upload_id: str) -> Session:
         session = self._spool.get(upload_id)
