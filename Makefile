@@ -21,7 +21,7 @@ PY_SOURCES := services tests bench envoy
 GENERATED := services/api/src envoy/vidmesh.pb envoy/envoy.compose.yaml web/src/gen
 WEB_DEPS := web/node_modules/.package-lock.json
 
-.PHONY: help sync web-deps web web-check gen gen-check fmt lint typecheck test bench up check breaking
+.PHONY: help sync web-deps web web-check gen gen-check fmt lint typecheck test chaos bench up check breaking
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -82,6 +82,14 @@ typecheck: sync ## mypy --strict on hand-written code
 
 test: sync web ## Unit, integration and browser tests on real PostgreSQL, NATS, Envoy, Chromium
 	$(RUN) pytest
+
+CHAOS_SEEDS ?= 1,2,3
+CHAOS_UPLOADS ?= 12
+CHAOS_FAULTS ?= 15
+
+chaos: sync ## Long seeded fault campaigns (SIGKILLs, outages, frozen ffmpeg) against vidmesh up
+	VIDMESH_CHAOS_SEEDS=$(CHAOS_SEEDS) VIDMESH_CHAOS_UPLOADS=$(CHAOS_UPLOADS) \
+	VIDMESH_CHAOS_FAULTS=$(CHAOS_FAULTS) $(RUN) pytest -q -s -p no:cacheprovider tests/test_chaos.py
 
 bench: sync ## Benchmarks: transcode, upload (1 GiB), HLS delivery vs nginx (needs wrk, nginx)
 	$(RUN) python bench/transcode.py

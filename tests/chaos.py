@@ -165,9 +165,10 @@ class Campaign:
     # --- the faults ---------------------------------------------------------------------
 
     async def _inject(self) -> None:
-        for _ in range(self.faults):
+        for index in range(self.faults):
             await asyncio.sleep(self.random.uniform(1.5, 5.0))
-            target = self._pick()
+            # The first fault always freezes an encode, so every campaign has the stall case.
+            target = "ffmpeg" if index == 0 else self._pick()
             pid = await self._wait_for(target)
             if pid is None:
                 continue
@@ -187,7 +188,7 @@ class Campaign:
         return self.random.choice(calm or list(TARGETS))
 
     async def _wait_for(self, target: str) -> int | None:
-        deadline = time.monotonic() + (5.0 if target == "ffmpeg" else 20.0)
+        deadline = time.monotonic() + 30.0
         while time.monotonic() < deadline:
             pid = find(self.stack_pid, target)
             if pid is not None:

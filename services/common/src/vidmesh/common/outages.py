@@ -95,6 +95,28 @@ async def until_acknowledged(
         delay = min(delay * 2, max_delay)
 
 
+async def periodically(step: Callable[[], Awaitable[object]], every: float, what: str) -> None:
+    """Run `step` now and then every `every` seconds until cancelled (a background loop).
+
+    A step that fails because a dependency is away is only postponed to the next round, with
+    one warning line; any other error is a bug, logged with its traceback, and the loop goes on
+    (a background loop that died silently would leave its work undone).
+    """
+    log = logging.getLogger(f"vidmesh.{what.replace(' ', '_')}")
+    while True:
+        try:
+            await step()
+        except ServiceError as error:
+            log.warning("%s postponed", what, extra={"reason": error.reason})
+        except Exception as error:
+            outage = as_outage(error)
+            if outage is None:
+                log.exception("%s failed", what)
+            else:
+                log.warning("%s postponed", what, extra={"reason": outage.reason})
+        await asyncio.sleep(every)
+
+
 async def connect_nats(url: str, name: str) -> Client:
     """A NATS client that reconnects forever and logs outages as single lines.
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from vidmesh.common.database import create_engine, create_sessions, libpq_url
+from vidmesh.common.outages import periodically
 from vidmesh.common.server import ServiceBinding
 from vidmesh.common.storage import BlobStore
 from vidmesh.common.tokens import TokenCodec
@@ -67,7 +68,8 @@ async def gateway(
             StateReports(sessions, timedelta(seconds=settings.upload_lease_seconds)), leases
         )
         sweeper = asyncio.create_task(
-            leases.run(settings.lease_sweep_seconds), name="upload-lease-sweeper"
+            periodically(leases.expire, settings.lease_sweep_seconds, "upload lease sweep"),
+            name="upload-lease-sweeper",
         )
         bindings = [
             ServiceBinding(

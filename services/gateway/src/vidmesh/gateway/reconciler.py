@@ -10,7 +10,6 @@ SKIP LOCKED keep them from failing the same video twice.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -18,8 +17,6 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from vidmesh.common.errors import ServiceError
-from vidmesh.common.outages import as_outage
 from vidmesh.gateway.catalog import parse_video_id
 from vidmesh.gateway.lifecycle import check_transition
 from vidmesh.gateway.models import Video, VideoState, VideoTransition
@@ -85,17 +82,3 @@ class UploadLeases:
                 extra={"video_id": str(video.id), "reason": ABORTED},
             )
         return [video.id for video in videos]
-
-    async def run(self, every: float) -> None:
-        """Expire leases every `every` seconds until cancelled; outages are waited out."""
-        while True:
-            try:
-                await self.expire()
-            except ServiceError as error:
-                _log.warning("lease sweep failed", extra={"reason": error.reason})
-            except Exception as error:
-                outage = as_outage(error)
-                if outage is None:
-                    raise
-                _log.warning("lease sweep postponed", extra={"reason": outage.reason})
-            await asyncio.sleep(every)

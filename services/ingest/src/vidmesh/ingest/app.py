@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 
 from vidmesh.common.channels import ServiceCredential, connect
 from vidmesh.common.http import http_listener
-from vidmesh.common.outages import close_nats, connect_nats
+from vidmesh.common.outages import close_nats, connect_nats, periodically
 from vidmesh.common.server import ServiceBinding
 from vidmesh.common.storage import BlobStore
 from vidmesh.common.tokens import TokenCodec
@@ -23,23 +22,6 @@ from vidmesh.ingest.spool import Spool
 from vidmesh.ingest.tus import build_app
 from vidmesh.ingest.validation import MediaLimits
 from vidmesh.v1 import ingest_pb2, ingest_pb2_grpc, video_state_pb2_grpc
-
-_log = logging.getLogger(__name__)
-
-
-async def _maintain(intake: Intake, every: float, renew_every: float) -> None:
-    """Settle what the spool owes, at start-up (crash recovery) and then every `every` s."""
-    loop = asyncio.get_running_loop()
-    renewed = -renew_every
-    while True:
-        renew = loop.time() - renewed >= renew_every
-        try:
-            await intake.maintain(renew=renew)
-            if renew:
-                renewed = loop.time()
-        except Exception:
-            _log.exception("upload maintenance failed")
-        await asyncio.sleep(every)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +52,14 @@ async def ingest(
             commit_wait_seconds=settings.commit_wait_seconds,
         )
         spool = Spool(settings.spool_dir, timedelta(seconds=settings.upload_ttl_seconds))
-        intake = Intake(spool, store, states, client.jetstream(), limits)
+        intake = Intake(
+            spool,
+            store,
+            states,
+            client.jetstream(),
+            limits,
+            renew_every=settings.lease_renew_seconds,
+        )
         servicer = IngestServicer(intake)
         name = ingest_pb2.DESCRIPTOR.services_by_name["IngestService"].full_name
         binding = ServiceBinding(
@@ -78,7 +67,7 @@ async def ingest(
             lambda server: ingest_pb2_grpc.add_IngestServiceServicer_to_server(servicer, server),
         )
         sweeper = asyncio.create_task(
-            _maintain(intake, settings.maintenance_seconds, settings.lease_renew_seconds),
+            periodically(intake.maintain, settings.maintenance_seconds, "upload maintenance"),
             name="upload-maintenance",
         )
         tus = build_app(intake, codec, settings.max_size_bytes)

@@ -86,8 +86,12 @@ class Intake:
         states: VideoStates,
         jetstream: JetStreamContext,
         limits: IntakeLimits,
+        *,
+        renew_every: float = 60.0,
     ) -> None:
         self._spool = spool
+        self._renew_every = renew_every
+        self._renewed = -float("inf")
         self._store = store
         self._states = states
         self._js = jetstream
@@ -277,7 +281,7 @@ class Intake:
             await self._abandon(session, "UPLOAD_EXPIRED", "The upload was abandoned and expired.")
         return len(expired)
 
-    async def maintain(self, now: datetime | None = None, *, renew: bool = True) -> None:
+    async def maintain(self, now: datetime | None = None) -> None:
         """Settle what the spool still owes: commits, failure reports, crashed and expired
         uploads, old tombstones; then renew the leases of the uploads in progress."""
         moment = now or datetime.now(UTC)
@@ -305,8 +309,10 @@ class Intake:
                 )
             else:
                 in_progress.append(session.info.video_id)
-        if in_progress and renew:
+        clock = asyncio.get_running_loop().time()
+        if in_progress and clock - self._renewed >= self._renew_every:
             await self._renew(in_progress)
+            self._renewed = clock
 
     async def _renew(self, video_ids: list[str]) -> None:
         try:

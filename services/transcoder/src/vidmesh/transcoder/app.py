@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from vidmesh.common.channels import ServiceCredential, connect
 from vidmesh.common.jobs import QueuePolicy, ensure_topology
-from vidmesh.common.outages import close_nats, connect_nats
+from vidmesh.common.outages import close_nats, connect_nats, periodically
 from vidmesh.common.server import ServiceBinding
 from vidmesh.common.storage import BlobStore
 from vidmesh.common.tokens import TokenCodec
@@ -59,7 +59,8 @@ async def transcoder(
         )
         reconciler = JobReconciler(js, states, settings.stale_seconds)
         sweeper = asyncio.create_task(
-            reconciler.run(settings.reconcile_seconds), name="job-reconciler"
+            periodically(reconciler.sweep, settings.reconcile_seconds, "job reconciliation"),
+            name="job-reconciler",
         )
         try:
             yield Transcoder(bindings=[binding], worker=worker, reconciler=reconciler)

@@ -11,16 +11,13 @@ per stale period so several transcoders reconciling at once publish it once.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 
 from nats.js import JetStreamContext
 
-from vidmesh.common.errors import ServiceError
 from vidmesh.common.jobs import has_job, publish_job
 from vidmesh.common.layout import source_key
-from vidmesh.common.outages import as_outage
 from vidmesh.common.video_states import VideoStates
 from vidmesh.v1 import transcode_pb2
 
@@ -55,17 +52,3 @@ class JobReconciler:
             )
             requeued.append(video.video_id)
         return requeued
-
-    async def run(self, every: float) -> None:
-        """Sweep every `every` seconds until cancelled; outages only postpone a sweep."""
-        while True:
-            await asyncio.sleep(every)
-            try:
-                await self.sweep()
-            except ServiceError as error:
-                _log.warning("reconciling postponed", extra={"reason": error.reason})
-            except Exception as error:
-                outage = as_outage(error)
-                if outage is None:
-                    raise
-                _log.warning("reconciling postponed", extra={"reason": outage.reason})

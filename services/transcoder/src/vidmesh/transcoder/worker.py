@@ -71,6 +71,12 @@ class Worker:
                     messages = await subscription.fetch(1, timeout=1)
                 except (TimeoutError, NatsTimeoutError):
                     continue
+                except Exception as error:
+                    if as_outage(error) is None:
+                        raise
+                    # NATS is away; the client reconnects by itself (logged once there).
+                    await asyncio.sleep(0.5)
+                    continue
                 for message in messages:
                     task = asyncio.create_task(self.handle(message))
                     stopping = asyncio.create_task(stop.wait())

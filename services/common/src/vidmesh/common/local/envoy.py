@@ -7,7 +7,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vidmesh.common.local.process import ManagedProcess, StartupError, bundled_binary, http_ok
+from vidmesh.common.local.process import (
+    ManagedProcess,
+    ServerProcess,
+    StartupError,
+    bundled_binary,
+    http_ok,
+)
 
 
 def repo_root() -> Path:
@@ -76,7 +82,7 @@ def render_config(edge: EdgeConfig, root: Path | None = None) -> str:
     )
 
 
-class EnvoyProxy:
+class EnvoyProxy(ServerProcess):
     """Run Envoy with a rendered config in `work_dir`."""
 
     def __init__(self, edge: EdgeConfig, work_dir: Path) -> None:
@@ -107,18 +113,6 @@ class EnvoyProxy:
         self.config_path.write_text(render_config(self.edge))
         self._process.start()
         self._process.wait_ready(http_ok(f"http://127.0.0.1:{self.edge.admin_port}/ready"), timeout)
-
-    def running(self) -> bool:
-        return self._process.running()
-
-    @property
-    def log_path(self) -> Path:
-        return self._process.log_path
-
-    @property
-    def pid(self) -> int | None:
-        """The server's process id while it runs (fault injection kills it by pid)."""
-        return self._process.pid
 
     def stop(self) -> None:
         self._process.stop()

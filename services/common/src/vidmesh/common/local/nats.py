@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vidmesh.common.local.process import ManagedProcess, bundled_binary, free_port, http_ok
+from vidmesh.common.local.process import (
+    ManagedProcess,
+    ServerProcess,
+    bundled_binary,
+    free_port,
+    http_ok,
+)
 
 
-class NatsServer:
+class NatsServer(ServerProcess):
     """Run `nats-server -js` storing its streams under `store_dir`."""
 
     def __init__(self, store_dir: Path, *, port: int, monitor_port: int | None = None) -> None:
@@ -43,18 +49,6 @@ class NatsServer:
         # The monitoring endpoint of *this* server: a port clash elsewhere cannot pass for it.
         health = f"http://127.0.0.1:{self.monitor_port}/healthz?js-enabled-only=true"
         self._process.wait_ready(http_ok(health), timeout)
-
-    def running(self) -> bool:
-        return self._process.running()
-
-    @property
-    def log_path(self) -> Path:
-        return self._process.log_path
-
-    @property
-    def pid(self) -> int | None:
-        """The server's process id while it runs (fault injection kills it by pid)."""
-        return self._process.pid
 
     def stop(self) -> None:
         self._process.stop()

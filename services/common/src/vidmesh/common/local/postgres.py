@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psycopg
 
-from vidmesh.common.local.process import ManagedProcess, StartupError
+from vidmesh.common.local.process import ManagedProcess, ServerProcess, StartupError
 
 _DB_USER = "vidmesh"
 _RUN_AS = "postgres"
@@ -118,7 +118,7 @@ def _reachable_binaries(bin_dir: Path, user: str | None) -> Path:
     return target
 
 
-class PostgresCluster:
+class PostgresCluster(ServerProcess):
     """initdb (once) and run a cluster kept under `base_dir` (data, socket, log).
 
     `base_dir` and its parents must be traversable by the `postgres` user when run as root.
@@ -248,18 +248,6 @@ class PostgresCluster:
             if exists is None:
                 conn.execute(f'CREATE DATABASE "{name}"{clause}')
         return self.url(name)
-
-    def running(self) -> bool:
-        return self._process.running()
-
-    @property
-    def log_path(self) -> Path:
-        return self._process.log_path
-
-    @property
-    def pid(self) -> int | None:
-        """The server's process id while it runs (fault injection kills it by pid)."""
-        return self._process.pid
 
     def stop(self) -> None:
         self._process.stop(timeout=30)

@@ -175,3 +175,21 @@ class ManagedProcess:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+
+
+class ServerProcess:
+    """What a local server (PostgreSQL, NATS, Envoy) built on a `ManagedProcess` shares."""
+
+    _process: ManagedProcess
+
+    def running(self) -> bool:
+        return self._process.running()
+
+    @property
+    def log_path(self) -> Path:
+        return self._process.log_path
+
+    @property
+    def pid(self) -> int | None:
+        """The server's process id while it runs (fault injection kills it by pid)."""
+        return self._process.pid
