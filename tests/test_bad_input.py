@@ -366,3 +366,16 @@ def _reason(response: httpx.Response) -> str:
         if detail.get("@type", "").endswith("ErrorInfo"):
             return str(detail["reason"])
     return ""
+
+
+async def test_large_headers_under_the_cap_always_pass(
+    edge: EnvoyProxy, gw: GatewayHarness
+) -> None:
+    """gRPC's metadata soft limit refused headers of 8-10 KiB at random (429); no longer."""
+    user = await gw.register()
+    headers = {"authorization": f"Bearer {user.access_token}", "x-padding": "a" * 12 * 1024}
+    async with httpx.AsyncClient(base_url=edge.url, timeout=30) as http:
+        statuses = [
+            (await http.get("/v1/users/me", headers=headers)).status_code for _ in range(20)
+        ]
+    assert statuses == [200] * 20

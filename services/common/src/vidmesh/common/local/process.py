@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import shutil
 import signal
@@ -75,28 +74,26 @@ def tail(path: Path, lines: int = 30) -> str:
         return "(no log)"
 
 
-_PR_SET_PDEATHSIG = 1
+def _dying_with_parent(argv: list[str], stop_signal: signal.Signals) -> list[str]:
+    """`argv` wrapped so the child gets `stop_signal` when the process that started it dies.
 
-
-def _die_with_parent(signum: int) -> Callable[[], None]:
-    """A pre-exec hook: the child gets `signum` when the process that started it dies.
-
-    Linux only (elsewhere a no-op). The signal is tied to the starting thread, so processes
-    are started from the main thread.
+    util-linux's `setpriv --pdeathsig` sets PR_SET_PDEATHSIG and then execs the command, so the
+    child is the command itself. (Setting it in a `preexec_fn` instead crashed: running Python
+    between fork and exec is unsafe in a process with threads, as grpcio's.) Without setpriv
+    (not Linux) the command runs unwrapped.
     """
-
-    def hook() -> None:
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signum)
-
-    return hook
+    setpriv = shutil.which("setpriv") if sys.platform == "linux" else None
+    if setpriv is None:
+        return argv
+    return [setpriv, f"--pdeathsig={stop_signal.name}", "--", *argv]
 
 
 class ManagedProcess:
     """A child process with a log file, a readiness probe and a graceful stop.
 
     The child dies with us: if the process that started it is killed (even with SIGKILL), the
-    child receives its stop signal, so no orphan keeps a port or a data directory.
+    child receives its stop signal, so no orphan keeps a port or a data directory. (The signal
+    is tied to the starting thread, so processes are started from the main thread.)
     """
 
     def __init__(
@@ -124,7 +121,7 @@ class ManagedProcess:
         log = self.log_path.open("ab")
         try:
             self.process = subprocess.Popen(
-                self.argv,
+                _dying_with_parent(self.argv, self.stop_signal),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -132,7 +129,6 @@ class ManagedProcess:
                 user=self.user,
                 cwd=self.cwd,
                 start_new_session=True,
-                preexec_fn=_die_with_parent(self.stop_signal) if sys.platform == "linux" else None,
             )
         finally:
             log.close()
