@@ -76,6 +76,12 @@ async def test_up_restarts_a_crashed_service_and_dies_without_orphans(
         said = await read_until(stack.output, "gateway is back", 90)
         assert "gateway exited; restarting it" in said
         async with httpx.AsyncClient(base_url=stack.url) as http:
+
+            async def serving() -> bool:
+                # Envoy routes to the new gateway once its health check has passed again.
+                return (await http.get("/v1/videos")).status_code == 200
+
+            await eventually(serving, timeout=30, what="Envoy routes to the restarted gateway")
             registered = await http.post(
                 "/v1/auth/register",
                 json={"email": "back@example.com", "password": "0123456789ab"},
