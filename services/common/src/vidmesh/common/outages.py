@@ -15,6 +15,7 @@ from typing import TypeVar
 
 import nats
 import psycopg
+import psycopg.errors
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
 from nats.errors import NoServersError
@@ -43,6 +44,14 @@ def as_outage(error: BaseException) -> Unavailable | None:
         return Unavailable(
             "DATABASE_UNAVAILABLE",
             "The database connection was lost; try again.",
+            retry_after_seconds=RETRY_AFTER_SECONDS,
+        )
+    # During a failover the old primary may answer as a read-only standby for a moment.
+    cause = error.orig if isinstance(error, DBAPIError) else error
+    if isinstance(cause, psycopg.errors.ReadOnlySqlTransaction):
+        return Unavailable(
+            "DATABASE_UNAVAILABLE",
+            "The database is failing over; try again.",
             retry_after_seconds=RETRY_AFTER_SECONDS,
         )
     if isinstance(error, psycopg.OperationalError):
