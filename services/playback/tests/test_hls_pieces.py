@@ -6,7 +6,8 @@ import pytest
 from aiohttp import web
 
 from vidmesh.common.errors import InvalidArgument
-from vidmesh.playback.hls import _byte_range, object_key, rewrite_playlist
+from vidmesh.common.layout import delivery_prefix, published_key
+from vidmesh.playback.hls import _byte_range, rewrite_playlist
 
 MASTER = """#EXTM3U
 #EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360
@@ -44,8 +45,10 @@ def test_unsatisfiable_ranges(header: str) -> None:
         _byte_range(header, 1000)
 
 
-def test_object_keys() -> None:
-    assert object_key("videos/v/attempts/1-1", "poster.jpg") == "videos/v/attempts/1-1/poster.jpg"
-    assert object_key("p", "720p/seg_00001.ts") == "p/hls/720p/seg_00001.ts"
+def test_published_keys() -> None:
+    assert (
+        published_key("videos/v/attempts/1-1", "poster.jpg") == "videos/v/attempts/1-1/poster.jpg"
+    )
+    assert published_key("p", "720p/seg_00001.ts") == "p/hls/720p/seg_00001.ts"
     with pytest.raises(InvalidArgument):
-        object_key("p", "../../secret.ts")
+        published_key("p", "../../secret.ts")

@@ -13,7 +13,7 @@ from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from vidmesh.common.errors import InvalidArgument, NotFound, PermissionDenied
-from vidmesh.common.layout import upload_prefix
+from vidmesh.common.layout import media_prefix, upload_prefix
 from vidmesh.common.storage import MEDIA, RAW, BlobStore
 from vidmesh.common.tokens import Principal
 from vidmesh.common.validation import (
@@ -221,7 +221,7 @@ class Catalog:
         """Delete the original and every rendition; leftovers are logged, not fatal."""
         try:
             await self._store.delete_prefix(RAW, upload_prefix(str(key)))
-            await self._store.delete_prefix(MEDIA, f"videos/{key}/")
+            await self._store.delete_prefix(MEDIA, media_prefix(str(key)))
         except (OSError, InvalidArgument) as error:
             _log.warning(
                 "objects of a deleted video remain",

@@ -8,6 +8,7 @@ from typing import Any
 from google.protobuf import duration_pb2, timestamp_pb2
 
 from vidmesh.common.errors import InvalidArgument
+from vidmesh.common.layout import POSTER
 from vidmesh.gateway.accounts import SignedIn
 from vidmesh.gateway.models import User, UserRole, Video, VideoState, Visibility
 from vidmesh.v1 import auth_pb2, video_pb2
@@ -126,7 +127,7 @@ def video_to_proto(video: Video) -> video_pb2.Video:
         width=video.width or 0,
         height=video.height or 0,
         renditions=[rendition_to_proto(item) for item in video.renditions],
-        poster_url=f"/hls/{video.id}/poster.jpg" if video.poster_key else "",
+        poster_url=f"/hls/{video.id}/{POSTER}" if video.poster_key else "",
         create_time=timestamp(video.created_at),
         update_time=timestamp(video.updated_at),
         ready_time=timestamp(video.ready_at),

@@ -19,7 +19,8 @@ from aiohttp import web
 
 from vidmesh.common.errors import InvalidArgument, Unauthenticated
 from vidmesh.common.http import edge_middleware
-from vidmesh.common.storage import MEDIA, BlobNotFound, BlobStore, check_key
+from vidmesh.common.layout import published_key
+from vidmesh.common.storage import MEDIA, BlobNotFound, BlobStore
 from vidmesh.common.tokens import TokenCodec
 
 _log = logging.getLogger(__name__)
@@ -32,7 +33,6 @@ CONTENT_TYPES = {
     ".jpg": "image/jpeg",
     ".vtt": "text/vtt; charset=utf-8",
 }
-TOP_LEVEL = {"poster.jpg", "storyboard.jpg", "storyboard.vtt"}
 IMMUTABLE = "max-age=31536000, immutable"
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -51,11 +51,6 @@ def rewrite_playlist(text: str, token: str) -> str:
         else:
             lines.append(re.sub(r'URI="([^"]+)"', lambda m: f'URI="{with_token(m[1])}"', line))
     return "\n".join(lines) + "\n"
-
-
-def object_key(prefix: str, path: str) -> str:
-    relative = path if path in TOP_LEVEL else f"hls/{path}"
-    return check_key(f"{prefix}/{relative}")
 
 
 def _not_found() -> web.HTTPNotFound:
@@ -80,7 +75,7 @@ class HlsHandler:
         token = request.query.get("token", "")
         try:
             prefix = self._codec.verify_playback(token, video_id)
-            key = object_key(prefix, path)
+            key = published_key(prefix, path)
         except Unauthenticated as error:
             raise web.HTTPForbidden(text=f"{error.message}\n") from None
         except InvalidArgument:

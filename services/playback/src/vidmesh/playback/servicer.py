@@ -10,6 +10,7 @@ from google.protobuf import timestamp_pb2
 
 from vidmesh.common.auth import optional_principal
 from vidmesh.common.channels import ServiceCredential, remote_errors
+from vidmesh.common.layout import MASTER_PLAYLIST, POSTER, STORYBOARD, STORYBOARD_INDEX
 from vidmesh.common.tokens import TokenCodec
 from vidmesh.v1 import (
     playback_pb2,
@@ -68,11 +69,11 @@ class PlaybackServicer(playback_pb2_grpc.PlaybackServiceServicer):
         expire.FromDatetime(issued.expire_time)
         return playback_pb2.GetPlaybackInfoResponse(
             video_id=video.video_id,
-            master_playlist_url=f"{base}/master.m3u8{query}",
+            master_playlist_url=f"{base}/{MASTER_PLAYLIST}{query}",
             renditions=video.renditions,
-            poster_url=f"{base}/poster.jpg{query}",
-            storyboard_url=f"{base}/storyboard.jpg{query}",
-            storyboard_vtt_url=f"{base}/storyboard.vtt{query}",
+            poster_url=f"{base}/{POSTER}{query}",
+            storyboard_url=f"{base}/{STORYBOARD}{query}",
+            storyboard_vtt_url=f"{base}/{STORYBOARD_INDEX}{query}",
             token=issued.token,
             token_expire_time=expire,
             duration=video.duration,

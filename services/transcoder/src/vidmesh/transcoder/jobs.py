@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from vidmesh.common.layout import HLS_FOLDER, MASTER_PLAYLIST, POSTER, delivery_prefix
 from vidmesh.common.media import ProbeFailed, probe
 from vidmesh.common.storage import MEDIA, RAW, BlobNotFound, BlobStore
 from vidmesh.transcoder.command import ladder_command
@@ -33,11 +34,6 @@ class Ladder:
     renditions: list[video_pb2.Rendition]
     duration: float
     poster_key: str
-
-
-def media_prefix(job: transcode_pb2.TranscodeJob, delivery: int) -> str:
-    """Each delivery writes under its own prefix; the video points at the one that finished."""
-    return f"videos/{job.video_id}/attempts/{job.attempt}-{delivery}"
 
 
 async def transcode(
@@ -73,16 +69,16 @@ async def transcode(
             stall_seconds=stall_seconds,
         )
         reports = await measure(out / "hls", plan)
-        (out / "hls" / "master.m3u8").write_text(master_playlist(reports, plan.frame_rate))
-        await make_poster(source, out / "poster.jpg", plan)
+        (out / HLS_FOLDER / MASTER_PLAYLIST).write_text(master_playlist(reports, plan.frame_rate))
+        await make_poster(source, out / POSTER, plan)
         await make_storyboard(out, plan, reports[-1].segments)
-        prefix = media_prefix(job, delivery)
+        prefix = delivery_prefix(job.video_id, job.attempt, delivery)
         await _publish(store, out, prefix)
         return Ladder(
             media_prefix=prefix,
             renditions=[_rendition(report, plan.frame_rate) for report in reports],
             duration=max(report.duration for report in reports),
-            poster_key="poster.jpg",
+            poster_key=POSTER,
         )
     finally:
         await asyncio.to_thread(shutil.rmtree, workspace, True)
@@ -103,7 +99,7 @@ def _rendition(report: RenditionReport, frame_rate: float) -> video_pb2.Renditio
 async def _publish(store: BlobStore, out: Path, prefix: str) -> None:
     """Upload everything, the master playlist last: a prefix without it is not a ladder."""
     files = sorted(path for path in out.rglob("*") if path.is_file())
-    master = out / "hls" / "master.m3u8"
+    master = out / HLS_FOLDER / MASTER_PLAYLIST
     for path in [p for p in files if p != master] + [master]:
         key = f"{prefix}/{path.relative_to(out).as_posix()}"
         await store.put_file(MEDIA, key, path, move=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from vidmesh.common.layout import STORYBOARD, STORYBOARD_INDEX
 from vidmesh.transcoder.command import poster_command, storyboard_command
 from vidmesh.transcoder.encoder import run_ffmpeg
 from vidmesh.transcoder.ladder import SEGMENT_SECONDS, Plan
@@ -36,7 +37,7 @@ async def make_storyboard(out_dir: Path, plan: Plan, segments: int) -> tuple[Pat
     columns = min(COLUMNS, tiles)
     rows = math.ceil(tiles / columns)
     tile_height = max(2, round(TILE_WIDTH * smallest.height / smallest.width / 2) * 2)
-    sprite = out_dir / "storyboard.jpg"
+    sprite = out_dir / STORYBOARD
     await run_ffmpeg(
         storyboard_command(
             out_dir / "hls" / smallest.name / "index.m3u8",
@@ -59,9 +60,9 @@ async def make_storyboard(out_dir: Path, plan: Plan, segments: int) -> tuple[Pat
         x, y = (index % columns) * TILE_WIDTH, (index // columns) * tile_height
         cues += [
             f"{_timestamp(start)} --> {_timestamp(end)}",
-            f"storyboard.jpg#xywh={x},{y},{TILE_WIDTH},{tile_height}",
+            f"{STORYBOARD}#xywh={x},{y},{TILE_WIDTH},{tile_height}",
             "",
         ]
-    vtt = out_dir / "storyboard.vtt"
+    vtt = out_dir / STORYBOARD_INDEX
     vtt.write_text("\n".join(cues))
     return sprite, vtt
