@@ -46,9 +46,9 @@ def test_unsatisfiable_ranges(header: str) -> None:
 
 
 def test_published_keys() -> None:
-    assert (
-        published_key("videos/v/attempts/1-1", "poster.jpg") == "videos/v/attempts/1-1/poster.jpg"
-    )
+    prefix = delivery_prefix("v", 1, 2)
+    assert prefix == "videos/v/attempts/1-2"
+    assert published_key(prefix, "poster.jpg") == "videos/v/attempts/1-2/poster.jpg"
     assert published_key("p", "720p/seg_00001.ts") == "p/hls/720p/seg_00001.ts"
     with pytest.raises(InvalidArgument):
         published_key("p", "../../secret.ts")
