@@ -21,6 +21,11 @@ def find_control_character(value: str) -> bool:
     return _CONTROL.search(value) is not None
 
 
+def without_control_characters(value: str) -> str:
+    """`value` with control characters replaced by spaces (for tool output in messages)."""
+    return _CONTROL.sub(" ", value)
+
+
 def require_text(value: str, field: str, *, max_length: int) -> str:
     """A stripped, non-empty string no longer than `max_length` characters."""
     stripped = value.strip()

@@ -37,6 +37,7 @@ from vidmesh.common.jobs import (
 )
 from vidmesh.common.outages import as_outage, until_acknowledged
 from vidmesh.common.storage import BlobStore
+from vidmesh.common.validation import without_control_characters
 from vidmesh.common.video_states import VideoStates
 from vidmesh.transcoder.encoder import FfmpegFailed, FfmpegStalled
 from vidmesh.transcoder.jobs import PermanentFailure, transcode
@@ -273,6 +274,7 @@ async def dead_letter(
     worker: str,
 ) -> None:
     """Record a job that failed for good, then fail its video (each step safe to repeat)."""
+    text = without_control_characters(text)  # ffmpeg output may carry escapes; gateway refuses
     letter = transcode_pb2.DeadLetter(
         job=job, reason=reason, message=text[-2000:], attempts=attempts, worker=worker
     )
