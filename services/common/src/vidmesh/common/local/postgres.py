@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psycopg
 
-from vidmesh.common.local.process import ManagedProcess, ServerProcess, StartupError
+from vidmesh.common.local.process import ManagedProcess, ServerProcess, StartupError, launcher
 
 _DB_USER = "vidmesh"
 _RUN_AS = "postgres"
@@ -200,7 +200,8 @@ class PostgresCluster(ServerProcess):
             self._chown(pwfile)
             argv += ["--auth-host=scram-sha-256", f"--pwfile={pwfile}"]
         try:
-            subprocess.run(argv, check=True, capture_output=True, user=self.user, cwd="/")
+            command, user = launcher(argv, user=self.user)
+            subprocess.run(command, check=True, capture_output=True, user=user, cwd="/")
         except subprocess.CalledProcessError as exc:
             raise StartupError(f"initdb failed: {exc.stderr.decode(errors='replace')}") from exc
         finally:

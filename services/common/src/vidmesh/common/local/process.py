@@ -74,18 +74,29 @@ def tail(path: Path, lines: int = 30) -> str:
         return "(no log)"
 
 
-def _dying_with_parent(argv: list[str], stop_signal: signal.Signals) -> list[str]:
-    """`argv` wrapped so the child gets `stop_signal` when the process that started it dies.
+def launcher(
+    argv: Sequence[str], *, user: str | None = None, stop_signal: signal.Signals | None = None
+) -> tuple[list[str], str | None]:
+    """`argv` wrapped in util-linux's `setpriv`, and the `user=` Popen still has to apply.
 
-    util-linux's `setpriv --pdeathsig` sets PR_SET_PDEATHSIG and then execs the command, so the
-    child is the command itself. (Setting it in a `preexec_fn` instead crashed: running Python
-    between fork and exec is unsafe in a process with threads, as grpcio's.) Without setpriv
-    (not Linux) the command runs unwrapped.
+    `setpriv` switches to `user` and sets PR_SET_PDEATHSIG (the child gets `stop_signal` when
+    the process that started it dies) and then execs the command, so the child is the command
+    itself. Doing either in Python instead is unsafe here: a `preexec_fn`, or Popen's own
+    `user=`, makes CPython fork rather than vfork, and a fork of a process running grpcio's
+    threads crashed (SIGSEGV) now and then. Without setpriv (not Linux) the command runs
+    unwrapped and Popen switches the user.
     """
     setpriv = shutil.which("setpriv") if sys.platform == "linux" else None
     if setpriv is None:
-        return argv
-    return [setpriv, f"--pdeathsig={stop_signal.name}", "--", *argv]
+        return list(argv), user
+    options = []
+    if user is not None:
+        options += [f"--reuid={user}", f"--regid={user}", "--init-groups"]
+    if stop_signal is not None:
+        options.append(f"--pdeathsig={stop_signal.name}")
+    if not options:
+        return list(argv), None
+    return [setpriv, *options, "--", *argv], None
 
 
 class ManagedProcess:
@@ -120,13 +131,14 @@ class ManagedProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         try:
+            argv, user = launcher(self.argv, user=self.user, stop_signal=self.stop_signal)
             self.process = subprocess.Popen(
-                _dying_with_parent(self.argv, self.stop_signal),
+                argv,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 env={**os.environ, **(self.env or {})},
-                user=self.user,
+                user=user,
                 cwd=self.cwd,
                 start_new_session=True,
             )
