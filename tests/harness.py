@@ -109,19 +109,19 @@ class GatewayHarness:
         job = job_id or f"{video_id}:1"
         meta = self.service_metadata
         await self.states.MarkQueued(
-            video_state_pb2.MarkQueuedRequest(video_id=video_id, job_id=job, attempt=1),
+            video_state_pb2.MarkQueuedRequest(video_id=video_id, job_id=job, generation=1),
             metadata=meta,
         )
         await self.states.MarkProcessing(
-            video_state_pb2.MarkProcessingRequest(video_id=video_id, job_id=job, attempt=1),
+            video_state_pb2.MarkProcessingRequest(video_id=video_id, job_id=job, delivery=1),
             metadata=meta,
         )
         response = await self.states.CompleteTranscode(
             video_state_pb2.CompleteTranscodeRequest(
                 video_id=video_id,
                 job_id=job,
-                attempt=1,
-                media_prefix=f"videos/{video_id}/attempts/1",
+                delivery=1,
+                media_prefix=f"videos/{video_id}/generations/1",
                 renditions=[video_pb2.Rendition(name="360p", width=640, height=360)],
                 poster_key="poster.jpg",
             ),

@@ -19,7 +19,7 @@ async def queued(gw: GatewayHarness, owner: Account) -> tuple[str, str]:
         R.MarkQueuedRequest(
             video_id=video.video_id,
             job_id=job,
-            attempt=1,
+            generation=1,
             source=video_pb2.VideoSource(filename="a.mp4", size_bytes=10, sha256="ab" * 32),
             width=1280,
             height=720,
@@ -53,12 +53,12 @@ async def test_repeated_reports_are_no_ops(gw: GatewayHarness) -> None:
     video_id, job = await queued(gw, owner)
     meta = gw.service_metadata
     again = await gw.states.MarkQueued(
-        R.MarkQueuedRequest(video_id=video_id, job_id=job, attempt=1), metadata=meta
+        R.MarkQueuedRequest(video_id=video_id, job_id=job, generation=1), metadata=meta
     )
     assert len(again.video.transitions) == 2
     for _ in range(2):
         processing = await gw.states.MarkProcessing(
-            R.MarkProcessingRequest(video_id=video_id, job_id=job, attempt=1), metadata=meta
+            R.MarkProcessingRequest(video_id=video_id, job_id=job, delivery=1), metadata=meta
         )
     assert len(processing.video.transitions) == 3
     first = await gw.make_ready(video_id, job)
@@ -78,23 +78,23 @@ async def test_repeated_reports_are_no_ops(gw: GatewayHarness) -> None:
     assert failed_late["metadata"] == {"from": "ready", "to": "failed"}
 
 
-async def test_a_redelivery_is_a_new_processing_attempt(gw: GatewayHarness) -> None:
+async def test_every_task_of_a_generation_shares_one_processing_step(gw: GatewayHarness) -> None:
     owner = await gw.register()
     video_id, job = await queued(gw, owner)
     meta = gw.service_metadata
 
-    async def processing(attempt: int) -> video_pb2.Video:
+    async def processing(delivery: int, job_id: str = job) -> video_pb2.Video:
         response = await gw.states.MarkProcessing(
-            R.MarkProcessingRequest(video_id=video_id, job_id=job, attempt=attempt),
+            R.MarkProcessingRequest(video_id=video_id, job_id=job_id, delivery=delivery),
             metadata=meta,
         )
         return response.video
 
-    await processing(2)
-    latest = await processing(3)
-    assert [t.attempt for t in latest.transitions][-2:] == [2, 3]
-    assert (await processing(2)).transitions == latest.transitions, "a repeat is a no-op"
-    await expect_error(processing(1), Code.FAILED_PRECONDITION, "STALE_JOB")
+    first = await processing(1)
+    assert first.transitions[-1].state == S.STATE_PROCESSING
+    assert first.transitions[-1].generation == 1
+    assert (await processing(3)).transitions == first.transitions, "later tasks change nothing"
+    await expect_error(processing(1, f"{video_id}:9"), Code.FAILED_PRECONDITION, "STALE_JOB")
 
 
 async def test_illegal_transitions_are_failed_precondition(gw: GatewayHarness) -> None:
@@ -138,7 +138,7 @@ async def test_illegal_transitions_are_failed_precondition(gw: GatewayHarness) -
     await gw.make_ready(video_id, job)
     await expect_error(
         gw.states.MarkQueued(
-            R.MarkQueuedRequest(video_id=video_id, job_id=f"{video_id}:2", attempt=2),
+            R.MarkQueuedRequest(video_id=video_id, job_id=f"{video_id}:2", generation=2),
             metadata=meta,
         ),
         Code.FAILED_PRECONDITION,
@@ -154,7 +154,7 @@ async def test_terminal_states_requeue_only_explicitly(gw: GatewayHarness) -> No
         R.FailTranscodeRequest(
             video_id=video_id,
             job_id=job,
-            attempt=1,
+            delivery=1,
             failure=video_pb2.VideoFailure(reason="FFMPEG_FAILED", message="boom"),
         ),
         metadata=meta,
@@ -163,14 +163,14 @@ async def test_terminal_states_requeue_only_explicitly(gw: GatewayHarness) -> No
     assert failed.video.failure.reason == "FFMPEG_FAILED"
     retry = f"{video_id}:2"
     requeued = await gw.states.MarkQueued(
-        R.MarkQueuedRequest(video_id=video_id, job_id=retry, attempt=2, requeue=True),
+        R.MarkQueuedRequest(video_id=video_id, job_id=retry, generation=2, requeue=True),
         metadata=meta,
     )
     assert requeued.video.state == S.STATE_QUEUED
     assert not requeued.video.HasField("failure")
     await expect_error(
         gw.states.MarkProcessing(
-            R.MarkProcessingRequest(video_id=video_id, job_id=job, attempt=1), metadata=meta
+            R.MarkProcessingRequest(video_id=video_id, job_id=job, delivery=1), metadata=meta
         ),
         Code.FAILED_PRECONDITION,
         "STALE_JOB",
@@ -178,7 +178,7 @@ async def test_terminal_states_requeue_only_explicitly(gw: GatewayHarness) -> No
     await gw.make_ready(video_id, retry)
     await expect_error(
         gw.states.MarkQueued(
-            R.MarkQueuedRequest(video_id=video_id, job_id=job, attempt=3, requeue=True),
+            R.MarkQueuedRequest(video_id=video_id, job_id=job, generation=3, requeue=True),
             metadata=meta,
         ),
         Code.ALREADY_EXISTS,
@@ -211,7 +211,7 @@ async def test_progress_must_be_a_percentage(gw: GatewayHarness) -> None:
     video_id, job = await queued(gw, owner)
     meta = gw.service_metadata
     await gw.states.MarkProcessing(
-        R.MarkProcessingRequest(video_id=video_id, job_id=job, attempt=1), metadata=meta
+        R.MarkProcessingRequest(video_id=video_id, job_id=job, delivery=1), metadata=meta
     )
     await expect_error(
         gw.states.ReportProgress(

@@ -44,7 +44,7 @@ def source_channels(path: Path) -> int:
 
 
 def media_prefix(video: video_pb2.Video) -> str:
-    return f"videos/{video.video_id}/attempts/1-1"
+    return f"videos/{video.video_id}/generations/1"
 
 
 SOURCES = {

@@ -340,12 +340,12 @@ async def test_watch_streams_every_change_until_ready(gw: GatewayHarness) -> Non
     meta = gw.service_metadata
     job = f"{video.video_id}:1"
     await gw.states.MarkQueued(
-        video_state_pb2.MarkQueuedRequest(video_id=video.video_id, job_id=job, attempt=1),
+        video_state_pb2.MarkQueuedRequest(video_id=video.video_id, job_id=job, generation=1),
         metadata=meta,
     )
     assert await next_state() == (V.Video.STATE_QUEUED, 0.0)
     await gw.states.MarkProcessing(
-        video_state_pb2.MarkProcessingRequest(video_id=video.video_id, job_id=job, attempt=1),
+        video_state_pb2.MarkProcessingRequest(video_id=video.video_id, job_id=job, delivery=1),
         metadata=meta,
     )
     assert await next_state() == (V.Video.STATE_PROCESSING, 0.0)

@@ -6,7 +6,7 @@ import pytest
 from aiohttp import web
 
 from vidmesh.common.errors import InvalidArgument
-from vidmesh.common.layout import delivery_prefix, published_key
+from vidmesh.common.layout import generation_prefix, published_key
 from vidmesh.playback.hls import _byte_range, rewrite_playlist
 
 MASTER = """#EXTM3U
@@ -46,9 +46,9 @@ def test_unsatisfiable_ranges(header: str) -> None:
 
 
 def test_published_keys() -> None:
-    prefix = delivery_prefix("v", 1, 2)
-    assert prefix == "videos/v/attempts/1-2"
-    assert published_key(prefix, "poster.jpg") == "videos/v/attempts/1-2/poster.jpg"
+    prefix = generation_prefix("v", 2)
+    assert prefix == "videos/v/generations/2"
+    assert published_key(prefix, "poster.jpg") == "videos/v/generations/2/poster.jpg"
     assert published_key("p", "720p/seg_00001.ts") == "p/hls/720p/seg_00001.ts"
     with pytest.raises(InvalidArgument):
         published_key("p", "../../secret.ts")

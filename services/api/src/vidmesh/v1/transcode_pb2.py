@@ -27,7 +27,7 @@ from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior_
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1avidmesh/v1/transcode.proto\x12\nvidmesh.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x99\x01\n\x0cTranscodeJob\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x10\n\x08video_id\x18\x02 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12\x12\n\nsource_key\x18\x04 \x01(\t\x12\x10\n\x08owner_id\x18\x05 \x01(\t\x12\x30\n\x0c\x65nqueue_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa0\x01\n\x11TranscodeProgress\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x10\n\x08video_id\x18\x02 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12\x0f\n\x07percent\x18\x04 \x01(\x02\x12\r\n\x05stage\x18\x05 \x01(\t\x12\x0e\n\x06worker\x18\x06 \x01(\t\x12(\n\x04time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbe\x01\n\nDeadLetter\x12\x1c\n\x0e\x64\x65\x61\x64_letter_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12%\n\x03job\x18\x02 \x01(\x0b\x32\x18.vidmesh.v1.TranscodeJob\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x05 \x01(\x05\x12\x0e\n\x06worker\x18\x06 \x01(\t\x12(\n\x04time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"a\n\x16ListDeadLettersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x10\n\x08video_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"`\n\x17ListDeadLettersResponse\x12,\n\x0c\x64\x65\x61\x64_letters\x18\x01 \x03(\x0b\x32\x16.vidmesh.v1.DeadLetter\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"4\n\x14GetDeadLetterRequest\x12\x1c\n\x0e\x64\x65\x61\x64_letter_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"D\n\x15GetDeadLetterResponse\x12+\n\x0b\x64\x65\x61\x64_letter\x18\x01 \x01(\x0b\x32\x16.vidmesh.v1.DeadLetter\"6\n\x16RetryDeadLetterRequest\x12\x1c\n\x0e\x64\x65\x61\x64_letter_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"@\n\x17RetryDeadLetterResponse\x12%\n\x03job\x18\x01 \x01(\x0b\x32\x18.vidmesh.v1.TranscodeJob\"6\n\x16PurgeDeadLetterRequest\x12\x1c\n\x0e\x64\x65\x61\x64_letter_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x19\n\x17PurgeDeadLetterResponse\"1\n\x17RetranscodeVideoRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"A\n\x18RetranscodeVideoResponse\x12%\n\x03job\x18\x01 \x01(\x0b\x32\x18.vidmesh.v1.TranscodeJob2\xfc\x05\n\x15TranscodeAdminService\x12z\n\x0fListDeadLetters\x12\".vidmesh.v1.ListDeadLettersRequest\x1a#.vidmesh.v1.ListDeadLettersResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/admin/dead-letters\x12\x85\x01\n\rGetDeadLetter\x12 .vidmesh.v1.GetDeadLetterRequest\x1a!.vidmesh.v1.GetDeadLetterResponse\"/\x82\xd3\xe4\x93\x02)\x12\'/v1/admin/dead-letters/{dead_letter_id}\x12\x94\x01\n\x0fRetryDeadLetter\x12\".vidmesh.v1.RetryDeadLetterRequest\x1a#.vidmesh.v1.RetryDeadLetterResponse\"8\x82\xd3\xe4\x93\x02\x32\"-/v1/admin/dead-letters/{dead_letter_id}:retry:\x01*\x12\x8b\x01\n\x0fPurgeDeadLetter\x12\".vidmesh.v1.PurgeDeadLetterRequest\x1a#.vidmesh.v1.PurgeDeadLetterResponse\"/\x82\xd3\xe4\x93\x02)*\'/v1/admin/dead-letters/{dead_letter_id}\x12\xb9\x01\n\x10RetranscodeVideo\x12#.vidmesh.v1.RetranscodeVideoRequest\x1a$.vidmesh.v1.RetranscodeVideoResponse\"Z\x82\xd3\xe4\x93\x02T\"\'/v1/admin/videos/{video_id}:retranscode:\x01*Z&\"!/v1/videos/{video_id}:retranscode:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1avidmesh/v1/transcode.proto\x12\nvidmesh.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc5\x01\n\x0cTranscodeJob\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x10\n\x08video_id\x18\x02 \x01(\t\x12\x12\n\ngeneration\x18\x03 \x01(\x05\x12\x12\n\nsource_key\x18\x04 \x01(\t\x12\x10\n\x08owner_id\x18\x05 \x01(\t\x12\x30\n\x0c\x65nqueue_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x04task\x18\x07 \x01(\x0b\x32\x19.vidmesh.v1.TranscodeTask\"\xc3\x01\n\rTranscodeTask\x12,\n\x04kind\x18\x01 \x01(\x0e\x32\x1e.vidmesh.v1.TranscodeTask.Kind\x12\x13\n\x0b\x63hunk_index\x18\x02 \x01(\x05\x12\x0f\n\x07task_id\x18\x03 \x01(\t\"^\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\r\n\tKIND_PLAN\x10\x01\x12\x0e\n\nKIND_CHUNK\x10\x02\x12\x0e\n\nKIND_AUDIO\x10\x03\x12\x11\n\rKIND_FINALIZE\x10\x04\"\xa1\x01\n\x11TranscodeProgress\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x10\n\x08video_id\x18\x02 \x01(\t\x12\x10\n\x08\x64\x65livery\x18\x03 \x01(\x05\x12\x0f\n\x07percent\x18\x04 \x01(\x02\x12\r\n\x05stage\x18\x05 \x01(\t\x12\x0e\n\x06worker\x18\x06 \x01(\t\x12(\n\x04time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc0\x01\n\nDeadLetter\x12\x1c\n\x0e\x64\x65\x61\x64_letter_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12%\n\x03job\x18\x02 \x01(\x0b\x32\x18.vidmesh.v1.TranscodeJob\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\x12\x12\n\ndeliveries\x18\x05 \x01(\x05\x12\x0e\n\x06worker\x18\x06 \x01(\t\x12(\n\x04time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"a\n\x16ListDeadLettersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x10\n\x08video_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"`\n\x17ListDeadLettersResponse\x12,\n\x0c\x64\x65\x61\x64_letters\x18\x01 \x03(\x0b\x32\x16.vidmesh.v1.DeadLetter\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"4\n\x14GetDeadLetterRequest\x12\x1c\n\x0e\x64\x65\x61\x64_letter_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"D\n\x15GetDeadLetterResponse\x12+\n\x0b\x64\x65\x61\x64_letter\x18\x01 \x01(\x0b\x32\x16.vidmesh.v1.DeadLetter\"6\n\x16RetryDeadLetterRequest\x12\x1c\n\x0e\x64\x65\x61\x64_letter_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"@\n\x17RetryDeadLetterResponse\x12%\n\x03job\x18\x01 \x01(\x0b\x32\x18.vidmesh.v1.TranscodeJob\"6\n\x16PurgeDeadLetterRequest\x12\x1c\n\x0e\x64\x65\x61\x64_letter_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x19\n\x17PurgeDeadLetterResponse\"1\n\x17RetranscodeVideoRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"A\n\x18RetranscodeVideoResponse\x12%\n\x03job\x18\x01 \x01(\x0b\x32\x18.vidmesh.v1.TranscodeJob2\xfc\x05\n\x15TranscodeAdminService\x12z\n\x0fListDeadLetters\x12\".vidmesh.v1.ListDeadLettersRequest\x1a#.vidmesh.v1.ListDeadLettersResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/admin/dead-letters\x12\x85\x01\n\rGetDeadLetter\x12 .vidmesh.v1.GetDeadLetterRequest\x1a!.vidmesh.v1.GetDeadLetterResponse\"/\x82\xd3\xe4\x93\x02)\x12\'/v1/admin/dead-letters/{dead_letter_id}\x12\x94\x01\n\x0fRetryDeadLetter\x12\".vidmesh.v1.RetryDeadLetterRequest\x1a#.vidmesh.v1.RetryDeadLetterResponse\"8\x82\xd3\xe4\x93\x02\x32\"-/v1/admin/dead-letters/{dead_letter_id}:retry:\x01*\x12\x8b\x01\n\x0fPurgeDeadLetter\x12\".vidmesh.v1.PurgeDeadLetterRequest\x1a#.vidmesh.v1.PurgeDeadLetterResponse\"/\x82\xd3\xe4\x93\x02)*\'/v1/admin/dead-letters/{dead_letter_id}\x12\xb9\x01\n\x10RetranscodeVideo\x12#.vidmesh.v1.RetranscodeVideoRequest\x1a$.vidmesh.v1.RetranscodeVideoResponse\"Z\x82\xd3\xe4\x93\x02T\"\'/v1/admin/videos/{video_id}:retranscode:\x01*Z&\"!/v1/videos/{video_id}:retranscode:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -55,31 +55,35 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TRANSCODEADMINSERVICE'].methods_by_name['RetranscodeVideo']._loaded_options = None
   _globals['_TRANSCODEADMINSERVICE'].methods_by_name['RetranscodeVideo']._serialized_options = b'\202\323\344\223\002T\"\'/v1/admin/videos/{video_id}:retranscode:\001*Z&\"!/v1/videos/{video_id}:retranscode:\001*'
   _globals['_TRANSCODEJOB']._serialized_start=139
-  _globals['_TRANSCODEJOB']._serialized_end=292
-  _globals['_TRANSCODEPROGRESS']._serialized_start=295
-  _globals['_TRANSCODEPROGRESS']._serialized_end=455
-  _globals['_DEADLETTER']._serialized_start=458
-  _globals['_DEADLETTER']._serialized_end=648
-  _globals['_LISTDEADLETTERSREQUEST']._serialized_start=650
-  _globals['_LISTDEADLETTERSREQUEST']._serialized_end=747
-  _globals['_LISTDEADLETTERSRESPONSE']._serialized_start=749
-  _globals['_LISTDEADLETTERSRESPONSE']._serialized_end=845
-  _globals['_GETDEADLETTERREQUEST']._serialized_start=847
-  _globals['_GETDEADLETTERREQUEST']._serialized_end=899
-  _globals['_GETDEADLETTERRESPONSE']._serialized_start=901
-  _globals['_GETDEADLETTERRESPONSE']._serialized_end=969
-  _globals['_RETRYDEADLETTERREQUEST']._serialized_start=971
-  _globals['_RETRYDEADLETTERREQUEST']._serialized_end=1025
-  _globals['_RETRYDEADLETTERRESPONSE']._serialized_start=1027
-  _globals['_RETRYDEADLETTERRESPONSE']._serialized_end=1091
-  _globals['_PURGEDEADLETTERREQUEST']._serialized_start=1093
-  _globals['_PURGEDEADLETTERREQUEST']._serialized_end=1147
-  _globals['_PURGEDEADLETTERRESPONSE']._serialized_start=1149
-  _globals['_PURGEDEADLETTERRESPONSE']._serialized_end=1174
-  _globals['_RETRANSCODEVIDEOREQUEST']._serialized_start=1176
-  _globals['_RETRANSCODEVIDEOREQUEST']._serialized_end=1225
-  _globals['_RETRANSCODEVIDEORESPONSE']._serialized_start=1227
-  _globals['_RETRANSCODEVIDEORESPONSE']._serialized_end=1292
-  _globals['_TRANSCODEADMINSERVICE']._serialized_start=1295
-  _globals['_TRANSCODEADMINSERVICE']._serialized_end=2059
+  _globals['_TRANSCODEJOB']._serialized_end=336
+  _globals['_TRANSCODETASK']._serialized_start=339
+  _globals['_TRANSCODETASK']._serialized_end=534
+  _globals['_TRANSCODETASK_KIND']._serialized_start=440
+  _globals['_TRANSCODETASK_KIND']._serialized_end=534
+  _globals['_TRANSCODEPROGRESS']._serialized_start=537
+  _globals['_TRANSCODEPROGRESS']._serialized_end=698
+  _globals['_DEADLETTER']._serialized_start=701
+  _globals['_DEADLETTER']._serialized_end=893
+  _globals['_LISTDEADLETTERSREQUEST']._serialized_start=895
+  _globals['_LISTDEADLETTERSREQUEST']._serialized_end=992
+  _globals['_LISTDEADLETTERSRESPONSE']._serialized_start=994
+  _globals['_LISTDEADLETTERSRESPONSE']._serialized_end=1090
+  _globals['_GETDEADLETTERREQUEST']._serialized_start=1092
+  _globals['_GETDEADLETTERREQUEST']._serialized_end=1144
+  _globals['_GETDEADLETTERRESPONSE']._serialized_start=1146
+  _globals['_GETDEADLETTERRESPONSE']._serialized_end=1214
+  _globals['_RETRYDEADLETTERREQUEST']._serialized_start=1216
+  _globals['_RETRYDEADLETTERREQUEST']._serialized_end=1270
+  _globals['_RETRYDEADLETTERRESPONSE']._serialized_start=1272
+  _globals['_RETRYDEADLETTERRESPONSE']._serialized_end=1336
+  _globals['_PURGEDEADLETTERREQUEST']._serialized_start=1338
+  _globals['_PURGEDEADLETTERREQUEST']._serialized_end=1392
+  _globals['_PURGEDEADLETTERRESPONSE']._serialized_start=1394
+  _globals['_PURGEDEADLETTERRESPONSE']._serialized_end=1419
+  _globals['_RETRANSCODEVIDEOREQUEST']._serialized_start=1421
+  _globals['_RETRANSCODEVIDEOREQUEST']._serialized_end=1470
+  _globals['_RETRANSCODEVIDEORESPONSE']._serialized_start=1472
+  _globals['_RETRANSCODEVIDEORESPONSE']._serialized_end=1537
+  _globals['_TRANSCODEADMINSERVICE']._serialized_start=1540
+  _globals['_TRANSCODEADMINSERVICE']._serialized_end=2304
 # @@protoc_insertion_point(module_scope)

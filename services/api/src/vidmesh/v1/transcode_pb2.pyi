@@ -8,6 +8,7 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -21,49 +22,119 @@ DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
 class TranscodeJob(_message.Message):
-    """A unit of work on JetStream subject `vidmesh.transcode.jobs`, published with
-    `Nats-Msg-Id` = `job_id`.
+    """One task of a generation on JetStream stream `TRANSCODE`: the plan, the first chunk, the
+    audio track and the finalize step go to `vidmesh.transcode.urgent.<video_id>`, the other chunks
+    to `vidmesh.transcode.bulk.<video_id>`, published with `Nats-Msg-Id` = `task.task_id`.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
 
     JOB_ID_FIELD_NUMBER: _builtins.int
     VIDEO_ID_FIELD_NUMBER: _builtins.int
-    ATTEMPT_FIELD_NUMBER: _builtins.int
+    GENERATION_FIELD_NUMBER: _builtins.int
     SOURCE_KEY_FIELD_NUMBER: _builtins.int
     OWNER_ID_FIELD_NUMBER: _builtins.int
     ENQUEUE_TIME_FIELD_NUMBER: _builtins.int
+    TASK_FIELD_NUMBER: _builtins.int
     job_id: _builtins.str
-    """`<video_id>:<attempt>`; unique per attempt."""
+    """`<video_id>:<generation>`: names the generation every task of it belongs to."""
     video_id: _builtins.str
     """Id of the video."""
-    attempt: _builtins.int
-    """Attempt number, from 1; a retry or re-transcode publishes the next one."""
+    generation: _builtins.int
+    """Generation number, from 1; a retry or re-transcode plans the next one."""
     source_key: _builtins.str
     """Object key of the original in the `raw` bucket."""
     owner_id: _builtins.str
     """Owner of the video."""
     @_builtins.property
     def enqueue_time(self) -> _timestamp_pb2.Timestamp:
-        """When the job was published."""
+        """When the task was published."""
+
+    @_builtins.property
+    def task(self) -> Global___TranscodeTask:
+        """Which task of the generation this is; unset means the plan."""
 
     def __init__(
         self,
         *,
         job_id: _builtins.str = ...,
         video_id: _builtins.str = ...,
-        attempt: _builtins.int = ...,
+        generation: _builtins.int = ...,
         source_key: _builtins.str = ...,
         owner_id: _builtins.str = ...,
         enqueue_time: _timestamp_pb2.Timestamp | None = ...,
+        task: Global___TranscodeTask | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["enqueue_time", b"enqueue_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["enqueue_time", b"enqueue_time", "task", b"task"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt", b"attempt", "enqueue_time", b"enqueue_time", "job_id", b"job_id", "owner_id", b"owner_id", "source_key", b"source_key", "video_id", b"video_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["enqueue_time", b"enqueue_time", "generation", b"generation", "job_id", b"job_id", "owner_id", b"owner_id", "source_key", b"source_key", "task", b"task", "video_id", b"video_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___TranscodeJob: _TypeAlias = TranscodeJob  # noqa: Y015
+
+@_typing.final
+class TranscodeTask(_message.Message):
+    """One step of a generation's task graph (ARCHITECTURE §6): plan → (chunk × N, audio) → finalize."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    class _Kind:
+        ValueType = _typing.NewType("ValueType", _builtins.int)
+        V: _TypeAlias = ValueType  # noqa: Y015
+
+    class _KindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[TranscodeTask._Kind.ValueType], _builtins.type):
+        DESCRIPTOR: _descriptor.EnumDescriptor
+        KIND_UNSPECIFIED: TranscodeTask._Kind.ValueType  # 0
+        """Not set: read as KIND_PLAN (jobs queued before tasks existed)."""
+        KIND_PLAN: TranscodeTask._Kind.ValueType  # 1
+        """Fix the chunk boundaries and the ladder, record them, publish the chunk and audio tasks."""
+        KIND_CHUNK: TranscodeTask._Kind.ValueType  # 2
+        """Encode every rung of one time range from one decode."""
+        KIND_AUDIO: TranscodeTask._Kind.ValueType  # 3
+        """Encode the audio track once, as the HLS audio rendition."""
+        KIND_FINALIZE: TranscodeTask._Kind.ValueType  # 4
+        """Measure the ladder, write the final playlists, poster and storyboard, make it READY."""
+
+    class Kind(_Kind, metaclass=_KindEnumTypeWrapper):
+        """What the task does."""
+
+    KIND_UNSPECIFIED: TranscodeTask.Kind.ValueType  # 0
+    """Not set: read as KIND_PLAN (jobs queued before tasks existed)."""
+    KIND_PLAN: TranscodeTask.Kind.ValueType  # 1
+    """Fix the chunk boundaries and the ladder, record them, publish the chunk and audio tasks."""
+    KIND_CHUNK: TranscodeTask.Kind.ValueType  # 2
+    """Encode every rung of one time range from one decode."""
+    KIND_AUDIO: TranscodeTask.Kind.ValueType  # 3
+    """Encode the audio track once, as the HLS audio rendition."""
+    KIND_FINALIZE: TranscodeTask.Kind.ValueType  # 4
+    """Measure the ladder, write the final playlists, poster and storyboard, make it READY."""
+
+    KIND_FIELD_NUMBER: _builtins.int
+    CHUNK_INDEX_FIELD_NUMBER: _builtins.int
+    TASK_ID_FIELD_NUMBER: _builtins.int
+    kind: Global___TranscodeTask.Kind.ValueType
+    """What the task does."""
+    chunk_index: _builtins.int
+    """Index of the chunk, from 0 (KIND_CHUNK only)."""
+    task_id: _builtins.str
+    """`<video_id>:<generation>:<name>` (`plan`, `chunk-<i>`, `audio`, `finalize`), plus `:r<n>`
+    for the n-th replay of a dead letter; the dedupe id on the stream.
+    """
+    def __init__(
+        self,
+        *,
+        kind: Global___TranscodeTask.Kind.ValueType = ...,
+        chunk_index: _builtins.int = ...,
+        task_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chunk_index", b"chunk_index", "kind", b"kind", "task_id", b"task_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TranscodeTask: _TypeAlias = TranscodeTask  # noqa: Y015
 
 @_typing.final
 class TranscodeProgress(_message.Message):
@@ -73,21 +144,21 @@ class TranscodeProgress(_message.Message):
 
     JOB_ID_FIELD_NUMBER: _builtins.int
     VIDEO_ID_FIELD_NUMBER: _builtins.int
-    ATTEMPT_FIELD_NUMBER: _builtins.int
+    DELIVERY_FIELD_NUMBER: _builtins.int
     PERCENT_FIELD_NUMBER: _builtins.int
     STAGE_FIELD_NUMBER: _builtins.int
     WORKER_FIELD_NUMBER: _builtins.int
     TIME_FIELD_NUMBER: _builtins.int
     job_id: _builtins.str
-    """Id of the job."""
+    """Id of the generation's job."""
     video_id: _builtins.str
     """Id of the video."""
-    attempt: _builtins.int
-    """Delivery attempt."""
+    delivery: _builtins.int
+    """Delivery number of the task, from 1."""
     percent: _builtins.float
     """Percent done, 0 to 100."""
     stage: _builtins.str
-    """What the worker is doing, e.g. `encoding`, `uploading`."""
+    """What the worker is doing, e.g. `chunk-3`, `audio`, `finalize`."""
     worker: _builtins.str
     """Name of the worker."""
     @_builtins.property
@@ -99,7 +170,7 @@ class TranscodeProgress(_message.Message):
         *,
         job_id: _builtins.str = ...,
         video_id: _builtins.str = ...,
-        attempt: _builtins.int = ...,
+        delivery: _builtins.int = ...,
         percent: _builtins.float = ...,
         stage: _builtins.str = ...,
         worker: _builtins.str = ...,
@@ -107,7 +178,7 @@ class TranscodeProgress(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["time", b"time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt", b"attempt", "job_id", b"job_id", "percent", b"percent", "stage", b"stage", "time", b"time", "video_id", b"video_id", "worker", b"worker"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["delivery", b"delivery", "job_id", b"job_id", "percent", b"percent", "stage", b"stage", "time", b"time", "video_id", b"video_id", "worker", b"worker"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -115,7 +186,7 @@ Global___TranscodeProgress: _TypeAlias = TranscodeProgress  # noqa: Y015
 
 @_typing.final
 class DeadLetter(_message.Message):
-    """A job that failed for good, on JetStream subject `vidmesh.transcode.dlq`."""
+    """A task that failed for good, on JetStream subject `vidmesh.transcode.dlq`."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -123,7 +194,7 @@ class DeadLetter(_message.Message):
     JOB_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
     MESSAGE_FIELD_NUMBER: _builtins.int
-    ATTEMPTS_FIELD_NUMBER: _builtins.int
+    DELIVERIES_FIELD_NUMBER: _builtins.int
     WORKER_FIELD_NUMBER: _builtins.int
     TIME_FIELD_NUMBER: _builtins.int
     dead_letter_id: _builtins.str
@@ -132,13 +203,13 @@ class DeadLetter(_message.Message):
     """Machine-readable reason, e.g. `FFMPEG_FAILED`, `MAX_DELIVERIES`, `STALLED`."""
     message: _builtins.str
     """Human-readable explanation (the end of ffmpeg's error output, say)."""
-    attempts: _builtins.int
+    deliveries: _builtins.int
     """How many deliveries were tried."""
     worker: _builtins.str
     """Worker that gave up, or `advisory` for the max-deliveries backstop."""
     @_builtins.property
     def job(self) -> Global___TranscodeJob:
-        """The job as it was last delivered."""
+        """The task as it was last delivered."""
 
     @_builtins.property
     def time(self) -> _timestamp_pb2.Timestamp:
@@ -151,13 +222,13 @@ class DeadLetter(_message.Message):
         job: Global___TranscodeJob | None = ...,
         reason: _builtins.str = ...,
         message: _builtins.str = ...,
-        attempts: _builtins.int = ...,
+        deliveries: _builtins.int = ...,
         worker: _builtins.str = ...,
         time: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["job", b"job", "time", b"time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "dead_letter_id", b"dead_letter_id", "job", b"job", "message", b"message", "reason", b"reason", "time", b"time", "worker", b"worker"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dead_letter_id", b"dead_letter_id", "deliveries", b"deliveries", "job", b"job", "message", b"message", "reason", b"reason", "time", b"time", "worker", b"worker"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -302,7 +373,7 @@ class RetryDeadLetterResponse(_message.Message):
     JOB_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def job(self) -> Global___TranscodeJob:
-        """The job as republished."""
+        """The task as republished."""
 
     def __init__(
         self,
@@ -387,7 +458,7 @@ class RetranscodeVideoResponse(_message.Message):
     JOB_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def job(self) -> Global___TranscodeJob:
-        """The job published."""
+        """The plan task of the new generation."""
 
     def __init__(
         self,

@@ -89,8 +89,9 @@ class TranscodeAdminServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RetryDeadLetter(self, request, context):
-        """Republishes a dead letter's job with a new attempt number and moves the video back to
-        STATE_QUEUED; the dead letter is removed.
+        """Republishes a dead letter's task alone (same generation, new `Nats-Msg-Id`) and moves the
+        video back to STATE_QUEUED; the tasks of the generation that finished stay done, so only
+        what is missing runs again. The dead letter is removed.
 
         Errors: NOT_FOUND (`DEAD_LETTER_NOT_FOUND`, `VIDEO_NOT_FOUND`); FAILED_PRECONDITION
         (`ILLEGAL_TRANSITION`); UNAUTHENTICATED; PERMISSION_DENIED (`ADMIN_REQUIRED`).

@@ -48,8 +48,9 @@ class TranscodeAdminServiceStub:
     (`ADMIN_REQUIRED`).
     """
     RetryDeadLetter: _grpc.UnaryUnaryMultiCallable[_transcode_pb2.RetryDeadLetterRequest, _transcode_pb2.RetryDeadLetterResponse]
-    """Republishes a dead letter's job with a new attempt number and moves the video back to
-    STATE_QUEUED; the dead letter is removed.
+    """Republishes a dead letter's task alone (same generation, new `Nats-Msg-Id`) and moves the
+    video back to STATE_QUEUED; the tasks of the generation that finished stay done, so only
+    what is missing runs again. The dead letter is removed.
 
     Errors: NOT_FOUND (`DEAD_LETTER_NOT_FOUND`, `VIDEO_NOT_FOUND`); FAILED_PRECONDITION
     (`ILLEGAL_TRANSITION`); UNAUTHENTICATED; PERMISSION_DENIED (`ADMIN_REQUIRED`).
@@ -90,8 +91,9 @@ class TranscodeAdminServiceAsyncStub(TranscodeAdminServiceStub):
     (`ADMIN_REQUIRED`).
     """
     RetryDeadLetter: _aio.UnaryUnaryMultiCallable[_transcode_pb2.RetryDeadLetterRequest, _transcode_pb2.RetryDeadLetterResponse]  # type: ignore[assignment]
-    """Republishes a dead letter's job with a new attempt number and moves the video back to
-    STATE_QUEUED; the dead letter is removed.
+    """Republishes a dead letter's task alone (same generation, new `Nats-Msg-Id`) and moves the
+    video back to STATE_QUEUED; the tasks of the generation that finished stay done, so only
+    what is missing runs again. The dead letter is removed.
 
     Errors: NOT_FOUND (`DEAD_LETTER_NOT_FOUND`, `VIDEO_NOT_FOUND`); FAILED_PRECONDITION
     (`ILLEGAL_TRANSITION`); UNAUTHENTICATED; PERMISSION_DENIED (`ADMIN_REQUIRED`).
@@ -147,8 +149,9 @@ class TranscodeAdminServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _transcode_pb2.RetryDeadLetterRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_transcode_pb2.RetryDeadLetterResponse, _abc.Awaitable[_transcode_pb2.RetryDeadLetterResponse]]:
-        """Republishes a dead letter's job with a new attempt number and moves the video back to
-        STATE_QUEUED; the dead letter is removed.
+        """Republishes a dead letter's task alone (same generation, new `Nats-Msg-Id`) and moves the
+        video back to STATE_QUEUED; the tasks of the generation that finished stay done, so only
+        what is missing runs again. The dead letter is removed.
 
         Errors: NOT_FOUND (`DEAD_LETTER_NOT_FOUND`, `VIDEO_NOT_FOUND`); FAILED_PRECONDITION
         (`ILLEGAL_TRANSITION`); UNAUTHENTICATED; PERMISSION_DENIED (`ADMIN_REQUIRED`).

@@ -29,7 +29,7 @@ from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mas
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16vidmesh/v1/video.proto\x12\nvidmesh.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8a\x01\n\tRendition\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05width\x18\x02 \x01(\x05\x12\x0e\n\x06height\x18\x03 \x01(\x05\x12\x11\n\tbandwidth\x18\x04 \x01(\x03\x12\x19\n\x11\x61verage_bandwidth\x18\x05 \x01(\x03\x12\x0e\n\x06\x63odecs\x18\x06 \x01(\t\x12\x12\n\nframe_rate\x18\x07 \x01(\x01\"f\n\x0bVideoSource\x12\x10\n\x08\x66ilename\x18\x01 \x01(\t\x12\x12\n\nsize_bytes\x18\x02 \x01(\x03\x12\x0e\n\x06sha256\x18\x03 \x01(\t\x12\x11\n\tcontainer\x18\x04 \x01(\t\x12\x0e\n\x06\x63odecs\x18\x05 \x03(\t\"/\n\x0cVideoFailure\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"\xbc\x07\n\x05Video\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x16\n\x08owner_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\r\n\x05title\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12*\n\nvisibility\x18\x05 \x01(\x0e\x32\x16.vidmesh.v1.Visibility\x12,\n\x05state\x18\x06 \x01(\x0e\x32\x17.vidmesh.v1.Video.StateB\x04\xe2\x41\x01\x03\x12/\n\x07\x66\x61ilure\x18\x07 \x01(\x0b\x32\x18.vidmesh.v1.VideoFailureB\x04\xe2\x41\x01\x03\x12\x1e\n\x10progress_percent\x18\x08 \x01(\x02\x42\x04\xe2\x41\x01\x03\x12\x31\n\x08\x64uration\x18\t \x01(\x0b\x32\x19.google.protobuf.DurationB\x04\xe2\x41\x01\x03\x12\x13\n\x05width\x18\n \x01(\x05\x42\x04\xe2\x41\x01\x03\x12\x14\n\x06height\x18\x0b \x01(\x05\x42\x04\xe2\x41\x01\x03\x12/\n\nrenditions\x18\x0c \x03(\x0b\x32\x15.vidmesh.v1.RenditionB\x04\xe2\x41\x01\x03\x12\x18\n\nposter_url\x18\r \x01(\tB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x34\n\nready_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12-\n\x06source\x18\x11 \x01(\x0b\x32\x17.vidmesh.v1.VideoSourceB\x04\xe2\x41\x01\x03\x12\x37\n\x0btransitions\x18\x12 \x03(\x0b\x32\x1c.vidmesh.v1.Video.TransitionB\x04\xe2\x41\x01\x03\x1a\x7f\n\nTransition\x12&\n\x05state\x18\x01 \x01(\x0e\x32\x17.vidmesh.v1.Video.State\x12(\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06job_id\x18\x03 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\"~\n\x05State\x12\x15\n\x11STATE_UNSPECIFIED\x10\x00\x12\x13\n\x0fSTATE_UPLOADING\x10\x01\x12\x10\n\x0cSTATE_QUEUED\x10\x02\x12\x14\n\x10STATE_PROCESSING\x10\x03\x12\x0f\n\x0bSTATE_READY\x10\x04\x12\x10\n\x0cSTATE_FAILED\x10\x05\")\n\x0fGetVideoRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"4\n\x10GetVideoResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\"\xd8\x01\n\x11ListVideosRequest\x12\x32\n\x05scope\x18\x01 \x01(\x0e\x32#.vidmesh.v1.ListVideosRequest.Scope\x12&\n\x05state\x18\x02 \x01(\x0e\x32\x17.vidmesh.v1.Video.State\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"@\n\x05Scope\x12\x15\n\x11SCOPE_UNSPECIFIED\x10\x00\x12\x10\n\x0cSCOPE_PUBLIC\x10\x01\x12\x0e\n\nSCOPE_MINE\x10\x02\"P\n\x12ListVideosResponse\x12!\n\x06videos\x18\x01 \x03(\x0b\x32\x11.vidmesh.v1.Video\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"m\n\x12UpdateVideoRequest\x12&\n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.VideoB\x04\xe2\x41\x01\x02\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"7\n\x13UpdateVideoResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\",\n\x12\x44\x65leteVideoRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x15\n\x13\x44\x65leteVideoResponse\"+\n\x11WatchVideoRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"6\n\x12WatchVideoResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video*p\n\nVisibility\x12\x1a\n\x16VISIBILITY_UNSPECIFIED\x10\x00\x12\x15\n\x11VISIBILITY_PUBLIC\x10\x01\x12\x17\n\x13VISIBILITY_UNLISTED\x10\x02\x12\x16\n\x12VISIBILITY_PRIVATE\x10\x03\x32\xb4\x04\n\x0cVideoService\x12\x64\n\x08GetVideo\x12\x1b.vidmesh.v1.GetVideoRequest\x1a\x1c.vidmesh.v1.GetVideoResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/videos/{video_id}\x12_\n\nListVideos\x12\x1d.vidmesh.v1.ListVideosRequest\x1a\x1e.vidmesh.v1.ListVideosResponse\"\x12\x82\xd3\xe4\x93\x02\x0c\x12\n/v1/videos\x12z\n\x0bUpdateVideo\x12\x1e.vidmesh.v1.UpdateVideoRequest\x1a\x1f.vidmesh.v1.UpdateVideoResponse\"*\x82\xd3\xe4\x93\x02$2\x1b/v1/videos/{video.video_id}:\x05video\x12m\n\x0b\x44\x65leteVideo\x12\x1e.vidmesh.v1.DeleteVideoRequest\x1a\x1f.vidmesh.v1.DeleteVideoResponse\"\x1d\x82\xd3\xe4\x93\x02\x17*\x15/v1/videos/{video_id}\x12r\n\nWatchVideo\x12\x1d.vidmesh.v1.WatchVideoRequest\x1a\x1e.vidmesh.v1.WatchVideoResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/videos/{video_id}:watch0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16vidmesh/v1/video.proto\x12\nvidmesh.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8a\x01\n\tRendition\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05width\x18\x02 \x01(\x05\x12\x0e\n\x06height\x18\x03 \x01(\x05\x12\x11\n\tbandwidth\x18\x04 \x01(\x03\x12\x19\n\x11\x61verage_bandwidth\x18\x05 \x01(\x03\x12\x0e\n\x06\x63odecs\x18\x06 \x01(\t\x12\x12\n\nframe_rate\x18\x07 \x01(\x01\"f\n\x0bVideoSource\x12\x10\n\x08\x66ilename\x18\x01 \x01(\t\x12\x12\n\nsize_bytes\x18\x02 \x01(\x03\x12\x0e\n\x06sha256\x18\x03 \x01(\t\x12\x11\n\tcontainer\x18\x04 \x01(\t\x12\x0e\n\x06\x63odecs\x18\x05 \x03(\t\"/\n\x0cVideoFailure\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"\xe9\t\n\x05Video\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x16\n\x08owner_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\r\n\x05title\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12*\n\nvisibility\x18\x05 \x01(\x0e\x32\x16.vidmesh.v1.Visibility\x12,\n\x05state\x18\x06 \x01(\x0e\x32\x17.vidmesh.v1.Video.StateB\x04\xe2\x41\x01\x03\x12/\n\x07\x66\x61ilure\x18\x07 \x01(\x0b\x32\x18.vidmesh.v1.VideoFailureB\x04\xe2\x41\x01\x03\x12\x1e\n\x10progress_percent\x18\x08 \x01(\x02\x42\x04\xe2\x41\x01\x03\x12\x31\n\x08\x64uration\x18\t \x01(\x0b\x32\x19.google.protobuf.DurationB\x04\xe2\x41\x01\x03\x12\x13\n\x05width\x18\n \x01(\x05\x42\x04\xe2\x41\x01\x03\x12\x14\n\x06height\x18\x0b \x01(\x05\x42\x04\xe2\x41\x01\x03\x12/\n\nrenditions\x18\x0c \x03(\x0b\x32\x15.vidmesh.v1.RenditionB\x04\xe2\x41\x01\x03\x12\x18\n\nposter_url\x18\r \x01(\tB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x34\n\nready_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12-\n\x06source\x18\x11 \x01(\x0b\x32\x17.vidmesh.v1.VideoSourceB\x04\xe2\x41\x01\x03\x12\x37\n\x0btransitions\x18\x12 \x03(\x0b\x32\x1c.vidmesh.v1.Video.TransitionB\x04\xe2\x41\x01\x03\x12\x16\n\x08playable\x18\x13 \x01(\x08\x42\x04\xe2\x41\x01\x03\x12\x37\n\rplayable_time\x18\x14 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x34\n\ttranscode\x18\x15 \x01(\x0b\x32\x1b.vidmesh.v1.Video.TranscodeB\x04\xe2\x41\x01\x03\x1a\x82\x01\n\nTransition\x12&\n\x05state\x18\x01 \x01(\x0e\x32\x17.vidmesh.v1.Video.State\x12(\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06job_id\x18\x03 \x01(\t\x12\x12\n\ngeneration\x18\x04 \x01(\x05\x1a\x9f\x01\n\tTranscode\x12\x13\n\x0b\x63hunks_done\x18\x01 \x01(\x05\x12\x14\n\x0c\x63hunks_total\x18\x02 \x01(\x05\x12\x16\n\x0equeue_position\x18\x03 \x01(\x05\x12;\n\x18\x65stimated_time_remaining\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x12\n\ngeneration\x18\x05 \x01(\x05\"~\n\x05State\x12\x15\n\x11STATE_UNSPECIFIED\x10\x00\x12\x13\n\x0fSTATE_UPLOADING\x10\x01\x12\x10\n\x0cSTATE_QUEUED\x10\x02\x12\x14\n\x10STATE_PROCESSING\x10\x03\x12\x0f\n\x0bSTATE_READY\x10\x04\x12\x10\n\x0cSTATE_FAILED\x10\x05\")\n\x0fGetVideoRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"4\n\x10GetVideoResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\"\xd8\x01\n\x11ListVideosRequest\x12\x32\n\x05scope\x18\x01 \x01(\x0e\x32#.vidmesh.v1.ListVideosRequest.Scope\x12&\n\x05state\x18\x02 \x01(\x0e\x32\x17.vidmesh.v1.Video.State\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"@\n\x05Scope\x12\x15\n\x11SCOPE_UNSPECIFIED\x10\x00\x12\x10\n\x0cSCOPE_PUBLIC\x10\x01\x12\x0e\n\nSCOPE_MINE\x10\x02\"P\n\x12ListVideosResponse\x12!\n\x06videos\x18\x01 \x03(\x0b\x32\x11.vidmesh.v1.Video\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"m\n\x12UpdateVideoRequest\x12&\n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.VideoB\x04\xe2\x41\x01\x02\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"7\n\x13UpdateVideoResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\",\n\x12\x44\x65leteVideoRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x15\n\x13\x44\x65leteVideoResponse\"+\n\x11WatchVideoRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"6\n\x12WatchVideoResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video*p\n\nVisibility\x12\x1a\n\x16VISIBILITY_UNSPECIFIED\x10\x00\x12\x15\n\x11VISIBILITY_PUBLIC\x10\x01\x12\x17\n\x13VISIBILITY_UNLISTED\x10\x02\x12\x16\n\x12VISIBILITY_PRIVATE\x10\x03\x32\xb4\x04\n\x0cVideoService\x12\x64\n\x08GetVideo\x12\x1b.vidmesh.v1.GetVideoRequest\x1a\x1c.vidmesh.v1.GetVideoResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/videos/{video_id}\x12_\n\nListVideos\x12\x1d.vidmesh.v1.ListVideosRequest\x1a\x1e.vidmesh.v1.ListVideosResponse\"\x12\x82\xd3\xe4\x93\x02\x0c\x12\n/v1/videos\x12z\n\x0bUpdateVideo\x12\x1e.vidmesh.v1.UpdateVideoRequest\x1a\x1f.vidmesh.v1.UpdateVideoResponse\"*\x82\xd3\xe4\x93\x02$2\x1b/v1/videos/{video.video_id}:\x05video\x12m\n\x0b\x44\x65leteVideo\x12\x1e.vidmesh.v1.DeleteVideoRequest\x1a\x1f.vidmesh.v1.DeleteVideoResponse\"\x1d\x82\xd3\xe4\x93\x02\x17*\x15/v1/videos/{video_id}\x12r\n\nWatchVideo\x12\x1d.vidmesh.v1.WatchVideoRequest\x1a\x1e.vidmesh.v1.WatchVideoResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/videos/{video_id}:watch0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -66,6 +66,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_VIDEO'].fields_by_name['source']._serialized_options = b'\342A\001\003'
   _globals['_VIDEO'].fields_by_name['transitions']._loaded_options = None
   _globals['_VIDEO'].fields_by_name['transitions']._serialized_options = b'\342A\001\003'
+  _globals['_VIDEO'].fields_by_name['playable']._loaded_options = None
+  _globals['_VIDEO'].fields_by_name['playable']._serialized_options = b'\342A\001\003'
+  _globals['_VIDEO'].fields_by_name['playable_time']._loaded_options = None
+  _globals['_VIDEO'].fields_by_name['playable_time']._serialized_options = b'\342A\001\003'
+  _globals['_VIDEO'].fields_by_name['transcode']._loaded_options = None
+  _globals['_VIDEO'].fields_by_name['transcode']._serialized_options = b'\342A\001\003'
   _globals['_GETVIDEOREQUEST'].fields_by_name['video_id']._loaded_options = None
   _globals['_GETVIDEOREQUEST'].fields_by_name['video_id']._serialized_options = b'\342A\001\002'
   _globals['_UPDATEVIDEOREQUEST'].fields_by_name['video']._loaded_options = None
@@ -84,8 +90,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_VIDEOSERVICE'].methods_by_name['DeleteVideo']._serialized_options = b'\202\323\344\223\002\027*\025/v1/videos/{video_id}'
   _globals['_VIDEOSERVICE'].methods_by_name['WatchVideo']._loaded_options = None
   _globals['_VIDEOSERVICE'].methods_by_name['WatchVideo']._serialized_options = b'\202\323\344\223\002\035\022\033/v1/videos/{video_id}:watch'
-  _globals['_VISIBILITY']._serialized_start=2189
-  _globals['_VISIBILITY']._serialized_end=2301
+  _globals['_VISIBILITY']._serialized_start=2490
+  _globals['_VISIBILITY']._serialized_end=2602
   _globals['_RENDITION']._serialized_start=201
   _globals['_RENDITION']._serialized_end=339
   _globals['_VIDEOSOURCE']._serialized_start=341
@@ -93,33 +99,35 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_VIDEOFAILURE']._serialized_start=445
   _globals['_VIDEOFAILURE']._serialized_end=492
   _globals['_VIDEO']._serialized_start=495
-  _globals['_VIDEO']._serialized_end=1451
-  _globals['_VIDEO_TRANSITION']._serialized_start=1196
-  _globals['_VIDEO_TRANSITION']._serialized_end=1323
-  _globals['_VIDEO_STATE']._serialized_start=1325
-  _globals['_VIDEO_STATE']._serialized_end=1451
-  _globals['_GETVIDEOREQUEST']._serialized_start=1453
-  _globals['_GETVIDEOREQUEST']._serialized_end=1494
-  _globals['_GETVIDEORESPONSE']._serialized_start=1496
-  _globals['_GETVIDEORESPONSE']._serialized_end=1548
-  _globals['_LISTVIDEOSREQUEST']._serialized_start=1551
-  _globals['_LISTVIDEOSREQUEST']._serialized_end=1767
-  _globals['_LISTVIDEOSREQUEST_SCOPE']._serialized_start=1703
-  _globals['_LISTVIDEOSREQUEST_SCOPE']._serialized_end=1767
-  _globals['_LISTVIDEOSRESPONSE']._serialized_start=1769
-  _globals['_LISTVIDEOSRESPONSE']._serialized_end=1849
-  _globals['_UPDATEVIDEOREQUEST']._serialized_start=1851
-  _globals['_UPDATEVIDEOREQUEST']._serialized_end=1960
-  _globals['_UPDATEVIDEORESPONSE']._serialized_start=1962
-  _globals['_UPDATEVIDEORESPONSE']._serialized_end=2017
-  _globals['_DELETEVIDEOREQUEST']._serialized_start=2019
-  _globals['_DELETEVIDEOREQUEST']._serialized_end=2063
-  _globals['_DELETEVIDEORESPONSE']._serialized_start=2065
-  _globals['_DELETEVIDEORESPONSE']._serialized_end=2086
-  _globals['_WATCHVIDEOREQUEST']._serialized_start=2088
-  _globals['_WATCHVIDEOREQUEST']._serialized_end=2131
-  _globals['_WATCHVIDEORESPONSE']._serialized_start=2133
-  _globals['_WATCHVIDEORESPONSE']._serialized_end=2187
-  _globals['_VIDEOSERVICE']._serialized_start=2304
-  _globals['_VIDEOSERVICE']._serialized_end=2868
+  _globals['_VIDEO']._serialized_end=1752
+  _globals['_VIDEO_TRANSITION']._serialized_start=1332
+  _globals['_VIDEO_TRANSITION']._serialized_end=1462
+  _globals['_VIDEO_TRANSCODE']._serialized_start=1465
+  _globals['_VIDEO_TRANSCODE']._serialized_end=1624
+  _globals['_VIDEO_STATE']._serialized_start=1626
+  _globals['_VIDEO_STATE']._serialized_end=1752
+  _globals['_GETVIDEOREQUEST']._serialized_start=1754
+  _globals['_GETVIDEOREQUEST']._serialized_end=1795
+  _globals['_GETVIDEORESPONSE']._serialized_start=1797
+  _globals['_GETVIDEORESPONSE']._serialized_end=1849
+  _globals['_LISTVIDEOSREQUEST']._serialized_start=1852
+  _globals['_LISTVIDEOSREQUEST']._serialized_end=2068
+  _globals['_LISTVIDEOSREQUEST_SCOPE']._serialized_start=2004
+  _globals['_LISTVIDEOSREQUEST_SCOPE']._serialized_end=2068
+  _globals['_LISTVIDEOSRESPONSE']._serialized_start=2070
+  _globals['_LISTVIDEOSRESPONSE']._serialized_end=2150
+  _globals['_UPDATEVIDEOREQUEST']._serialized_start=2152
+  _globals['_UPDATEVIDEOREQUEST']._serialized_end=2261
+  _globals['_UPDATEVIDEORESPONSE']._serialized_start=2263
+  _globals['_UPDATEVIDEORESPONSE']._serialized_end=2318
+  _globals['_DELETEVIDEOREQUEST']._serialized_start=2320
+  _globals['_DELETEVIDEOREQUEST']._serialized_end=2364
+  _globals['_DELETEVIDEORESPONSE']._serialized_start=2366
+  _globals['_DELETEVIDEORESPONSE']._serialized_end=2387
+  _globals['_WATCHVIDEOREQUEST']._serialized_start=2389
+  _globals['_WATCHVIDEOREQUEST']._serialized_end=2432
+  _globals['_WATCHVIDEORESPONSE']._serialized_start=2434
+  _globals['_WATCHVIDEORESPONSE']._serialized_end=2488
+  _globals['_VIDEOSERVICE']._serialized_start=2605
+  _globals['_VIDEOSERVICE']._serialized_end=3169
 # @@protoc_insertion_point(module_scope)

@@ -181,9 +181,9 @@ class Video(_message.Message):
         STATE_QUEUED: Video._State.ValueType  # 2
         """The original is stored and validated; a transcode job is waiting for a worker."""
         STATE_PROCESSING: Video._State.ValueType  # 3
-        """A worker is transcoding; see `progress_percent`."""
+        """Workers are transcoding; see `transcode` and `playable`."""
         STATE_READY: Video._State.ValueType  # 4
-        """Playable."""
+        """Fully transcoded: every rung, measured playlists, poster and storyboard."""
         STATE_FAILED: Video._State.ValueType  # 5
         """Failed for good; see `failure`."""
 
@@ -199,9 +199,9 @@ class Video(_message.Message):
     STATE_QUEUED: Video.State.ValueType  # 2
     """The original is stored and validated; a transcode job is waiting for a worker."""
     STATE_PROCESSING: Video.State.ValueType  # 3
-    """A worker is transcoding; see `progress_percent`."""
+    """Workers are transcoding; see `transcode` and `playable`."""
     STATE_READY: Video.State.ValueType  # 4
-    """Playable."""
+    """Fully transcoded: every rung, measured playlists, poster and storyboard."""
     STATE_FAILED: Video.State.ValueType  # 5
     """Failed for good; see `failure`."""
 
@@ -214,13 +214,13 @@ class Video(_message.Message):
         STATE_FIELD_NUMBER: _builtins.int
         TIME_FIELD_NUMBER: _builtins.int
         JOB_ID_FIELD_NUMBER: _builtins.int
-        ATTEMPT_FIELD_NUMBER: _builtins.int
+        GENERATION_FIELD_NUMBER: _builtins.int
         state: Global___Video.State.ValueType
         """The state entered."""
         job_id: _builtins.str
-        """Transcode job that caused it, if any."""
-        attempt: _builtins.int
-        """Attempt number of that job, if any."""
+        """Transcode job (generation) that caused it, if any."""
+        generation: _builtins.int
+        """Generation of that job, if any."""
         @_builtins.property
         def time(self) -> _timestamp_pb2.Timestamp:
             """When it was entered."""
@@ -231,11 +231,49 @@ class Video(_message.Message):
             state: Global___Video.State.ValueType = ...,
             time: _timestamp_pb2.Timestamp | None = ...,
             job_id: _builtins.str = ...,
-            attempt: _builtins.int = ...,
+            generation: _builtins.int = ...,
         ) -> None: ...
         _HasFieldArgType: _TypeAlias = _typing.Literal["time", b"time"]  # noqa: Y015
         def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-        _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt", b"attempt", "job_id", b"job_id", "state", b"state", "time", b"time"]  # noqa: Y015
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["generation", b"generation", "job_id", b"job_id", "state", b"state", "time", b"time"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    @_typing.final
+    class Transcode(_message.Message):
+        """Where the transcode of the current generation stands."""
+
+        DESCRIPTOR: _descriptor.Descriptor
+
+        CHUNKS_DONE_FIELD_NUMBER: _builtins.int
+        CHUNKS_TOTAL_FIELD_NUMBER: _builtins.int
+        QUEUE_POSITION_FIELD_NUMBER: _builtins.int
+        ESTIMATED_TIME_REMAINING_FIELD_NUMBER: _builtins.int
+        GENERATION_FIELD_NUMBER: _builtins.int
+        chunks_done: _builtins.int
+        """Chunks of the generation encoded so far."""
+        chunks_total: _builtins.int
+        """Chunks in the generation's plan; 0 until it is planned."""
+        queue_position: _builtins.int
+        """While STATE_QUEUED: how many videos wait ahead of this one, plus one."""
+        generation: _builtins.int
+        """The generation being transcoded."""
+        @_builtins.property
+        def estimated_time_remaining(self) -> _duration_pb2.Duration:
+            """Estimated time until STATE_READY, from the encode speed measured so far."""
+
+        def __init__(
+            self,
+            *,
+            chunks_done: _builtins.int = ...,
+            chunks_total: _builtins.int = ...,
+            queue_position: _builtins.int = ...,
+            estimated_time_remaining: _duration_pb2.Duration | None = ...,
+            generation: _builtins.int = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _typing.Literal["estimated_time_remaining", b"estimated_time_remaining"]  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["chunks_done", b"chunks_done", "chunks_total", b"chunks_total", "estimated_time_remaining", b"estimated_time_remaining", "generation", b"generation", "queue_position", b"queue_position"]  # noqa: Y015
         def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
         def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -257,6 +295,9 @@ class Video(_message.Message):
     READY_TIME_FIELD_NUMBER: _builtins.int
     SOURCE_FIELD_NUMBER: _builtins.int
     TRANSITIONS_FIELD_NUMBER: _builtins.int
+    PLAYABLE_FIELD_NUMBER: _builtins.int
+    PLAYABLE_TIME_FIELD_NUMBER: _builtins.int
+    TRANSCODE_FIELD_NUMBER: _builtins.int
     video_id: _builtins.str
     """Server-assigned id (UUID)."""
     owner_id: _builtins.str
@@ -277,6 +318,10 @@ class Video(_message.Message):
     """Display height of the source in pixels (after rotation)."""
     poster_url: _builtins.str
     """Path of the poster image (served by playback), empty until ready."""
+    playable: _builtins.bool
+    """Whether it can be played now: true from the moment the first chunk of every rung and the
+    first audio are stored, while it is still processing, and whenever it is READY.
+    """
     @_builtins.property
     def failure(self) -> Global___VideoFailure:
         """Set when `state` is `STATE_FAILED`."""
@@ -287,7 +332,7 @@ class Video(_message.Message):
 
     @_builtins.property
     def renditions(self) -> _containers.RepeatedCompositeFieldContainer[Global___Rendition]:
-        """The HLS ladder, highest first; empty until `STATE_READY`."""
+        """The HLS ladder, highest first; empty until playable (estimated bandwidths until READY)."""
 
     @_builtins.property
     def create_time(self) -> _timestamp_pb2.Timestamp:
@@ -308,6 +353,14 @@ class Video(_message.Message):
     @_builtins.property
     def transitions(self) -> _containers.RepeatedCompositeFieldContainer[Global___Video.Transition]:
         """Every state change, oldest first (time-to-ready is the last READY minus the first)."""
+
+    @_builtins.property
+    def playable_time(self) -> _timestamp_pb2.Timestamp:
+        """When it first became playable (time to first playable is this minus the QUEUED moment)."""
+
+    @_builtins.property
+    def transcode(self) -> Global___Video.Transcode:
+        """Progress of the transcode while QUEUED or PROCESSING."""
 
     def __init__(
         self,
@@ -330,10 +383,13 @@ class Video(_message.Message):
         ready_time: _timestamp_pb2.Timestamp | None = ...,
         source: Global___VideoSource | None = ...,
         transitions: _abc.Iterable[Global___Video.Transition] | None = ...,
+        playable: _builtins.bool = ...,
+        playable_time: _timestamp_pb2.Timestamp | None = ...,
+        transcode: Global___Video.Transcode | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "duration", b"duration", "failure", b"failure", "ready_time", b"ready_time", "source", b"source", "update_time", b"update_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "duration", b"duration", "failure", b"failure", "playable_time", b"playable_time", "ready_time", b"ready_time", "source", b"source", "transcode", b"transcode", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "description", b"description", "duration", b"duration", "failure", b"failure", "height", b"height", "owner_id", b"owner_id", "poster_url", b"poster_url", "progress_percent", b"progress_percent", "ready_time", b"ready_time", "renditions", b"renditions", "source", b"source", "state", b"state", "title", b"title", "transitions", b"transitions", "update_time", b"update_time", "video_id", b"video_id", "visibility", b"visibility", "width", b"width"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "description", b"description", "duration", b"duration", "failure", b"failure", "height", b"height", "owner_id", b"owner_id", "playable", b"playable", "playable_time", b"playable_time", "poster_url", b"poster_url", "progress_percent", b"progress_percent", "ready_time", b"ready_time", "renditions", b"renditions", "source", b"source", "state", b"state", "title", b"title", "transcode", b"transcode", "transitions", b"transitions", "update_time", b"update_time", "video_id", b"video_id", "visibility", b"visibility", "width", b"width"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -24,10 +24,11 @@ _sym_db = _symbol_database.Default()
 
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
+from vidmesh.v1 import transcode_pb2 as vidmesh_dot_v1_dot_transcode__pb2
 from vidmesh.v1 import video_pb2 as vidmesh_dot_v1_dot_video__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cvidmesh/v1/video_state.proto\x12\nvidmesh.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x16vidmesh/v1/video.proto\"\xbc\x01\n\x12\x43reateVideoRequest\x12\x16\n\x08owner_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x13\n\x05title\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12*\n\nvisibility\x18\x04 \x01(\x0e\x32\x16.vidmesh.v1.Visibility\x12\x10\n\x08\x66ilename\x18\x05 \x01(\t\x12\x12\n\nsize_bytes\x18\x06 \x01(\x03\x12\x12\n\nrequest_id\x18\x07 \x01(\t\"7\n\x13\x43reateVideoResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\"(\n\x13RenewUploadsRequest\x12\x11\n\tvideo_ids\x18\x01 \x03(\t\"/\n\x14RenewUploadsResponse\x12\x17\n\x0f\x65nded_video_ids\x18\x01 \x03(\t\"\xd8\x01\n\x11MarkQueuedRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x06job_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12\'\n\x06source\x18\x04 \x01(\x0b\x32\x17.vidmesh.v1.VideoSource\x12+\n\x08\x64uration\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\r\n\x05width\x18\x06 \x01(\x05\x12\x0e\n\x06height\x18\x07 \x01(\x05\x12\x0f\n\x07requeue\x18\x08 \x01(\x08\"6\n\x12MarkQueuedResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\"f\n\x15MarkProcessingRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x06job_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12\x0e\n\x06worker\x18\x04 \x01(\t\":\n\x16MarkProcessingResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\"V\n\x15ReportProgressRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x06job_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0f\n\x07percent\x18\x03 \x01(\x02\":\n\x16ReportProgressResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\"\xe7\x01\n\x18\x43ompleteTranscodeRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x06job_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12/\n\nrenditions\x18\x04 \x03(\x0b\x32\x15.vidmesh.v1.RenditionB\x04\xe2\x41\x01\x02\x12\x1a\n\x0cmedia_prefix\x18\x05 \x01(\tB\x04\xe2\x41\x01\x02\x12+\n\x08\x64uration\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x12\n\nposter_key\x18\x07 \x01(\t\"=\n\x19\x43ompleteTranscodeResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\"\x80\x01\n\x14\x46\x61ilTranscodeRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0e\n\x06job_id\x18\x02 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12/\n\x07\x66\x61ilure\x18\x04 \x01(\x0b\x32\x18.vidmesh.v1.VideoFailureB\x04\xe2\x41\x01\x02\"9\n\x15\x46\x61ilTranscodeResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\"2\n\x18GetPlaybackSourceRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"S\n\x19GetPlaybackSourceResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\x12\x14\n\x0cmedia_prefix\x18\x02 \x01(\t\"V\n\x18ListStalledVideosRequest\x12\'\n\x04idle\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x11\n\tpage_size\x18\x02 \x01(\x05\"E\n\x19ListStalledVideosResponse\x12(\n\x06videos\x18\x01 \x03(\x0b\x32\x18.vidmesh.v1.StalledVideo\"~\n\x0cStalledVideo\x12\x10\n\x08video_id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x0e\n\x06job_id\x18\x03 \x01(\t\x12\x12\n\ngeneration\x18\x04 \x01(\x05\x12&\n\x05state\x18\x05 \x01(\x0e\x32\x17.vidmesh.v1.Video.State2\xb1\x06\n\x11VideoStateService\x12N\n\x0b\x43reateVideo\x12\x1e.vidmesh.v1.CreateVideoRequest\x1a\x1f.vidmesh.v1.CreateVideoResponse\x12Q\n\x0cRenewUploads\x12\x1f.vidmesh.v1.RenewUploadsRequest\x1a .vidmesh.v1.RenewUploadsResponse\x12K\n\nMarkQueued\x12\x1d.vidmesh.v1.MarkQueuedRequest\x1a\x1e.vidmesh.v1.MarkQueuedResponse\x12W\n\x0eMarkProcessing\x12!.vidmesh.v1.MarkProcessingRequest\x1a\".vidmesh.v1.MarkProcessingResponse\x12W\n\x0eReportProgress\x12!.vidmesh.v1.ReportProgressRequest\x1a\".vidmesh.v1.ReportProgressResponse\x12`\n\x11\x43ompleteTranscode\x12$.vidmesh.v1.CompleteTranscodeRequest\x1a%.vidmesh.v1.CompleteTranscodeResponse\x12T\n\rFailTranscode\x12 .vidmesh.v1.FailTranscodeRequest\x1a!.vidmesh.v1.FailTranscodeResponse\x12`\n\x11GetPlaybackSource\x12$.vidmesh.v1.GetPlaybackSourceRequest\x1a%.vidmesh.v1.GetPlaybackSourceResponse\x12`\n\x11ListStalledVideos\x12$.vidmesh.v1.ListStalledVideosRequest\x1a%.vidmesh.v1.ListStalledVideosResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cvidmesh/v1/video_state.proto\x12\nvidmesh.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1avidmesh/v1/transcode.proto\x1a\x16vidmesh/v1/video.proto\"\xbc\x01\n\x12\x43reateVideoRequest\x12\x16\n\x08owner_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x13\n\x05title\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12*\n\nvisibility\x18\x04 \x01(\x0e\x32\x16.vidmesh.v1.Visibility\x12\x10\n\x08\x66ilename\x18\x05 \x01(\t\x12\x12\n\nsize_bytes\x18\x06 \x01(\x03\x12\x12\n\nrequest_id\x18\x07 \x01(\t\"7\n\x13\x43reateVideoResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\"(\n\x13RenewUploadsRequest\x12\x11\n\tvideo_ids\x18\x01 \x03(\t\"/\n\x14RenewUploadsResponse\x12\x17\n\x0f\x65nded_video_ids\x18\x01 \x03(\t\"\xeb\x01\n\x11MarkQueuedRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x06job_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\ngeneration\x18\x03 \x01(\x05\x12\'\n\x06source\x18\x04 \x01(\x0b\x32\x17.vidmesh.v1.VideoSource\x12+\n\x08\x64uration\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\r\n\x05width\x18\x06 \x01(\x05\x12\x0e\n\x06height\x18\x07 \x01(\x05\x12\x0f\n\x07requeue\x18\x08 \x01(\x08\x12\x0e\n\x06resume\x18\t \x01(\x08\"6\n\x12MarkQueuedResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\"g\n\x15MarkProcessingRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x06job_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x10\n\x08\x64\x65livery\x18\x03 \x01(\x05\x12\x0e\n\x06worker\x18\x04 \x01(\t\":\n\x16MarkProcessingResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\"V\n\x15ReportProgressRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x06job_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0f\n\x07percent\x18\x03 \x01(\x02\":\n\x16ReportProgressResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\"\xe8\x01\n\x18\x43ompleteTranscodeRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x06job_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x10\n\x08\x64\x65livery\x18\x03 \x01(\x05\x12/\n\nrenditions\x18\x04 \x03(\x0b\x32\x15.vidmesh.v1.RenditionB\x04\xe2\x41\x01\x02\x12\x1a\n\x0cmedia_prefix\x18\x05 \x01(\tB\x04\xe2\x41\x01\x02\x12+\n\x08\x64uration\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x12\n\nposter_key\x18\x07 \x01(\t\"=\n\x19\x43ompleteTranscodeResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\"\x81\x01\n\x14\x46\x61ilTranscodeRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0e\n\x06job_id\x18\x02 \x01(\t\x12\x10\n\x08\x64\x65livery\x18\x03 \x01(\x05\x12/\n\x07\x66\x61ilure\x18\x04 \x01(\x0b\x32\x18.vidmesh.v1.VideoFailureB\x04\xe2\x41\x01\x02\"9\n\x15\x46\x61ilTranscodeResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\"2\n\x18GetPlaybackSourceRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"y\n\x19GetPlaybackSourceResponse\x12 \n\x05video\x18\x01 \x01(\x0b\x32\x11.vidmesh.v1.Video\x12\x14\n\x0cmedia_prefix\x18\x02 \x01(\t\x12$\n\x04live\x18\x03 \x01(\x0b\x32\x16.vidmesh.v1.Generation\"V\n\x18ListStalledVideosRequest\x12\'\n\x04idle\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x11\n\tpage_size\x18\x02 \x01(\x05\"E\n\x19ListStalledVideosResponse\x12(\n\x06videos\x18\x01 \x03(\x0b\x32\x18.vidmesh.v1.StalledVideo\"~\n\x0cStalledVideo\x12\x10\n\x08video_id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x0e\n\x06job_id\x18\x03 \x01(\t\x12\x12\n\ngeneration\x18\x04 \x01(\x05\x12&\n\x05state\x18\x05 \x01(\x0e\x32\x17.vidmesh.v1.Video.State\"\xe6\x02\n\rTranscodePlan\x12\x14\n\x0cmedia_prefix\x18\x01 \x01(\t\x12)\n\nrenditions\x18\x02 \x03(\x0b\x32\x15.vidmesh.v1.Rendition\x12/\n\x06\x63hunks\x18\x03 \x03(\x0b\x32\x1f.vidmesh.v1.TranscodePlan.Chunk\x12\x11\n\thas_audio\x18\x04 \x01(\x08\x12\x12\n\nframe_rate\x18\x05 \x01(\x01\x12\x18\n\x10\x64uration_seconds\x18\x06 \x01(\x01\x12\x17\n\x0fsegment_seconds\x18\x07 \x01(\x05\x12\x17\n\x0f\x61udio_bandwidth\x18\x08 \x01(\x03\x1ap\n\x05\x43hunk\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x15\n\rstart_seconds\x18\x02 \x01(\x01\x12\x13\n\x0b\x65nd_seconds\x18\x03 \x01(\x01\x12\x15\n\rfirst_segment\x18\x04 \x01(\x05\x12\x15\n\rsegment_count\x18\x05 \x01(\x05\"\xe3\x01\n\nSegmentRun\x12\x0b\n\x03run\x18\x01 \x01(\t\x12\x15\n\rfirst_segment\x18\x02 \x01(\x05\x12\x11\n\tdurations\x18\x03 \x03(\x01\x12\x34\n\nrenditions\x18\x04 \x03(\x0b\x32 .vidmesh.v1.SegmentRun.Rendition\x12\x16\n\x0e\x65ncode_seconds\x18\x05 \x01(\x01\x1aP\n\tRendition\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05sizes\x18\x02 \x03(\x03\x12\x16\n\x0ekeyframe_sizes\x18\x03 \x03(\x03\x12\x0e\n\x06\x63odecs\x18\x04 \x01(\t\"\xa0\x02\n\nGeneration\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\'\n\x04plan\x18\x02 \x01(\x0b\x32\x19.vidmesh.v1.TranscodePlan\x12\x30\n\x06\x63hunks\x18\x03 \x03(\x0b\x32 .vidmesh.v1.Generation.DoneChunk\x12%\n\x05\x61udio\x18\x04 \x01(\x0b\x32\x16.vidmesh.v1.SegmentRun\x12\x16\n\x0e\x61udio_complete\x18\x05 \x01(\x08\x12\x10\n\x08playable\x18\x06 \x01(\x08\x12\x10\n\x08\x66inished\x18\x07 \x01(\x08\x1a\x44\n\tDoneChunk\x12\r\n\x05index\x18\x01 \x01(\x05\x12(\n\x08segments\x18\x02 \x01(\x0b\x32\x16.vidmesh.v1.SegmentRun\"{\n\x0bTaskOutcome\x12&\n\x03\x64ue\x18\x01 \x03(\x0b\x32\x19.vidmesh.v1.TranscodeTask\x12\x10\n\x08playable\x18\x02 \x01(\x08\x12 \n\x05video\x18\x03 \x01(\x0b\x32\x11.vidmesh.v1.Video\x12\x10\n\x08recorded\x18\x04 \x01(\x08\"p\n\x11RecordPlanRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x06job_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12-\n\x04plan\x18\x03 \x01(\x0b\x32\x19.vidmesh.v1.TranscodePlanB\x04\xe2\x41\x01\x02\"\xc6\x01\n\x13\x43ompleteTaskRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x06job_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12-\n\x04task\x18\x03 \x01(\x0b\x32\x19.vidmesh.v1.TranscodeTaskB\x04\xe2\x41\x01\x02\x12\x10\n\x08\x64\x65livery\x18\x04 \x01(\x05\x12.\n\x08segments\x18\x05 \x01(\x0b\x32\x16.vidmesh.v1.SegmentRunB\x04\xe2\x41\x01\x02\x12\x10\n\x08\x63omplete\x18\x06 \x01(\x08\"D\n\x14GetGenerationRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x06job_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"C\n\x15GetGenerationResponse\x12*\n\ngeneration\x18\x01 \x01(\x0b\x32\x16.vidmesh.v1.Generation2\x97\x08\n\x11VideoStateService\x12N\n\x0b\x43reateVideo\x12\x1e.vidmesh.v1.CreateVideoRequest\x1a\x1f.vidmesh.v1.CreateVideoResponse\x12Q\n\x0cRenewUploads\x12\x1f.vidmesh.v1.RenewUploadsRequest\x1a .vidmesh.v1.RenewUploadsResponse\x12K\n\nMarkQueued\x12\x1d.vidmesh.v1.MarkQueuedRequest\x1a\x1e.vidmesh.v1.MarkQueuedResponse\x12W\n\x0eMarkProcessing\x12!.vidmesh.v1.MarkProcessingRequest\x1a\".vidmesh.v1.MarkProcessingResponse\x12W\n\x0eReportProgress\x12!.vidmesh.v1.ReportProgressRequest\x1a\".vidmesh.v1.ReportProgressResponse\x12`\n\x11\x43ompleteTranscode\x12$.vidmesh.v1.CompleteTranscodeRequest\x1a%.vidmesh.v1.CompleteTranscodeResponse\x12T\n\rFailTranscode\x12 .vidmesh.v1.FailTranscodeRequest\x1a!.vidmesh.v1.FailTranscodeResponse\x12`\n\x11GetPlaybackSource\x12$.vidmesh.v1.GetPlaybackSourceRequest\x1a%.vidmesh.v1.GetPlaybackSourceResponse\x12`\n\x11ListStalledVideos\x12$.vidmesh.v1.ListStalledVideosRequest\x1a%.vidmesh.v1.ListStalledVideosResponse\x12\x44\n\nRecordPlan\x12\x1d.vidmesh.v1.RecordPlanRequest\x1a\x17.vidmesh.v1.TaskOutcome\x12H\n\x0c\x43ompleteTask\x12\x1f.vidmesh.v1.CompleteTaskRequest\x1a\x17.vidmesh.v1.TaskOutcome\x12T\n\rGetGeneration\x12 .vidmesh.v1.GetGenerationRequest\x1a!.vidmesh.v1.GetGenerationResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -64,44 +65,84 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_FAILTRANSCODEREQUEST'].fields_by_name['failure']._serialized_options = b'\342A\001\002'
   _globals['_GETPLAYBACKSOURCEREQUEST'].fields_by_name['video_id']._loaded_options = None
   _globals['_GETPLAYBACKSOURCEREQUEST'].fields_by_name['video_id']._serialized_options = b'\342A\001\002'
-  _globals['_CREATEVIDEOREQUEST']._serialized_start=134
-  _globals['_CREATEVIDEOREQUEST']._serialized_end=322
-  _globals['_CREATEVIDEORESPONSE']._serialized_start=324
-  _globals['_CREATEVIDEORESPONSE']._serialized_end=379
-  _globals['_RENEWUPLOADSREQUEST']._serialized_start=381
-  _globals['_RENEWUPLOADSREQUEST']._serialized_end=421
-  _globals['_RENEWUPLOADSRESPONSE']._serialized_start=423
-  _globals['_RENEWUPLOADSRESPONSE']._serialized_end=470
-  _globals['_MARKQUEUEDREQUEST']._serialized_start=473
-  _globals['_MARKQUEUEDREQUEST']._serialized_end=689
-  _globals['_MARKQUEUEDRESPONSE']._serialized_start=691
-  _globals['_MARKQUEUEDRESPONSE']._serialized_end=745
-  _globals['_MARKPROCESSINGREQUEST']._serialized_start=747
-  _globals['_MARKPROCESSINGREQUEST']._serialized_end=849
-  _globals['_MARKPROCESSINGRESPONSE']._serialized_start=851
-  _globals['_MARKPROCESSINGRESPONSE']._serialized_end=909
-  _globals['_REPORTPROGRESSREQUEST']._serialized_start=911
-  _globals['_REPORTPROGRESSREQUEST']._serialized_end=997
-  _globals['_REPORTPROGRESSRESPONSE']._serialized_start=999
-  _globals['_REPORTPROGRESSRESPONSE']._serialized_end=1057
-  _globals['_COMPLETETRANSCODEREQUEST']._serialized_start=1060
-  _globals['_COMPLETETRANSCODEREQUEST']._serialized_end=1291
-  _globals['_COMPLETETRANSCODERESPONSE']._serialized_start=1293
-  _globals['_COMPLETETRANSCODERESPONSE']._serialized_end=1354
-  _globals['_FAILTRANSCODEREQUEST']._serialized_start=1357
-  _globals['_FAILTRANSCODEREQUEST']._serialized_end=1485
-  _globals['_FAILTRANSCODERESPONSE']._serialized_start=1487
-  _globals['_FAILTRANSCODERESPONSE']._serialized_end=1544
-  _globals['_GETPLAYBACKSOURCEREQUEST']._serialized_start=1546
-  _globals['_GETPLAYBACKSOURCEREQUEST']._serialized_end=1596
-  _globals['_GETPLAYBACKSOURCERESPONSE']._serialized_start=1598
-  _globals['_GETPLAYBACKSOURCERESPONSE']._serialized_end=1681
-  _globals['_LISTSTALLEDVIDEOSREQUEST']._serialized_start=1683
-  _globals['_LISTSTALLEDVIDEOSREQUEST']._serialized_end=1769
-  _globals['_LISTSTALLEDVIDEOSRESPONSE']._serialized_start=1771
-  _globals['_LISTSTALLEDVIDEOSRESPONSE']._serialized_end=1840
-  _globals['_STALLEDVIDEO']._serialized_start=1842
-  _globals['_STALLEDVIDEO']._serialized_end=1968
-  _globals['_VIDEOSTATESERVICE']._serialized_start=1971
-  _globals['_VIDEOSTATESERVICE']._serialized_end=2788
+  _globals['_RECORDPLANREQUEST'].fields_by_name['video_id']._loaded_options = None
+  _globals['_RECORDPLANREQUEST'].fields_by_name['video_id']._serialized_options = b'\342A\001\002'
+  _globals['_RECORDPLANREQUEST'].fields_by_name['job_id']._loaded_options = None
+  _globals['_RECORDPLANREQUEST'].fields_by_name['job_id']._serialized_options = b'\342A\001\002'
+  _globals['_RECORDPLANREQUEST'].fields_by_name['plan']._loaded_options = None
+  _globals['_RECORDPLANREQUEST'].fields_by_name['plan']._serialized_options = b'\342A\001\002'
+  _globals['_COMPLETETASKREQUEST'].fields_by_name['video_id']._loaded_options = None
+  _globals['_COMPLETETASKREQUEST'].fields_by_name['video_id']._serialized_options = b'\342A\001\002'
+  _globals['_COMPLETETASKREQUEST'].fields_by_name['job_id']._loaded_options = None
+  _globals['_COMPLETETASKREQUEST'].fields_by_name['job_id']._serialized_options = b'\342A\001\002'
+  _globals['_COMPLETETASKREQUEST'].fields_by_name['task']._loaded_options = None
+  _globals['_COMPLETETASKREQUEST'].fields_by_name['task']._serialized_options = b'\342A\001\002'
+  _globals['_COMPLETETASKREQUEST'].fields_by_name['segments']._loaded_options = None
+  _globals['_COMPLETETASKREQUEST'].fields_by_name['segments']._serialized_options = b'\342A\001\002'
+  _globals['_GETGENERATIONREQUEST'].fields_by_name['video_id']._loaded_options = None
+  _globals['_GETGENERATIONREQUEST'].fields_by_name['video_id']._serialized_options = b'\342A\001\002'
+  _globals['_GETGENERATIONREQUEST'].fields_by_name['job_id']._loaded_options = None
+  _globals['_GETGENERATIONREQUEST'].fields_by_name['job_id']._serialized_options = b'\342A\001\002'
+  _globals['_CREATEVIDEOREQUEST']._serialized_start=162
+  _globals['_CREATEVIDEOREQUEST']._serialized_end=350
+  _globals['_CREATEVIDEORESPONSE']._serialized_start=352
+  _globals['_CREATEVIDEORESPONSE']._serialized_end=407
+  _globals['_RENEWUPLOADSREQUEST']._serialized_start=409
+  _globals['_RENEWUPLOADSREQUEST']._serialized_end=449
+  _globals['_RENEWUPLOADSRESPONSE']._serialized_start=451
+  _globals['_RENEWUPLOADSRESPONSE']._serialized_end=498
+  _globals['_MARKQUEUEDREQUEST']._serialized_start=501
+  _globals['_MARKQUEUEDREQUEST']._serialized_end=736
+  _globals['_MARKQUEUEDRESPONSE']._serialized_start=738
+  _globals['_MARKQUEUEDRESPONSE']._serialized_end=792
+  _globals['_MARKPROCESSINGREQUEST']._serialized_start=794
+  _globals['_MARKPROCESSINGREQUEST']._serialized_end=897
+  _globals['_MARKPROCESSINGRESPONSE']._serialized_start=899
+  _globals['_MARKPROCESSINGRESPONSE']._serialized_end=957
+  _globals['_REPORTPROGRESSREQUEST']._serialized_start=959
+  _globals['_REPORTPROGRESSREQUEST']._serialized_end=1045
+  _globals['_REPORTPROGRESSRESPONSE']._serialized_start=1047
+  _globals['_REPORTPROGRESSRESPONSE']._serialized_end=1105
+  _globals['_COMPLETETRANSCODEREQUEST']._serialized_start=1108
+  _globals['_COMPLETETRANSCODEREQUEST']._serialized_end=1340
+  _globals['_COMPLETETRANSCODERESPONSE']._serialized_start=1342
+  _globals['_COMPLETETRANSCODERESPONSE']._serialized_end=1403
+  _globals['_FAILTRANSCODEREQUEST']._serialized_start=1406
+  _globals['_FAILTRANSCODEREQUEST']._serialized_end=1535
+  _globals['_FAILTRANSCODERESPONSE']._serialized_start=1537
+  _globals['_FAILTRANSCODERESPONSE']._serialized_end=1594
+  _globals['_GETPLAYBACKSOURCEREQUEST']._serialized_start=1596
+  _globals['_GETPLAYBACKSOURCEREQUEST']._serialized_end=1646
+  _globals['_GETPLAYBACKSOURCERESPONSE']._serialized_start=1648
+  _globals['_GETPLAYBACKSOURCERESPONSE']._serialized_end=1769
+  _globals['_LISTSTALLEDVIDEOSREQUEST']._serialized_start=1771
+  _globals['_LISTSTALLEDVIDEOSREQUEST']._serialized_end=1857
+  _globals['_LISTSTALLEDVIDEOSRESPONSE']._serialized_start=1859
+  _globals['_LISTSTALLEDVIDEOSRESPONSE']._serialized_end=1928
+  _globals['_STALLEDVIDEO']._serialized_start=1930
+  _globals['_STALLEDVIDEO']._serialized_end=2056
+  _globals['_TRANSCODEPLAN']._serialized_start=2059
+  _globals['_TRANSCODEPLAN']._serialized_end=2417
+  _globals['_TRANSCODEPLAN_CHUNK']._serialized_start=2305
+  _globals['_TRANSCODEPLAN_CHUNK']._serialized_end=2417
+  _globals['_SEGMENTRUN']._serialized_start=2420
+  _globals['_SEGMENTRUN']._serialized_end=2647
+  _globals['_SEGMENTRUN_RENDITION']._serialized_start=2567
+  _globals['_SEGMENTRUN_RENDITION']._serialized_end=2647
+  _globals['_GENERATION']._serialized_start=2650
+  _globals['_GENERATION']._serialized_end=2938
+  _globals['_GENERATION_DONECHUNK']._serialized_start=2870
+  _globals['_GENERATION_DONECHUNK']._serialized_end=2938
+  _globals['_TASKOUTCOME']._serialized_start=2940
+  _globals['_TASKOUTCOME']._serialized_end=3063
+  _globals['_RECORDPLANREQUEST']._serialized_start=3065
+  _globals['_RECORDPLANREQUEST']._serialized_end=3177
+  _globals['_COMPLETETASKREQUEST']._serialized_start=3180
+  _globals['_COMPLETETASKREQUEST']._serialized_end=3378
+  _globals['_GETGENERATIONREQUEST']._serialized_start=3380
+  _globals['_GETGENERATIONREQUEST']._serialized_end=3448
+  _globals['_GETGENERATIONRESPONSE']._serialized_start=3450
+  _globals['_GETGENERATIONRESPONSE']._serialized_end=3517
+  _globals['_VIDEOSTATESERVICE']._serialized_start=3520
+  _globals['_VIDEOSTATESERVICE']._serialized_end=4567
 # @@protoc_insertion_point(module_scope)

@@ -8,6 +8,7 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
+from vidmesh.v1 import transcode_pb2 as _transcode_pb2
 from vidmesh.v1 import video_pb2 as _video_pb2
 import builtins as _builtins
 import sys
@@ -148,24 +149,29 @@ class MarkQueuedRequest(_message.Message):
 
     VIDEO_ID_FIELD_NUMBER: _builtins.int
     JOB_ID_FIELD_NUMBER: _builtins.int
-    ATTEMPT_FIELD_NUMBER: _builtins.int
+    GENERATION_FIELD_NUMBER: _builtins.int
     SOURCE_FIELD_NUMBER: _builtins.int
     DURATION_FIELD_NUMBER: _builtins.int
     WIDTH_FIELD_NUMBER: _builtins.int
     HEIGHT_FIELD_NUMBER: _builtins.int
     REQUEUE_FIELD_NUMBER: _builtins.int
+    RESUME_FIELD_NUMBER: _builtins.int
     video_id: _builtins.str
     """Id of the video."""
     job_id: _builtins.str
-    """Id of the transcode job about to be published (`<video_id>:<attempt>`)."""
-    attempt: _builtins.int
-    """Attempt number of the job, from 1."""
+    """Id of the generation about to be planned (`<video_id>:<generation>`)."""
+    generation: _builtins.int
+    """Generation number, from 1."""
     width: _builtins.int
     """Display width found by ffprobe."""
     height: _builtins.int
     """Display height found by ffprobe."""
     requeue: _builtins.bool
     """True for an explicit re-transcode or dead-letter retry, the only way out of READY/FAILED."""
+    resume: _builtins.bool
+    """With `requeue`: a dead-letter retry that continues the same generation (same `job_id`),
+    keeping the tasks that finished.
+    """
     @_builtins.property
     def source(self) -> _video_pb2.VideoSource:
         """What the original is (first queueing only; ignored when empty)."""
@@ -179,16 +185,17 @@ class MarkQueuedRequest(_message.Message):
         *,
         video_id: _builtins.str = ...,
         job_id: _builtins.str = ...,
-        attempt: _builtins.int = ...,
+        generation: _builtins.int = ...,
         source: _video_pb2.VideoSource | None = ...,
         duration: _duration_pb2.Duration | None = ...,
         width: _builtins.int = ...,
         height: _builtins.int = ...,
         requeue: _builtins.bool = ...,
+        resume: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["duration", b"duration", "source", b"source"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt", b"attempt", "duration", b"duration", "height", b"height", "job_id", b"job_id", "requeue", b"requeue", "source", b"source", "video_id", b"video_id", "width", b"width"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["duration", b"duration", "generation", b"generation", "height", b"height", "job_id", b"job_id", "requeue", b"requeue", "resume", b"resume", "source", b"source", "video_id", b"video_id", "width", b"width"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -226,14 +233,14 @@ class MarkProcessingRequest(_message.Message):
 
     VIDEO_ID_FIELD_NUMBER: _builtins.int
     JOB_ID_FIELD_NUMBER: _builtins.int
-    ATTEMPT_FIELD_NUMBER: _builtins.int
+    DELIVERY_FIELD_NUMBER: _builtins.int
     WORKER_FIELD_NUMBER: _builtins.int
     video_id: _builtins.str
     """Id of the video."""
     job_id: _builtins.str
     """Id of the job being worked on."""
-    attempt: _builtins.int
-    """Delivery attempt of that job, from 1."""
+    delivery: _builtins.int
+    """Delivery number of the task, from 1."""
     worker: _builtins.str
     """Name of the worker."""
     def __init__(
@@ -241,12 +248,12 @@ class MarkProcessingRequest(_message.Message):
         *,
         video_id: _builtins.str = ...,
         job_id: _builtins.str = ...,
-        attempt: _builtins.int = ...,
+        delivery: _builtins.int = ...,
         worker: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt", b"attempt", "job_id", b"job_id", "video_id", b"video_id", "worker", b"worker"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["delivery", b"delivery", "job_id", b"job_id", "video_id", b"video_id", "worker", b"worker"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -338,7 +345,7 @@ class CompleteTranscodeRequest(_message.Message):
 
     VIDEO_ID_FIELD_NUMBER: _builtins.int
     JOB_ID_FIELD_NUMBER: _builtins.int
-    ATTEMPT_FIELD_NUMBER: _builtins.int
+    DELIVERY_FIELD_NUMBER: _builtins.int
     RENDITIONS_FIELD_NUMBER: _builtins.int
     MEDIA_PREFIX_FIELD_NUMBER: _builtins.int
     DURATION_FIELD_NUMBER: _builtins.int
@@ -347,10 +354,10 @@ class CompleteTranscodeRequest(_message.Message):
     """Id of the video."""
     job_id: _builtins.str
     """Id of the job that finished."""
-    attempt: _builtins.int
-    """Delivery attempt that finished."""
+    delivery: _builtins.int
+    """Delivery number of the finalize task."""
     media_prefix: _builtins.str
-    """Object prefix under the `media` bucket that holds this attempt's ladder."""
+    """Object prefix under the `media` bucket that holds this generation's ladder."""
     poster_key: _builtins.str
     """Object key of the poster image, relative to `media_prefix`."""
     @_builtins.property
@@ -366,7 +373,7 @@ class CompleteTranscodeRequest(_message.Message):
         *,
         video_id: _builtins.str = ...,
         job_id: _builtins.str = ...,
-        attempt: _builtins.int = ...,
+        delivery: _builtins.int = ...,
         renditions: _abc.Iterable[_video_pb2.Rendition] | None = ...,
         media_prefix: _builtins.str = ...,
         duration: _duration_pb2.Duration | None = ...,
@@ -374,7 +381,7 @@ class CompleteTranscodeRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["duration", b"duration"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt", b"attempt", "duration", b"duration", "job_id", b"job_id", "media_prefix", b"media_prefix", "poster_key", b"poster_key", "renditions", b"renditions", "video_id", b"video_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["delivery", b"delivery", "duration", b"duration", "job_id", b"job_id", "media_prefix", b"media_prefix", "poster_key", b"poster_key", "renditions", b"renditions", "video_id", b"video_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -412,14 +419,14 @@ class FailTranscodeRequest(_message.Message):
 
     VIDEO_ID_FIELD_NUMBER: _builtins.int
     JOB_ID_FIELD_NUMBER: _builtins.int
-    ATTEMPT_FIELD_NUMBER: _builtins.int
+    DELIVERY_FIELD_NUMBER: _builtins.int
     FAILURE_FIELD_NUMBER: _builtins.int
     video_id: _builtins.str
     """Id of the video."""
     job_id: _builtins.str
     """Id of the job that failed, empty when the upload itself was rejected."""
-    attempt: _builtins.int
-    """Delivery attempt that failed."""
+    delivery: _builtins.int
+    """Delivery number of the task that failed."""
     @_builtins.property
     def failure(self) -> _video_pb2.VideoFailure:
         """Why it failed."""
@@ -429,12 +436,12 @@ class FailTranscodeRequest(_message.Message):
         *,
         video_id: _builtins.str = ...,
         job_id: _builtins.str = ...,
-        attempt: _builtins.int = ...,
+        delivery: _builtins.int = ...,
         failure: _video_pb2.VideoFailure | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["failure", b"failure"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt", b"attempt", "failure", b"failure", "job_id", b"job_id", "video_id", b"video_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["delivery", b"delivery", "failure", b"failure", "job_id", b"job_id", "video_id", b"video_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -494,21 +501,29 @@ class GetPlaybackSourceResponse(_message.Message):
 
     VIDEO_FIELD_NUMBER: _builtins.int
     MEDIA_PREFIX_FIELD_NUMBER: _builtins.int
+    LIVE_FIELD_NUMBER: _builtins.int
     media_prefix: _builtins.str
     """Object prefix under the `media` bucket of the published ladder."""
     @_builtins.property
     def video(self) -> _video_pb2.Video:
         """The video."""
 
+    @_builtins.property
+    def live(self) -> Global___Generation:
+        """The generation behind `media_prefix` while it is still being transcoded (playable, not
+        READY): playback renders its growing EVENT playlists from it. Unset once READY.
+        """
+
     def __init__(
         self,
         *,
         video: _video_pb2.Video | None = ...,
         media_prefix: _builtins.str = ...,
+        live: Global___Generation | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["video", b"video"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["live", b"live", "video", b"video"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["media_prefix", b"media_prefix", "video", b"video"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["live", b"live", "media_prefix", b"media_prefix", "video", b"video"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -603,3 +618,417 @@ class StalledVideo(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___StalledVideo: _TypeAlias = StalledVideo  # noqa: Y015
+
+@_typing.final
+class TranscodePlan(_message.Message):
+    """The plan of one generation: its ladder, its chunks on the segment grid, its audio."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class Chunk(_message.Message):
+        """One chunk: a run of whole grid cells."""
+
+        DESCRIPTOR: _descriptor.Descriptor
+
+        INDEX_FIELD_NUMBER: _builtins.int
+        START_SECONDS_FIELD_NUMBER: _builtins.int
+        END_SECONDS_FIELD_NUMBER: _builtins.int
+        FIRST_SEGMENT_FIELD_NUMBER: _builtins.int
+        SEGMENT_COUNT_FIELD_NUMBER: _builtins.int
+        index: _builtins.int
+        """Index, from 0, in time order."""
+        start_seconds: _builtins.float
+        """Start on the source's timeline (its start time normalised to 0), in seconds."""
+        end_seconds: _builtins.float
+        """End, exclusive, in seconds."""
+        first_segment: _builtins.int
+        """Global number of its first segment."""
+        segment_count: _builtins.int
+        """How many segments it has."""
+        def __init__(
+            self,
+            *,
+            index: _builtins.int = ...,
+            start_seconds: _builtins.float = ...,
+            end_seconds: _builtins.float = ...,
+            first_segment: _builtins.int = ...,
+            segment_count: _builtins.int = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["end_seconds", b"end_seconds", "first_segment", b"first_segment", "index", b"index", "segment_count", b"segment_count", "start_seconds", b"start_seconds"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    MEDIA_PREFIX_FIELD_NUMBER: _builtins.int
+    RENDITIONS_FIELD_NUMBER: _builtins.int
+    CHUNKS_FIELD_NUMBER: _builtins.int
+    HAS_AUDIO_FIELD_NUMBER: _builtins.int
+    FRAME_RATE_FIELD_NUMBER: _builtins.int
+    DURATION_SECONDS_FIELD_NUMBER: _builtins.int
+    SEGMENT_SECONDS_FIELD_NUMBER: _builtins.int
+    AUDIO_BANDWIDTH_FIELD_NUMBER: _builtins.int
+    media_prefix: _builtins.str
+    """Object prefix under the `media` bucket this generation writes under."""
+    has_audio: _builtins.bool
+    """Whether the source has audio (then there is an audio task and an audio rendition)."""
+    frame_rate: _builtins.float
+    """Constant output frame rate."""
+    duration_seconds: _builtins.float
+    """Duration of the source, in seconds."""
+    segment_seconds: _builtins.int
+    """Target segment duration (EXT-X-TARGETDURATION), in seconds."""
+    audio_bandwidth: _builtins.int
+    """Nominal audio bitrate in bits per second."""
+    @_builtins.property
+    def renditions(self) -> _containers.RepeatedCompositeFieldContainer[_video_pb2.Rendition]:
+        """The rungs, highest first, with their nominal bandwidth."""
+
+    @_builtins.property
+    def chunks(self) -> _containers.RepeatedCompositeFieldContainer[Global___TranscodePlan.Chunk]:
+        """The chunks, in time order."""
+
+    def __init__(
+        self,
+        *,
+        media_prefix: _builtins.str = ...,
+        renditions: _abc.Iterable[_video_pb2.Rendition] | None = ...,
+        chunks: _abc.Iterable[Global___TranscodePlan.Chunk] | None = ...,
+        has_audio: _builtins.bool = ...,
+        frame_rate: _builtins.float = ...,
+        duration_seconds: _builtins.float = ...,
+        segment_seconds: _builtins.int = ...,
+        audio_bandwidth: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["audio_bandwidth", b"audio_bandwidth", "chunks", b"chunks", "duration_seconds", b"duration_seconds", "frame_rate", b"frame_rate", "has_audio", b"has_audio", "media_prefix", b"media_prefix", "renditions", b"renditions", "segment_seconds", b"segment_seconds"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TranscodePlan: _TypeAlias = TranscodePlan  # noqa: Y015
+
+@_typing.final
+class SegmentRun(_message.Message):
+    """What one finished task stored: its segments, in order, with their sizes per rendition."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class Rendition(_message.Message):
+        """Sizes of one rendition's segments."""
+
+        DESCRIPTOR: _descriptor.Descriptor
+
+        NAME_FIELD_NUMBER: _builtins.int
+        SIZES_FIELD_NUMBER: _builtins.int
+        KEYFRAME_SIZES_FIELD_NUMBER: _builtins.int
+        CODECS_FIELD_NUMBER: _builtins.int
+        name: _builtins.str
+        """Rung name, or `audio`."""
+        codecs: _builtins.str
+        """RFC 6381 codec of the rendition, from its SPS (e.g. `avc1.42c01e`, `mp4a.40.2`)."""
+        @_builtins.property
+        def sizes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+            """Bytes of each segment."""
+
+        @_builtins.property
+        def keyframe_sizes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+            """Bytes from each segment's start to the end of its first keyframe (I-frame playlists)."""
+
+        def __init__(
+            self,
+            *,
+            name: _builtins.str = ...,
+            sizes: _abc.Iterable[_builtins.int] | None = ...,
+            keyframe_sizes: _abc.Iterable[_builtins.int] | None = ...,
+            codecs: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["codecs", b"codecs", "keyframe_sizes", b"keyframe_sizes", "name", b"name", "sizes", b"sizes"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    RUN_FIELD_NUMBER: _builtins.int
+    FIRST_SEGMENT_FIELD_NUMBER: _builtins.int
+    DURATIONS_FIELD_NUMBER: _builtins.int
+    RENDITIONS_FIELD_NUMBER: _builtins.int
+    ENCODE_SECONDS_FIELD_NUMBER: _builtins.int
+    run: _builtins.str
+    """Folder of this delivery's segments below each rendition's folder (unique per delivery, so
+    a stale delivery never writes over what another one published).
+    """
+    first_segment: _builtins.int
+    """Global number of the first segment."""
+    encode_seconds: _builtins.float
+    """Seconds of wall time the encode took (for the ETA)."""
+    @_builtins.property
+    def durations(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
+        """Duration of each segment in seconds."""
+
+    @_builtins.property
+    def renditions(self) -> _containers.RepeatedCompositeFieldContainer[Global___SegmentRun.Rendition]:
+        """Per rendition, in the plan's order."""
+
+    def __init__(
+        self,
+        *,
+        run: _builtins.str = ...,
+        first_segment: _builtins.int = ...,
+        durations: _abc.Iterable[_builtins.float] | None = ...,
+        renditions: _abc.Iterable[Global___SegmentRun.Rendition] | None = ...,
+        encode_seconds: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["durations", b"durations", "encode_seconds", b"encode_seconds", "first_segment", b"first_segment", "renditions", b"renditions", "run", b"run"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SegmentRun: _TypeAlias = SegmentRun  # noqa: Y015
+
+@_typing.final
+class Generation(_message.Message):
+    """A generation's plan and what of it has finished."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class DoneChunk(_message.Message):
+        """One finished chunk."""
+
+        DESCRIPTOR: _descriptor.Descriptor
+
+        INDEX_FIELD_NUMBER: _builtins.int
+        SEGMENTS_FIELD_NUMBER: _builtins.int
+        index: _builtins.int
+        """Index of the chunk."""
+        @_builtins.property
+        def segments(self) -> Global___SegmentRun:
+            """What it stored."""
+
+        def __init__(
+            self,
+            *,
+            index: _builtins.int = ...,
+            segments: Global___SegmentRun | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _typing.Literal["segments", b"segments"]  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["index", b"index", "segments", b"segments"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    JOB_ID_FIELD_NUMBER: _builtins.int
+    PLAN_FIELD_NUMBER: _builtins.int
+    CHUNKS_FIELD_NUMBER: _builtins.int
+    AUDIO_FIELD_NUMBER: _builtins.int
+    AUDIO_COMPLETE_FIELD_NUMBER: _builtins.int
+    PLAYABLE_FIELD_NUMBER: _builtins.int
+    FINISHED_FIELD_NUMBER: _builtins.int
+    job_id: _builtins.str
+    """`<video_id>:<generation>`."""
+    audio_complete: _builtins.bool
+    """Whether the audio task finished."""
+    playable: _builtins.bool
+    """Whether the first chunk and the first audio are stored."""
+    finished: _builtins.bool
+    """Whether finalize made the video READY with this generation."""
+    @_builtins.property
+    def plan(self) -> Global___TranscodePlan:
+        """The plan."""
+
+    @_builtins.property
+    def chunks(self) -> _containers.RepeatedCompositeFieldContainer[Global___Generation.DoneChunk]:
+        """Finished chunks, by index."""
+
+    @_builtins.property
+    def audio(self) -> Global___SegmentRun:
+        """Audio segments stored so far (grows while the audio task runs)."""
+
+    def __init__(
+        self,
+        *,
+        job_id: _builtins.str = ...,
+        plan: Global___TranscodePlan | None = ...,
+        chunks: _abc.Iterable[Global___Generation.DoneChunk] | None = ...,
+        audio: Global___SegmentRun | None = ...,
+        audio_complete: _builtins.bool = ...,
+        playable: _builtins.bool = ...,
+        finished: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["audio", b"audio", "plan", b"plan"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["audio", b"audio", "audio_complete", b"audio_complete", "chunks", b"chunks", "finished", b"finished", "job_id", b"job_id", "plan", b"plan", "playable", b"playable"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Generation: _TypeAlias = Generation  # noqa: Y015
+
+@_typing.final
+class TaskOutcome(_message.Message):
+    """The answer to a plan or task report: what to publish now."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DUE_FIELD_NUMBER: _builtins.int
+    PLAYABLE_FIELD_NUMBER: _builtins.int
+    VIDEO_FIELD_NUMBER: _builtins.int
+    RECORDED_FIELD_NUMBER: _builtins.int
+    playable: _builtins.bool
+    """Whether the video is playable."""
+    recorded: _builtins.bool
+    """False when this report repeated one already recorded (or lost to an earlier delivery)."""
+    @_builtins.property
+    def due(self) -> _containers.RepeatedCompositeFieldContainer[_transcode_pb2.TranscodeTask]:
+        """Tasks now due, to publish (deduplicated by their task ids)."""
+
+    @_builtins.property
+    def video(self) -> _video_pb2.Video:
+        """The video after the report."""
+
+    def __init__(
+        self,
+        *,
+        due: _abc.Iterable[_transcode_pb2.TranscodeTask] | None = ...,
+        playable: _builtins.bool = ...,
+        video: _video_pb2.Video | None = ...,
+        recorded: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["video", b"video"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["due", b"due", "playable", b"playable", "recorded", b"recorded", "video", b"video"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TaskOutcome: _TypeAlias = TaskOutcome  # noqa: Y015
+
+@_typing.final
+class RecordPlanRequest(_message.Message):
+    """Request of RecordPlan."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VIDEO_ID_FIELD_NUMBER: _builtins.int
+    JOB_ID_FIELD_NUMBER: _builtins.int
+    PLAN_FIELD_NUMBER: _builtins.int
+    video_id: _builtins.str
+    """Id of the video."""
+    job_id: _builtins.str
+    """Id of the generation."""
+    @_builtins.property
+    def plan(self) -> Global___TranscodePlan:
+        """The plan."""
+
+    def __init__(
+        self,
+        *,
+        video_id: _builtins.str = ...,
+        job_id: _builtins.str = ...,
+        plan: Global___TranscodePlan | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["plan", b"plan"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["job_id", b"job_id", "plan", b"plan", "video_id", b"video_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordPlanRequest: _TypeAlias = RecordPlanRequest  # noqa: Y015
+
+@_typing.final
+class CompleteTaskRequest(_message.Message):
+    """Request of CompleteTask."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VIDEO_ID_FIELD_NUMBER: _builtins.int
+    JOB_ID_FIELD_NUMBER: _builtins.int
+    TASK_FIELD_NUMBER: _builtins.int
+    DELIVERY_FIELD_NUMBER: _builtins.int
+    SEGMENTS_FIELD_NUMBER: _builtins.int
+    COMPLETE_FIELD_NUMBER: _builtins.int
+    video_id: _builtins.str
+    """Id of the video."""
+    job_id: _builtins.str
+    """Id of the generation."""
+    delivery: _builtins.int
+    """Delivery number of the task."""
+    complete: _builtins.bool
+    """False for an audio task's progress report (segments so far); true when the task is done."""
+    @_builtins.property
+    def task(self) -> _transcode_pb2.TranscodeTask:
+        """The task (KIND_CHUNK with its index, or KIND_AUDIO)."""
+
+    @_builtins.property
+    def segments(self) -> Global___SegmentRun:
+        """What it stored."""
+
+    def __init__(
+        self,
+        *,
+        video_id: _builtins.str = ...,
+        job_id: _builtins.str = ...,
+        task: _transcode_pb2.TranscodeTask | None = ...,
+        delivery: _builtins.int = ...,
+        segments: Global___SegmentRun | None = ...,
+        complete: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["segments", b"segments", "task", b"task"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["complete", b"complete", "delivery", b"delivery", "job_id", b"job_id", "segments", b"segments", "task", b"task", "video_id", b"video_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CompleteTaskRequest: _TypeAlias = CompleteTaskRequest  # noqa: Y015
+
+@_typing.final
+class GetGenerationRequest(_message.Message):
+    """Request of GetGeneration."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VIDEO_ID_FIELD_NUMBER: _builtins.int
+    JOB_ID_FIELD_NUMBER: _builtins.int
+    video_id: _builtins.str
+    """Id of the video."""
+    job_id: _builtins.str
+    """Id of the generation."""
+    def __init__(
+        self,
+        *,
+        video_id: _builtins.str = ...,
+        job_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["job_id", b"job_id", "video_id", b"video_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetGenerationRequest: _TypeAlias = GetGenerationRequest  # noqa: Y015
+
+@_typing.final
+class GetGenerationResponse(_message.Message):
+    """Response of GetGeneration."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GENERATION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def generation(self) -> Global___Generation:
+        """The generation."""
+
+    def __init__(
+        self,
+        *,
+        generation: Global___Generation | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["generation", b"generation"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["generation", b"generation"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetGenerationResponse: _TypeAlias = GetGenerationResponse  # noqa: Y015

@@ -31,8 +31,8 @@ class VideoStateServiceStub:
 
     Only callers presenting the service credential (`authorization: Bearer <service token>`, a
     token with the `service` role) may call it; Envoy never routes it. Every RPC is idempotent:
-    repeating a report with the same `job_id` and `attempt` returns the video unchanged, because
-    jobs are delivered at least once.
+    repeating a report returns the same answer, because tasks are delivered at least once. A
+    `job_id` (`<video_id>:<generation>`) names a generation; a `delivery` is one try of one task.
 
     States: UPLOADING → QUEUED → PROCESSING → READY; any non-terminal state → FAILED;
     READY/FAILED → QUEUED only with `requeue` set (re-transcode or dead-letter retry).
@@ -89,6 +89,21 @@ class VideoStateServiceStub:
                 request_serializer=vidmesh_dot_v1_dot_video__state__pb2.ListStalledVideosRequest.SerializeToString,
                 response_deserializer=vidmesh_dot_v1_dot_video__state__pb2.ListStalledVideosResponse.FromString,
                 _registered_method=True)
+        self.RecordPlan = channel.unary_unary(
+                '/vidmesh.v1.VideoStateService/RecordPlan',
+                request_serializer=vidmesh_dot_v1_dot_video__state__pb2.RecordPlanRequest.SerializeToString,
+                response_deserializer=vidmesh_dot_v1_dot_video__state__pb2.TaskOutcome.FromString,
+                _registered_method=True)
+        self.CompleteTask = channel.unary_unary(
+                '/vidmesh.v1.VideoStateService/CompleteTask',
+                request_serializer=vidmesh_dot_v1_dot_video__state__pb2.CompleteTaskRequest.SerializeToString,
+                response_deserializer=vidmesh_dot_v1_dot_video__state__pb2.TaskOutcome.FromString,
+                _registered_method=True)
+        self.GetGeneration = channel.unary_unary(
+                '/vidmesh.v1.VideoStateService/GetGeneration',
+                request_serializer=vidmesh_dot_v1_dot_video__state__pb2.GetGenerationRequest.SerializeToString,
+                response_deserializer=vidmesh_dot_v1_dot_video__state__pb2.GetGenerationResponse.FromString,
+                _registered_method=True)
 
 
 class VideoStateServiceServicer:
@@ -97,8 +112,8 @@ class VideoStateServiceServicer:
 
     Only callers presenting the service credential (`authorization: Bearer <service token>`, a
     token with the `service` role) may call it; Envoy never routes it. Every RPC is idempotent:
-    repeating a report with the same `job_id` and `attempt` returns the video unchanged, because
-    jobs are delivered at least once.
+    repeating a report returns the same answer, because tasks are delivered at least once. A
+    `job_id` (`<video_id>:<generation>`) names a generation; a `delivery` is one try of one task.
 
     States: UPLOADING → QUEUED → PROCESSING → READY; any non-terminal state → FAILED;
     READY/FAILED → QUEUED only with `requeue` set (re-transcode or dead-letter retry).
@@ -135,14 +150,14 @@ class VideoStateServiceServicer:
         Errors:
         - NOT_FOUND (`VIDEO_NOT_FOUND`)
         - FAILED_PRECONDITION (`ILLEGAL_TRANSITION`)
-        - ALREADY_EXISTS (`DUPLICATE_JOB`) when the job id was already used for another attempt.
+        - ALREADY_EXISTS (`DUPLICATE_JOB`) when the job id was already used for another generation.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def MarkProcessing(self, request, context):
-        """Moves a video to STATE_PROCESSING because a worker started an attempt.
+        """Moves a video to STATE_PROCESSING because a worker started a task of its generation.
 
         Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`ILLEGAL_TRANSITION`,
         `STALE_JOB` when the job is not the video's current job).
@@ -152,7 +167,7 @@ class VideoStateServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ReportProgress(self, request, context):
-        """Records transcoding progress of the current attempt.
+        """Records transcoding progress of the current generation.
 
         Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`ILLEGAL_TRANSITION` when the
         video is not processing, `STALE_JOB`); INVALID_ARGUMENT (`INVALID_PROGRESS`).
@@ -182,10 +197,10 @@ class VideoStateServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetPlaybackSource(self, request, context):
-        """Returns where a ready video's ladder is stored, for playback (which has checked, with the
+        """Returns where a playable video's ladder is stored, for playback (which has checked, with the
         viewer's own credentials, that the viewer may see the video).
 
-        Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`VIDEO_NOT_READY`).
+        Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`VIDEO_NOT_READY` until playable).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -198,6 +213,41 @@ class VideoStateServiceServicer:
 
         Errors: UNAUTHENTICATED / PERMISSION_DENIED (`SERVICE_CREDENTIAL_REQUIRED`);
         INVALID_ARGUMENT (`INVALID_PAGE_SIZE`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordPlan(self, request, context):
+        """Records the plan of a generation (its chunks, ladder and audio) and answers with the tasks
+        now due: every chunk and the audio task that has not finished. A repeat returns the plan
+        recorded first, so a re-run plan task republishes the same tasks (deduplicated).
+
+        Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`STALE_JOB`);
+        INVALID_ARGUMENT (`INVALID_PLAN`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CompleteTask(self, request, context):
+        """Records that one chunk or the audio task finished (or, for audio, how far it got), once
+        per task and generation: the first completion wins and a repeat changes nothing. Every
+        report, first or repeated, is answered with what is now due (finalize once every chunk and
+        the audio are done) and whether the video is playable, so the fan-in cannot be lost.
+
+        Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`STALE_JOB`, `NOT_PLANNED`);
+        INVALID_ARGUMENT (`INVALID_TASK`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetGeneration(self, request, context):
+        """Returns a generation's plan and finished tasks, for finalize and for playback's playlists
+        while the video is playable but not yet ready.
+
+        Errors: NOT_FOUND (`VIDEO_NOT_FOUND`, `NOT_PLANNED`); FAILED_PRECONDITION (`STALE_JOB`).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -251,6 +301,21 @@ def add_VideoStateServiceServicer_to_server(servicer, server):
                     request_deserializer=vidmesh_dot_v1_dot_video__state__pb2.ListStalledVideosRequest.FromString,
                     response_serializer=vidmesh_dot_v1_dot_video__state__pb2.ListStalledVideosResponse.SerializeToString,
             ),
+            'RecordPlan': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordPlan,
+                    request_deserializer=vidmesh_dot_v1_dot_video__state__pb2.RecordPlanRequest.FromString,
+                    response_serializer=vidmesh_dot_v1_dot_video__state__pb2.TaskOutcome.SerializeToString,
+            ),
+            'CompleteTask': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompleteTask,
+                    request_deserializer=vidmesh_dot_v1_dot_video__state__pb2.CompleteTaskRequest.FromString,
+                    response_serializer=vidmesh_dot_v1_dot_video__state__pb2.TaskOutcome.SerializeToString,
+            ),
+            'GetGeneration': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetGeneration,
+                    request_deserializer=vidmesh_dot_v1_dot_video__state__pb2.GetGenerationRequest.FromString,
+                    response_serializer=vidmesh_dot_v1_dot_video__state__pb2.GetGenerationResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'vidmesh.v1.VideoStateService', rpc_method_handlers)
@@ -265,8 +330,8 @@ class VideoStateService:
 
     Only callers presenting the service credential (`authorization: Bearer <service token>`, a
     token with the `service` role) may call it; Envoy never routes it. Every RPC is idempotent:
-    repeating a report with the same `job_id` and `attempt` returns the video unchanged, because
-    jobs are delivered at least once.
+    repeating a report returns the same answer, because tasks are delivered at least once. A
+    `job_id` (`<video_id>:<generation>`) names a generation; a `delivery` is one try of one task.
 
     States: UPLOADING → QUEUED → PROCESSING → READY; any non-terminal state → FAILED;
     READY/FAILED → QUEUED only with `requeue` set (re-transcode or dead-letter retry).
@@ -505,6 +570,87 @@ class VideoStateService:
             '/vidmesh.v1.VideoStateService/ListStalledVideos',
             vidmesh_dot_v1_dot_video__state__pb2.ListStalledVideosRequest.SerializeToString,
             vidmesh_dot_v1_dot_video__state__pb2.ListStalledVideosResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordPlan(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidmesh.v1.VideoStateService/RecordPlan',
+            vidmesh_dot_v1_dot_video__state__pb2.RecordPlanRequest.SerializeToString,
+            vidmesh_dot_v1_dot_video__state__pb2.TaskOutcome.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompleteTask(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidmesh.v1.VideoStateService/CompleteTask',
+            vidmesh_dot_v1_dot_video__state__pb2.CompleteTaskRequest.SerializeToString,
+            vidmesh_dot_v1_dot_video__state__pb2.TaskOutcome.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetGeneration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidmesh.v1.VideoStateService/GetGeneration',
+            vidmesh_dot_v1_dot_video__state__pb2.GetGenerationRequest.SerializeToString,
+            vidmesh_dot_v1_dot_video__state__pb2.GetGenerationResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -32,8 +32,8 @@ class VideoStateServiceStub:
 
     Only callers presenting the service credential (`authorization: Bearer <service token>`, a
     token with the `service` role) may call it; Envoy never routes it. Every RPC is idempotent:
-    repeating a report with the same `job_id` and `attempt` returns the video unchanged, because
-    jobs are delivered at least once.
+    repeating a report returns the same answer, because tasks are delivered at least once. A
+    `job_id` (`<video_id>:<generation>`) names a generation; a `delivery` is one try of one task.
 
     States: UPLOADING → QUEUED → PROCESSING → READY; any non-terminal state → FAILED;
     READY/FAILED → QUEUED only with `requeue` set (re-transcode or dead-letter retry).
@@ -66,16 +66,16 @@ class VideoStateServiceStub:
     Errors:
     - NOT_FOUND (`VIDEO_NOT_FOUND`)
     - FAILED_PRECONDITION (`ILLEGAL_TRANSITION`)
-    - ALREADY_EXISTS (`DUPLICATE_JOB`) when the job id was already used for another attempt.
+    - ALREADY_EXISTS (`DUPLICATE_JOB`) when the job id was already used for another generation.
     """
     MarkProcessing: _grpc.UnaryUnaryMultiCallable[_video_state_pb2.MarkProcessingRequest, _video_state_pb2.MarkProcessingResponse]
-    """Moves a video to STATE_PROCESSING because a worker started an attempt.
+    """Moves a video to STATE_PROCESSING because a worker started a task of its generation.
 
     Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`ILLEGAL_TRANSITION`,
     `STALE_JOB` when the job is not the video's current job).
     """
     ReportProgress: _grpc.UnaryUnaryMultiCallable[_video_state_pb2.ReportProgressRequest, _video_state_pb2.ReportProgressResponse]
-    """Records transcoding progress of the current attempt.
+    """Records transcoding progress of the current generation.
 
     Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`ILLEGAL_TRANSITION` when the
     video is not processing, `STALE_JOB`); INVALID_ARGUMENT (`INVALID_PROGRESS`).
@@ -93,10 +93,10 @@ class VideoStateServiceStub:
     INVALID_ARGUMENT (`FIELD_REQUIRED` when no reason is given).
     """
     GetPlaybackSource: _grpc.UnaryUnaryMultiCallable[_video_state_pb2.GetPlaybackSourceRequest, _video_state_pb2.GetPlaybackSourceResponse]
-    """Returns where a ready video's ladder is stored, for playback (which has checked, with the
+    """Returns where a playable video's ladder is stored, for playback (which has checked, with the
     viewer's own credentials, that the viewer may see the video).
 
-    Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`VIDEO_NOT_READY`).
+    Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`VIDEO_NOT_READY` until playable).
     """
     ListStalledVideos: _grpc.UnaryUnaryMultiCallable[_video_state_pb2.ListStalledVideosRequest, _video_state_pb2.ListStalledVideosResponse]
     """Lists videos in STATE_QUEUED or STATE_PROCESSING that have not changed for `idle`, oldest
@@ -106,6 +106,29 @@ class VideoStateServiceStub:
     Errors: UNAUTHENTICATED / PERMISSION_DENIED (`SERVICE_CREDENTIAL_REQUIRED`);
     INVALID_ARGUMENT (`INVALID_PAGE_SIZE`).
     """
+    RecordPlan: _grpc.UnaryUnaryMultiCallable[_video_state_pb2.RecordPlanRequest, _video_state_pb2.TaskOutcome]
+    """Records the plan of a generation (its chunks, ladder and audio) and answers with the tasks
+    now due: every chunk and the audio task that has not finished. A repeat returns the plan
+    recorded first, so a re-run plan task republishes the same tasks (deduplicated).
+
+    Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`STALE_JOB`);
+    INVALID_ARGUMENT (`INVALID_PLAN`).
+    """
+    CompleteTask: _grpc.UnaryUnaryMultiCallable[_video_state_pb2.CompleteTaskRequest, _video_state_pb2.TaskOutcome]
+    """Records that one chunk or the audio task finished (or, for audio, how far it got), once
+    per task and generation: the first completion wins and a repeat changes nothing. Every
+    report, first or repeated, is answered with what is now due (finalize once every chunk and
+    the audio are done) and whether the video is playable, so the fan-in cannot be lost.
+
+    Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`STALE_JOB`, `NOT_PLANNED`);
+    INVALID_ARGUMENT (`INVALID_TASK`).
+    """
+    GetGeneration: _grpc.UnaryUnaryMultiCallable[_video_state_pb2.GetGenerationRequest, _video_state_pb2.GetGenerationResponse]
+    """Returns a generation's plan and finished tasks, for finalize and for playback's playlists
+    while the video is playable but not yet ready.
+
+    Errors: NOT_FOUND (`VIDEO_NOT_FOUND`, `NOT_PLANNED`); FAILED_PRECONDITION (`STALE_JOB`).
+    """
 
 @_typing.type_check_only
 class VideoStateServiceAsyncStub(VideoStateServiceStub):
@@ -114,8 +137,8 @@ class VideoStateServiceAsyncStub(VideoStateServiceStub):
 
     Only callers presenting the service credential (`authorization: Bearer <service token>`, a
     token with the `service` role) may call it; Envoy never routes it. Every RPC is idempotent:
-    repeating a report with the same `job_id` and `attempt` returns the video unchanged, because
-    jobs are delivered at least once.
+    repeating a report returns the same answer, because tasks are delivered at least once. A
+    `job_id` (`<video_id>:<generation>`) names a generation; a `delivery` is one try of one task.
 
     States: UPLOADING → QUEUED → PROCESSING → READY; any non-terminal state → FAILED;
     READY/FAILED → QUEUED only with `requeue` set (re-transcode or dead-letter retry).
@@ -145,16 +168,16 @@ class VideoStateServiceAsyncStub(VideoStateServiceStub):
     Errors:
     - NOT_FOUND (`VIDEO_NOT_FOUND`)
     - FAILED_PRECONDITION (`ILLEGAL_TRANSITION`)
-    - ALREADY_EXISTS (`DUPLICATE_JOB`) when the job id was already used for another attempt.
+    - ALREADY_EXISTS (`DUPLICATE_JOB`) when the job id was already used for another generation.
     """
     MarkProcessing: _aio.UnaryUnaryMultiCallable[_video_state_pb2.MarkProcessingRequest, _video_state_pb2.MarkProcessingResponse]  # type: ignore[assignment]
-    """Moves a video to STATE_PROCESSING because a worker started an attempt.
+    """Moves a video to STATE_PROCESSING because a worker started a task of its generation.
 
     Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`ILLEGAL_TRANSITION`,
     `STALE_JOB` when the job is not the video's current job).
     """
     ReportProgress: _aio.UnaryUnaryMultiCallable[_video_state_pb2.ReportProgressRequest, _video_state_pb2.ReportProgressResponse]  # type: ignore[assignment]
-    """Records transcoding progress of the current attempt.
+    """Records transcoding progress of the current generation.
 
     Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`ILLEGAL_TRANSITION` when the
     video is not processing, `STALE_JOB`); INVALID_ARGUMENT (`INVALID_PROGRESS`).
@@ -172,10 +195,10 @@ class VideoStateServiceAsyncStub(VideoStateServiceStub):
     INVALID_ARGUMENT (`FIELD_REQUIRED` when no reason is given).
     """
     GetPlaybackSource: _aio.UnaryUnaryMultiCallable[_video_state_pb2.GetPlaybackSourceRequest, _video_state_pb2.GetPlaybackSourceResponse]  # type: ignore[assignment]
-    """Returns where a ready video's ladder is stored, for playback (which has checked, with the
+    """Returns where a playable video's ladder is stored, for playback (which has checked, with the
     viewer's own credentials, that the viewer may see the video).
 
-    Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`VIDEO_NOT_READY`).
+    Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`VIDEO_NOT_READY` until playable).
     """
     ListStalledVideos: _aio.UnaryUnaryMultiCallable[_video_state_pb2.ListStalledVideosRequest, _video_state_pb2.ListStalledVideosResponse]  # type: ignore[assignment]
     """Lists videos in STATE_QUEUED or STATE_PROCESSING that have not changed for `idle`, oldest
@@ -185,6 +208,29 @@ class VideoStateServiceAsyncStub(VideoStateServiceStub):
     Errors: UNAUTHENTICATED / PERMISSION_DENIED (`SERVICE_CREDENTIAL_REQUIRED`);
     INVALID_ARGUMENT (`INVALID_PAGE_SIZE`).
     """
+    RecordPlan: _aio.UnaryUnaryMultiCallable[_video_state_pb2.RecordPlanRequest, _video_state_pb2.TaskOutcome]  # type: ignore[assignment]
+    """Records the plan of a generation (its chunks, ladder and audio) and answers with the tasks
+    now due: every chunk and the audio task that has not finished. A repeat returns the plan
+    recorded first, so a re-run plan task republishes the same tasks (deduplicated).
+
+    Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`STALE_JOB`);
+    INVALID_ARGUMENT (`INVALID_PLAN`).
+    """
+    CompleteTask: _aio.UnaryUnaryMultiCallable[_video_state_pb2.CompleteTaskRequest, _video_state_pb2.TaskOutcome]  # type: ignore[assignment]
+    """Records that one chunk or the audio task finished (or, for audio, how far it got), once
+    per task and generation: the first completion wins and a repeat changes nothing. Every
+    report, first or repeated, is answered with what is now due (finalize once every chunk and
+    the audio are done) and whether the video is playable, so the fan-in cannot be lost.
+
+    Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`STALE_JOB`, `NOT_PLANNED`);
+    INVALID_ARGUMENT (`INVALID_TASK`).
+    """
+    GetGeneration: _aio.UnaryUnaryMultiCallable[_video_state_pb2.GetGenerationRequest, _video_state_pb2.GetGenerationResponse]  # type: ignore[assignment]
+    """Returns a generation's plan and finished tasks, for finalize and for playback's playlists
+    while the video is playable but not yet ready.
+
+    Errors: NOT_FOUND (`VIDEO_NOT_FOUND`, `NOT_PLANNED`); FAILED_PRECONDITION (`STALE_JOB`).
+    """
 
 class VideoStateServiceServicer(metaclass=_abc_1.ABCMeta):
     """VideoStateService is internal: ingest and the transcoder report what happens to a video, and
@@ -192,8 +238,8 @@ class VideoStateServiceServicer(metaclass=_abc_1.ABCMeta):
 
     Only callers presenting the service credential (`authorization: Bearer <service token>`, a
     token with the `service` role) may call it; Envoy never routes it. Every RPC is idempotent:
-    repeating a report with the same `job_id` and `attempt` returns the video unchanged, because
-    jobs are delivered at least once.
+    repeating a report returns the same answer, because tasks are delivered at least once. A
+    `job_id` (`<video_id>:<generation>`) names a generation; a `delivery` is one try of one task.
 
     States: UPLOADING → QUEUED → PROCESSING → READY; any non-terminal state → FAILED;
     READY/FAILED → QUEUED only with `requeue` set (re-transcode or dead-letter retry).
@@ -239,7 +285,7 @@ class VideoStateServiceServicer(metaclass=_abc_1.ABCMeta):
         Errors:
         - NOT_FOUND (`VIDEO_NOT_FOUND`)
         - FAILED_PRECONDITION (`ILLEGAL_TRANSITION`)
-        - ALREADY_EXISTS (`DUPLICATE_JOB`) when the job id was already used for another attempt.
+        - ALREADY_EXISTS (`DUPLICATE_JOB`) when the job id was already used for another generation.
         """
 
     @_abc_1.abstractmethod
@@ -248,7 +294,7 @@ class VideoStateServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _video_state_pb2.MarkProcessingRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_video_state_pb2.MarkProcessingResponse, _abc.Awaitable[_video_state_pb2.MarkProcessingResponse]]:
-        """Moves a video to STATE_PROCESSING because a worker started an attempt.
+        """Moves a video to STATE_PROCESSING because a worker started a task of its generation.
 
         Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`ILLEGAL_TRANSITION`,
         `STALE_JOB` when the job is not the video's current job).
@@ -260,7 +306,7 @@ class VideoStateServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _video_state_pb2.ReportProgressRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_video_state_pb2.ReportProgressResponse, _abc.Awaitable[_video_state_pb2.ReportProgressResponse]]:
-        """Records transcoding progress of the current attempt.
+        """Records transcoding progress of the current generation.
 
         Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`ILLEGAL_TRANSITION` when the
         video is not processing, `STALE_JOB`); INVALID_ARGUMENT (`INVALID_PROGRESS`).
@@ -296,10 +342,10 @@ class VideoStateServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _video_state_pb2.GetPlaybackSourceRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_video_state_pb2.GetPlaybackSourceResponse, _abc.Awaitable[_video_state_pb2.GetPlaybackSourceResponse]]:
-        """Returns where a ready video's ladder is stored, for playback (which has checked, with the
+        """Returns where a playable video's ladder is stored, for playback (which has checked, with the
         viewer's own credentials, that the viewer may see the video).
 
-        Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`VIDEO_NOT_READY`).
+        Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`VIDEO_NOT_READY` until playable).
         """
 
     @_abc_1.abstractmethod
@@ -314,6 +360,47 @@ class VideoStateServiceServicer(metaclass=_abc_1.ABCMeta):
 
         Errors: UNAUTHENTICATED / PERMISSION_DENIED (`SERVICE_CREDENTIAL_REQUIRED`);
         INVALID_ARGUMENT (`INVALID_PAGE_SIZE`).
+        """
+
+    @_abc_1.abstractmethod
+    def RecordPlan(
+        self,
+        request: _video_state_pb2.RecordPlanRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_video_state_pb2.TaskOutcome, _abc.Awaitable[_video_state_pb2.TaskOutcome]]:
+        """Records the plan of a generation (its chunks, ladder and audio) and answers with the tasks
+        now due: every chunk and the audio task that has not finished. A repeat returns the plan
+        recorded first, so a re-run plan task republishes the same tasks (deduplicated).
+
+        Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`STALE_JOB`);
+        INVALID_ARGUMENT (`INVALID_PLAN`).
+        """
+
+    @_abc_1.abstractmethod
+    def CompleteTask(
+        self,
+        request: _video_state_pb2.CompleteTaskRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_video_state_pb2.TaskOutcome, _abc.Awaitable[_video_state_pb2.TaskOutcome]]:
+        """Records that one chunk or the audio task finished (or, for audio, how far it got), once
+        per task and generation: the first completion wins and a repeat changes nothing. Every
+        report, first or repeated, is answered with what is now due (finalize once every chunk and
+        the audio are done) and whether the video is playable, so the fan-in cannot be lost.
+
+        Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`STALE_JOB`, `NOT_PLANNED`);
+        INVALID_ARGUMENT (`INVALID_TASK`).
+        """
+
+    @_abc_1.abstractmethod
+    def GetGeneration(
+        self,
+        request: _video_state_pb2.GetGenerationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_video_state_pb2.GetGenerationResponse, _abc.Awaitable[_video_state_pb2.GetGenerationResponse]]:
+        """Returns a generation's plan and finished tasks, for finalize and for playback's playlists
+        while the video is playable but not yet ready.
+
+        Errors: NOT_FOUND (`VIDEO_NOT_FOUND`, `NOT_PLANNED`); FAILED_PRECONDITION (`STALE_JOB`).
         """
 
 def add_VideoStateServiceServicer_to_server(servicer: VideoStateServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

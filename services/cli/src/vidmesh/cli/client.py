@@ -117,7 +117,8 @@ async def _dlq(
             for letter in page.dead_letters:
                 print(
                     f"{letter.dead_letter_id:>6}  {letter.time.ToDatetime():%Y-%m-%d %H:%M:%S}  "
-                    f"{letter.job.video_id}  {letter.reason}  attempts={letter.attempts}"
+                    f"{letter.job.video_id}  {letter.job.task.task_id or letter.job.job_id}  "
+                    f"{letter.reason}  deliveries={letter.deliveries}"
                 )
             token = page.next_page_token
             if not token:

@@ -1,10 +1,15 @@
 """Where a video's objects live in the buckets (ARCHITECTURE §8), named in this one place.
 
-`raw/uploads/<video_id>/source` is the original. Each delivery of a transcode writes its ladder
-under its own prefix `media/videos/<video_id>/attempts/<generation>-<delivery>/`: the
-playlists and segments below `hls/`, the poster and storyboard beside it. The video points at
-the prefix of the delivery that finished (the pointer model of ARCHITECTURE §7), so a stale
-delivery can never overwrite what a newer one published. Every service builds keys here.
+`raw/uploads/<video_id>/source` is the original. Each generation of a transcode writes its
+ladder under its own prefix `media/videos/<video_id>/generations/<generation>/`: the playlists
+below `hls/`, the poster and storyboard beside it. The video points at the prefix of the
+generation it plays (the pointer model of ARCHITECTURE §7).
+
+Inside a generation, every delivery of a chunk or audio task writes its segments into a folder of
+its own, `hls/<rendition>/<run>/seg_<n>.ts` with `<n>` the global segment number, and gateway
+records which run of each task finished first: playlists list that run's files, so a stale or
+repeated delivery never overwrites a segment a viewer may already be reading. Every service
+builds keys here.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ STORYBOARD = "storyboard.jpg"
 STORYBOARD_INDEX = "storyboard.vtt"
 MASTER_PLAYLIST = "master.m3u8"
 HLS_FOLDER = "hls"
+AUDIO_RENDITION = "audio"
 # Files that sit beside `hls/` in a delivery's prefix rather than inside it.
 BESIDE_HLS = frozenset({POSTER, STORYBOARD, STORYBOARD_INDEX})
 
@@ -35,13 +41,38 @@ def media_prefix(video_id: str) -> str:
     return f"videos/{video_id}/"
 
 
-def delivery_prefix(video_id: str, generation: int, delivery: int) -> str:
-    """The prefix one delivery of one generation writes its ladder under."""
-    return f"{media_prefix(video_id)}attempts/{generation}-{delivery}"
+def generation_prefix(video_id: str, generation: int) -> str:
+    """The prefix one generation writes its ladder under."""
+    return f"{media_prefix(video_id)}generations/{generation}"
+
+
+def segment_path(rendition: str, run: str, number: int) -> str:
+    """A segment as playlists name it, relative to `hls/` (`720p/<run>/seg_00012.ts`)."""
+    return f"{rendition}/{run}/{segment_name(number)}"
+
+
+def segment_name(number: int) -> str:
+    """The file name of global segment `number`, as the chunk encoder writes it."""
+    return f"seg_{number:05d}.ts"
+
+
+def variant_playlist(rendition: str) -> str:
+    """A rendition's media playlist, relative to `hls/`."""
+    return f"{rendition}/index.m3u8"
+
+
+def iframe_playlist(rendition: str) -> str:
+    """A rendition's I-frame playlist (trick play), relative to `hls/`."""
+    return f"{rendition}/iframes.m3u8"
+
+
+def hls_key(prefix: str, path: str) -> str:
+    """The object of `path` (relative to `hls/`) in a generation's prefix."""
+    return check_key(f"{prefix}/{HLS_FOLDER}/{path}")
 
 
 def published_key(prefix: str, path: str) -> str:
     """The object behind `path` as HLS URLs name it (`master.m3u8`, `720p/seg_00001.ts`,
-    `poster.jpg`) in a delivery's prefix; refuses traversal like every key."""
+    `poster.jpg`) in a generation's prefix; refuses traversal like every key."""
     relative = path if path in BESIDE_HLS else f"{HLS_FOLDER}/{path}"
     return check_key(f"{prefix}/{relative}")

@@ -28,6 +28,7 @@ class VideoStream:
     avg_frame_rate: float
     pixel_format: str
     frame_count: int | None
+    duration: float = 0.0
 
     @property
     def display_width(self) -> int:
@@ -92,6 +93,7 @@ def parse_probe(report: dict[str, Any]) -> MediaInfo:
             avg_frame_rate=_rate(first.get("avg_frame_rate")),
             pixel_format=str(first.get("pix_fmt", "")),
             frame_count=int(frames) if frames not in (None, "", "N/A") else None,
+            duration=float(first.get("duration") or 0.0),
         )
     duration = float(fmt.get("duration") or 0.0)
     if not duration and videos:
@@ -107,15 +109,16 @@ def parse_probe(report: dict[str, Any]) -> MediaInfo:
     )
 
 
-async def run_ffprobe(path: Path, *extra: str, timeout: float = 120.0) -> dict[str, Any]:
+async def run_ffprobe(
+    path: Path | str, *extra: str, timeout: float = 120.0, show: bool = True
+) -> dict[str, Any]:
     process = await asyncio.create_subprocess_exec(
         "ffprobe",
         "-v",
         "error",
         "-print_format",
         "json",
-        "-show_format",
-        "-show_streams",
+        *(("-show_format", "-show_streams") if show else ()),
         *extra,
         str(path),
         stdout=asyncio.subprocess.PIPE,
@@ -136,7 +139,29 @@ async def run_ffprobe(path: Path, *extra: str, timeout: float = 120.0) -> dict[s
     return report
 
 
-async def probe(path: Path, *, count_packets: bool = False) -> MediaInfo:
+async def measure_video_duration(path: Path | str) -> float:
+    """End of the last video packet, for files whose header states no duration."""
+    report = await run_ffprobe(
+        path,
+        "-select_streams",
+        "v:0",
+        "-show_entries",
+        "packet=pts_time,duration_time",
+        show=False,
+        timeout=600.0,
+    )
+    start, end = float("inf"), 0.0
+    for packet in report.get("packets", []):
+        try:
+            at = float(packet["pts_time"])
+            end = max(end, at + float(packet.get("duration_time") or 0))
+        except (KeyError, ValueError):
+            continue
+        start = min(start, at)
+    return max(0.0, end - start) if end else 0.0
+
+
+async def probe(path: Path | str, *, count_packets: bool = False) -> MediaInfo:
     """Probe a file; with `count_packets`, demux the first video stream fully to count packets."""
     extra = ("-count_packets",) if count_packets else ()
     return parse_probe(await run_ffprobe(path, *extra))

@@ -21,6 +21,7 @@ import urllib.parse
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -102,6 +103,16 @@ class BlobStore(abc.ABC):
     def local_path(self, bucket: str, key: str) -> Path | None:
         """The object's file when the store is local (so ffmpeg can read it in place)."""
         return None
+
+    async def media_url(self, bucket: str, key: str, ttl: timedelta) -> str:
+        """Where ffmpeg can read the object in place, seeking with ranged reads: its file for
+        a local store, a presigned GET URL for S3; raises BlobNotFound."""
+        if await self.stat(bucket, key) is None:
+            raise BlobNotFound(key)
+        local = self.local_path(bucket, key)
+        if local is None:
+            raise BlobNotFound(key)
+        return str(local)
 
 
 class FileBlobStore(BlobStore):
@@ -295,6 +306,15 @@ class S3BlobStore(BlobStore):
         finally:
             response.close()
             response.release_conn()
+
+    async def media_url(self, bucket: str, key: str, ttl: timedelta) -> str:
+        if await self.stat(bucket, key) is None:
+            raise BlobNotFound(key)
+        name = await self._bucket(bucket)
+        url: str = await asyncio.to_thread(
+            self._client.presigned_get_object, name, check_key(key), expires=ttl
+        )
+        return url
 
     async def fetch_to(self, bucket: str, key: str, target: Path) -> Path:
         from minio.error import S3Error

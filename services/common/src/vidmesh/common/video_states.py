@@ -10,7 +10,7 @@ from google.protobuf import duration_pb2
 
 from vidmesh.common.channels import ServiceCredential, remote_errors
 from vidmesh.common.media import MediaInfo
-from vidmesh.v1 import video_pb2, video_state_pb2, video_state_pb2_grpc
+from vidmesh.v1 import transcode_pb2, video_pb2, video_state_pb2, video_state_pb2_grpc
 
 
 class VideoStates:
@@ -63,7 +63,7 @@ class VideoStates:
         return video_state_pb2.MarkQueuedRequest(
             video_id=video_id,
             job_id=job_id,
-            attempt=1,
+            generation=1,
             source=video_pb2.VideoSource(
                 filename=filename,
                 size_bytes=size_bytes,
@@ -104,25 +104,32 @@ class VideoStates:
         return list(response.ended_video_ids)
 
     async def failed(
-        self, video_id: str, reason: str, message: str, *, job_id: str = "", attempt: int = 0
+        self, video_id: str, reason: str, message: str, *, job_id: str = "", delivery: int = 0
     ) -> video_pb2.Video:
         with remote_errors():
             response = await self._stub.FailTranscode(
                 video_state_pb2.FailTranscodeRequest(
                     video_id=video_id,
                     job_id=job_id,
-                    attempt=attempt,
+                    delivery=delivery,
                     failure=video_pb2.VideoFailure(reason=reason, message=message),
                 ),
                 metadata=self._credential.metadata(),
             )
         return response.video
 
-    async def requeued(self, video_id: str, job_id: str, generation: int) -> video_pb2.Video:
+    async def requeued(
+        self, video_id: str, job_id: str, generation: int, *, resume: bool = False
+    ) -> video_pb2.Video:
+        """Back to QUEUED for a new generation, or (`resume`) to finish the same one."""
         with remote_errors():
             response = await self._stub.MarkQueued(
                 video_state_pb2.MarkQueuedRequest(
-                    video_id=video_id, job_id=job_id, attempt=generation, requeue=True
+                    video_id=video_id,
+                    job_id=job_id,
+                    generation=generation,
+                    requeue=True,
+                    resume=resume,
                 ),
                 metadata=self._credential.metadata(),
             )
@@ -134,7 +141,7 @@ class VideoStates:
         with remote_errors():
             response = await self._stub.MarkProcessing(
                 video_state_pb2.MarkProcessingRequest(
-                    video_id=video_id, job_id=job_id, attempt=delivery, worker=worker
+                    video_id=video_id, job_id=job_id, delivery=delivery, worker=worker
                 ),
                 metadata=self._credential.metadata(),
             )
@@ -168,7 +175,7 @@ class VideoStates:
                 video_state_pb2.CompleteTranscodeRequest(
                     video_id=video_id,
                     job_id=job_id,
-                    attempt=delivery,
+                    delivery=delivery,
                     renditions=renditions,
                     media_prefix=media_prefix,
                     duration=duration,
@@ -177,3 +184,45 @@ class VideoStates:
                 metadata=self._credential.metadata(),
             )
         return response.video
+
+    async def record_plan(
+        self, video_id: str, job_id: str, plan: video_state_pb2.TranscodePlan
+    ) -> video_state_pb2.TaskOutcome:
+        with remote_errors():
+            outcome: video_state_pb2.TaskOutcome = await self._stub.RecordPlan(
+                video_state_pb2.RecordPlanRequest(video_id=video_id, job_id=job_id, plan=plan),
+                metadata=self._credential.metadata(),
+            )
+        return outcome
+
+    async def complete_task(
+        self,
+        video_id: str,
+        job_id: str,
+        task: transcode_pb2.TranscodeTask,
+        delivery: int,
+        segments: video_state_pb2.SegmentRun,
+        *,
+        complete: bool = True,
+    ) -> video_state_pb2.TaskOutcome:
+        with remote_errors():
+            outcome: video_state_pb2.TaskOutcome = await self._stub.CompleteTask(
+                video_state_pb2.CompleteTaskRequest(
+                    video_id=video_id,
+                    job_id=job_id,
+                    task=task,
+                    delivery=delivery,
+                    segments=segments,
+                    complete=complete,
+                ),
+                metadata=self._credential.metadata(),
+            )
+        return outcome
+
+    async def generation(self, video_id: str, job_id: str) -> video_state_pb2.Generation:
+        with remote_errors():
+            response = await self._stub.GetGeneration(
+                video_state_pb2.GetGenerationRequest(video_id=video_id, job_id=job_id),
+                metadata=self._credential.metadata(),
+            )
+        return response.generation

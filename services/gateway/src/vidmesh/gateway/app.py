@@ -15,6 +15,7 @@ from vidmesh.common.storage import BlobStore
 from vidmesh.common.tokens import TokenCodec
 from vidmesh.gateway.accounts import Accounts, AuthPolicy
 from vidmesh.gateway.catalog import Catalog
+from vidmesh.gateway.generations import Generations
 from vidmesh.gateway.migrate import upgrade_to_head
 from vidmesh.gateway.notifications import ChangeHub
 from vidmesh.gateway.reconciler import UploadLeases
@@ -65,7 +66,9 @@ async def gateway(
         videos = VideoServicer(Catalog(sessions, store), hub)
         leases = UploadLeases(sessions, timedelta(seconds=settings.upload_lease_seconds))
         states = VideoStateServicer(
-            StateReports(sessions, timedelta(seconds=settings.upload_lease_seconds)), leases
+            StateReports(sessions, timedelta(seconds=settings.upload_lease_seconds)),
+            leases,
+            Generations(sessions),
         )
         sweeper = asyncio.create_task(
             periodically(leases.expire, settings.lease_sweep_seconds, "upload lease sweep"),

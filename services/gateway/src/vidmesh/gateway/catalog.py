@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from vidmesh.common.errors import InvalidArgument, NotFound, PermissionDenied
@@ -131,6 +131,18 @@ class Catalog:
         if video is None or not can_view(video, principal):
             raise video_not_found()
         return video
+
+    async def queue_position(self, video: Video) -> int:
+        """1 + how many videos were queued before this one and still wait (0 unless QUEUED)."""
+        if video.state is not VideoState.QUEUED or video.queued_at is None:
+            return 0
+        async with self._sessions() as session:
+            ahead = await session.scalar(
+                select(func.count())
+                .select_from(Video)
+                .where(Video.state == VideoState.QUEUED, Video.queued_at < video.queued_at)
+            )
+        return int(ahead or 0) + 1
 
     async def list(
         self,

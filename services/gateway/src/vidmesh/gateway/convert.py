@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from google.protobuf import duration_pb2, timestamp_pb2
@@ -10,6 +10,7 @@ from google.protobuf import duration_pb2, timestamp_pb2
 from vidmesh.common.errors import InvalidArgument
 from vidmesh.common.layout import POSTER
 from vidmesh.gateway.accounts import SignedIn
+from vidmesh.gateway.lifecycle import is_playable
 from vidmesh.gateway.models import User, UserRole, Video, VideoState, Visibility
 from vidmesh.v1 import auth_pb2, video_pb2
 
@@ -114,7 +115,31 @@ def rendition_from_proto(rendition: video_pb2.Rendition) -> dict[str, Any]:
     }
 
 
-def video_to_proto(video: Video) -> video_pb2.Video:
+def estimated_remaining(video: Video, now: datetime) -> float | None:
+    """Seconds until READY at the speed this generation has kept so far (all workers
+    together), or None before its first chunk is done."""
+    if video.state is not VideoState.PROCESSING or video.processing_started_at is None:
+        return None
+    if video.seconds_done <= 0 or not video.duration_seconds:
+        return None
+    elapsed = (now - video.processing_started_at).total_seconds()
+    left = max(video.duration_seconds - video.seconds_done, 0.0)
+    return left * elapsed / video.seconds_done
+
+
+def transcode_to_proto(video: Video, queue_position: int) -> video_pb2.Video.Transcode | None:
+    if video.state not in (VideoState.QUEUED, VideoState.PROCESSING):
+        return None
+    return video_pb2.Video.Transcode(
+        chunks_done=video.chunks_done,
+        chunks_total=video.chunks_total,
+        queue_position=queue_position if video.state is VideoState.QUEUED else 0,
+        estimated_time_remaining=duration(estimated_remaining(video, datetime.now(UTC))),
+        generation=video.generation,
+    )
+
+
+def video_to_proto(video: Video, *, queue_position: int = 0) -> video_pb2.Video:
     message = video_pb2.Video(
         video_id=str(video.id),
         owner_id=str(video.owner_id),
@@ -143,10 +168,13 @@ def video_to_proto(video: Video) -> video_pb2.Video:
                 state=_STATES[step.state],
                 time=timestamp(step.created_at),
                 job_id=step.job_id or "",
-                attempt=step.attempt,
+                generation=step.generation,
             )
             for step in video.transitions
         ],
+        playable=is_playable(video),
+        playable_time=timestamp(video.playable_at),
+        transcode=transcode_to_proto(video, queue_position),
     )
     if video.failure_reason:
         message.failure.CopyFrom(

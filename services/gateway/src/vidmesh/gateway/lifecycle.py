@@ -4,14 +4,15 @@ UPLOADING → QUEUED → PROCESSING → READY; any non-terminal state → FAILED
 QUEUED only on an explicit requeue (re-transcode, dead-letter retry); FAILED → UPLOADING only
 when an upload that was aborted before its bytes were committed is retried under the same
 idempotency key (`reupload`), so the retry continues the same video. PROCESSING → PROCESSING is
-a redelivery of the same job with a higher delivery attempt. Reports arrive at least once, so a
-report that matches the current state, job and attempt is a no-op rather than an error.
+every further task of the same generation. Reports arrive at least once, so a report that
+matches the current state and job is a no-op rather than an error. A video is *playable* apart
+from its state: READY, or while a generation is transcoded once its first chunk is stored.
 """
 
 from __future__ import annotations
 
 from vidmesh.common.errors import FailedPrecondition
-from vidmesh.gateway.models import VideoState
+from vidmesh.gateway.models import Video, VideoState
 
 TERMINAL = frozenset({VideoState.READY, VideoState.FAILED})
 
@@ -50,4 +51,13 @@ def stale_job(job_id: str, current_job: str | None) -> FailedPrecondition:
         "STALE_JOB",
         "The job is not the video's current job; it was superseded or never queued.",
         metadata={"job_id": job_id, "current_job_id": current_job or ""},
+    )
+
+
+def is_playable(video: Video) -> bool:
+    """Whether the video has a ladder to play: READY, or a generation already playable."""
+    if not video.media_prefix:
+        return False
+    return video.state is VideoState.READY or (
+        video.state in (VideoState.QUEUED, VideoState.PROCESSING) and video.playable_at is not None
     )

@@ -9,12 +9,14 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     Enum,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -106,6 +108,7 @@ class Video(Base):
     __table_args__ = (
         Index("ix_videos_owner_created", "owner_id", "created_at", "id"),
         Index("ix_videos_feed", "visibility", "state", "created_at", "id"),
+        Index("ix_videos_queue", "state", "queued_at"),
         UniqueConstraint("owner_id", "request_id", name="uq_videos_owner_request"),
     )
 
@@ -131,10 +134,19 @@ class Video(Base):
     source_container: Mapped[str | None] = mapped_column(String(100))
     source_codecs: Mapped[list[str]] = mapped_column(JSONB, default=list)
     job_id: Mapped[str | None] = mapped_column(String(100))
-    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    generation: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     ready_at: Mapped[datetime | None]
+    # The first moment any generation of it could be played (first chunk and audio stored).
+    playable_at: Mapped[datetime | None]
+    # When the current generation was queued (queue position) and its first task started (ETA).
+    queued_at: Mapped[datetime | None]
+    processing_started_at: Mapped[datetime | None]
+    chunks_total: Mapped[int] = mapped_column(Integer, default=0)
+    chunks_done: Mapped[int] = mapped_column(Integer, default=0)
+    # Seconds of the video the current generation's finished chunks cover.
+    seconds_done: Mapped[float] = mapped_column(Float, default=0.0)
     # While UPLOADING: until when ingest vouches for the upload's session (RenewUploads).
     upload_lease_until: Mapped[datetime | None] = mapped_column(index=True)
 
@@ -154,8 +166,28 @@ class VideoTransition(Base):
     )
     state: Mapped[VideoState] = mapped_column(_text_enum(VideoState, "transition_state"))
     job_id: Mapped[str | None] = mapped_column(String(100))
-    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    generation: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
+
+
+class TranscodeTask(Base):
+    """What one task of one generation recorded: the plan (task `plan`, payload a
+    TranscodePlan) or a chunk's or the audio's segments (payload a SegmentRun). The primary key
+    is the database guard of ARCHITECTURE §6: a task completes once per generation."""
+
+    __tablename__ = "transcode_tasks"
+
+    video_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("videos.id", ondelete="CASCADE"), primary_key=True
+    )
+    generation: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task: Mapped[str] = mapped_column(String(32), primary_key=True)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    run: Mapped[str] = mapped_column(String(64), default="")
+    delivery: Mapped[int] = mapped_column(Integer, default=0)
+    complete: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
 
 class AdminAction(Base):

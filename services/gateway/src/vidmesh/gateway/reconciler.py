@@ -73,7 +73,7 @@ class UploadLeases:
                 video.upload_lease_until = None
                 video.updated_at = moment
                 video.transitions.append(
-                    VideoTransition(state=VideoState.FAILED, attempt=0, created_at=moment)
+                    VideoTransition(state=VideoState.FAILED, generation=0, created_at=moment)
                 )
                 await announce_change(session, video.id)
         for video in videos:

@@ -20,7 +20,7 @@ from vidmesh.common.validation import (
     require_text,
 )
 from vidmesh.gateway.catalog import parse_video_id, video_not_found
-from vidmesh.gateway.lifecycle import check_transition, stale_job
+from vidmesh.gateway.lifecycle import check_transition, is_playable, stale_job
 from vidmesh.gateway.models import User, Video, VideoState, VideoTransition, Visibility
 from vidmesh.gateway.notifications import announce_change
 
@@ -73,14 +73,6 @@ def _require_job(job_id: str) -> str:
     return limit_text(job_id, "job_id", max_length=100)
 
 
-def _already(video: Video, state: VideoState, job_id: str, attempt: int) -> bool:
-    """Whether this exact report (state, job, attempt) was applied before."""
-    return any(
-        step.state is state and step.job_id == job_id and step.attempt == attempt
-        for step in video.transitions
-    )
-
-
 class StateReports:
     """The internal operations behind VideoStateService; every one is idempotent."""
 
@@ -121,7 +113,7 @@ class StateReports:
                     source_filename=limit_text(new.filename, "filename", max_length=255),
                     source_size_bytes=max(new.size_bytes, 0),
                     source_codecs=[],
-                    attempt=0,
+                    generation=0,
                     created_at=now,
                     updated_at=now,
                     upload_lease_until=now + self._upload_lease,
@@ -151,38 +143,53 @@ class StateReports:
         await announce_change(session, video.id)
 
     async def mark_queued(
-        self, video_id: str, job_id: str, attempt: int, source: SourceFacts, *, requeue: bool
+        self,
+        video_id: str,
+        job_id: str,
+        generation: int,
+        source: SourceFacts,
+        *,
+        requeue: bool,
+        resume: bool = False,
     ) -> Video:
         job = _require_job(job_id)
         async with self._sessions.begin() as session:
             video = await self._locked(session, video_id)
-            if video.job_id == job and video.state is not VideoState.UPLOADING:
+            resuming = resume and requeue and video.job_id == job
+            if resuming and video.state is not VideoState.FAILED:
                 return video
-            if requeue and any(t.job_id == job for t in video.transitions):
+            if not resuming and video.job_id == job and video.state is not VideoState.UPLOADING:
+                return video
+            if not resuming and requeue and any(t.job_id == job for t in video.transitions):
                 raise AlreadyExists("DUPLICATE_JOB", "This job id was already used for this video.")
             check_transition(video.state, VideoState.QUEUED, requeue=requeue)
             self._record_source(video, source)
-            video.job_id = job
+            now = datetime.now(UTC)
+            if not resuming:
+                video.job_id = job
+                video.generation = max(generation, 0)
+                video.chunks_total = video.chunks_done = 0
+                video.seconds_done = 0.0
+                video.progress_percent = 0.0
             video.upload_lease_until = None
-            video.attempt = max(attempt, 0)
-            video.progress_percent = 0.0
+            video.queued_at = now
+            video.processing_started_at = None
             video.failure_reason = None
             video.failure_message = None
-            await self._enter(session, video, VideoState.QUEUED, job, video.attempt)
+            await self._enter(session, video, VideoState.QUEUED, job, video.generation)
         return video
 
-    async def mark_processing(self, video_id: str, job_id: str, attempt: int) -> Video:
+    async def mark_processing(self, video_id: str, job_id: str) -> Video:
+        """A task of the current generation started: the first one moves QUEUED → PROCESSING,
+        every later one (any task, any delivery) finds it so and changes nothing."""
         job = _require_job(job_id)
         async with self._sessions.begin() as session:
             video = await self._locked(session, video_id, current_job=job)
-            if _already(video, VideoState.PROCESSING, job, attempt):
+            if video.state is VideoState.PROCESSING:
                 return video
-            if video.state is VideoState.PROCESSING and attempt < video.attempt:
-                raise stale_job(job, video.job_id)
             check_transition(video.state, VideoState.PROCESSING)
-            video.attempt = attempt
-            video.progress_percent = 0.0
-            await self._enter(session, video, VideoState.PROCESSING, job, attempt)
+            now = await self._enter(session, video, VideoState.PROCESSING, job, video.generation)
+            video.processing_started_at = now
         return video
 
     async def report_progress(self, video_id: str, job_id: str, percent: float) -> Video:
@@ -205,7 +212,7 @@ class StateReports:
                 await announce_change(session, video.id)
         return video
 
-    async def complete(self, video_id: str, job_id: str, attempt: int, ladder: Ladder) -> Video:
+    async def complete(self, video_id: str, job_id: str, ladder: Ladder) -> Video:
         job = _require_job(job_id)
         if not ladder.renditions:
             raise InvalidArgument(
@@ -226,11 +233,12 @@ class StateReports:
             if ladder.duration_seconds is not None:
                 video.duration_seconds = ladder.duration_seconds
             video.progress_percent = 100.0
-            now = await self._enter(session, video, VideoState.READY, job, attempt)
+            now = await self._enter(session, video, VideoState.READY, job, video.generation)
             video.ready_at = video.ready_at or now
+            video.playable_at = video.playable_at or now
         return video
 
-    async def fail(self, video_id: str, job_id: str, attempt: int, failure: Failure) -> Video:
+    async def fail(self, video_id: str, job_id: str, failure: Failure) -> Video:
         reason = require_text(failure.reason, "failure.reason", max_length=64)
         message = limit_text(failure.message, "failure.message", max_length=2000)
         async with self._sessions.begin() as session:
@@ -242,7 +250,7 @@ class StateReports:
             check_transition(video.state, VideoState.FAILED)
             video.failure_reason = reason
             video.failure_message = message
-            await self._enter(session, video, VideoState.FAILED, job_id or None, attempt)
+            await self._enter(session, video, VideoState.FAILED, job_id or None, video.generation)
         return video
 
     async def stalled(self, idle: timedelta, limit: int) -> list[Video]:
@@ -266,12 +274,13 @@ class StateReports:
             return list(found.all())
 
     async def playback_source(self, video_id: str) -> Video:
-        """A ready video with its published prefix."""
+        """A playable video (READY, or playable while it is transcoded) with the prefix it
+        plays from."""
         async with self._sessions() as session:
             video = await session.get(Video, parse_video_id(video_id))
         if video is None:
             raise video_not_found()
-        if video.state is not VideoState.READY or not video.media_prefix:
+        if not is_playable(video):
             raise FailedPrecondition("VIDEO_NOT_READY", "The video is not ready to play yet.")
         return video
 
@@ -309,13 +318,13 @@ class StateReports:
         video: Video,
         state: VideoState,
         job_id: str | None,
-        attempt: int,
+        generation: int,
     ) -> datetime:
         now = datetime.now(UTC)
         video.state = state
         video.updated_at = now
         video.transitions.append(
-            VideoTransition(state=state, job_id=job_id, attempt=attempt, created_at=now)
+            VideoTransition(state=state, job_id=job_id, generation=generation, created_at=now)
         )
         await announce_change(session, video.id)
         return now

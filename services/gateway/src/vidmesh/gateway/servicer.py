@@ -15,8 +15,9 @@ from vidmesh.common.peers import client_address
 from vidmesh.gateway import convert
 from vidmesh.gateway.accounts import Accounts
 from vidmesh.gateway.catalog import Catalog, Scope, VideoChanges, parse_video_id
+from vidmesh.gateway.generations import Generations
 from vidmesh.gateway.lifecycle import TERMINAL
-from vidmesh.gateway.models import Video
+from vidmesh.gateway.models import Video, VideoState
 from vidmesh.gateway.notifications import ChangeHub
 from vidmesh.gateway.reconciler import UploadLeases
 from vidmesh.gateway.reports import Failure, Ladder, NewVideo, SourceFacts, StateReports
@@ -114,8 +115,18 @@ def _changes(request: video_pb2.UpdateVideoRequest) -> VideoChanges:
     )
 
 
-def _watch_key(video: Video) -> tuple[object, ...]:
-    return (video.state, video.progress_percent, video.updated_at, len(video.transitions))
+def _watch_key(video: Video, queue_position: int) -> tuple[object, ...]:
+    return (
+        video.state,
+        video.progress_percent,
+        video.updated_at,
+        len(video.transitions),
+        queue_position,
+    )
+
+
+# How often a watched video that waits in the queue re-reads its position (others move it).
+QUEUE_REFRESH_SECONDS = 2.0
 
 
 class VideoServicer(video_pb2_grpc.VideoServiceServicer):
@@ -127,7 +138,10 @@ class VideoServicer(video_pb2_grpc.VideoServiceServicer):
         self, request: video_pb2.GetVideoRequest, context: Context
     ) -> video_pb2.GetVideoResponse:
         video = await self._catalog.get(request.video_id, optional_principal())
-        return video_pb2.GetVideoResponse(video=convert.video_to_proto(video))
+        position = await self._catalog.queue_position(video)
+        return video_pb2.GetVideoResponse(
+            video=convert.video_to_proto(video, queue_position=position)
+        )
 
     async def ListVideos(
         self, request: video_pb2.ListVideosRequest, context: Context
@@ -171,29 +185,43 @@ class VideoServicer(video_pb2_grpc.VideoServiceServicer):
         with self._hub.subscribe(video.id) as changed:
             # Re-read after subscribing so that no change between the two is missed.
             video = await self._catalog.get(request.video_id, principal)
-            last = _watch_key(video)
-            yield video_pb2.WatchVideoResponse(video=convert.video_to_proto(video))
+            position = await self._catalog.queue_position(video)
+            last = _watch_key(video, position)
+            yield video_pb2.WatchVideoResponse(
+                video=convert.video_to_proto(video, queue_position=position)
+            )
             while video.state not in TERMINAL:
                 closing = asyncio.ensure_future(self._hub.closing.wait())
                 waiting = asyncio.ensure_future(changed.get())
+                queued = video.state is VideoState.QUEUED
                 try:
-                    await asyncio.wait({closing, waiting}, return_when=asyncio.FIRST_COMPLETED)
+                    await asyncio.wait(
+                        {closing, waiting},
+                        return_when=asyncio.FIRST_COMPLETED,
+                        timeout=QUEUE_REFRESH_SECONDS if queued else None,
+                    )
                 finally:
                     closing.cancel()
                     waiting.cancel()
                 if self._hub.closing.is_set():
                     raise Unavailable("SHUTTING_DOWN", "The server is restarting; watch again.")
                 video = await self._catalog.get(request.video_id, principal)
-                key = _watch_key(video)
+                position = await self._catalog.queue_position(video)
+                key = _watch_key(video, position)
                 if key != last:
                     last = key
-                    yield video_pb2.WatchVideoResponse(video=convert.video_to_proto(video))
+                    yield video_pb2.WatchVideoResponse(
+                        video=convert.video_to_proto(video, queue_position=position)
+                    )
 
 
 class VideoStateServicer(video_state_pb2_grpc.VideoStateServiceServicer):
-    def __init__(self, reports: StateReports, leases: UploadLeases) -> None:
+    def __init__(
+        self, reports: StateReports, leases: UploadLeases, generations: Generations
+    ) -> None:
         self._reports = reports
         self._leases = leases
+        self._generations = generations
 
     async def ListStalledVideos(
         self, request: video_state_pb2.ListStalledVideosRequest, context: Context
@@ -253,7 +281,12 @@ class VideoStateServicer(video_state_pb2_grpc.VideoStateServiceServicer):
             height=request.height,
         )
         video = await self._reports.mark_queued(
-            request.video_id, request.job_id, request.attempt, source, requeue=request.requeue
+            request.video_id,
+            request.job_id,
+            request.generation,
+            source,
+            requeue=request.requeue,
+            resume=request.resume,
         )
         return video_state_pb2.MarkQueuedResponse(video=convert.video_to_proto(video))
 
@@ -261,9 +294,7 @@ class VideoStateServicer(video_state_pb2_grpc.VideoStateServiceServicer):
         self, request: video_state_pb2.MarkProcessingRequest, context: Context
     ) -> video_state_pb2.MarkProcessingResponse:
         require_service()
-        video = await self._reports.mark_processing(
-            request.video_id, request.job_id, request.attempt
-        )
+        video = await self._reports.mark_processing(request.video_id, request.job_id)
         return video_state_pb2.MarkProcessingResponse(video=convert.video_to_proto(video))
 
     async def ReportProgress(
@@ -285,9 +316,7 @@ class VideoStateServicer(video_state_pb2_grpc.VideoStateServiceServicer):
             duration_seconds=convert.seconds(request.duration, request.HasField("duration")),
             poster_key=request.poster_key,
         )
-        video = await self._reports.complete(
-            request.video_id, request.job_id, request.attempt, ladder
-        )
+        video = await self._reports.complete(request.video_id, request.job_id, ladder)
         return video_state_pb2.CompleteTranscodeResponse(video=convert.video_to_proto(video))
 
     async def FailTranscode(
@@ -297,7 +326,6 @@ class VideoStateServicer(video_state_pb2_grpc.VideoStateServiceServicer):
         video = await self._reports.fail(
             request.video_id,
             request.job_id,
-            request.attempt,
             Failure(reason=request.failure.reason, message=request.failure.message),
         )
         return video_state_pb2.FailTranscodeResponse(video=convert.video_to_proto(video))
@@ -307,6 +335,26 @@ class VideoStateServicer(video_state_pb2_grpc.VideoStateServiceServicer):
     ) -> video_state_pb2.GetPlaybackSourceResponse:
         require_service()
         video = await self._reports.playback_source(request.video_id)
+        live = await self._generations.live(video)
         return video_state_pb2.GetPlaybackSourceResponse(
-            video=convert.video_to_proto(video), media_prefix=video.media_prefix or ""
+            video=convert.video_to_proto(video), media_prefix=video.media_prefix or "", live=live
         )
+
+    async def RecordPlan(
+        self, request: video_state_pb2.RecordPlanRequest, context: Context
+    ) -> video_state_pb2.TaskOutcome:
+        require_service()
+        return await self._generations.record_plan(request.video_id, request.job_id, request.plan)
+
+    async def CompleteTask(
+        self, request: video_state_pb2.CompleteTaskRequest, context: Context
+    ) -> video_state_pb2.TaskOutcome:
+        require_service()
+        return await self._generations.complete_task(request)
+
+    async def GetGeneration(
+        self, request: video_state_pb2.GetGenerationRequest, context: Context
+    ) -> video_state_pb2.GetGenerationResponse:
+        require_service()
+        generation = await self._generations.generation(request.video_id, request.job_id)
+        return video_state_pb2.GetGenerationResponse(generation=generation)

@@ -36,7 +36,7 @@ from vidmesh.common.errors import (
     ServiceError,
     Unavailable,
 )
-from vidmesh.common.jobs import job_id, publish_job
+from vidmesh.common.jobs import generation_of, job_id, plan_job, publish_job
 from vidmesh.common.layout import source_key
 from vidmesh.common.outages import as_outage, until_acknowledged
 from vidmesh.common.storage import RAW, BlobStore
@@ -50,7 +50,7 @@ from vidmesh.common.validation import (
 from vidmesh.common.video_states import VideoStates
 from vidmesh.ingest.spool import COMMITTED, COMMITTING, FAILING, Session, Spool
 from vidmesh.ingest.validation import MediaLimits, validate_media
-from vidmesh.v1 import transcode_pb2, video_pb2, video_state_pb2
+from vidmesh.v1 import video_pb2, video_state_pb2
 
 _log = logging.getLogger(__name__)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -415,14 +415,9 @@ class Intake:
         )
 
     async def _publish(self, video_id: str, owner_id: str, job: str) -> None:
-        message = transcode_pb2.TranscodeJob(
-            job_id=job,
-            video_id=video_id,
-            attempt=1,
-            source_key=source_key(video_id),
-            owner_id=owner_id,
+        message = plan_job(
+            video_id, generation_of(job) or 1, source_key=source_key(video_id), owner_id=owner_id
         )
-        message.enqueue_time.GetCurrentTime()
         try:
             await publish_job(self._js, message)
         except Exception as error:

@@ -12,7 +12,7 @@ from vidmesh.common.http import http_listener
 from vidmesh.common.server import ServiceBinding
 from vidmesh.common.storage import BlobStore
 from vidmesh.common.tokens import TokenCodec
-from vidmesh.playback.hls import build_app
+from vidmesh.playback.hls import LivePlaylists, build_app
 from vidmesh.playback.servicer import PlaybackServicer
 from vidmesh.playback.settings import PlaybackSettings
 from vidmesh.v1 import playback_pb2, playback_pb2_grpc, video_pb2_grpc, video_state_pb2_grpc
@@ -45,8 +45,10 @@ async def playback(
                 servicer, server
             ),
         )
+        states = video_state_pb2_grpc.VideoStateServiceStub(channel)
+        live = LivePlaylists(states, ServiceCredential(codec, "playback"))
         async with http_listener(
-            build_app(store, codec), settings.host, settings.http_port
+            build_app(store, codec, live), settings.host, settings.http_port
         ) as port:
             yield Playback(bindings=[binding], http_port=port)
     finally:

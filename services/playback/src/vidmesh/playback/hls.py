@@ -1,7 +1,10 @@
 """HLS over plain HTTP: `GET|HEAD /hls/{video_id}/{path}` with the playback token in the URL.
 
 Playlists are rewritten so every URI carries the token (hls.js, Safari and ffmpeg all just follow
-them); segments and images are served as stored, with Range, ETag/If-None-Match and HEAD, by
+them). A video that is playable but still being transcoded has no playlists in the store yet:
+they are rendered on each request from gateway's record of the generation (growing EVENT
+playlists, never written by racing workers), and finalize stores the final ones before READY.
+Segments and images are served as stored, with Range, ETag/If-None-Match and HEAD, by
 sendfile from the filesystem store or streamed from S3. A bad or foreign token is 403; unknown
 ids, missing files and traversal attempts are 404; nothing here answers 500.
 """
@@ -17,11 +20,19 @@ from pathlib import Path, PurePosixPath
 
 from aiohttp import web
 
-from vidmesh.common.errors import InvalidArgument, Unauthenticated
+from vidmesh.common import hls_playlists
+from vidmesh.common.channels import ServiceCredential, remote_errors
+from vidmesh.common.errors import FailedPrecondition, InvalidArgument, NotFound, Unauthenticated
 from vidmesh.common.http import edge_middleware
-from vidmesh.common.layout import published_key
+from vidmesh.common.layout import (
+    AUDIO_RENDITION,
+    MASTER_PLAYLIST,
+    published_key,
+    variant_playlist,
+)
 from vidmesh.common.storage import MEDIA, BlobNotFound, BlobStore
 from vidmesh.common.tokens import TokenCodec
+from vidmesh.v1 import video_state_pb2, video_state_pb2_grpc
 
 _log = logging.getLogger(__name__)
 
@@ -57,10 +68,44 @@ def _not_found() -> web.HTTPNotFound:
     return web.HTTPNotFound(text="Not found.\n")
 
 
+class LivePlaylists:
+    """Renders the playlists of a generation still being transcoded, from gateway's record."""
+
+    def __init__(
+        self, states: video_state_pb2_grpc.VideoStateServiceAsyncStub, credential: ServiceCredential
+    ) -> None:
+        self._states = states
+        self._credential = credential
+
+    async def render(self, video_id: str, prefix: str, path: str) -> str | None:
+        """The playlist at `path` of the video's live generation, or None when there is none
+        (unknown path, another generation, or finished: then the store has it)."""
+        try:
+            with remote_errors():
+                source = await self._states.GetPlaybackSource(
+                    video_state_pb2.GetPlaybackSourceRequest(video_id=video_id),
+                    metadata=self._credential.metadata(),
+                )
+        except (NotFound, FailedPrecondition, InvalidArgument):
+            return None
+        live = source.live
+        if not source.HasField("live") or live.plan.media_prefix != prefix:
+            return None
+        if path == MASTER_PLAYLIST:
+            return hls_playlists.master(live, final=False)
+        if path == variant_playlist(AUDIO_RENDITION) and live.plan.has_audio:
+            return hls_playlists.audio(live, ended=False)
+        for rendition in live.plan.renditions:
+            if path == variant_playlist(rendition.name):
+                return hls_playlists.variant(live, rendition.name, ended=False)
+        return None
+
+
 class HlsHandler:
-    def __init__(self, store: BlobStore, codec: TokenCodec) -> None:
+    def __init__(self, store: BlobStore, codec: TokenCodec, live: LivePlaylists) -> None:
         self._store = store
         self._codec = codec
+        self._live = live
 
     def routes(self) -> list[web.RouteDef]:
         return [web.get("/hls/{video_id}/{path:.+}", self.serve)]
@@ -82,20 +127,27 @@ class HlsHandler:
             raise _not_found() from None
         try:
             if suffix == ".m3u8":
-                return await self._playlist(request, key, token)
+                return await self._playlist(request, key, token, (video_id, prefix, path))
             return await self._object(request, key, suffix, f"private, {IMMUTABLE}")
         except (FileNotFoundError, NotADirectoryError, BlobNotFound):
             # Removed between lookup and read (a deleted or re-transcoded video).
             raise _not_found() from None
 
-    async def _playlist(self, request: web.Request, key: str, token: str) -> web.Response:
+    async def _playlist(
+        self, request: web.Request, key: str, token: str, where: tuple[str, str, str]
+    ) -> web.Response:
+        cache = "private, max-age=10"
         try:
             text = (await self._store.read_all(MEDIA, key)).decode()
         except BlobNotFound:
-            raise _not_found() from None
+            rendered = await self._live.render(*where)
+            if rendered is None:
+                raise _not_found() from None
+            # It grows with every chunk: players must ask again each time.
+            text, cache = rendered, "private, no-cache"
         body = rewrite_playlist(text, token).encode()
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        headers = {"ETag": etag, "Cache-Control": "private, max-age=10"}
+        headers = {"ETag": etag, "Cache-Control": cache}
         if etag in request.headers.get("If-None-Match", ""):
             return web.Response(status=304, headers=headers)
         return web.Response(
@@ -169,7 +221,7 @@ async def _sendfile(request: web.Request, path: Path, offset: int, count: int) -
         await asyncio.get_running_loop().sendfile(transport, handle, offset, count)
 
 
-def build_app(store: BlobStore, codec: TokenCodec) -> web.Application:
+def build_app(store: BlobStore, codec: TokenCodec, live: LivePlaylists) -> web.Application:
     app = web.Application(middlewares=[edge_middleware(None)])
-    app.add_routes(HlsHandler(store, codec).routes())
+    app.add_routes(HlsHandler(store, codec, live).routes())
     return app

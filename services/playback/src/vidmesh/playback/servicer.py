@@ -8,6 +8,7 @@ from typing import Any
 import grpc
 from google.protobuf import timestamp_pb2
 
+from vidmesh.common import hls_playlists
 from vidmesh.common.auth import optional_principal
 from vidmesh.common.channels import ServiceCredential, remote_errors
 from vidmesh.common.layout import MASTER_PLAYLIST, POSTER, STORYBOARD, STORYBOARD_INDEX
@@ -70,7 +71,11 @@ class PlaybackServicer(playback_pb2_grpc.PlaybackServiceServicer):
         return playback_pb2.GetPlaybackInfoResponse(
             video_id=video.video_id,
             master_playlist_url=f"{base}/{MASTER_PLAYLIST}{query}",
-            renditions=video.renditions,
+            renditions=(
+                hls_playlists.measured_renditions(source.live, final=False)
+                if source.HasField("live")
+                else video.renditions
+            ),
             poster_url=f"{base}/{POSTER}{query}",
             storyboard_url=f"{base}/{STORYBOARD}{query}",
             storyboard_vtt_url=f"{base}/{STORYBOARD_INDEX}{query}",

@@ -1,4 +1,9 @@
-"""Dead letters: list, inspect, retry and purge jobs in `TRANSCODE_DLQ`; re-transcode videos."""
+"""Dead letters: list, inspect, retry and purge tasks in `TRANSCODE_DLQ`; re-transcode videos.
+
+Retrying a dead letter of the video's current generation re-runs that task alone (a new
+`Nats-Msg-Id`, `:r<n>`), since gateway still holds every task of the generation that finished;
+a dead letter of an older generation starts a new one.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from nats.js import JetStreamContext
 from nats.js.errors import APIError, NotFoundError
 
 from vidmesh.common.errors import FailedPrecondition, InvalidArgument, NotFound
-from vidmesh.common.jobs import DLQ_STREAM, generation_of, job_id, publish_job
+from vidmesh.common.jobs import DLQ_STREAM, generation_of, plan_job, publish_job, task_of
 from vidmesh.common.video_states import VideoStates
 from vidmesh.v1 import transcode_pb2, video_pb2
 
@@ -33,6 +38,17 @@ def _sequence(dead_letter_id: str) -> int:
 def next_generation(video: video_pb2.Video) -> int:
     """One more than any job generation the video has seen (job ids are `<video>:<n>`)."""
     return max((generation_of(step.job_id) for step in video.transitions), default=0) + 1
+
+
+def _current_job(video: video_pb2.Video) -> str:
+    """The job (generation) the video's latest state change belongs to."""
+    return next((step.job_id for step in reversed(video.transitions) if step.job_id), "")
+
+
+def _replays(task_id: str) -> int:
+    """How often a task was replayed already (its id ends in `:r<n>`)."""
+    suffix = task_id.rsplit(":", 1)[-1]
+    return int(suffix[1:]) if suffix[:1] == "r" and suffix[1:].isdigit() else 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,10 +103,26 @@ class DeadLetters:
         self, dead_letter_id: str, video: video_pb2.Video
     ) -> transcode_pb2.TranscodeJob:
         letter = await self.get(dead_letter_id)
-        job = await self.requeue(video, letter.job.source_key, letter.job.owner_id)
+        if _current_job(video) == letter.job.job_id:
+            job = await self.resume(video, letter.job)
+        else:
+            job = await self.requeue(video, letter.job.source_key, letter.job.owner_id)
         with contextlib.suppress(APIError):
             await self._js.delete_msg(DLQ_STREAM, int(letter.dead_letter_id))
         return job
+
+    async def resume(
+        self, video: video_pb2.Video, task: transcode_pb2.TranscodeJob
+    ) -> transcode_pb2.TranscodeJob:
+        """Run one failed task of the video's current generation again; what finished stays."""
+        if video.state != video_pb2.Video.STATE_FAILED:
+            raise FailedPrecondition(
+                "ILLEGAL_TRANSITION", "Only a failed video can have a dead letter replayed."
+            )
+        again = task_of(task, task.task, replay=_replays(task.task.task_id) + 1)
+        await self._states.requeued(video.video_id, task.job_id, task.generation, resume=True)
+        await publish_job(self._js, again)
+        return again
 
     async def requeue(
         self, video: video_pb2.Video, source_key: str, owner_id: str
@@ -101,14 +133,7 @@ class DeadLetters:
                 "ILLEGAL_TRANSITION", "Only a ready or failed video can be transcoded again."
             )
         generation = next_generation(video)
-        job = transcode_pb2.TranscodeJob(
-            job_id=job_id(video.video_id, generation),
-            video_id=video.video_id,
-            attempt=generation,
-            source_key=source_key,
-            owner_id=owner_id,
-        )
-        job.enqueue_time.GetCurrentTime()
+        job = plan_job(video.video_id, generation, source_key=source_key, owner_id=owner_id)
         await self._states.requeued(video.video_id, job.job_id, generation)
         await publish_job(self._js, job)
         return job

@@ -5,8 +5,10 @@ the TRANSCODE stream (a work queue keeps a job stored until it is acked, so one 
 too). Reports are retried until gateway has them and commits until the queue has them, so a
 missing job means something outside the pipeline lost it (a JetStream store wiped or restored
 from an old backup, a message deleted by hand). Gateway lists the videos that have not changed
-for `stale_seconds`; for each without a stored job the job is published again, deduplicated
-per stale period so several transcoders reconciling at once publish it once.
+for `stale_seconds`; for each without a stored task the generation's plan task is published
+again, deduplicated per stale period so several transcoders reconciling at once publish it
+once. A re-run plan is answered with the tasks still missing (gateway keeps the first plan), so
+this restarts exactly what was lost.
 """
 
 from __future__ import annotations
@@ -16,10 +18,9 @@ import time
 
 from nats.js import JetStreamContext
 
-from vidmesh.common.jobs import has_job, publish_job
+from vidmesh.common.jobs import has_job, plan_job, publish_job
 from vidmesh.common.layout import source_key
 from vidmesh.common.video_states import VideoStates
-from vidmesh.v1 import transcode_pb2
 
 _log = logging.getLogger(__name__)
 
@@ -36,14 +37,12 @@ class JobReconciler:
         for video in await self._states.stalled(self._stale):
             if await has_job(self._js, video.video_id):
                 continue
-            job = transcode_pb2.TranscodeJob(
-                job_id=video.job_id,
-                video_id=video.video_id,
-                attempt=video.generation,
+            job = plan_job(
+                video.video_id,
+                video.generation,
                 source_key=source_key(video.video_id),
                 owner_id=video.owner_id,
             )
-            job.enqueue_time.GetCurrentTime()
             period = int(time.time() // max(self._stale, 1.0))
             await publish_job(self._js, job, message_id=f"{video.job_id}:reconciled-{period}")
             _log.warning(

@@ -26,6 +26,12 @@ class TranscoderSettings(ServerSettings):
     backoff_seconds: float = Field(default=5.0, ge=0)
     progress_interval_seconds: float = Field(default=2.0, ge=0)
     preset: str = "veryfast"
+    slots: int = Field(
+        default=2, ge=1, le=16, description="Tasks one worker runs at once (urgent lane first)."
+    )
+    chunk_seconds: int = Field(
+        default=32, ge=4, le=600, multiple_of=4, description="Length of chunks after the first."
+    )
     reconcile_seconds: float = Field(
         default=60.0, gt=0, description="How often videos without a queued job are looked for."
     )

@@ -1,26 +1,27 @@
-"""A poster image and a storyboard sprite with its WebVTT index, for seek previews."""
+"""A poster image and a storyboard sprite with its WebVTT index, for seek previews.
+
+Both are made at finalize from the published segments rather than the original: the poster
+from the top rung's segment a quarter into the video, the storyboard from every segment's
+keyframe of the smallest rung, so it covers the whole video however it was chunked.
+"""
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
 
-from vidmesh.common.layout import STORYBOARD, STORYBOARD_INDEX
+from vidmesh.common.layout import STORYBOARD
 from vidmesh.transcoder.command import poster_command, storyboard_command
 from vidmesh.transcoder.encoder import run_ffmpeg
-from vidmesh.transcoder.ladder import SEGMENT_SECONDS, Plan
 
 TILE_WIDTH = 160
 MAX_TILES = 100
 COLUMNS = 10
 
 
-async def make_poster(source: Path, target: Path, plan: Plan) -> None:
-    top = plan.rungs[0]
-    await run_ffmpeg(
-        poster_command(source, target, plan.duration * 0.25, top.width, top.height),
-        stall_seconds=120,
-    )
+async def make_poster(segment: Path, target: Path, width: int, height: int) -> None:
+    """The first frame (a keyframe) of `segment`."""
+    await run_ffmpeg(poster_command(segment, target, 0.0, width, height), stall_seconds=120)
 
 
 def _timestamp(seconds: float) -> str:
@@ -29,18 +30,20 @@ def _timestamp(seconds: float) -> str:
     return f"{int(hours):02d}:{int(minutes):02d}:{secs:06.3f}"
 
 
-async def make_storyboard(out_dir: Path, plan: Plan, segments: int) -> tuple[Path, Path]:
-    """Sprite of the smallest rung's keyframes (one per segment) and its VTT index."""
-    smallest = plan.rungs[-1]
-    every = max(1, math.ceil(segments / MAX_TILES))
-    tiles = math.ceil(segments / every)
-    columns = min(COLUMNS, tiles)
-    rows = math.ceil(tiles / columns)
-    tile_height = max(2, round(TILE_WIDTH * smallest.height / smallest.width / 2) * 2)
-    sprite = out_dir / STORYBOARD
+async def make_storyboard(
+    playlist: Path, folder: Path, starts: list[float], duration: float, aspect: float
+) -> tuple[Path, Path]:
+    """Sprite of one keyframe per segment of `playlist` (segments starting at `starts`) and
+    its VTT index, every tile covering the time up to the next one."""
+    every = max(1, math.ceil(len(starts) / MAX_TILES))
+    picked = starts[::every]
+    columns = min(COLUMNS, len(picked))
+    rows = math.ceil(len(picked) / columns)
+    tile_height = max(2, round(TILE_WIDTH / aspect / 2) * 2)
+    sprite = folder / STORYBOARD
     await run_ffmpeg(
         storyboard_command(
-            out_dir / "hls" / smallest.name / "index.m3u8",
+            playlist,
             sprite,
             every=every,
             columns=columns,
@@ -50,19 +53,15 @@ async def make_storyboard(out_dir: Path, plan: Plan, segments: int) -> tuple[Pat
         ),
         stall_seconds=120,
     )
-    interval = SEGMENT_SECONDS * every
     cues = ["WEBVTT", ""]
-    for index in range(tiles):
-        start = index * interval
-        end = min((index + 1) * interval, plan.duration)
-        if start >= plan.duration:
-            break
+    for index, start in enumerate(picked):
+        end = picked[index + 1] if index + 1 < len(picked) else duration
         x, y = (index % columns) * TILE_WIDTH, (index // columns) * tile_height
         cues += [
             f"{_timestamp(start)} --> {_timestamp(end)}",
             f"{STORYBOARD}#xywh={x},{y},{TILE_WIDTH},{tile_height}",
             "",
         ]
-    vtt = out_dir / STORYBOARD_INDEX
+    vtt = folder / "storyboard.vtt"
     vtt.write_text("\n".join(cues))
     return sprite, vtt

@@ -1,13 +1,17 @@
-"""The JetStream worker loop: fetch one job, heartbeat while it runs, settle it exactly once.
+"""The JetStream worker: task slots that take urgent work first, each settling its task once.
 
-Outcomes: success → CompleteTranscode, then ack. A report refused as stale or illegal means the
-job was superseded (or the video deleted) → ack and drop. A transient failure → nak with
-exponential backoff, until the last attempt, which goes to the dead-letter queue like a
-permanent failure: publish the DeadLetter (deduplicated), fail the video, then term the job.
+Every slot asks the urgent lane (plan, first chunk, audio, finalize) before the bulk lane (the
+other chunks), so what makes a new upload playable never waits behind a long video's chunks.
+Outcomes: success → the report to gateway, then publish whatever gateway says is now due, then
+ack. A worker that dies in between has the task redelivered, reports again, hears the same
+answer and publishes again (deduplicated by task id), so a generation cannot be left waiting
+for a step nobody publishes. A task refused as stale means the generation was superseded (or
+the video deleted or failed) → ack and drop. A transient failure → nak with exponential backoff,
+until the last delivery, which goes to the dead-letter queue like a permanent failure: publish
+the DeadLetter (deduplicated), fail the video with the reason, then term the task.
 
-Reports to gateway are retried until gateway has them (an outage is not the job's fault and must
-not use up its attempts), with the job heartbeated meanwhile, and the job is settled only after
-its report: a worker that dies in between has the job redelivered and reports again.
+Reports to gateway are retried until gateway has them (an outage is not the task's fault and
+must not use up its deliveries), with the task heartbeated meanwhile.
 """
 
 from __future__ import annotations
@@ -29,22 +33,36 @@ from nats.js.errors import APIError, NotFoundError
 
 from vidmesh.common.errors import FailedPrecondition, NotFound, ServiceError
 from vidmesh.common.jobs import (
+    BULK,
+    CONSUMERS,
     DLQ_SUBJECT,
-    JOBS_CONSUMER,
     JOBS_STREAM,
     MAX_DELIVERIES_ADVISORY,
+    URGENT,
     progress_subject,
+    publish_job,
+    task_kind,
+    task_name,
+    task_of,
 )
 from vidmesh.common.outages import as_outage, until_acknowledged
 from vidmesh.common.storage import BlobStore
 from vidmesh.common.validation import without_control_characters
 from vidmesh.common.video_states import VideoStates
+from vidmesh.transcoder.audio_track import encode_audio
+from vidmesh.transcoder.chunks import encode_chunk
 from vidmesh.transcoder.encoder import FfmpegFailed, FfmpegStalled
-from vidmesh.transcoder.jobs import PermanentFailure, transcode
+from vidmesh.transcoder.finalize import finalize
+from vidmesh.transcoder.planning import plan_generation
 from vidmesh.transcoder.settings import TranscoderSettings
-from vidmesh.v1 import transcode_pb2, video_pb2
+from vidmesh.transcoder.tasks import NotYetDue, PermanentFailure, TaskContext
+from vidmesh.v1 import transcode_pb2, video_pb2, video_state_pb2
 
 _log = logging.getLogger(__name__)
+Kind = transcode_pb2.TranscodeTask
+
+# How long a slot waits on each lane per round: short on urgent, so new work is picked up fast.
+LANE_WAITS = ((URGENT, 0.2), (BULK, 0.3))
 
 
 class Worker:
@@ -57,44 +75,65 @@ class Worker:
     ) -> None:
         self._nc = client
         self._js: JetStreamContext = client.jetstream()
-        self._store = store
         self._states = states
         self._settings = settings
+        self._context = TaskContext(store, states, settings)
         self.completed = 0
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Process jobs one at a time until `stop` is set; the current job is nak'ed on stop."""
-        subscription = await self._js.pull_subscribe_bind(durable=JOBS_CONSUMER, stream=JOBS_STREAM)
+        """Run `settings.slots` tasks at a time until `stop` is set; running tasks are nak'ed."""
         backstop = await self.start_backstop()
         try:
-            while not stop.is_set():
-                try:
-                    messages = await subscription.fetch(1, timeout=1)
-                except (TimeoutError, NatsTimeoutError):
-                    continue
-                except Exception as error:
-                    if as_outage(error) is None:
-                        raise
-                    # NATS is away; the client reconnects by itself (logged once there).
-                    await asyncio.sleep(0.5)
-                    continue
-                for message in messages:
-                    task = asyncio.create_task(self.handle(message))
-                    stopping = asyncio.create_task(stop.wait())
-                    await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
-                    stopping.cancel()
-                    if not task.done():
-                        task.cancel()
-                        with contextlib.suppress(asyncio.CancelledError):
-                            await task
-                        await message.nak()
-                        _log.info("job handed back on shutdown")
+            await asyncio.gather(*(self._slot(stop) for _ in range(self._settings.slots)))
         finally:
             await backstop.unsubscribe()
-            await subscription.unsubscribe()
+
+    async def _slot(self, stop: asyncio.Event) -> None:
+        lanes = {
+            lane: await self._js.pull_subscribe_bind(durable=CONSUMERS[lane], stream=JOBS_STREAM)
+            for lane, _ in LANE_WAITS
+        }
+        try:
+            while not stop.is_set():
+                message = await self._next(lanes)
+                if message is not None:
+                    await self._run_until_stopped(message, stop)
+        finally:
+            for subscription in lanes.values():
+                with contextlib.suppress(Exception):
+                    await subscription.unsubscribe()
+
+    async def _next(self, lanes: dict[str, JetStreamContext.PullSubscription]) -> Msg | None:
+        for lane, wait in LANE_WAITS:
+            try:
+                messages = await lanes[lane].fetch(1, timeout=wait)
+            except (TimeoutError, NatsTimeoutError):
+                continue
+            except Exception as error:
+                if as_outage(error) is None:
+                    raise
+                # NATS is away; the client reconnects by itself (logged once there).
+                await asyncio.sleep(0.5)
+                return None
+            if messages:
+                return messages[0]
+        return None
+
+    async def _run_until_stopped(self, message: Msg, stop: asyncio.Event) -> None:
+        task = asyncio.create_task(self.handle(message))
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            with contextlib.suppress(Exception):
+                await message.nak()
+            _log.info("task handed back on shutdown")
 
     async def start_backstop(self) -> Subscription:
-        """Listen for jobs the server gave up redelivering (one listener per queue group)."""
+        """Listen for tasks the server gave up redelivering (one listener per queue group)."""
         return await self._nc.subscribe(
             MAX_DELIVERIES_ADVISORY, queue="vidmesh-backstop", cb=self._on_max_deliveries
         )
@@ -103,7 +142,7 @@ class Worker:
         try:
             job = transcode_pb2.TranscodeJob.FromString(message.data)
         except DecodeError:
-            _log.error("undecodable job dropped", extra={"subject": message.subject})
+            _log.error("undecodable task dropped", extra={"subject": message.subject})
             await message.term()
             return
         heartbeat = asyncio.create_task(self._heartbeat(message))
@@ -113,40 +152,39 @@ class Worker:
             outage = as_outage(error)
             if outage is None:
                 raise
-            # NATS went away while settling: the job is redelivered once it is back.
-            _log.warning("job not settled", extra={"job_id": job.job_id, "reason": outage.reason})
+            # NATS went away while settling: the task is redelivered once it is back.
+            _log.warning("task not settled", extra={"job_id": job.job_id, "reason": outage.reason})
         finally:
             heartbeat.cancel()
 
     async def _handle(self, message: Msg, job: transcode_pb2.TranscodeJob) -> None:
         delivery = message.metadata.num_delivered or 1
-        context = {"job_id": job.job_id, "delivery": delivery}
+        context = {"job_id": job.job_id, "task": task_name(job.task), "delivery": delivery}
         try:
             video = await until_acknowledged(
                 lambda: self._states.processing(
                     job.video_id, job.job_id, delivery, self._settings.worker_name
                 ),
-                what="reporting a job started",
+                what="reporting a task started",
             )
             if video.state != video_pb2.Video.STATE_PROCESSING:
-                # A repeat of a delivery whose outcome is already recorded: nothing to do.
-                raise FailedPrecondition("ALREADY_SETTLED", "The job has already finished.")
+                # A repeat of a task whose generation is already settled: nothing to do.
+                raise FailedPrecondition("ALREADY_SETTLED", "The generation has already finished.")
         except (FailedPrecondition, NotFound) as refused:
-            _log.info("job superseded; dropped", extra={**context, "reason": refused.reason})
+            _log.info("task superseded; dropped", extra={**context, "reason": refused.reason})
             await message.ack()
             return
         try:
-            ladder = await transcode(
-                job,
-                delivery,
-                store=self._store,
-                work_dir=self._settings.work_dir,
-                preset=self._settings.preset,
-                stall_seconds=self._settings.stall_seconds,
-                on_progress=self._progress_reporter(job, delivery),
-            )
+            outcome = await self._perform(job, delivery)
         except PermanentFailure as failure:
             await self._bury(message, job, delivery, failure.reason, failure.message)
+            return
+        except (FailedPrecondition, NotFound) as refused:
+            _log.info("finished a superseded task", extra={**context, "reason": refused.reason})
+            await message.ack()
+            return
+        except NotYetDue as early:
+            await self._retry_or_bury(message, job, delivery, "NOT_YET_DUE", str(early))
             return
         except FfmpegStalled as stalled:
             await self._retry_or_bury(message, job, delivery, "STALLED", str(stalled))
@@ -158,29 +196,38 @@ class Worker:
             await self._retry_or_bury(message, job, delivery, "TRANSIENT", str(error))
             return
         except Exception as error:
-            # A bug must not leave the job unsettled until the ack deadline: count it as an
-            # attempt, so it retries and ends in the dead-letter queue if it persists.
-            _log.exception("job failed unexpectedly", extra=context)
+            # A bug must not leave the task unsettled until the ack deadline: count it as a
+            # delivery, so it retries and ends in the dead-letter queue if it persists.
+            _log.exception("task failed unexpectedly", extra=context)
             await self._retry_or_bury(message, job, delivery, "INTERNAL_ERROR", repr(error))
             return
-        try:
-            await until_acknowledged(
-                lambda: self._states.completed(
-                    job.video_id,
-                    job.job_id,
-                    delivery,
-                    renditions=ladder.renditions,
-                    media_prefix=ladder.media_prefix,
-                    duration_seconds=ladder.duration,
-                    poster_key=ladder.poster_key,
-                ),
-                what="reporting a job done",
-            )
-        except (FailedPrecondition, NotFound) as refused:
-            _log.info("finished a superseded job", extra={**context, "reason": refused.reason})
+        if outcome is not None:
+            for due in outcome.due:
+                await publish_job(self._js, task_of(job, due))
         await message.ack()
         self.completed += 1
-        _log.info("job done", extra={**context, "media_prefix": ladder.media_prefix})
+        _log.info(
+            "task done",
+            extra={**context, "due": [task_name(t) for t in outcome.due] if outcome else []},
+        )
+
+    async def _perform(
+        self, job: transcode_pb2.TranscodeJob, delivery: int
+    ) -> video_state_pb2.TaskOutcome | None:
+        """Run the task; the outcome says what to publish next (None after finalize)."""
+        kind = task_kind(job.task)
+        if kind == Kind.KIND_PLAN:
+            return await plan_generation(self._context, job)
+        if kind == Kind.KIND_CHUNK:
+            return await encode_chunk(
+                self._context, job, delivery, self._progress_reporter(job, delivery)
+            )
+        if kind == Kind.KIND_AUDIO:
+            return await encode_audio(self._context, job, delivery)
+        if kind == Kind.KIND_FINALIZE:
+            await finalize(self._context, job, delivery)
+            return None
+        raise PermanentFailure("INVALID_TASK", f"Unknown task kind {kind}.")
 
     async def _heartbeat(self, message: Msg) -> None:
         while True:
@@ -196,6 +243,7 @@ class Worker:
     def _progress_reporter(
         self, job: transcode_pb2.TranscodeJob, delivery: int
     ) -> Callable[[float], Awaitable[None]]:
+        """Live progress of one task on core NATS, for observers (gateway counts chunks)."""
         last = 0.0
 
         async def report(percent: float) -> None:
@@ -207,17 +255,14 @@ class Worker:
             event = transcode_pb2.TranscodeProgress(
                 job_id=job.job_id,
                 video_id=job.video_id,
-                attempt=delivery,
+                delivery=delivery,
                 percent=percent,
-                stage="encoding",
+                stage=task_name(job.task),
                 worker=self._settings.worker_name,
             )
             event.time.GetCurrentTime()
-            await self._nc.publish(progress_subject(job.video_id), event.SerializeToString())
-            try:
-                await self._states.progress(job.video_id, job.job_id, round(percent, 1))
-            except ServiceError as error:
-                _log.warning("progress not recorded", extra={"reason": error.reason})
+            with contextlib.suppress(Exception):
+                await self._nc.publish(progress_subject(job.video_id), event.SerializeToString())
 
         return report
 
@@ -229,8 +274,13 @@ class Worker:
             return
         delay = min(self._settings.backoff_seconds * 2 ** (delivery - 1), 300.0)
         _log.warning(
-            "job failed; will retry",
-            extra={"job_id": job.job_id, "delivery": delivery, "reason": reason, "delay": delay},
+            "task failed; will retry",
+            extra={
+                "task_id": job.task.task_id,
+                "delivery": delivery,
+                "reason": reason,
+                "delay": delay,
+            },
         )
         await message.nak(delay=delay)
 
@@ -243,7 +293,7 @@ class Worker:
         await message.term()
 
     async def _on_max_deliveries(self, advisory: Msg) -> None:
-        """Backstop: a job that kept killing its worker still ends in the dead-letter queue."""
+        """Backstop: a task that kept killing its worker still ends in the dead-letter queue."""
         try:
             sequence = int(json.loads(advisory.data)["stream_seq"])
             stored = await self._js.get_msg(JOBS_STREAM, sequence)
@@ -257,7 +307,7 @@ class Worker:
             job,
             deliveries,
             "MAX_DELIVERIES",
-            "The job was delivered too many times without finishing (its worker kept dying).",
+            "The task was delivered too many times without finishing (its worker kept dying).",
             "advisory",
         )
         with contextlib.suppress(APIError):
@@ -268,25 +318,27 @@ async def dead_letter(
     js: JetStreamContext,
     states: VideoStates,
     job: transcode_pb2.TranscodeJob,
-    attempts: int,
+    deliveries: int,
     reason: str,
     text: str,
     worker: str,
 ) -> None:
-    """Record a job that failed for good, then fail its video (each step safe to repeat)."""
+    """Record a task that failed for good, then fail its video (each step safe to repeat)."""
     text = without_control_characters(text)  # ffmpeg output may carry escapes; gateway refuses
     letter = transcode_pb2.DeadLetter(
-        job=job, reason=reason, message=text[-2000:], attempts=attempts, worker=worker
+        job=job, reason=reason, message=text[-2000:], deliveries=deliveries, worker=worker
     )
     letter.time.GetCurrentTime()
     await js.publish(
-        DLQ_SUBJECT, letter.SerializeToString(), headers={"Nats-Msg-Id": f"dlq:{job.job_id}"}
+        DLQ_SUBJECT,
+        letter.SerializeToString(),
+        headers={"Nats-Msg-Id": f"dlq:{job.task.task_id or job.job_id}"},
     )
-    _log.error("job dead-lettered", extra={"job_id": job.job_id, "reason": reason})
+    _log.error("task dead-lettered", extra={"task_id": job.task.task_id, "reason": reason})
     try:
         await until_acknowledged(
             lambda: states.failed(
-                job.video_id, reason, text[-500:] or reason, job_id=job.job_id, attempt=attempts
+                job.video_id, reason, text[-500:] or reason, job_id=job.job_id, delivery=deliveries
             ),
             what="reporting a dead letter",
         )

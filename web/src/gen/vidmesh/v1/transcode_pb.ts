@@ -2,8 +2,8 @@
 // @generated from file vidmesh/v1/transcode.proto (package vidmesh.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_google_api_annotations } from "../../google/api/annotations_pb";
 import { file_google_api_field_behavior } from "../../google/api/field_behavior_pb";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
@@ -14,17 +14,18 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vidmesh/v1/transcode.proto.
  */
 export const file_vidmesh_v1_transcode: GenFile = /*@__PURE__*/
-  fileDesc("Chp2aWRtZXNoL3YxL3RyYW5zY29kZS5wcm90bxIKdmlkbWVzaC52MSKZAQoMVHJhbnNjb2RlSm9iEg4KBmpvYl9pZBgBIAEoCRIQCgh2aWRlb19pZBgCIAEoCRIPCgdhdHRlbXB0GAMgASgFEhIKCnNvdXJjZV9rZXkYBCABKAkSEAoIb3duZXJfaWQYBSABKAkSMAoMZW5xdWV1ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKgAQoRVHJhbnNjb2RlUHJvZ3Jlc3MSDgoGam9iX2lkGAEgASgJEhAKCHZpZGVvX2lkGAIgASgJEg8KB2F0dGVtcHQYAyABKAUSDwoHcGVyY2VudBgEIAEoAhINCgVzdGFnZRgFIAEoCRIOCgZ3b3JrZXIYBiABKAkSKAoEdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAivgEKCkRlYWRMZXR0ZXISHAoOZGVhZF9sZXR0ZXJfaWQYASABKAlCBOJBAQMSJQoDam9iGAIgASgLMhgudmlkbWVzaC52MS5UcmFuc2NvZGVKb2ISDgoGcmVhc29uGAMgASgJEg8KB21lc3NhZ2UYBCABKAkSEAoIYXR0ZW1wdHMYBSABKAUSDgoGd29ya2VyGAYgASgJEigKBHRpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImEKFkxpc3REZWFkTGV0dGVyc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkSEAoIdmlkZW9faWQYAyABKAkSDgoGcmVhc29uGAQgASgJImAKF0xpc3REZWFkTGV0dGVyc1Jlc3BvbnNlEiwKDGRlYWRfbGV0dGVycxgBIAMoCzIWLnZpZG1lc2gudjEuRGVhZExldHRlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiNAoUR2V0RGVhZExldHRlclJlcXVlc3QSHAoOZGVhZF9sZXR0ZXJfaWQYASABKAlCBOJBAQIiRAoVR2V0RGVhZExldHRlclJlc3BvbnNlEisKC2RlYWRfbGV0dGVyGAEgASgLMhYudmlkbWVzaC52MS5EZWFkTGV0dGVyIjYKFlJldHJ5RGVhZExldHRlclJlcXVlc3QSHAoOZGVhZF9sZXR0ZXJfaWQYASABKAlCBOJBAQIiQAoXUmV0cnlEZWFkTGV0dGVyUmVzcG9uc2USJQoDam9iGAEgASgLMhgudmlkbWVzaC52MS5UcmFuc2NvZGVKb2IiNgoWUHVyZ2VEZWFkTGV0dGVyUmVxdWVzdBIcCg5kZWFkX2xldHRlcl9pZBgBIAEoCUIE4kEBAiIZChdQdXJnZURlYWRMZXR0ZXJSZXNwb25zZSIxChdSZXRyYW5zY29kZVZpZGVvUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAiJBChhSZXRyYW5zY29kZVZpZGVvUmVzcG9uc2USJQoDam9iGAEgASgLMhgudmlkbWVzaC52MS5UcmFuc2NvZGVKb2Iy/AUKFVRyYW5zY29kZUFkbWluU2VydmljZRJ6Cg9MaXN0RGVhZExldHRlcnMSIi52aWRtZXNoLnYxLkxpc3REZWFkTGV0dGVyc1JlcXVlc3QaIy52aWRtZXNoLnYxLkxpc3REZWFkTGV0dGVyc1Jlc3BvbnNlIh6C0+STAhgSFi92MS9hZG1pbi9kZWFkLWxldHRlcnMShQEKDUdldERlYWRMZXR0ZXISIC52aWRtZXNoLnYxLkdldERlYWRMZXR0ZXJSZXF1ZXN0GiEudmlkbWVzaC52MS5HZXREZWFkTGV0dGVyUmVzcG9uc2UiL4LT5JMCKRInL3YxL2FkbWluL2RlYWQtbGV0dGVycy97ZGVhZF9sZXR0ZXJfaWR9EpQBCg9SZXRyeURlYWRMZXR0ZXISIi52aWRtZXNoLnYxLlJldHJ5RGVhZExldHRlclJlcXVlc3QaIy52aWRtZXNoLnYxLlJldHJ5RGVhZExldHRlclJlc3BvbnNlIjiC0+STAjIiLS92MS9hZG1pbi9kZWFkLWxldHRlcnMve2RlYWRfbGV0dGVyX2lkfTpyZXRyeToBKhKLAQoPUHVyZ2VEZWFkTGV0dGVyEiIudmlkbWVzaC52MS5QdXJnZURlYWRMZXR0ZXJSZXF1ZXN0GiMudmlkbWVzaC52MS5QdXJnZURlYWRMZXR0ZXJSZXNwb25zZSIvgtPkkwIpKicvdjEvYWRtaW4vZGVhZC1sZXR0ZXJzL3tkZWFkX2xldHRlcl9pZH0SuQEKEFJldHJhbnNjb2RlVmlkZW8SIy52aWRtZXNoLnYxLlJldHJhbnNjb2RlVmlkZW9SZXF1ZXN0GiQudmlkbWVzaC52MS5SZXRyYW5zY29kZVZpZGVvUmVzcG9uc2UiWoLT5JMCVCInL3YxL2FkbWluL3ZpZGVvcy97dmlkZW9faWR9OnJldHJhbnNjb2RlOgEqWiYiIS92MS92aWRlb3Mve3ZpZGVvX2lkfTpyZXRyYW5zY29kZToBKmIGcHJvdG8z", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_timestamp]);
+  fileDesc("Chp2aWRtZXNoL3YxL3RyYW5zY29kZS5wcm90bxIKdmlkbWVzaC52MSLFAQoMVHJhbnNjb2RlSm9iEg4KBmpvYl9pZBgBIAEoCRIQCgh2aWRlb19pZBgCIAEoCRISCgpnZW5lcmF0aW9uGAMgASgFEhIKCnNvdXJjZV9rZXkYBCABKAkSEAoIb3duZXJfaWQYBSABKAkSMAoMZW5xdWV1ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBInCgR0YXNrGAcgASgLMhkudmlkbWVzaC52MS5UcmFuc2NvZGVUYXNrIsMBCg1UcmFuc2NvZGVUYXNrEiwKBGtpbmQYASABKA4yHi52aWRtZXNoLnYxLlRyYW5zY29kZVRhc2suS2luZBITCgtjaHVua19pbmRleBgCIAEoBRIPCgd0YXNrX2lkGAMgASgJIl4KBEtpbmQSFAoQS0lORF9VTlNQRUNJRklFRBAAEg0KCUtJTkRfUExBThABEg4KCktJTkRfQ0hVTksQAhIOCgpLSU5EX0FVRElPEAMSEQoNS0lORF9GSU5BTElaRRAEIqEBChFUcmFuc2NvZGVQcm9ncmVzcxIOCgZqb2JfaWQYASABKAkSEAoIdmlkZW9faWQYAiABKAkSEAoIZGVsaXZlcnkYAyABKAUSDwoHcGVyY2VudBgEIAEoAhINCgVzdGFnZRgFIAEoCRIOCgZ3b3JrZXIYBiABKAkSKAoEdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiwAEKCkRlYWRMZXR0ZXISHAoOZGVhZF9sZXR0ZXJfaWQYASABKAlCBOJBAQMSJQoDam9iGAIgASgLMhgudmlkbWVzaC52MS5UcmFuc2NvZGVKb2ISDgoGcmVhc29uGAMgASgJEg8KB21lc3NhZ2UYBCABKAkSEgoKZGVsaXZlcmllcxgFIAEoBRIOCgZ3b3JrZXIYBiABKAkSKAoEdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiYQoWTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIQCgh2aWRlb19pZBgDIAEoCRIOCgZyZWFzb24YBCABKAkiYAoXTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2USLAoMZGVhZF9sZXR0ZXJzGAEgAygLMhYudmlkbWVzaC52MS5EZWFkTGV0dGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI0ChRHZXREZWFkTGV0dGVyUmVxdWVzdBIcCg5kZWFkX2xldHRlcl9pZBgBIAEoCUIE4kEBAiJEChVHZXREZWFkTGV0dGVyUmVzcG9uc2USKwoLZGVhZF9sZXR0ZXIYASABKAsyFi52aWRtZXNoLnYxLkRlYWRMZXR0ZXIiNgoWUmV0cnlEZWFkTGV0dGVyUmVxdWVzdBIcCg5kZWFkX2xldHRlcl9pZBgBIAEoCUIE4kEBAiJAChdSZXRyeURlYWRMZXR0ZXJSZXNwb25zZRIlCgNqb2IYASABKAsyGC52aWRtZXNoLnYxLlRyYW5zY29kZUpvYiI2ChZQdXJnZURlYWRMZXR0ZXJSZXF1ZXN0EhwKDmRlYWRfbGV0dGVyX2lkGAEgASgJQgTiQQECIhkKF1B1cmdlRGVhZExldHRlclJlc3BvbnNlIjEKF1JldHJhbnNjb2RlVmlkZW9SZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECIkEKGFJldHJhbnNjb2RlVmlkZW9SZXNwb25zZRIlCgNqb2IYASABKAsyGC52aWRtZXNoLnYxLlRyYW5zY29kZUpvYjL8BQoVVHJhbnNjb2RlQWRtaW5TZXJ2aWNlEnoKD0xpc3REZWFkTGV0dGVycxIiLnZpZG1lc2gudjEuTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBojLnZpZG1lc2gudjEuTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2UiHoLT5JMCGBIWL3YxL2FkbWluL2RlYWQtbGV0dGVycxKFAQoNR2V0RGVhZExldHRlchIgLnZpZG1lc2gudjEuR2V0RGVhZExldHRlclJlcXVlc3QaIS52aWRtZXNoLnYxLkdldERlYWRMZXR0ZXJSZXNwb25zZSIvgtPkkwIpEicvdjEvYWRtaW4vZGVhZC1sZXR0ZXJzL3tkZWFkX2xldHRlcl9pZH0SlAEKD1JldHJ5RGVhZExldHRlchIiLnZpZG1lc2gudjEuUmV0cnlEZWFkTGV0dGVyUmVxdWVzdBojLnZpZG1lc2gudjEuUmV0cnlEZWFkTGV0dGVyUmVzcG9uc2UiOILT5JMCMiItL3YxL2FkbWluL2RlYWQtbGV0dGVycy97ZGVhZF9sZXR0ZXJfaWR9OnJldHJ5OgEqEosBCg9QdXJnZURlYWRMZXR0ZXISIi52aWRtZXNoLnYxLlB1cmdlRGVhZExldHRlclJlcXVlc3QaIy52aWRtZXNoLnYxLlB1cmdlRGVhZExldHRlclJlc3BvbnNlIi+C0+STAikqJy92MS9hZG1pbi9kZWFkLWxldHRlcnMve2RlYWRfbGV0dGVyX2lkfRK5AQoQUmV0cmFuc2NvZGVWaWRlbxIjLnZpZG1lc2gudjEuUmV0cmFuc2NvZGVWaWRlb1JlcXVlc3QaJC52aWRtZXNoLnYxLlJldHJhbnNjb2RlVmlkZW9SZXNwb25zZSJagtPkkwJUIicvdjEvYWRtaW4vdmlkZW9zL3t2aWRlb19pZH06cmV0cmFuc2NvZGU6ASpaJiIhL3YxL3ZpZGVvcy97dmlkZW9faWR9OnJldHJhbnNjb2RlOgEqYgZwcm90bzM", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_timestamp]);
 
 /**
- * A unit of work on JetStream subject `vidmesh.transcode.jobs`, published with
- * `Nats-Msg-Id` = `job_id`.
+ * One task of a generation on JetStream stream `TRANSCODE`: the plan, the first chunk, the
+ * audio track and the finalize step go to `vidmesh.transcode.urgent.<video_id>`, the other chunks
+ * to `vidmesh.transcode.bulk.<video_id>`, published with `Nats-Msg-Id` = `task.task_id`.
  *
  * @generated from message vidmesh.v1.TranscodeJob
  */
 export type TranscodeJob = Message<"vidmesh.v1.TranscodeJob"> & {
   /**
-   * `<video_id>:<attempt>`; unique per attempt.
+   * `<video_id>:<generation>`: names the generation every task of it belongs to.
    *
    * @generated from field: string job_id = 1;
    */
@@ -38,11 +39,11 @@ export type TranscodeJob = Message<"vidmesh.v1.TranscodeJob"> & {
   videoId: string;
 
   /**
-   * Attempt number, from 1; a retry or re-transcode publishes the next one.
+   * Generation number, from 1; a retry or re-transcode plans the next one.
    *
-   * @generated from field: int32 attempt = 3;
+   * @generated from field: int32 generation = 3;
    */
-  attempt: number;
+  generation: number;
 
   /**
    * Object key of the original in the `raw` bucket.
@@ -59,11 +60,18 @@ export type TranscodeJob = Message<"vidmesh.v1.TranscodeJob"> & {
   ownerId: string;
 
   /**
-   * When the job was published.
+   * When the task was published.
    *
    * @generated from field: google.protobuf.Timestamp enqueue_time = 6;
    */
   enqueueTime?: Timestamp;
+
+  /**
+   * Which task of the generation this is; unset means the plan.
+   *
+   * @generated from field: vidmesh.v1.TranscodeTask task = 7;
+   */
+  task?: TranscodeTask;
 };
 
 /**
@@ -74,13 +82,97 @@ export const TranscodeJobSchema: GenMessage<TranscodeJob> = /*@__PURE__*/
   messageDesc(file_vidmesh_v1_transcode, 0);
 
 /**
+ * One step of a generation's task graph (ARCHITECTURE §6): plan → (chunk × N, audio) → finalize.
+ *
+ * @generated from message vidmesh.v1.TranscodeTask
+ */
+export type TranscodeTask = Message<"vidmesh.v1.TranscodeTask"> & {
+  /**
+   * What the task does.
+   *
+   * @generated from field: vidmesh.v1.TranscodeTask.Kind kind = 1;
+   */
+  kind: TranscodeTask_Kind;
+
+  /**
+   * Index of the chunk, from 0 (KIND_CHUNK only).
+   *
+   * @generated from field: int32 chunk_index = 2;
+   */
+  chunkIndex: number;
+
+  /**
+   * `<video_id>:<generation>:<name>` (`plan`, `chunk-<i>`, `audio`, `finalize`), plus `:r<n>`
+   * for the n-th replay of a dead letter; the dedupe id on the stream.
+   *
+   * @generated from field: string task_id = 3;
+   */
+  taskId: string;
+};
+
+/**
+ * Describes the message vidmesh.v1.TranscodeTask.
+ * Use `create(TranscodeTaskSchema)` to create a new message.
+ */
+export const TranscodeTaskSchema: GenMessage<TranscodeTask> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_transcode, 1);
+
+/**
+ * What the task does.
+ *
+ * @generated from enum vidmesh.v1.TranscodeTask.Kind
+ */
+export enum TranscodeTask_Kind {
+  /**
+   * Not set: read as KIND_PLAN (jobs queued before tasks existed).
+   *
+   * @generated from enum value: KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Fix the chunk boundaries and the ladder, record them, publish the chunk and audio tasks.
+   *
+   * @generated from enum value: KIND_PLAN = 1;
+   */
+  PLAN = 1,
+
+  /**
+   * Encode every rung of one time range from one decode.
+   *
+   * @generated from enum value: KIND_CHUNK = 2;
+   */
+  CHUNK = 2,
+
+  /**
+   * Encode the audio track once, as the HLS audio rendition.
+   *
+   * @generated from enum value: KIND_AUDIO = 3;
+   */
+  AUDIO = 3,
+
+  /**
+   * Measure the ladder, write the final playlists, poster and storyboard, make it READY.
+   *
+   * @generated from enum value: KIND_FINALIZE = 4;
+   */
+  FINALIZE = 4,
+}
+
+/**
+ * Describes the enum vidmesh.v1.TranscodeTask.Kind.
+ */
+export const TranscodeTask_KindSchema: GenEnum<TranscodeTask_Kind> = /*@__PURE__*/
+  enumDesc(file_vidmesh_v1_transcode, 1, 0);
+
+/**
  * Progress of a job on core NATS subject `vidmesh.video.progress.<video_id>`.
  *
  * @generated from message vidmesh.v1.TranscodeProgress
  */
 export type TranscodeProgress = Message<"vidmesh.v1.TranscodeProgress"> & {
   /**
-   * Id of the job.
+   * Id of the generation's job.
    *
    * @generated from field: string job_id = 1;
    */
@@ -94,11 +186,11 @@ export type TranscodeProgress = Message<"vidmesh.v1.TranscodeProgress"> & {
   videoId: string;
 
   /**
-   * Delivery attempt.
+   * Delivery number of the task, from 1.
    *
-   * @generated from field: int32 attempt = 3;
+   * @generated from field: int32 delivery = 3;
    */
-  attempt: number;
+  delivery: number;
 
   /**
    * Percent done, 0 to 100.
@@ -108,7 +200,7 @@ export type TranscodeProgress = Message<"vidmesh.v1.TranscodeProgress"> & {
   percent: number;
 
   /**
-   * What the worker is doing, e.g. `encoding`, `uploading`.
+   * What the worker is doing, e.g. `chunk-3`, `audio`, `finalize`.
    *
    * @generated from field: string stage = 5;
    */
@@ -134,10 +226,10 @@ export type TranscodeProgress = Message<"vidmesh.v1.TranscodeProgress"> & {
  * Use `create(TranscodeProgressSchema)` to create a new message.
  */
 export const TranscodeProgressSchema: GenMessage<TranscodeProgress> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 1);
+  messageDesc(file_vidmesh_v1_transcode, 2);
 
 /**
- * A job that failed for good, on JetStream subject `vidmesh.transcode.dlq`.
+ * A task that failed for good, on JetStream subject `vidmesh.transcode.dlq`.
  *
  * @generated from message vidmesh.v1.DeadLetter
  */
@@ -150,7 +242,7 @@ export type DeadLetter = Message<"vidmesh.v1.DeadLetter"> & {
   deadLetterId: string;
 
   /**
-   * The job as it was last delivered.
+   * The task as it was last delivered.
    *
    * @generated from field: vidmesh.v1.TranscodeJob job = 2;
    */
@@ -173,9 +265,9 @@ export type DeadLetter = Message<"vidmesh.v1.DeadLetter"> & {
   /**
    * How many deliveries were tried.
    *
-   * @generated from field: int32 attempts = 5;
+   * @generated from field: int32 deliveries = 5;
    */
-  attempts: number;
+  deliveries: number;
 
   /**
    * Worker that gave up, or `advisory` for the max-deliveries backstop.
@@ -197,7 +289,7 @@ export type DeadLetter = Message<"vidmesh.v1.DeadLetter"> & {
  * Use `create(DeadLetterSchema)` to create a new message.
  */
 export const DeadLetterSchema: GenMessage<DeadLetter> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 2);
+  messageDesc(file_vidmesh_v1_transcode, 3);
 
 /**
  * Request of ListDeadLetters.
@@ -239,7 +331,7 @@ export type ListDeadLettersRequest = Message<"vidmesh.v1.ListDeadLettersRequest"
  * Use `create(ListDeadLettersRequestSchema)` to create a new message.
  */
 export const ListDeadLettersRequestSchema: GenMessage<ListDeadLettersRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 3);
+  messageDesc(file_vidmesh_v1_transcode, 4);
 
 /**
  * Response of ListDeadLetters.
@@ -267,7 +359,7 @@ export type ListDeadLettersResponse = Message<"vidmesh.v1.ListDeadLettersRespons
  * Use `create(ListDeadLettersResponseSchema)` to create a new message.
  */
 export const ListDeadLettersResponseSchema: GenMessage<ListDeadLettersResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 4);
+  messageDesc(file_vidmesh_v1_transcode, 5);
 
 /**
  * Request of GetDeadLetter.
@@ -288,7 +380,7 @@ export type GetDeadLetterRequest = Message<"vidmesh.v1.GetDeadLetterRequest"> & 
  * Use `create(GetDeadLetterRequestSchema)` to create a new message.
  */
 export const GetDeadLetterRequestSchema: GenMessage<GetDeadLetterRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 5);
+  messageDesc(file_vidmesh_v1_transcode, 6);
 
 /**
  * Response of GetDeadLetter.
@@ -309,7 +401,7 @@ export type GetDeadLetterResponse = Message<"vidmesh.v1.GetDeadLetterResponse"> 
  * Use `create(GetDeadLetterResponseSchema)` to create a new message.
  */
 export const GetDeadLetterResponseSchema: GenMessage<GetDeadLetterResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 6);
+  messageDesc(file_vidmesh_v1_transcode, 7);
 
 /**
  * Request of RetryDeadLetter.
@@ -330,7 +422,7 @@ export type RetryDeadLetterRequest = Message<"vidmesh.v1.RetryDeadLetterRequest"
  * Use `create(RetryDeadLetterRequestSchema)` to create a new message.
  */
 export const RetryDeadLetterRequestSchema: GenMessage<RetryDeadLetterRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 7);
+  messageDesc(file_vidmesh_v1_transcode, 8);
 
 /**
  * Response of RetryDeadLetter.
@@ -339,7 +431,7 @@ export const RetryDeadLetterRequestSchema: GenMessage<RetryDeadLetterRequest> = 
  */
 export type RetryDeadLetterResponse = Message<"vidmesh.v1.RetryDeadLetterResponse"> & {
   /**
-   * The job as republished.
+   * The task as republished.
    *
    * @generated from field: vidmesh.v1.TranscodeJob job = 1;
    */
@@ -351,7 +443,7 @@ export type RetryDeadLetterResponse = Message<"vidmesh.v1.RetryDeadLetterRespons
  * Use `create(RetryDeadLetterResponseSchema)` to create a new message.
  */
 export const RetryDeadLetterResponseSchema: GenMessage<RetryDeadLetterResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 8);
+  messageDesc(file_vidmesh_v1_transcode, 9);
 
 /**
  * Request of PurgeDeadLetter.
@@ -372,7 +464,7 @@ export type PurgeDeadLetterRequest = Message<"vidmesh.v1.PurgeDeadLetterRequest"
  * Use `create(PurgeDeadLetterRequestSchema)` to create a new message.
  */
 export const PurgeDeadLetterRequestSchema: GenMessage<PurgeDeadLetterRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 9);
+  messageDesc(file_vidmesh_v1_transcode, 10);
 
 /**
  * Response of PurgeDeadLetter.
@@ -387,7 +479,7 @@ export type PurgeDeadLetterResponse = Message<"vidmesh.v1.PurgeDeadLetterRespons
  * Use `create(PurgeDeadLetterResponseSchema)` to create a new message.
  */
 export const PurgeDeadLetterResponseSchema: GenMessage<PurgeDeadLetterResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 10);
+  messageDesc(file_vidmesh_v1_transcode, 11);
 
 /**
  * Request of RetranscodeVideo.
@@ -408,7 +500,7 @@ export type RetranscodeVideoRequest = Message<"vidmesh.v1.RetranscodeVideoReques
  * Use `create(RetranscodeVideoRequestSchema)` to create a new message.
  */
 export const RetranscodeVideoRequestSchema: GenMessage<RetranscodeVideoRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 11);
+  messageDesc(file_vidmesh_v1_transcode, 12);
 
 /**
  * Response of RetranscodeVideo.
@@ -417,7 +509,7 @@ export const RetranscodeVideoRequestSchema: GenMessage<RetranscodeVideoRequest> 
  */
 export type RetranscodeVideoResponse = Message<"vidmesh.v1.RetranscodeVideoResponse"> & {
   /**
-   * The job published.
+   * The plan task of the new generation.
    *
    * @generated from field: vidmesh.v1.TranscodeJob job = 1;
    */
@@ -429,7 +521,7 @@ export type RetranscodeVideoResponse = Message<"vidmesh.v1.RetranscodeVideoRespo
  * Use `create(RetranscodeVideoResponseSchema)` to create a new message.
  */
 export const RetranscodeVideoResponseSchema: GenMessage<RetranscodeVideoResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 12);
+  messageDesc(file_vidmesh_v1_transcode, 13);
 
 /**
  * TranscodeAdminService lets administrators inspect and replay transcode jobs that failed for
@@ -465,8 +557,9 @@ export const TranscodeAdminService: GenService<{
     output: typeof GetDeadLetterResponseSchema;
   },
   /**
-   * Republishes a dead letter's job with a new attempt number and moves the video back to
-   * STATE_QUEUED; the dead letter is removed.
+   * Republishes a dead letter's task alone (same generation, new `Nats-Msg-Id`) and moves the
+   * video back to STATE_QUEUED; the tasks of the generation that finished stay done, so only
+   * what is missing runs again. The dead letter is removed.
    *
    * Errors: NOT_FOUND (`DEAD_LETTER_NOT_FOUND`, `VIDEO_NOT_FOUND`); FAILED_PRECONDITION
    * (`ILLEGAL_TRANSITION`); UNAUTHENTICATED; PERMISSION_DENIED (`ADMIN_REQUIRED`).

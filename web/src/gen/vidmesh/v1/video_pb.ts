@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vidmesh/v1/video.proto.
  */
 export const file_vidmesh_v1_video: GenFile = /*@__PURE__*/
-  fileDesc("ChZ2aWRtZXNoL3YxL3ZpZGVvLnByb3RvEgp2aWRtZXNoLnYxIooBCglSZW5kaXRpb24SDAoEbmFtZRgBIAEoCRINCgV3aWR0aBgCIAEoBRIOCgZoZWlnaHQYAyABKAUSEQoJYmFuZHdpZHRoGAQgASgDEhkKEWF2ZXJhZ2VfYmFuZHdpZHRoGAUgASgDEg4KBmNvZGVjcxgGIAEoCRISCgpmcmFtZV9yYXRlGAcgASgBImYKC1ZpZGVvU291cmNlEhAKCGZpbGVuYW1lGAEgASgJEhIKCnNpemVfYnl0ZXMYAiABKAMSDgoGc2hhMjU2GAMgASgJEhEKCWNvbnRhaW5lchgEIAEoCRIOCgZjb2RlY3MYBSADKAkiLwoMVmlkZW9GYWlsdXJlEg4KBnJlYXNvbhgBIAEoCRIPCgdtZXNzYWdlGAIgASgJIrwHCgVWaWRlbxIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAxIWCghvd25lcl9pZBgCIAEoCUIE4kEBAxINCgV0aXRsZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIqCgp2aXNpYmlsaXR5GAUgASgOMhYudmlkbWVzaC52MS5WaXNpYmlsaXR5EiwKBXN0YXRlGAYgASgOMhcudmlkbWVzaC52MS5WaWRlby5TdGF0ZUIE4kEBAxIvCgdmYWlsdXJlGAcgASgLMhgudmlkbWVzaC52MS5WaWRlb0ZhaWx1cmVCBOJBAQMSHgoQcHJvZ3Jlc3NfcGVyY2VudBgIIAEoAkIE4kEBAxIxCghkdXJhdGlvbhgJIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIE4kEBAxITCgV3aWR0aBgKIAEoBUIE4kEBAxIUCgZoZWlnaHQYCyABKAVCBOJBAQMSLwoKcmVuZGl0aW9ucxgMIAMoCzIVLnZpZG1lc2gudjEuUmVuZGl0aW9uQgTiQQEDEhgKCnBvc3Rlcl91cmwYDSABKAlCBOJBAQMSNQoLY3JlYXRlX3RpbWUYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDEjUKC3VwZGF0ZV90aW1lGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxI0CgpyZWFkeV90aW1lGBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxItCgZzb3VyY2UYESABKAsyFy52aWRtZXNoLnYxLlZpZGVvU291cmNlQgTiQQEDEjcKC3RyYW5zaXRpb25zGBIgAygLMhwudmlkbWVzaC52MS5WaWRlby5UcmFuc2l0aW9uQgTiQQEDGn8KClRyYW5zaXRpb24SJgoFc3RhdGUYASABKA4yFy52aWRtZXNoLnYxLlZpZGVvLlN0YXRlEigKBHRpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBmpvYl9pZBgDIAEoCRIPCgdhdHRlbXB0GAQgASgFIn4KBVN0YXRlEhUKEVNUQVRFX1VOU1BFQ0lGSUVEEAASEwoPU1RBVEVfVVBMT0FESU5HEAESEAoMU1RBVEVfUVVFVUVEEAISFAoQU1RBVEVfUFJPQ0VTU0lORxADEg8KC1NUQVRFX1JFQURZEAQSEAoMU1RBVEVfRkFJTEVEEAUiKQoPR2V0VmlkZW9SZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECIjQKEEdldFZpZGVvUmVzcG9uc2USIAoFdmlkZW8YASABKAsyES52aWRtZXNoLnYxLlZpZGVvItgBChFMaXN0VmlkZW9zUmVxdWVzdBIyCgVzY29wZRgBIAEoDjIjLnZpZG1lc2gudjEuTGlzdFZpZGVvc1JlcXVlc3QuU2NvcGUSJgoFc3RhdGUYAiABKA4yFy52aWRtZXNoLnYxLlZpZGVvLlN0YXRlEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJIkAKBVNjb3BlEhUKEVNDT1BFX1VOU1BFQ0lGSUVEEAASEAoMU0NPUEVfUFVCTElDEAESDgoKU0NPUEVfTUlORRACIlAKEkxpc3RWaWRlb3NSZXNwb25zZRIhCgZ2aWRlb3MYASADKAsyES52aWRtZXNoLnYxLlZpZGVvEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJtChJVcGRhdGVWaWRlb1JlcXVlc3QSJgoFdmlkZW8YASABKAsyES52aWRtZXNoLnYxLlZpZGVvQgTiQQECEi8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzayI3ChNVcGRhdGVWaWRlb1Jlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbyIsChJEZWxldGVWaWRlb1JlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQIiFQoTRGVsZXRlVmlkZW9SZXNwb25zZSIrChFXYXRjaFZpZGVvUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAiI2ChJXYXRjaFZpZGVvUmVzcG9uc2USIAoFdmlkZW8YASABKAsyES52aWRtZXNoLnYxLlZpZGVvKnAKClZpc2liaWxpdHkSGgoWVklTSUJJTElUWV9VTlNQRUNJRklFRBAAEhUKEVZJU0lCSUxJVFlfUFVCTElDEAESFwoTVklTSUJJTElUWV9VTkxJU1RFRBACEhYKElZJU0lCSUxJVFlfUFJJVkFURRADMrQECgxWaWRlb1NlcnZpY2USZAoIR2V0VmlkZW8SGy52aWRtZXNoLnYxLkdldFZpZGVvUmVxdWVzdBocLnZpZG1lc2gudjEuR2V0VmlkZW9SZXNwb25zZSIdgtPkkwIXEhUvdjEvdmlkZW9zL3t2aWRlb19pZH0SXwoKTGlzdFZpZGVvcxIdLnZpZG1lc2gudjEuTGlzdFZpZGVvc1JlcXVlc3QaHi52aWRtZXNoLnYxLkxpc3RWaWRlb3NSZXNwb25zZSISgtPkkwIMEgovdjEvdmlkZW9zEnoKC1VwZGF0ZVZpZGVvEh4udmlkbWVzaC52MS5VcGRhdGVWaWRlb1JlcXVlc3QaHy52aWRtZXNoLnYxLlVwZGF0ZVZpZGVvUmVzcG9uc2UiKoLT5JMCJDIbL3YxL3ZpZGVvcy97dmlkZW8udmlkZW9faWR9OgV2aWRlbxJtCgtEZWxldGVWaWRlbxIeLnZpZG1lc2gudjEuRGVsZXRlVmlkZW9SZXF1ZXN0Gh8udmlkbWVzaC52MS5EZWxldGVWaWRlb1Jlc3BvbnNlIh2C0+STAhcqFS92MS92aWRlb3Mve3ZpZGVvX2lkfRJyCgpXYXRjaFZpZGVvEh0udmlkbWVzaC52MS5XYXRjaFZpZGVvUmVxdWVzdBoeLnZpZG1lc2gudjEuV2F0Y2hWaWRlb1Jlc3BvbnNlIiOC0+STAh0SGy92MS92aWRlb3Mve3ZpZGVvX2lkfTp3YXRjaDABYgZwcm90bzM", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
+  fileDesc("ChZ2aWRtZXNoL3YxL3ZpZGVvLnByb3RvEgp2aWRtZXNoLnYxIooBCglSZW5kaXRpb24SDAoEbmFtZRgBIAEoCRINCgV3aWR0aBgCIAEoBRIOCgZoZWlnaHQYAyABKAUSEQoJYmFuZHdpZHRoGAQgASgDEhkKEWF2ZXJhZ2VfYmFuZHdpZHRoGAUgASgDEg4KBmNvZGVjcxgGIAEoCRISCgpmcmFtZV9yYXRlGAcgASgBImYKC1ZpZGVvU291cmNlEhAKCGZpbGVuYW1lGAEgASgJEhIKCnNpemVfYnl0ZXMYAiABKAMSDgoGc2hhMjU2GAMgASgJEhEKCWNvbnRhaW5lchgEIAEoCRIOCgZjb2RlY3MYBSADKAkiLwoMVmlkZW9GYWlsdXJlEg4KBnJlYXNvbhgBIAEoCRIPCgdtZXNzYWdlGAIgASgJIukJCgVWaWRlbxIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAxIWCghvd25lcl9pZBgCIAEoCUIE4kEBAxINCgV0aXRsZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIqCgp2aXNpYmlsaXR5GAUgASgOMhYudmlkbWVzaC52MS5WaXNpYmlsaXR5EiwKBXN0YXRlGAYgASgOMhcudmlkbWVzaC52MS5WaWRlby5TdGF0ZUIE4kEBAxIvCgdmYWlsdXJlGAcgASgLMhgudmlkbWVzaC52MS5WaWRlb0ZhaWx1cmVCBOJBAQMSHgoQcHJvZ3Jlc3NfcGVyY2VudBgIIAEoAkIE4kEBAxIxCghkdXJhdGlvbhgJIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIE4kEBAxITCgV3aWR0aBgKIAEoBUIE4kEBAxIUCgZoZWlnaHQYCyABKAVCBOJBAQMSLwoKcmVuZGl0aW9ucxgMIAMoCzIVLnZpZG1lc2gudjEuUmVuZGl0aW9uQgTiQQEDEhgKCnBvc3Rlcl91cmwYDSABKAlCBOJBAQMSNQoLY3JlYXRlX3RpbWUYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDEjUKC3VwZGF0ZV90aW1lGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxI0CgpyZWFkeV90aW1lGBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxItCgZzb3VyY2UYESABKAsyFy52aWRtZXNoLnYxLlZpZGVvU291cmNlQgTiQQEDEjcKC3RyYW5zaXRpb25zGBIgAygLMhwudmlkbWVzaC52MS5WaWRlby5UcmFuc2l0aW9uQgTiQQEDEhYKCHBsYXlhYmxlGBMgASgIQgTiQQEDEjcKDXBsYXlhYmxlX3RpbWUYFCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDEjQKCXRyYW5zY29kZRgVIAEoCzIbLnZpZG1lc2gudjEuVmlkZW8uVHJhbnNjb2RlQgTiQQEDGoIBCgpUcmFuc2l0aW9uEiYKBXN0YXRlGAEgASgOMhcudmlkbWVzaC52MS5WaWRlby5TdGF0ZRIoCgR0aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZqb2JfaWQYAyABKAkSEgoKZ2VuZXJhdGlvbhgEIAEoBRqfAQoJVHJhbnNjb2RlEhMKC2NodW5rc19kb25lGAEgASgFEhQKDGNodW5rc190b3RhbBgCIAEoBRIWCg5xdWV1ZV9wb3NpdGlvbhgDIAEoBRI7Chhlc3RpbWF0ZWRfdGltZV9yZW1haW5pbmcYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEgoKZ2VuZXJhdGlvbhgFIAEoBSJ+CgVTdGF0ZRIVChFTVEFURV9VTlNQRUNJRklFRBAAEhMKD1NUQVRFX1VQTE9BRElORxABEhAKDFNUQVRFX1FVRVVFRBACEhQKEFNUQVRFX1BST0NFU1NJTkcQAxIPCgtTVEFURV9SRUFEWRAEEhAKDFNUQVRFX0ZBSUxFRBAFIikKD0dldFZpZGVvUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAiI0ChBHZXRWaWRlb1Jlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbyLYAQoRTGlzdFZpZGVvc1JlcXVlc3QSMgoFc2NvcGUYASABKA4yIy52aWRtZXNoLnYxLkxpc3RWaWRlb3NSZXF1ZXN0LlNjb3BlEiYKBXN0YXRlGAIgASgOMhcudmlkbWVzaC52MS5WaWRlby5TdGF0ZRIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSJACgVTY29wZRIVChFTQ09QRV9VTlNQRUNJRklFRBAAEhAKDFNDT1BFX1BVQkxJQxABEg4KClNDT1BFX01JTkUQAiJQChJMaXN0VmlkZW9zUmVzcG9uc2USIQoGdmlkZW9zGAEgAygLMhEudmlkbWVzaC52MS5WaWRlbxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkibQoSVXBkYXRlVmlkZW9SZXF1ZXN0EiYKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlb0IE4kEBAhIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siNwoTVXBkYXRlVmlkZW9SZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8iLAoSRGVsZXRlVmlkZW9SZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECIhUKE0RlbGV0ZVZpZGVvUmVzcG9uc2UiKwoRV2F0Y2hWaWRlb1JlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQIiNgoSV2F0Y2hWaWRlb1Jlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbypwCgpWaXNpYmlsaXR5EhoKFlZJU0lCSUxJVFlfVU5TUEVDSUZJRUQQABIVChFWSVNJQklMSVRZX1BVQkxJQxABEhcKE1ZJU0lCSUxJVFlfVU5MSVNURUQQAhIWChJWSVNJQklMSVRZX1BSSVZBVEUQAzK0BAoMVmlkZW9TZXJ2aWNlEmQKCEdldFZpZGVvEhsudmlkbWVzaC52MS5HZXRWaWRlb1JlcXVlc3QaHC52aWRtZXNoLnYxLkdldFZpZGVvUmVzcG9uc2UiHYLT5JMCFxIVL3YxL3ZpZGVvcy97dmlkZW9faWR9El8KCkxpc3RWaWRlb3MSHS52aWRtZXNoLnYxLkxpc3RWaWRlb3NSZXF1ZXN0Gh4udmlkbWVzaC52MS5MaXN0VmlkZW9zUmVzcG9uc2UiEoLT5JMCDBIKL3YxL3ZpZGVvcxJ6CgtVcGRhdGVWaWRlbxIeLnZpZG1lc2gudjEuVXBkYXRlVmlkZW9SZXF1ZXN0Gh8udmlkbWVzaC52MS5VcGRhdGVWaWRlb1Jlc3BvbnNlIiqC0+STAiQyGy92MS92aWRlb3Mve3ZpZGVvLnZpZGVvX2lkfToFdmlkZW8SbQoLRGVsZXRlVmlkZW8SHi52aWRtZXNoLnYxLkRlbGV0ZVZpZGVvUmVxdWVzdBofLnZpZG1lc2gudjEuRGVsZXRlVmlkZW9SZXNwb25zZSIdgtPkkwIXKhUvdjEvdmlkZW9zL3t2aWRlb19pZH0ScgoKV2F0Y2hWaWRlbxIdLnZpZG1lc2gudjEuV2F0Y2hWaWRlb1JlcXVlc3QaHi52aWRtZXNoLnYxLldhdGNoVmlkZW9SZXNwb25zZSIjgtPkkwIdEhsvdjEvdmlkZW9zL3t2aWRlb19pZH06d2F0Y2gwAWIGcHJvdG8z", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
 
 /**
  * One rung of the HLS ladder.
@@ -240,7 +240,7 @@ export type Video = Message<"vidmesh.v1.Video"> & {
   height: number;
 
   /**
-   * The HLS ladder, highest first; empty until `STATE_READY`.
+   * The HLS ladder, highest first; empty until playable (estimated bandwidths until READY).
    *
    * @generated from field: repeated vidmesh.v1.Rendition renditions = 12;
    */
@@ -287,6 +287,28 @@ export type Video = Message<"vidmesh.v1.Video"> & {
    * @generated from field: repeated vidmesh.v1.Video.Transition transitions = 18;
    */
   transitions: Video_Transition[];
+
+  /**
+   * Whether it can be played now: true from the moment the first chunk of every rung and the
+   * first audio are stored, while it is still processing, and whenever it is READY.
+   *
+   * @generated from field: bool playable = 19;
+   */
+  playable: boolean;
+
+  /**
+   * When it first became playable (time to first playable is this minus the QUEUED moment).
+   *
+   * @generated from field: google.protobuf.Timestamp playable_time = 20;
+   */
+  playableTime?: Timestamp;
+
+  /**
+   * Progress of the transcode while QUEUED or PROCESSING.
+   *
+   * @generated from field: vidmesh.v1.Video.Transcode transcode = 21;
+   */
+  transcode?: Video_Transcode;
 };
 
 /**
@@ -317,18 +339,18 @@ export type Video_Transition = Message<"vidmesh.v1.Video.Transition"> & {
   time?: Timestamp;
 
   /**
-   * Transcode job that caused it, if any.
+   * Transcode job (generation) that caused it, if any.
    *
    * @generated from field: string job_id = 3;
    */
   jobId: string;
 
   /**
-   * Attempt number of that job, if any.
+   * Generation of that job, if any.
    *
-   * @generated from field: int32 attempt = 4;
+   * @generated from field: int32 generation = 4;
    */
-  attempt: number;
+  generation: number;
 };
 
 /**
@@ -337,6 +359,55 @@ export type Video_Transition = Message<"vidmesh.v1.Video.Transition"> & {
  */
 export const Video_TransitionSchema: GenMessage<Video_Transition> = /*@__PURE__*/
   messageDesc(file_vidmesh_v1_video, 3, 0);
+
+/**
+ * Where the transcode of the current generation stands.
+ *
+ * @generated from message vidmesh.v1.Video.Transcode
+ */
+export type Video_Transcode = Message<"vidmesh.v1.Video.Transcode"> & {
+  /**
+   * Chunks of the generation encoded so far.
+   *
+   * @generated from field: int32 chunks_done = 1;
+   */
+  chunksDone: number;
+
+  /**
+   * Chunks in the generation's plan; 0 until it is planned.
+   *
+   * @generated from field: int32 chunks_total = 2;
+   */
+  chunksTotal: number;
+
+  /**
+   * While STATE_QUEUED: how many videos wait ahead of this one, plus one.
+   *
+   * @generated from field: int32 queue_position = 3;
+   */
+  queuePosition: number;
+
+  /**
+   * Estimated time until STATE_READY, from the encode speed measured so far.
+   *
+   * @generated from field: google.protobuf.Duration estimated_time_remaining = 4;
+   */
+  estimatedTimeRemaining?: Duration;
+
+  /**
+   * The generation being transcoded.
+   *
+   * @generated from field: int32 generation = 5;
+   */
+  generation: number;
+};
+
+/**
+ * Describes the message vidmesh.v1.Video.Transcode.
+ * Use `create(Video_TranscodeSchema)` to create a new message.
+ */
+export const Video_TranscodeSchema: GenMessage<Video_Transcode> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video, 3, 1);
 
 /**
  * Processing state (AIP-216). `STATE_READY` and `STATE_FAILED` are terminal; only an explicit
@@ -367,14 +438,14 @@ export enum Video_State {
   QUEUED = 2,
 
   /**
-   * A worker is transcoding; see `progress_percent`.
+   * Workers are transcoding; see `transcode` and `playable`.
    *
    * @generated from enum value: STATE_PROCESSING = 3;
    */
   PROCESSING = 3,
 
   /**
-   * Playable.
+   * Fully transcoded: every rung, measured playlists, poster and storyboard.
    *
    * @generated from enum value: STATE_READY = 4;
    */

@@ -7,6 +7,8 @@ import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2
 import { file_google_api_field_behavior } from "../../google/api/field_behavior_pb";
 import type { Duration } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration } from "@bufbuild/protobuf/wkt";
+import type { TranscodeTask } from "./transcode_pb";
+import { file_vidmesh_v1_transcode } from "./transcode_pb";
 import type { Rendition, Video, Video_State, VideoFailure, VideoSource, Visibility } from "./video_pb";
 import { file_vidmesh_v1_video } from "./video_pb";
 import type { Message } from "@bufbuild/protobuf";
@@ -15,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vidmesh/v1/video_state.proto.
  */
 export const file_vidmesh_v1_video_state: GenFile = /*@__PURE__*/
-  fileDesc("Chx2aWRtZXNoL3YxL3ZpZGVvX3N0YXRlLnByb3RvEgp2aWRtZXNoLnYxIrwBChJDcmVhdGVWaWRlb1JlcXVlc3QSFgoIb3duZXJfaWQYASABKAlCBOJBAQISEwoFdGl0bGUYAiABKAlCBOJBAQISEwoLZGVzY3JpcHRpb24YAyABKAkSKgoKdmlzaWJpbGl0eRgEIAEoDjIWLnZpZG1lc2gudjEuVmlzaWJpbGl0eRIQCghmaWxlbmFtZRgFIAEoCRISCgpzaXplX2J5dGVzGAYgASgDEhIKCnJlcXVlc3RfaWQYByABKAkiNwoTQ3JlYXRlVmlkZW9SZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8iKAoTUmVuZXdVcGxvYWRzUmVxdWVzdBIRCgl2aWRlb19pZHMYASADKAkiLwoUUmVuZXdVcGxvYWRzUmVzcG9uc2USFwoPZW5kZWRfdmlkZW9faWRzGAEgAygJItgBChFNYXJrUXVldWVkUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAhIUCgZqb2JfaWQYAiABKAlCBOJBAQISDwoHYXR0ZW1wdBgDIAEoBRInCgZzb3VyY2UYBCABKAsyFy52aWRtZXNoLnYxLlZpZGVvU291cmNlEisKCGR1cmF0aW9uGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg0KBXdpZHRoGAYgASgFEg4KBmhlaWdodBgHIAEoBRIPCgdyZXF1ZXVlGAggASgIIjYKEk1hcmtRdWV1ZWRSZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8iZgoVTWFya1Byb2Nlc3NpbmdSZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECEhQKBmpvYl9pZBgCIAEoCUIE4kEBAhIPCgdhdHRlbXB0GAMgASgFEg4KBndvcmtlchgEIAEoCSI6ChZNYXJrUHJvY2Vzc2luZ1Jlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbyJWChVSZXBvcnRQcm9ncmVzc1JlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQISFAoGam9iX2lkGAIgASgJQgTiQQECEg8KB3BlcmNlbnQYAyABKAIiOgoWUmVwb3J0UHJvZ3Jlc3NSZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8i5wEKGENvbXBsZXRlVHJhbnNjb2RlUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAhIUCgZqb2JfaWQYAiABKAlCBOJBAQISDwoHYXR0ZW1wdBgDIAEoBRIvCgpyZW5kaXRpb25zGAQgAygLMhUudmlkbWVzaC52MS5SZW5kaXRpb25CBOJBAQISGgoMbWVkaWFfcHJlZml4GAUgASgJQgTiQQECEisKCGR1cmF0aW9uGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhIKCnBvc3Rlcl9rZXkYByABKAkiPQoZQ29tcGxldGVUcmFuc2NvZGVSZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8igAEKFEZhaWxUcmFuc2NvZGVSZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECEg4KBmpvYl9pZBgCIAEoCRIPCgdhdHRlbXB0GAMgASgFEi8KB2ZhaWx1cmUYBCABKAsyGC52aWRtZXNoLnYxLlZpZGVvRmFpbHVyZUIE4kEBAiI5ChVGYWlsVHJhbnNjb2RlUmVzcG9uc2USIAoFdmlkZW8YASABKAsyES52aWRtZXNoLnYxLlZpZGVvIjIKGEdldFBsYXliYWNrU291cmNlUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAiJTChlHZXRQbGF5YmFja1NvdXJjZVJlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbxIUCgxtZWRpYV9wcmVmaXgYAiABKAkiVgoYTGlzdFN0YWxsZWRWaWRlb3NSZXF1ZXN0EicKBGlkbGUYASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEQoJcGFnZV9zaXplGAIgASgFIkUKGUxpc3RTdGFsbGVkVmlkZW9zUmVzcG9uc2USKAoGdmlkZW9zGAEgAygLMhgudmlkbWVzaC52MS5TdGFsbGVkVmlkZW8ifgoMU3RhbGxlZFZpZGVvEhAKCHZpZGVvX2lkGAEgASgJEhAKCG93bmVyX2lkGAIgASgJEg4KBmpvYl9pZBgDIAEoCRISCgpnZW5lcmF0aW9uGAQgASgFEiYKBXN0YXRlGAUgASgOMhcudmlkbWVzaC52MS5WaWRlby5TdGF0ZTKxBgoRVmlkZW9TdGF0ZVNlcnZpY2USTgoLQ3JlYXRlVmlkZW8SHi52aWRtZXNoLnYxLkNyZWF0ZVZpZGVvUmVxdWVzdBofLnZpZG1lc2gudjEuQ3JlYXRlVmlkZW9SZXNwb25zZRJRCgxSZW5ld1VwbG9hZHMSHy52aWRtZXNoLnYxLlJlbmV3VXBsb2Fkc1JlcXVlc3QaIC52aWRtZXNoLnYxLlJlbmV3VXBsb2Fkc1Jlc3BvbnNlEksKCk1hcmtRdWV1ZWQSHS52aWRtZXNoLnYxLk1hcmtRdWV1ZWRSZXF1ZXN0Gh4udmlkbWVzaC52MS5NYXJrUXVldWVkUmVzcG9uc2USVwoOTWFya1Byb2Nlc3NpbmcSIS52aWRtZXNoLnYxLk1hcmtQcm9jZXNzaW5nUmVxdWVzdBoiLnZpZG1lc2gudjEuTWFya1Byb2Nlc3NpbmdSZXNwb25zZRJXCg5SZXBvcnRQcm9ncmVzcxIhLnZpZG1lc2gudjEuUmVwb3J0UHJvZ3Jlc3NSZXF1ZXN0GiIudmlkbWVzaC52MS5SZXBvcnRQcm9ncmVzc1Jlc3BvbnNlEmAKEUNvbXBsZXRlVHJhbnNjb2RlEiQudmlkbWVzaC52MS5Db21wbGV0ZVRyYW5zY29kZVJlcXVlc3QaJS52aWRtZXNoLnYxLkNvbXBsZXRlVHJhbnNjb2RlUmVzcG9uc2USVAoNRmFpbFRyYW5zY29kZRIgLnZpZG1lc2gudjEuRmFpbFRyYW5zY29kZVJlcXVlc3QaIS52aWRtZXNoLnYxLkZhaWxUcmFuc2NvZGVSZXNwb25zZRJgChFHZXRQbGF5YmFja1NvdXJjZRIkLnZpZG1lc2gudjEuR2V0UGxheWJhY2tTb3VyY2VSZXF1ZXN0GiUudmlkbWVzaC52MS5HZXRQbGF5YmFja1NvdXJjZVJlc3BvbnNlEmAKEUxpc3RTdGFsbGVkVmlkZW9zEiQudmlkbWVzaC52MS5MaXN0U3RhbGxlZFZpZGVvc1JlcXVlc3QaJS52aWRtZXNoLnYxLkxpc3RTdGFsbGVkVmlkZW9zUmVzcG9uc2ViBnByb3RvMw", [file_google_api_field_behavior, file_google_protobuf_duration, file_vidmesh_v1_video]);
+  fileDesc("Chx2aWRtZXNoL3YxL3ZpZGVvX3N0YXRlLnByb3RvEgp2aWRtZXNoLnYxIrwBChJDcmVhdGVWaWRlb1JlcXVlc3QSFgoIb3duZXJfaWQYASABKAlCBOJBAQISEwoFdGl0bGUYAiABKAlCBOJBAQISEwoLZGVzY3JpcHRpb24YAyABKAkSKgoKdmlzaWJpbGl0eRgEIAEoDjIWLnZpZG1lc2gudjEuVmlzaWJpbGl0eRIQCghmaWxlbmFtZRgFIAEoCRISCgpzaXplX2J5dGVzGAYgASgDEhIKCnJlcXVlc3RfaWQYByABKAkiNwoTQ3JlYXRlVmlkZW9SZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8iKAoTUmVuZXdVcGxvYWRzUmVxdWVzdBIRCgl2aWRlb19pZHMYASADKAkiLwoUUmVuZXdVcGxvYWRzUmVzcG9uc2USFwoPZW5kZWRfdmlkZW9faWRzGAEgAygJIusBChFNYXJrUXVldWVkUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAhIUCgZqb2JfaWQYAiABKAlCBOJBAQISEgoKZ2VuZXJhdGlvbhgDIAEoBRInCgZzb3VyY2UYBCABKAsyFy52aWRtZXNoLnYxLlZpZGVvU291cmNlEisKCGR1cmF0aW9uGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg0KBXdpZHRoGAYgASgFEg4KBmhlaWdodBgHIAEoBRIPCgdyZXF1ZXVlGAggASgIEg4KBnJlc3VtZRgJIAEoCCI2ChJNYXJrUXVldWVkUmVzcG9uc2USIAoFdmlkZW8YASABKAsyES52aWRtZXNoLnYxLlZpZGVvImcKFU1hcmtQcm9jZXNzaW5nUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAhIUCgZqb2JfaWQYAiABKAlCBOJBAQISEAoIZGVsaXZlcnkYAyABKAUSDgoGd29ya2VyGAQgASgJIjoKFk1hcmtQcm9jZXNzaW5nUmVzcG9uc2USIAoFdmlkZW8YASABKAsyES52aWRtZXNoLnYxLlZpZGVvIlYKFVJlcG9ydFByb2dyZXNzUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAhIUCgZqb2JfaWQYAiABKAlCBOJBAQISDwoHcGVyY2VudBgDIAEoAiI6ChZSZXBvcnRQcm9ncmVzc1Jlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbyLoAQoYQ29tcGxldGVUcmFuc2NvZGVSZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECEhQKBmpvYl9pZBgCIAEoCUIE4kEBAhIQCghkZWxpdmVyeRgDIAEoBRIvCgpyZW5kaXRpb25zGAQgAygLMhUudmlkbWVzaC52MS5SZW5kaXRpb25CBOJBAQISGgoMbWVkaWFfcHJlZml4GAUgASgJQgTiQQECEisKCGR1cmF0aW9uGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhIKCnBvc3Rlcl9rZXkYByABKAkiPQoZQ29tcGxldGVUcmFuc2NvZGVSZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8igQEKFEZhaWxUcmFuc2NvZGVSZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECEg4KBmpvYl9pZBgCIAEoCRIQCghkZWxpdmVyeRgDIAEoBRIvCgdmYWlsdXJlGAQgASgLMhgudmlkbWVzaC52MS5WaWRlb0ZhaWx1cmVCBOJBAQIiOQoVRmFpbFRyYW5zY29kZVJlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbyIyChhHZXRQbGF5YmFja1NvdXJjZVJlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQIieQoZR2V0UGxheWJhY2tTb3VyY2VSZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8SFAoMbWVkaWFfcHJlZml4GAIgASgJEiQKBGxpdmUYAyABKAsyFi52aWRtZXNoLnYxLkdlbmVyYXRpb24iVgoYTGlzdFN0YWxsZWRWaWRlb3NSZXF1ZXN0EicKBGlkbGUYASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEQoJcGFnZV9zaXplGAIgASgFIkUKGUxpc3RTdGFsbGVkVmlkZW9zUmVzcG9uc2USKAoGdmlkZW9zGAEgAygLMhgudmlkbWVzaC52MS5TdGFsbGVkVmlkZW8ifgoMU3RhbGxlZFZpZGVvEhAKCHZpZGVvX2lkGAEgASgJEhAKCG93bmVyX2lkGAIgASgJEg4KBmpvYl9pZBgDIAEoCRISCgpnZW5lcmF0aW9uGAQgASgFEiYKBXN0YXRlGAUgASgOMhcudmlkbWVzaC52MS5WaWRlby5TdGF0ZSLmAgoNVHJhbnNjb2RlUGxhbhIUCgxtZWRpYV9wcmVmaXgYASABKAkSKQoKcmVuZGl0aW9ucxgCIAMoCzIVLnZpZG1lc2gudjEuUmVuZGl0aW9uEi8KBmNodW5rcxgDIAMoCzIfLnZpZG1lc2gudjEuVHJhbnNjb2RlUGxhbi5DaHVuaxIRCgloYXNfYXVkaW8YBCABKAgSEgoKZnJhbWVfcmF0ZRgFIAEoARIYChBkdXJhdGlvbl9zZWNvbmRzGAYgASgBEhcKD3NlZ21lbnRfc2Vjb25kcxgHIAEoBRIXCg9hdWRpb19iYW5kd2lkdGgYCCABKAMacAoFQ2h1bmsSDQoFaW5kZXgYASABKAUSFQoNc3RhcnRfc2Vjb25kcxgCIAEoARITCgtlbmRfc2Vjb25kcxgDIAEoARIVCg1maXJzdF9zZWdtZW50GAQgASgFEhUKDXNlZ21lbnRfY291bnQYBSABKAUi4wEKClNlZ21lbnRSdW4SCwoDcnVuGAEgASgJEhUKDWZpcnN0X3NlZ21lbnQYAiABKAUSEQoJZHVyYXRpb25zGAMgAygBEjQKCnJlbmRpdGlvbnMYBCADKAsyIC52aWRtZXNoLnYxLlNlZ21lbnRSdW4uUmVuZGl0aW9uEhYKDmVuY29kZV9zZWNvbmRzGAUgASgBGlAKCVJlbmRpdGlvbhIMCgRuYW1lGAEgASgJEg0KBXNpemVzGAIgAygDEhYKDmtleWZyYW1lX3NpemVzGAMgAygDEg4KBmNvZGVjcxgEIAEoCSKgAgoKR2VuZXJhdGlvbhIOCgZqb2JfaWQYASABKAkSJwoEcGxhbhgCIAEoCzIZLnZpZG1lc2gudjEuVHJhbnNjb2RlUGxhbhIwCgZjaHVua3MYAyADKAsyIC52aWRtZXNoLnYxLkdlbmVyYXRpb24uRG9uZUNodW5rEiUKBWF1ZGlvGAQgASgLMhYudmlkbWVzaC52MS5TZWdtZW50UnVuEhYKDmF1ZGlvX2NvbXBsZXRlGAUgASgIEhAKCHBsYXlhYmxlGAYgASgIEhAKCGZpbmlzaGVkGAcgASgIGkQKCURvbmVDaHVuaxINCgVpbmRleBgBIAEoBRIoCghzZWdtZW50cxgCIAEoCzIWLnZpZG1lc2gudjEuU2VnbWVudFJ1biJ7CgtUYXNrT3V0Y29tZRImCgNkdWUYASADKAsyGS52aWRtZXNoLnYxLlRyYW5zY29kZVRhc2sSEAoIcGxheWFibGUYAiABKAgSIAoFdmlkZW8YAyABKAsyES52aWRtZXNoLnYxLlZpZGVvEhAKCHJlY29yZGVkGAQgASgIInAKEVJlY29yZFBsYW5SZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECEhQKBmpvYl9pZBgCIAEoCUIE4kEBAhItCgRwbGFuGAMgASgLMhkudmlkbWVzaC52MS5UcmFuc2NvZGVQbGFuQgTiQQECIsYBChNDb21wbGV0ZVRhc2tSZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECEhQKBmpvYl9pZBgCIAEoCUIE4kEBAhItCgR0YXNrGAMgASgLMhkudmlkbWVzaC52MS5UcmFuc2NvZGVUYXNrQgTiQQECEhAKCGRlbGl2ZXJ5GAQgASgFEi4KCHNlZ21lbnRzGAUgASgLMhYudmlkbWVzaC52MS5TZWdtZW50UnVuQgTiQQECEhAKCGNvbXBsZXRlGAYgASgIIkQKFEdldEdlbmVyYXRpb25SZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECEhQKBmpvYl9pZBgCIAEoCUIE4kEBAiJDChVHZXRHZW5lcmF0aW9uUmVzcG9uc2USKgoKZ2VuZXJhdGlvbhgBIAEoCzIWLnZpZG1lc2gudjEuR2VuZXJhdGlvbjKXCAoRVmlkZW9TdGF0ZVNlcnZpY2USTgoLQ3JlYXRlVmlkZW8SHi52aWRtZXNoLnYxLkNyZWF0ZVZpZGVvUmVxdWVzdBofLnZpZG1lc2gudjEuQ3JlYXRlVmlkZW9SZXNwb25zZRJRCgxSZW5ld1VwbG9hZHMSHy52aWRtZXNoLnYxLlJlbmV3VXBsb2Fkc1JlcXVlc3QaIC52aWRtZXNoLnYxLlJlbmV3VXBsb2Fkc1Jlc3BvbnNlEksKCk1hcmtRdWV1ZWQSHS52aWRtZXNoLnYxLk1hcmtRdWV1ZWRSZXF1ZXN0Gh4udmlkbWVzaC52MS5NYXJrUXVldWVkUmVzcG9uc2USVwoOTWFya1Byb2Nlc3NpbmcSIS52aWRtZXNoLnYxLk1hcmtQcm9jZXNzaW5nUmVxdWVzdBoiLnZpZG1lc2gudjEuTWFya1Byb2Nlc3NpbmdSZXNwb25zZRJXCg5SZXBvcnRQcm9ncmVzcxIhLnZpZG1lc2gudjEuUmVwb3J0UHJvZ3Jlc3NSZXF1ZXN0GiIudmlkbWVzaC52MS5SZXBvcnRQcm9ncmVzc1Jlc3BvbnNlEmAKEUNvbXBsZXRlVHJhbnNjb2RlEiQudmlkbWVzaC52MS5Db21wbGV0ZVRyYW5zY29kZVJlcXVlc3QaJS52aWRtZXNoLnYxLkNvbXBsZXRlVHJhbnNjb2RlUmVzcG9uc2USVAoNRmFpbFRyYW5zY29kZRIgLnZpZG1lc2gudjEuRmFpbFRyYW5zY29kZVJlcXVlc3QaIS52aWRtZXNoLnYxLkZhaWxUcmFuc2NvZGVSZXNwb25zZRJgChFHZXRQbGF5YmFja1NvdXJjZRIkLnZpZG1lc2gudjEuR2V0UGxheWJhY2tTb3VyY2VSZXF1ZXN0GiUudmlkbWVzaC52MS5HZXRQbGF5YmFja1NvdXJjZVJlc3BvbnNlEmAKEUxpc3RTdGFsbGVkVmlkZW9zEiQudmlkbWVzaC52MS5MaXN0U3RhbGxlZFZpZGVvc1JlcXVlc3QaJS52aWRtZXNoLnYxLkxpc3RTdGFsbGVkVmlkZW9zUmVzcG9uc2USRAoKUmVjb3JkUGxhbhIdLnZpZG1lc2gudjEuUmVjb3JkUGxhblJlcXVlc3QaFy52aWRtZXNoLnYxLlRhc2tPdXRjb21lEkgKDENvbXBsZXRlVGFzaxIfLnZpZG1lc2gudjEuQ29tcGxldGVUYXNrUmVxdWVzdBoXLnZpZG1lc2gudjEuVGFza091dGNvbWUSVAoNR2V0R2VuZXJhdGlvbhIgLnZpZG1lc2gudjEuR2V0R2VuZXJhdGlvblJlcXVlc3QaIS52aWRtZXNoLnYxLkdldEdlbmVyYXRpb25SZXNwb25zZWIGcHJvdG8z", [file_google_api_field_behavior, file_google_protobuf_duration, file_vidmesh_v1_transcode, file_vidmesh_v1_video]);
 
 /**
  * Request of CreateVideo.
@@ -158,18 +160,18 @@ export type MarkQueuedRequest = Message<"vidmesh.v1.MarkQueuedRequest"> & {
   videoId: string;
 
   /**
-   * Id of the transcode job about to be published (`<video_id>:<attempt>`).
+   * Id of the generation about to be planned (`<video_id>:<generation>`).
    *
    * @generated from field: string job_id = 2;
    */
   jobId: string;
 
   /**
-   * Attempt number of the job, from 1.
+   * Generation number, from 1.
    *
-   * @generated from field: int32 attempt = 3;
+   * @generated from field: int32 generation = 3;
    */
-  attempt: number;
+  generation: number;
 
   /**
    * What the original is (first queueing only; ignored when empty).
@@ -205,6 +207,14 @@ export type MarkQueuedRequest = Message<"vidmesh.v1.MarkQueuedRequest"> & {
    * @generated from field: bool requeue = 8;
    */
   requeue: boolean;
+
+  /**
+   * With `requeue`: a dead-letter retry that continues the same generation (same `job_id`),
+   * keeping the tasks that finished.
+   *
+   * @generated from field: bool resume = 9;
+   */
+  resume: boolean;
 };
 
 /**
@@ -256,11 +266,11 @@ export type MarkProcessingRequest = Message<"vidmesh.v1.MarkProcessingRequest"> 
   jobId: string;
 
   /**
-   * Delivery attempt of that job, from 1.
+   * Delivery number of the task, from 1.
    *
-   * @generated from field: int32 attempt = 3;
+   * @generated from field: int32 delivery = 3;
    */
-  attempt: number;
+  delivery: number;
 
   /**
    * Name of the worker.
@@ -375,11 +385,11 @@ export type CompleteTranscodeRequest = Message<"vidmesh.v1.CompleteTranscodeRequ
   jobId: string;
 
   /**
-   * Delivery attempt that finished.
+   * Delivery number of the finalize task.
    *
-   * @generated from field: int32 attempt = 3;
+   * @generated from field: int32 delivery = 3;
    */
-  attempt: number;
+  delivery: number;
 
   /**
    * The ladder written, highest first.
@@ -389,7 +399,7 @@ export type CompleteTranscodeRequest = Message<"vidmesh.v1.CompleteTranscodeRequ
   renditions: Rendition[];
 
   /**
-   * Object prefix under the `media` bucket that holds this attempt's ladder.
+   * Object prefix under the `media` bucket that holds this generation's ladder.
    *
    * @generated from field: string media_prefix = 5;
    */
@@ -459,11 +469,11 @@ export type FailTranscodeRequest = Message<"vidmesh.v1.FailTranscodeRequest"> & 
   jobId: string;
 
   /**
-   * Delivery attempt that failed.
+   * Delivery number of the task that failed.
    *
-   * @generated from field: int32 attempt = 3;
+   * @generated from field: int32 delivery = 3;
    */
-  attempt: number;
+  delivery: number;
 
   /**
    * Why it failed.
@@ -541,6 +551,14 @@ export type GetPlaybackSourceResponse = Message<"vidmesh.v1.GetPlaybackSourceRes
    * @generated from field: string media_prefix = 2;
    */
   mediaPrefix: string;
+
+  /**
+   * The generation behind `media_prefix` while it is still being transcoded (playable, not
+   * READY): playback renders its growing EVENT playlists from it. Unset once READY.
+   *
+   * @generated from field: vidmesh.v1.Generation live = 3;
+   */
+  live?: Generation;
 };
 
 /**
@@ -649,13 +667,497 @@ export const StalledVideoSchema: GenMessage<StalledVideo> = /*@__PURE__*/
   messageDesc(file_vidmesh_v1_video_state, 18);
 
 /**
+ * The plan of one generation: its ladder, its chunks on the segment grid, its audio.
+ *
+ * @generated from message vidmesh.v1.TranscodePlan
+ */
+export type TranscodePlan = Message<"vidmesh.v1.TranscodePlan"> & {
+  /**
+   * Object prefix under the `media` bucket this generation writes under.
+   *
+   * @generated from field: string media_prefix = 1;
+   */
+  mediaPrefix: string;
+
+  /**
+   * The rungs, highest first, with their nominal bandwidth.
+   *
+   * @generated from field: repeated vidmesh.v1.Rendition renditions = 2;
+   */
+  renditions: Rendition[];
+
+  /**
+   * The chunks, in time order.
+   *
+   * @generated from field: repeated vidmesh.v1.TranscodePlan.Chunk chunks = 3;
+   */
+  chunks: TranscodePlan_Chunk[];
+
+  /**
+   * Whether the source has audio (then there is an audio task and an audio rendition).
+   *
+   * @generated from field: bool has_audio = 4;
+   */
+  hasAudio: boolean;
+
+  /**
+   * Constant output frame rate.
+   *
+   * @generated from field: double frame_rate = 5;
+   */
+  frameRate: number;
+
+  /**
+   * Duration of the source, in seconds.
+   *
+   * @generated from field: double duration_seconds = 6;
+   */
+  durationSeconds: number;
+
+  /**
+   * Target segment duration (EXT-X-TARGETDURATION), in seconds.
+   *
+   * @generated from field: int32 segment_seconds = 7;
+   */
+  segmentSeconds: number;
+
+  /**
+   * Nominal audio bitrate in bits per second.
+   *
+   * @generated from field: int64 audio_bandwidth = 8;
+   */
+  audioBandwidth: bigint;
+};
+
+/**
+ * Describes the message vidmesh.v1.TranscodePlan.
+ * Use `create(TranscodePlanSchema)` to create a new message.
+ */
+export const TranscodePlanSchema: GenMessage<TranscodePlan> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video_state, 19);
+
+/**
+ * One chunk: a run of whole grid cells.
+ *
+ * @generated from message vidmesh.v1.TranscodePlan.Chunk
+ */
+export type TranscodePlan_Chunk = Message<"vidmesh.v1.TranscodePlan.Chunk"> & {
+  /**
+   * Index, from 0, in time order.
+   *
+   * @generated from field: int32 index = 1;
+   */
+  index: number;
+
+  /**
+   * Start on the source's timeline (its start time normalised to 0), in seconds.
+   *
+   * @generated from field: double start_seconds = 2;
+   */
+  startSeconds: number;
+
+  /**
+   * End, exclusive, in seconds.
+   *
+   * @generated from field: double end_seconds = 3;
+   */
+  endSeconds: number;
+
+  /**
+   * Global number of its first segment.
+   *
+   * @generated from field: int32 first_segment = 4;
+   */
+  firstSegment: number;
+
+  /**
+   * How many segments it has.
+   *
+   * @generated from field: int32 segment_count = 5;
+   */
+  segmentCount: number;
+};
+
+/**
+ * Describes the message vidmesh.v1.TranscodePlan.Chunk.
+ * Use `create(TranscodePlan_ChunkSchema)` to create a new message.
+ */
+export const TranscodePlan_ChunkSchema: GenMessage<TranscodePlan_Chunk> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video_state, 19, 0);
+
+/**
+ * What one finished task stored: its segments, in order, with their sizes per rendition.
+ *
+ * @generated from message vidmesh.v1.SegmentRun
+ */
+export type SegmentRun = Message<"vidmesh.v1.SegmentRun"> & {
+  /**
+   * Folder of this delivery's segments below each rendition's folder (unique per delivery, so
+   * a stale delivery never writes over what another one published).
+   *
+   * @generated from field: string run = 1;
+   */
+  run: string;
+
+  /**
+   * Global number of the first segment.
+   *
+   * @generated from field: int32 first_segment = 2;
+   */
+  firstSegment: number;
+
+  /**
+   * Duration of each segment in seconds.
+   *
+   * @generated from field: repeated double durations = 3;
+   */
+  durations: number[];
+
+  /**
+   * Per rendition, in the plan's order.
+   *
+   * @generated from field: repeated vidmesh.v1.SegmentRun.Rendition renditions = 4;
+   */
+  renditions: SegmentRun_Rendition[];
+
+  /**
+   * Seconds of wall time the encode took (for the ETA).
+   *
+   * @generated from field: double encode_seconds = 5;
+   */
+  encodeSeconds: number;
+};
+
+/**
+ * Describes the message vidmesh.v1.SegmentRun.
+ * Use `create(SegmentRunSchema)` to create a new message.
+ */
+export const SegmentRunSchema: GenMessage<SegmentRun> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video_state, 20);
+
+/**
+ * Sizes of one rendition's segments.
+ *
+ * @generated from message vidmesh.v1.SegmentRun.Rendition
+ */
+export type SegmentRun_Rendition = Message<"vidmesh.v1.SegmentRun.Rendition"> & {
+  /**
+   * Rung name, or `audio`.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Bytes of each segment.
+   *
+   * @generated from field: repeated int64 sizes = 2;
+   */
+  sizes: bigint[];
+
+  /**
+   * Bytes from each segment's start to the end of its first keyframe (I-frame playlists).
+   *
+   * @generated from field: repeated int64 keyframe_sizes = 3;
+   */
+  keyframeSizes: bigint[];
+
+  /**
+   * RFC 6381 codec of the rendition, from its SPS (e.g. `avc1.42c01e`, `mp4a.40.2`).
+   *
+   * @generated from field: string codecs = 4;
+   */
+  codecs: string;
+};
+
+/**
+ * Describes the message vidmesh.v1.SegmentRun.Rendition.
+ * Use `create(SegmentRun_RenditionSchema)` to create a new message.
+ */
+export const SegmentRun_RenditionSchema: GenMessage<SegmentRun_Rendition> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video_state, 20, 0);
+
+/**
+ * A generation's plan and what of it has finished.
+ *
+ * @generated from message vidmesh.v1.Generation
+ */
+export type Generation = Message<"vidmesh.v1.Generation"> & {
+  /**
+   * `<video_id>:<generation>`.
+   *
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+
+  /**
+   * The plan.
+   *
+   * @generated from field: vidmesh.v1.TranscodePlan plan = 2;
+   */
+  plan?: TranscodePlan;
+
+  /**
+   * Finished chunks, by index.
+   *
+   * @generated from field: repeated vidmesh.v1.Generation.DoneChunk chunks = 3;
+   */
+  chunks: Generation_DoneChunk[];
+
+  /**
+   * Audio segments stored so far (grows while the audio task runs).
+   *
+   * @generated from field: vidmesh.v1.SegmentRun audio = 4;
+   */
+  audio?: SegmentRun;
+
+  /**
+   * Whether the audio task finished.
+   *
+   * @generated from field: bool audio_complete = 5;
+   */
+  audioComplete: boolean;
+
+  /**
+   * Whether the first chunk and the first audio are stored.
+   *
+   * @generated from field: bool playable = 6;
+   */
+  playable: boolean;
+
+  /**
+   * Whether finalize made the video READY with this generation.
+   *
+   * @generated from field: bool finished = 7;
+   */
+  finished: boolean;
+};
+
+/**
+ * Describes the message vidmesh.v1.Generation.
+ * Use `create(GenerationSchema)` to create a new message.
+ */
+export const GenerationSchema: GenMessage<Generation> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video_state, 21);
+
+/**
+ * One finished chunk.
+ *
+ * @generated from message vidmesh.v1.Generation.DoneChunk
+ */
+export type Generation_DoneChunk = Message<"vidmesh.v1.Generation.DoneChunk"> & {
+  /**
+   * Index of the chunk.
+   *
+   * @generated from field: int32 index = 1;
+   */
+  index: number;
+
+  /**
+   * What it stored.
+   *
+   * @generated from field: vidmesh.v1.SegmentRun segments = 2;
+   */
+  segments?: SegmentRun;
+};
+
+/**
+ * Describes the message vidmesh.v1.Generation.DoneChunk.
+ * Use `create(Generation_DoneChunkSchema)` to create a new message.
+ */
+export const Generation_DoneChunkSchema: GenMessage<Generation_DoneChunk> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video_state, 21, 0);
+
+/**
+ * The answer to a plan or task report: what to publish now.
+ *
+ * @generated from message vidmesh.v1.TaskOutcome
+ */
+export type TaskOutcome = Message<"vidmesh.v1.TaskOutcome"> & {
+  /**
+   * Tasks now due, to publish (deduplicated by their task ids).
+   *
+   * @generated from field: repeated vidmesh.v1.TranscodeTask due = 1;
+   */
+  due: TranscodeTask[];
+
+  /**
+   * Whether the video is playable.
+   *
+   * @generated from field: bool playable = 2;
+   */
+  playable: boolean;
+
+  /**
+   * The video after the report.
+   *
+   * @generated from field: vidmesh.v1.Video video = 3;
+   */
+  video?: Video;
+
+  /**
+   * False when this report repeated one already recorded (or lost to an earlier delivery).
+   *
+   * @generated from field: bool recorded = 4;
+   */
+  recorded: boolean;
+};
+
+/**
+ * Describes the message vidmesh.v1.TaskOutcome.
+ * Use `create(TaskOutcomeSchema)` to create a new message.
+ */
+export const TaskOutcomeSchema: GenMessage<TaskOutcome> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video_state, 22);
+
+/**
+ * Request of RecordPlan.
+ *
+ * @generated from message vidmesh.v1.RecordPlanRequest
+ */
+export type RecordPlanRequest = Message<"vidmesh.v1.RecordPlanRequest"> & {
+  /**
+   * Id of the video.
+   *
+   * @generated from field: string video_id = 1;
+   */
+  videoId: string;
+
+  /**
+   * Id of the generation.
+   *
+   * @generated from field: string job_id = 2;
+   */
+  jobId: string;
+
+  /**
+   * The plan.
+   *
+   * @generated from field: vidmesh.v1.TranscodePlan plan = 3;
+   */
+  plan?: TranscodePlan;
+};
+
+/**
+ * Describes the message vidmesh.v1.RecordPlanRequest.
+ * Use `create(RecordPlanRequestSchema)` to create a new message.
+ */
+export const RecordPlanRequestSchema: GenMessage<RecordPlanRequest> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video_state, 23);
+
+/**
+ * Request of CompleteTask.
+ *
+ * @generated from message vidmesh.v1.CompleteTaskRequest
+ */
+export type CompleteTaskRequest = Message<"vidmesh.v1.CompleteTaskRequest"> & {
+  /**
+   * Id of the video.
+   *
+   * @generated from field: string video_id = 1;
+   */
+  videoId: string;
+
+  /**
+   * Id of the generation.
+   *
+   * @generated from field: string job_id = 2;
+   */
+  jobId: string;
+
+  /**
+   * The task (KIND_CHUNK with its index, or KIND_AUDIO).
+   *
+   * @generated from field: vidmesh.v1.TranscodeTask task = 3;
+   */
+  task?: TranscodeTask;
+
+  /**
+   * Delivery number of the task.
+   *
+   * @generated from field: int32 delivery = 4;
+   */
+  delivery: number;
+
+  /**
+   * What it stored.
+   *
+   * @generated from field: vidmesh.v1.SegmentRun segments = 5;
+   */
+  segments?: SegmentRun;
+
+  /**
+   * False for an audio task's progress report (segments so far); true when the task is done.
+   *
+   * @generated from field: bool complete = 6;
+   */
+  complete: boolean;
+};
+
+/**
+ * Describes the message vidmesh.v1.CompleteTaskRequest.
+ * Use `create(CompleteTaskRequestSchema)` to create a new message.
+ */
+export const CompleteTaskRequestSchema: GenMessage<CompleteTaskRequest> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video_state, 24);
+
+/**
+ * Request of GetGeneration.
+ *
+ * @generated from message vidmesh.v1.GetGenerationRequest
+ */
+export type GetGenerationRequest = Message<"vidmesh.v1.GetGenerationRequest"> & {
+  /**
+   * Id of the video.
+   *
+   * @generated from field: string video_id = 1;
+   */
+  videoId: string;
+
+  /**
+   * Id of the generation.
+   *
+   * @generated from field: string job_id = 2;
+   */
+  jobId: string;
+};
+
+/**
+ * Describes the message vidmesh.v1.GetGenerationRequest.
+ * Use `create(GetGenerationRequestSchema)` to create a new message.
+ */
+export const GetGenerationRequestSchema: GenMessage<GetGenerationRequest> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video_state, 25);
+
+/**
+ * Response of GetGeneration.
+ *
+ * @generated from message vidmesh.v1.GetGenerationResponse
+ */
+export type GetGenerationResponse = Message<"vidmesh.v1.GetGenerationResponse"> & {
+  /**
+   * The generation.
+   *
+   * @generated from field: vidmesh.v1.Generation generation = 1;
+   */
+  generation?: Generation;
+};
+
+/**
+ * Describes the message vidmesh.v1.GetGenerationResponse.
+ * Use `create(GetGenerationResponseSchema)` to create a new message.
+ */
+export const GetGenerationResponseSchema: GenMessage<GetGenerationResponse> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video_state, 26);
+
+/**
  * VideoStateService is internal: ingest and the transcoder report what happens to a video, and
  * gateway checks every move against the state machine in one place.
  *
  * Only callers presenting the service credential (`authorization: Bearer <service token>`, a
  * token with the `service` role) may call it; Envoy never routes it. Every RPC is idempotent:
- * repeating a report with the same `job_id` and `attempt` returns the video unchanged, because
- * jobs are delivered at least once.
+ * repeating a report returns the same answer, because tasks are delivered at least once. A
+ * `job_id` (`<video_id>:<generation>`) names a generation; a `delivery` is one try of one task.
  *
  * States: UPLOADING → QUEUED → PROCESSING → READY; any non-terminal state → FAILED;
  * READY/FAILED → QUEUED only with `requeue` set (re-transcode or dead-letter retry).
@@ -700,7 +1202,7 @@ export const VideoStateService: GenService<{
    * Errors:
    * - NOT_FOUND (`VIDEO_NOT_FOUND`)
    * - FAILED_PRECONDITION (`ILLEGAL_TRANSITION`)
-   * - ALREADY_EXISTS (`DUPLICATE_JOB`) when the job id was already used for another attempt.
+   * - ALREADY_EXISTS (`DUPLICATE_JOB`) when the job id was already used for another generation.
    *
    * @generated from rpc vidmesh.v1.VideoStateService.MarkQueued
    */
@@ -710,7 +1212,7 @@ export const VideoStateService: GenService<{
     output: typeof MarkQueuedResponseSchema;
   },
   /**
-   * Moves a video to STATE_PROCESSING because a worker started an attempt.
+   * Moves a video to STATE_PROCESSING because a worker started a task of its generation.
    *
    * Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`ILLEGAL_TRANSITION`,
    * `STALE_JOB` when the job is not the video's current job).
@@ -723,7 +1225,7 @@ export const VideoStateService: GenService<{
     output: typeof MarkProcessingResponseSchema;
   },
   /**
-   * Records transcoding progress of the current attempt.
+   * Records transcoding progress of the current generation.
    *
    * Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`ILLEGAL_TRANSITION` when the
    * video is not processing, `STALE_JOB`); INVALID_ARGUMENT (`INVALID_PROGRESS`).
@@ -762,10 +1264,10 @@ export const VideoStateService: GenService<{
     output: typeof FailTranscodeResponseSchema;
   },
   /**
-   * Returns where a ready video's ladder is stored, for playback (which has checked, with the
+   * Returns where a playable video's ladder is stored, for playback (which has checked, with the
    * viewer's own credentials, that the viewer may see the video).
    *
-   * Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`VIDEO_NOT_READY`).
+   * Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`VIDEO_NOT_READY` until playable).
    *
    * @generated from rpc vidmesh.v1.VideoStateService.GetPlaybackSource
    */
@@ -788,6 +1290,50 @@ export const VideoStateService: GenService<{
     methodKind: "unary";
     input: typeof ListStalledVideosRequestSchema;
     output: typeof ListStalledVideosResponseSchema;
+  },
+  /**
+   * Records the plan of a generation (its chunks, ladder and audio) and answers with the tasks
+   * now due: every chunk and the audio task that has not finished. A repeat returns the plan
+   * recorded first, so a re-run plan task republishes the same tasks (deduplicated).
+   *
+   * Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`STALE_JOB`);
+   * INVALID_ARGUMENT (`INVALID_PLAN`).
+   *
+   * @generated from rpc vidmesh.v1.VideoStateService.RecordPlan
+   */
+  recordPlan: {
+    methodKind: "unary";
+    input: typeof RecordPlanRequestSchema;
+    output: typeof TaskOutcomeSchema;
+  },
+  /**
+   * Records that one chunk or the audio task finished (or, for audio, how far it got), once
+   * per task and generation: the first completion wins and a repeat changes nothing. Every
+   * report, first or repeated, is answered with what is now due (finalize once every chunk and
+   * the audio are done) and whether the video is playable, so the fan-in cannot be lost.
+   *
+   * Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`STALE_JOB`, `NOT_PLANNED`);
+   * INVALID_ARGUMENT (`INVALID_TASK`).
+   *
+   * @generated from rpc vidmesh.v1.VideoStateService.CompleteTask
+   */
+  completeTask: {
+    methodKind: "unary";
+    input: typeof CompleteTaskRequestSchema;
+    output: typeof TaskOutcomeSchema;
+  },
+  /**
+   * Returns a generation's plan and finished tasks, for finalize and for playback's playlists
+   * while the video is playable but not yet ready.
+   *
+   * Errors: NOT_FOUND (`VIDEO_NOT_FOUND`, `NOT_PLANNED`); FAILED_PRECONDITION (`STALE_JOB`).
+   *
+   * @generated from rpc vidmesh.v1.VideoStateService.GetGeneration
+   */
+  getGeneration: {
+    methodKind: "unary";
+    input: typeof GetGenerationRequestSchema;
+    output: typeof GetGenerationResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_vidmesh_v1_video_state, 0);
