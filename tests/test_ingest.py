@@ -66,8 +66,8 @@ async def test_a_streamed_upload_is_stored_probed_and_queued(
     assert 1.9 < video.duration.ToTimedelta().total_seconds() < 2.2
     assert await ing.store.read_all(RAW, f"uploads/{video.video_id}/source") == data
     jobs = await ing.queued_jobs()
-    assert [(j.job_id, j.video_id, j.attempt) for j in jobs] == [
-        (f"{video.video_id}:1", video.video_id, 1)
+    assert [(j.job_id, j.video_id, j.generation, j.task.task_id) for j in jobs] == [
+        (f"{video.video_id}:1", video.video_id, 1, f"{video.video_id}:1:plan")
     ]
     assert jobs[0].source_key == f"uploads/{video.video_id}/source"
     assert ing.spooled() == []

@@ -25,9 +25,10 @@ _sym_db = _symbol_database.Default()
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from vidmesh.v1 import video_pb2 as vidmesh_dot_v1_dot_video__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1avidmesh/v1/transcode.proto\x12\nvidmesh.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc5\x01\n\x0cTranscodeJob\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x10\n\x08video_id\x18\x02 \x01(\t\x12\x12\n\ngeneration\x18\x03 \x01(\x05\x12\x12\n\nsource_key\x18\x04 \x01(\t\x12\x10\n\x08owner_id\x18\x05 \x01(\t\x12\x30\n\x0c\x65nqueue_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x04task\x18\x07 \x01(\x0b\x32\x19.vidmesh.v1.TranscodeTask\"\xc3\x01\n\rTranscodeTask\x12,\n\x04kind\x18\x01 \x01(\x0e\x32\x1e.vidmesh.v1.TranscodeTask.Kind\x12\x13\n\x0b\x63hunk_index\x18\x02 \x01(\x05\x12\x0f\n\x07task_id\x18\x03 \x01(\t\"^\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\r\n\tKIND_PLAN\x10\x01\x12\x0e\n\nKIND_CHUNK\x10\x02\x12\x0e\n\nKIND_AUDIO\x10\x03\x12\x11\n\rKIND_FINALIZE\x10\x04\"\xa1\x01\n\x11TranscodeProgress\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x10\n\x08video_id\x18\x02 \x01(\t\x12\x10\n\x08\x64\x65livery\x18\x03 \x01(\x05\x12\x0f\n\x07percent\x18\x04 \x01(\x02\x12\r\n\x05stage\x18\x05 \x01(\t\x12\x0e\n\x06worker\x18\x06 \x01(\t\x12(\n\x04time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc0\x01\n\nDeadLetter\x12\x1c\n\x0e\x64\x65\x61\x64_letter_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12%\n\x03job\x18\x02 \x01(\x0b\x32\x18.vidmesh.v1.TranscodeJob\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\x12\x12\n\ndeliveries\x18\x05 \x01(\x05\x12\x0e\n\x06worker\x18\x06 \x01(\t\x12(\n\x04time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"a\n\x16ListDeadLettersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x10\n\x08video_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"`\n\x17ListDeadLettersResponse\x12,\n\x0c\x64\x65\x61\x64_letters\x18\x01 \x03(\x0b\x32\x16.vidmesh.v1.DeadLetter\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"4\n\x14GetDeadLetterRequest\x12\x1c\n\x0e\x64\x65\x61\x64_letter_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"D\n\x15GetDeadLetterResponse\x12+\n\x0b\x64\x65\x61\x64_letter\x18\x01 \x01(\x0b\x32\x16.vidmesh.v1.DeadLetter\"6\n\x16RetryDeadLetterRequest\x12\x1c\n\x0e\x64\x65\x61\x64_letter_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"@\n\x17RetryDeadLetterResponse\x12%\n\x03job\x18\x01 \x01(\x0b\x32\x18.vidmesh.v1.TranscodeJob\"6\n\x16PurgeDeadLetterRequest\x12\x1c\n\x0e\x64\x65\x61\x64_letter_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x19\n\x17PurgeDeadLetterResponse\"1\n\x17RetranscodeVideoRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"A\n\x18RetranscodeVideoResponse\x12%\n\x03job\x18\x01 \x01(\x0b\x32\x18.vidmesh.v1.TranscodeJob2\xfc\x05\n\x15TranscodeAdminService\x12z\n\x0fListDeadLetters\x12\".vidmesh.v1.ListDeadLettersRequest\x1a#.vidmesh.v1.ListDeadLettersResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/admin/dead-letters\x12\x85\x01\n\rGetDeadLetter\x12 .vidmesh.v1.GetDeadLetterRequest\x1a!.vidmesh.v1.GetDeadLetterResponse\"/\x82\xd3\xe4\x93\x02)\x12\'/v1/admin/dead-letters/{dead_letter_id}\x12\x94\x01\n\x0fRetryDeadLetter\x12\".vidmesh.v1.RetryDeadLetterRequest\x1a#.vidmesh.v1.RetryDeadLetterResponse\"8\x82\xd3\xe4\x93\x02\x32\"-/v1/admin/dead-letters/{dead_letter_id}:retry:\x01*\x12\x8b\x01\n\x0fPurgeDeadLetter\x12\".vidmesh.v1.PurgeDeadLetterRequest\x1a#.vidmesh.v1.PurgeDeadLetterResponse\"/\x82\xd3\xe4\x93\x02)*\'/v1/admin/dead-letters/{dead_letter_id}\x12\xb9\x01\n\x10RetranscodeVideo\x12#.vidmesh.v1.RetranscodeVideoRequest\x1a$.vidmesh.v1.RetranscodeVideoResponse\"Z\x82\xd3\xe4\x93\x02T\"\'/v1/admin/videos/{video_id}:retranscode:\x01*Z&\"!/v1/videos/{video_id}:retranscode:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1avidmesh/v1/transcode.proto\x12\nvidmesh.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16vidmesh/v1/video.proto\"\xee\x01\n\x0cTranscodeJob\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x10\n\x08video_id\x18\x02 \x01(\t\x12\x12\n\ngeneration\x18\x03 \x01(\x05\x12\x12\n\nsource_key\x18\x04 \x01(\t\x12\x10\n\x08owner_id\x18\x05 \x01(\t\x12\x30\n\x0c\x65nqueue_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x04task\x18\x07 \x01(\x0b\x32\x19.vidmesh.v1.TranscodeTask\x12\'\n\x04plan\x18\x08 \x01(\x0b\x32\x19.vidmesh.v1.TranscodePlan\"\xe6\x02\n\rTranscodePlan\x12\x14\n\x0cmedia_prefix\x18\x01 \x01(\t\x12)\n\nrenditions\x18\x02 \x03(\x0b\x32\x15.vidmesh.v1.Rendition\x12/\n\x06\x63hunks\x18\x03 \x03(\x0b\x32\x1f.vidmesh.v1.TranscodePlan.Chunk\x12\x11\n\thas_audio\x18\x04 \x01(\x08\x12\x12\n\nframe_rate\x18\x05 \x01(\x01\x12\x18\n\x10\x64uration_seconds\x18\x06 \x01(\x01\x12\x17\n\x0fsegment_seconds\x18\x07 \x01(\x05\x12\x17\n\x0f\x61udio_bandwidth\x18\x08 \x01(\x03\x1ap\n\x05\x43hunk\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x15\n\rstart_seconds\x18\x02 \x01(\x01\x12\x13\n\x0b\x65nd_seconds\x18\x03 \x01(\x01\x12\x15\n\rfirst_segment\x18\x04 \x01(\x05\x12\x15\n\rsegment_count\x18\x05 \x01(\x05\"\xc3\x01\n\rTranscodeTask\x12,\n\x04kind\x18\x01 \x01(\x0e\x32\x1e.vidmesh.v1.TranscodeTask.Kind\x12\x13\n\x0b\x63hunk_index\x18\x02 \x01(\x05\x12\x0f\n\x07task_id\x18\x03 \x01(\t\"^\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\r\n\tKIND_PLAN\x10\x01\x12\x0e\n\nKIND_CHUNK\x10\x02\x12\x0e\n\nKIND_AUDIO\x10\x03\x12\x11\n\rKIND_FINALIZE\x10\x04\"\xa1\x01\n\x11TranscodeProgress\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x10\n\x08video_id\x18\x02 \x01(\t\x12\x10\n\x08\x64\x65livery\x18\x03 \x01(\x05\x12\x0f\n\x07percent\x18\x04 \x01(\x02\x12\r\n\x05stage\x18\x05 \x01(\t\x12\x0e\n\x06worker\x18\x06 \x01(\t\x12(\n\x04time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc0\x01\n\nDeadLetter\x12\x1c\n\x0e\x64\x65\x61\x64_letter_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12%\n\x03job\x18\x02 \x01(\x0b\x32\x18.vidmesh.v1.TranscodeJob\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\x12\x12\n\ndeliveries\x18\x05 \x01(\x05\x12\x0e\n\x06worker\x18\x06 \x01(\t\x12(\n\x04time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"a\n\x16ListDeadLettersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x10\n\x08video_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"`\n\x17ListDeadLettersResponse\x12,\n\x0c\x64\x65\x61\x64_letters\x18\x01 \x03(\x0b\x32\x16.vidmesh.v1.DeadLetter\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"4\n\x14GetDeadLetterRequest\x12\x1c\n\x0e\x64\x65\x61\x64_letter_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"D\n\x15GetDeadLetterResponse\x12+\n\x0b\x64\x65\x61\x64_letter\x18\x01 \x01(\x0b\x32\x16.vidmesh.v1.DeadLetter\"6\n\x16RetryDeadLetterRequest\x12\x1c\n\x0e\x64\x65\x61\x64_letter_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"@\n\x17RetryDeadLetterResponse\x12%\n\x03job\x18\x01 \x01(\x0b\x32\x18.vidmesh.v1.TranscodeJob\"6\n\x16PurgeDeadLetterRequest\x12\x1c\n\x0e\x64\x65\x61\x64_letter_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x19\n\x17PurgeDeadLetterResponse\"1\n\x17RetranscodeVideoRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"A\n\x18RetranscodeVideoResponse\x12%\n\x03job\x18\x01 \x01(\x0b\x32\x18.vidmesh.v1.TranscodeJob2\xfc\x05\n\x15TranscodeAdminService\x12z\n\x0fListDeadLetters\x12\".vidmesh.v1.ListDeadLettersRequest\x1a#.vidmesh.v1.ListDeadLettersResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/admin/dead-letters\x12\x85\x01\n\rGetDeadLetter\x12 .vidmesh.v1.GetDeadLetterRequest\x1a!.vidmesh.v1.GetDeadLetterResponse\"/\x82\xd3\xe4\x93\x02)\x12\'/v1/admin/dead-letters/{dead_letter_id}\x12\x94\x01\n\x0fRetryDeadLetter\x12\".vidmesh.v1.RetryDeadLetterRequest\x1a#.vidmesh.v1.RetryDeadLetterResponse\"8\x82\xd3\xe4\x93\x02\x32\"-/v1/admin/dead-letters/{dead_letter_id}:retry:\x01*\x12\x8b\x01\n\x0fPurgeDeadLetter\x12\".vidmesh.v1.PurgeDeadLetterRequest\x1a#.vidmesh.v1.PurgeDeadLetterResponse\"/\x82\xd3\xe4\x93\x02)*\'/v1/admin/dead-letters/{dead_letter_id}\x12\xb9\x01\n\x10RetranscodeVideo\x12#.vidmesh.v1.RetranscodeVideoRequest\x1a$.vidmesh.v1.RetranscodeVideoResponse\"Z\x82\xd3\xe4\x93\x02T\"\'/v1/admin/videos/{video_id}:retranscode:\x01*Z&\"!/v1/videos/{video_id}:retranscode:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -54,36 +55,40 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TRANSCODEADMINSERVICE'].methods_by_name['PurgeDeadLetter']._serialized_options = b'\202\323\344\223\002)*\'/v1/admin/dead-letters/{dead_letter_id}'
   _globals['_TRANSCODEADMINSERVICE'].methods_by_name['RetranscodeVideo']._loaded_options = None
   _globals['_TRANSCODEADMINSERVICE'].methods_by_name['RetranscodeVideo']._serialized_options = b'\202\323\344\223\002T\"\'/v1/admin/videos/{video_id}:retranscode:\001*Z&\"!/v1/videos/{video_id}:retranscode:\001*'
-  _globals['_TRANSCODEJOB']._serialized_start=139
-  _globals['_TRANSCODEJOB']._serialized_end=336
-  _globals['_TRANSCODETASK']._serialized_start=339
-  _globals['_TRANSCODETASK']._serialized_end=534
-  _globals['_TRANSCODETASK_KIND']._serialized_start=440
-  _globals['_TRANSCODETASK_KIND']._serialized_end=534
-  _globals['_TRANSCODEPROGRESS']._serialized_start=537
-  _globals['_TRANSCODEPROGRESS']._serialized_end=698
-  _globals['_DEADLETTER']._serialized_start=701
-  _globals['_DEADLETTER']._serialized_end=893
-  _globals['_LISTDEADLETTERSREQUEST']._serialized_start=895
-  _globals['_LISTDEADLETTERSREQUEST']._serialized_end=992
-  _globals['_LISTDEADLETTERSRESPONSE']._serialized_start=994
-  _globals['_LISTDEADLETTERSRESPONSE']._serialized_end=1090
-  _globals['_GETDEADLETTERREQUEST']._serialized_start=1092
-  _globals['_GETDEADLETTERREQUEST']._serialized_end=1144
-  _globals['_GETDEADLETTERRESPONSE']._serialized_start=1146
-  _globals['_GETDEADLETTERRESPONSE']._serialized_end=1214
-  _globals['_RETRYDEADLETTERREQUEST']._serialized_start=1216
-  _globals['_RETRYDEADLETTERREQUEST']._serialized_end=1270
-  _globals['_RETRYDEADLETTERRESPONSE']._serialized_start=1272
-  _globals['_RETRYDEADLETTERRESPONSE']._serialized_end=1336
-  _globals['_PURGEDEADLETTERREQUEST']._serialized_start=1338
-  _globals['_PURGEDEADLETTERREQUEST']._serialized_end=1392
-  _globals['_PURGEDEADLETTERRESPONSE']._serialized_start=1394
-  _globals['_PURGEDEADLETTERRESPONSE']._serialized_end=1419
-  _globals['_RETRANSCODEVIDEOREQUEST']._serialized_start=1421
-  _globals['_RETRANSCODEVIDEOREQUEST']._serialized_end=1470
-  _globals['_RETRANSCODEVIDEORESPONSE']._serialized_start=1472
-  _globals['_RETRANSCODEVIDEORESPONSE']._serialized_end=1537
-  _globals['_TRANSCODEADMINSERVICE']._serialized_start=1540
-  _globals['_TRANSCODEADMINSERVICE']._serialized_end=2304
+  _globals['_TRANSCODEJOB']._serialized_start=163
+  _globals['_TRANSCODEJOB']._serialized_end=401
+  _globals['_TRANSCODEPLAN']._serialized_start=404
+  _globals['_TRANSCODEPLAN']._serialized_end=762
+  _globals['_TRANSCODEPLAN_CHUNK']._serialized_start=650
+  _globals['_TRANSCODEPLAN_CHUNK']._serialized_end=762
+  _globals['_TRANSCODETASK']._serialized_start=765
+  _globals['_TRANSCODETASK']._serialized_end=960
+  _globals['_TRANSCODETASK_KIND']._serialized_start=866
+  _globals['_TRANSCODETASK_KIND']._serialized_end=960
+  _globals['_TRANSCODEPROGRESS']._serialized_start=963
+  _globals['_TRANSCODEPROGRESS']._serialized_end=1124
+  _globals['_DEADLETTER']._serialized_start=1127
+  _globals['_DEADLETTER']._serialized_end=1319
+  _globals['_LISTDEADLETTERSREQUEST']._serialized_start=1321
+  _globals['_LISTDEADLETTERSREQUEST']._serialized_end=1418
+  _globals['_LISTDEADLETTERSRESPONSE']._serialized_start=1420
+  _globals['_LISTDEADLETTERSRESPONSE']._serialized_end=1516
+  _globals['_GETDEADLETTERREQUEST']._serialized_start=1518
+  _globals['_GETDEADLETTERREQUEST']._serialized_end=1570
+  _globals['_GETDEADLETTERRESPONSE']._serialized_start=1572
+  _globals['_GETDEADLETTERRESPONSE']._serialized_end=1640
+  _globals['_RETRYDEADLETTERREQUEST']._serialized_start=1642
+  _globals['_RETRYDEADLETTERREQUEST']._serialized_end=1696
+  _globals['_RETRYDEADLETTERRESPONSE']._serialized_start=1698
+  _globals['_RETRYDEADLETTERRESPONSE']._serialized_end=1762
+  _globals['_PURGEDEADLETTERREQUEST']._serialized_start=1764
+  _globals['_PURGEDEADLETTERREQUEST']._serialized_end=1818
+  _globals['_PURGEDEADLETTERRESPONSE']._serialized_start=1820
+  _globals['_PURGEDEADLETTERRESPONSE']._serialized_end=1845
+  _globals['_RETRANSCODEVIDEOREQUEST']._serialized_start=1847
+  _globals['_RETRANSCODEVIDEOREQUEST']._serialized_end=1896
+  _globals['_RETRANSCODEVIDEORESPONSE']._serialized_start=1898
+  _globals['_RETRANSCODEVIDEORESPONSE']._serialized_end=1963
+  _globals['_TRANSCODEADMINSERVICE']._serialized_start=1966
+  _globals['_TRANSCODEADMINSERVICE']._serialized_end=2730
 # @@protoc_insertion_point(module_scope)

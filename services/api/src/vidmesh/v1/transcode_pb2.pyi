@@ -9,6 +9,7 @@ from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from vidmesh.v1 import video_pb2 as _video_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -36,6 +37,7 @@ class TranscodeJob(_message.Message):
     OWNER_ID_FIELD_NUMBER: _builtins.int
     ENQUEUE_TIME_FIELD_NUMBER: _builtins.int
     TASK_FIELD_NUMBER: _builtins.int
+    PLAN_FIELD_NUMBER: _builtins.int
     job_id: _builtins.str
     """`<video_id>:<generation>`: names the generation every task of it belongs to."""
     video_id: _builtins.str
@@ -54,6 +56,12 @@ class TranscodeJob(_message.Message):
     def task(self) -> Global___TranscodeTask:
         """Which task of the generation this is; unset means the plan."""
 
+    @_builtins.property
+    def plan(self) -> Global___TranscodePlan:
+        """The generation's plan as gateway recorded it (set on every task after the plan), so a
+        task can start without asking gateway first.
+        """
+
     def __init__(
         self,
         *,
@@ -64,14 +72,105 @@ class TranscodeJob(_message.Message):
         owner_id: _builtins.str = ...,
         enqueue_time: _timestamp_pb2.Timestamp | None = ...,
         task: Global___TranscodeTask | None = ...,
+        plan: Global___TranscodePlan | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["enqueue_time", b"enqueue_time", "task", b"task"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["enqueue_time", b"enqueue_time", "plan", b"plan", "task", b"task"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["enqueue_time", b"enqueue_time", "generation", b"generation", "job_id", b"job_id", "owner_id", b"owner_id", "source_key", b"source_key", "task", b"task", "video_id", b"video_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["enqueue_time", b"enqueue_time", "generation", b"generation", "job_id", b"job_id", "owner_id", b"owner_id", "plan", b"plan", "source_key", b"source_key", "task", b"task", "video_id", b"video_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___TranscodeJob: _TypeAlias = TranscodeJob  # noqa: Y015
+
+@_typing.final
+class TranscodePlan(_message.Message):
+    """The plan of one generation: its ladder, its chunks on the segment grid, its audio."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class Chunk(_message.Message):
+        """One chunk: a run of whole grid cells."""
+
+        DESCRIPTOR: _descriptor.Descriptor
+
+        INDEX_FIELD_NUMBER: _builtins.int
+        START_SECONDS_FIELD_NUMBER: _builtins.int
+        END_SECONDS_FIELD_NUMBER: _builtins.int
+        FIRST_SEGMENT_FIELD_NUMBER: _builtins.int
+        SEGMENT_COUNT_FIELD_NUMBER: _builtins.int
+        index: _builtins.int
+        """Index, from 0, in time order."""
+        start_seconds: _builtins.float
+        """Start on the source's timeline (its start time normalised to 0), in seconds."""
+        end_seconds: _builtins.float
+        """End, exclusive, in seconds."""
+        first_segment: _builtins.int
+        """Global number of its first segment."""
+        segment_count: _builtins.int
+        """How many segments it has."""
+        def __init__(
+            self,
+            *,
+            index: _builtins.int = ...,
+            start_seconds: _builtins.float = ...,
+            end_seconds: _builtins.float = ...,
+            first_segment: _builtins.int = ...,
+            segment_count: _builtins.int = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["end_seconds", b"end_seconds", "first_segment", b"first_segment", "index", b"index", "segment_count", b"segment_count", "start_seconds", b"start_seconds"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    MEDIA_PREFIX_FIELD_NUMBER: _builtins.int
+    RENDITIONS_FIELD_NUMBER: _builtins.int
+    CHUNKS_FIELD_NUMBER: _builtins.int
+    HAS_AUDIO_FIELD_NUMBER: _builtins.int
+    FRAME_RATE_FIELD_NUMBER: _builtins.int
+    DURATION_SECONDS_FIELD_NUMBER: _builtins.int
+    SEGMENT_SECONDS_FIELD_NUMBER: _builtins.int
+    AUDIO_BANDWIDTH_FIELD_NUMBER: _builtins.int
+    media_prefix: _builtins.str
+    """Object prefix under the `media` bucket this generation writes under."""
+    has_audio: _builtins.bool
+    """Whether the source has audio (then there is an audio task and an audio rendition)."""
+    frame_rate: _builtins.float
+    """Constant output frame rate."""
+    duration_seconds: _builtins.float
+    """Duration of the source, in seconds."""
+    segment_seconds: _builtins.int
+    """Target segment duration (EXT-X-TARGETDURATION), in seconds."""
+    audio_bandwidth: _builtins.int
+    """Nominal audio bitrate in bits per second."""
+    @_builtins.property
+    def renditions(self) -> _containers.RepeatedCompositeFieldContainer[_video_pb2.Rendition]:
+        """The rungs, highest first, with their nominal bandwidth."""
+
+    @_builtins.property
+    def chunks(self) -> _containers.RepeatedCompositeFieldContainer[Global___TranscodePlan.Chunk]:
+        """The chunks, in time order."""
+
+    def __init__(
+        self,
+        *,
+        media_prefix: _builtins.str = ...,
+        renditions: _abc.Iterable[_video_pb2.Rendition] | None = ...,
+        chunks: _abc.Iterable[Global___TranscodePlan.Chunk] | None = ...,
+        has_audio: _builtins.bool = ...,
+        frame_rate: _builtins.float = ...,
+        duration_seconds: _builtins.float = ...,
+        segment_seconds: _builtins.int = ...,
+        audio_bandwidth: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["audio_bandwidth", b"audio_bandwidth", "chunks", b"chunks", "duration_seconds", b"duration_seconds", "frame_rate", b"frame_rate", "has_audio", b"has_audio", "media_prefix", b"media_prefix", "renditions", b"renditions", "segment_seconds", b"segment_seconds"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TranscodePlan: _TypeAlias = TranscodePlan  # noqa: Y015
 
 @_typing.final
 class TranscodeTask(_message.Message):

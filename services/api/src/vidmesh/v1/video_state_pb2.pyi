@@ -620,96 +620,6 @@ class StalledVideo(_message.Message):
 Global___StalledVideo: _TypeAlias = StalledVideo  # noqa: Y015
 
 @_typing.final
-class TranscodePlan(_message.Message):
-    """The plan of one generation: its ladder, its chunks on the segment grid, its audio."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    @_typing.final
-    class Chunk(_message.Message):
-        """One chunk: a run of whole grid cells."""
-
-        DESCRIPTOR: _descriptor.Descriptor
-
-        INDEX_FIELD_NUMBER: _builtins.int
-        START_SECONDS_FIELD_NUMBER: _builtins.int
-        END_SECONDS_FIELD_NUMBER: _builtins.int
-        FIRST_SEGMENT_FIELD_NUMBER: _builtins.int
-        SEGMENT_COUNT_FIELD_NUMBER: _builtins.int
-        index: _builtins.int
-        """Index, from 0, in time order."""
-        start_seconds: _builtins.float
-        """Start on the source's timeline (its start time normalised to 0), in seconds."""
-        end_seconds: _builtins.float
-        """End, exclusive, in seconds."""
-        first_segment: _builtins.int
-        """Global number of its first segment."""
-        segment_count: _builtins.int
-        """How many segments it has."""
-        def __init__(
-            self,
-            *,
-            index: _builtins.int = ...,
-            start_seconds: _builtins.float = ...,
-            end_seconds: _builtins.float = ...,
-            first_segment: _builtins.int = ...,
-            segment_count: _builtins.int = ...,
-        ) -> None: ...
-        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-        _ClearFieldArgType: _TypeAlias = _typing.Literal["end_seconds", b"end_seconds", "first_segment", b"first_segment", "index", b"index", "segment_count", b"segment_count", "start_seconds", b"start_seconds"]  # noqa: Y015
-        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-        def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-    MEDIA_PREFIX_FIELD_NUMBER: _builtins.int
-    RENDITIONS_FIELD_NUMBER: _builtins.int
-    CHUNKS_FIELD_NUMBER: _builtins.int
-    HAS_AUDIO_FIELD_NUMBER: _builtins.int
-    FRAME_RATE_FIELD_NUMBER: _builtins.int
-    DURATION_SECONDS_FIELD_NUMBER: _builtins.int
-    SEGMENT_SECONDS_FIELD_NUMBER: _builtins.int
-    AUDIO_BANDWIDTH_FIELD_NUMBER: _builtins.int
-    media_prefix: _builtins.str
-    """Object prefix under the `media` bucket this generation writes under."""
-    has_audio: _builtins.bool
-    """Whether the source has audio (then there is an audio task and an audio rendition)."""
-    frame_rate: _builtins.float
-    """Constant output frame rate."""
-    duration_seconds: _builtins.float
-    """Duration of the source, in seconds."""
-    segment_seconds: _builtins.int
-    """Target segment duration (EXT-X-TARGETDURATION), in seconds."""
-    audio_bandwidth: _builtins.int
-    """Nominal audio bitrate in bits per second."""
-    @_builtins.property
-    def renditions(self) -> _containers.RepeatedCompositeFieldContainer[_video_pb2.Rendition]:
-        """The rungs, highest first, with their nominal bandwidth."""
-
-    @_builtins.property
-    def chunks(self) -> _containers.RepeatedCompositeFieldContainer[Global___TranscodePlan.Chunk]:
-        """The chunks, in time order."""
-
-    def __init__(
-        self,
-        *,
-        media_prefix: _builtins.str = ...,
-        renditions: _abc.Iterable[_video_pb2.Rendition] | None = ...,
-        chunks: _abc.Iterable[Global___TranscodePlan.Chunk] | None = ...,
-        has_audio: _builtins.bool = ...,
-        frame_rate: _builtins.float = ...,
-        duration_seconds: _builtins.float = ...,
-        segment_seconds: _builtins.int = ...,
-        audio_bandwidth: _builtins.int = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["audio_bandwidth", b"audio_bandwidth", "chunks", b"chunks", "duration_seconds", b"duration_seconds", "frame_rate", b"frame_rate", "has_audio", b"has_audio", "media_prefix", b"media_prefix", "renditions", b"renditions", "segment_seconds", b"segment_seconds"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___TranscodePlan: _TypeAlias = TranscodePlan  # noqa: Y015
-
-@_typing.final
 class SegmentRun(_message.Message):
     """What one finished task stored: its segments, in order, with their sizes per rendition."""
 
@@ -837,7 +747,7 @@ class Generation(_message.Message):
     finished: _builtins.bool
     """Whether finalize made the video READY with this generation."""
     @_builtins.property
-    def plan(self) -> Global___TranscodePlan:
+    def plan(self) -> _transcode_pb2.TranscodePlan:
         """The plan."""
 
     @_builtins.property
@@ -852,7 +762,7 @@ class Generation(_message.Message):
         self,
         *,
         job_id: _builtins.str = ...,
-        plan: Global___TranscodePlan | None = ...,
+        plan: _transcode_pb2.TranscodePlan | None = ...,
         chunks: _abc.Iterable[Global___Generation.DoneChunk] | None = ...,
         audio: Global___SegmentRun | None = ...,
         audio_complete: _builtins.bool = ...,
@@ -877,6 +787,7 @@ class TaskOutcome(_message.Message):
     PLAYABLE_FIELD_NUMBER: _builtins.int
     VIDEO_FIELD_NUMBER: _builtins.int
     RECORDED_FIELD_NUMBER: _builtins.int
+    PLAN_FIELD_NUMBER: _builtins.int
     playable: _builtins.bool
     """Whether the video is playable."""
     recorded: _builtins.bool
@@ -889,6 +800,10 @@ class TaskOutcome(_message.Message):
     def video(self) -> _video_pb2.Video:
         """The video after the report."""
 
+    @_builtins.property
+    def plan(self) -> _transcode_pb2.TranscodePlan:
+        """The generation's plan as recorded (the first one recorded wins), for the due tasks."""
+
     def __init__(
         self,
         *,
@@ -896,10 +811,11 @@ class TaskOutcome(_message.Message):
         playable: _builtins.bool = ...,
         video: _video_pb2.Video | None = ...,
         recorded: _builtins.bool = ...,
+        plan: _transcode_pb2.TranscodePlan | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["video", b"video"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["plan", b"plan", "video", b"video"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["due", b"due", "playable", b"playable", "recorded", b"recorded", "video", b"video"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["due", b"due", "plan", b"plan", "playable", b"playable", "recorded", b"recorded", "video", b"video"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -919,7 +835,7 @@ class RecordPlanRequest(_message.Message):
     job_id: _builtins.str
     """Id of the generation."""
     @_builtins.property
-    def plan(self) -> Global___TranscodePlan:
+    def plan(self) -> _transcode_pb2.TranscodePlan:
         """The plan."""
 
     def __init__(
@@ -927,7 +843,7 @@ class RecordPlanRequest(_message.Message):
         *,
         video_id: _builtins.str = ...,
         job_id: _builtins.str = ...,
-        plan: Global___TranscodePlan | None = ...,
+        plan: _transcode_pb2.TranscodePlan | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["plan", b"plan"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...

@@ -186,7 +186,7 @@ class VideoStates:
         return response.video
 
     async def record_plan(
-        self, video_id: str, job_id: str, plan: video_state_pb2.TranscodePlan
+        self, video_id: str, job_id: str, plan: transcode_pb2.TranscodePlan
     ) -> video_state_pb2.TaskOutcome:
         with remote_errors():
             outcome: video_state_pb2.TaskOutcome = await self._stub.RecordPlan(

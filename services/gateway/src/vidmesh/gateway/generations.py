@@ -38,7 +38,7 @@ def _invalid_plan(message: str) -> InvalidArgument:
     return InvalidArgument("INVALID_PLAN", message, field="plan")
 
 
-def check_plan(video: Video, plan: video_state_pb2.TranscodePlan) -> None:
+def check_plan(video: Video, plan: transcode_pb2.TranscodePlan) -> None:
     """A plan must cover the video in order, with a ladder, under this generation's prefix."""
     if plan.media_prefix != generation_prefix(str(video.id), video.generation):
         raise _invalid_plan("The plan's prefix is not this generation's.")
@@ -62,7 +62,7 @@ class Generations:
         self._sessions = sessions
 
     async def record_plan(
-        self, video_id: str, job_id: str, plan: video_state_pb2.TranscodePlan
+        self, video_id: str, job_id: str, plan: transcode_pb2.TranscodePlan
     ) -> video_state_pb2.TaskOutcome:
         async with self._sessions.begin() as session:
             video = await _current(session, video_id, job_id)
@@ -96,7 +96,7 @@ class Generations:
             rows = await _rows(session, video)
             if PLAN not in rows:
                 raise FailedPrecondition("NOT_PLANNED", "The generation has no plan yet.")
-            plan = video_state_pb2.TranscodePlan.FromString(rows[PLAN].payload)
+            plan = transcode_pb2.TranscodePlan.FromString(rows[PLAN].payload)
             _check_task(request, plan)
             recorded = _record(session, video, rows, name, request)
             generation = _generation(video, rows)
@@ -133,7 +133,7 @@ def _task_name(task: transcode_pb2.TranscodeTask) -> str:
 
 
 def _check_task(
-    request: video_state_pb2.CompleteTaskRequest, plan: video_state_pb2.TranscodePlan
+    request: video_state_pb2.CompleteTaskRequest, plan: transcode_pb2.TranscodePlan
 ) -> None:
     segments = request.segments
     if request.task.kind == Kind.KIND_CHUNK and not 0 <= request.task.chunk_index < len(
@@ -223,7 +223,11 @@ def _outcome(
             if generation.plan.has_audio and not generation.audio_complete:
                 due.append(Kind(kind=Kind.KIND_AUDIO))
     return video_state_pb2.TaskOutcome(
-        due=due, playable=generation.playable, video=video_to_proto(video), recorded=recorded
+        due=due,
+        playable=generation.playable,
+        video=video_to_proto(video),
+        recorded=recorded,
+        plan=generation.plan,
     )
 
 
@@ -248,7 +252,7 @@ async def _rows(session: AsyncSession, video: Video) -> dict[str, TranscodeTask]
 
 
 def _generation(video: Video, rows: dict[str, TranscodeTask]) -> video_state_pb2.Generation:
-    plan = video_state_pb2.TranscodePlan.FromString(rows[PLAN].payload)
+    plan = transcode_pb2.TranscodePlan.FromString(rows[PLAN].payload)
     generation = video_state_pb2.Generation(job_id=video.job_id or "", plan=plan)
     for chunk in plan.chunks:
         row = rows.get(f"chunk-{chunk.index}")

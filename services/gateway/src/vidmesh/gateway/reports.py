@@ -20,7 +20,7 @@ from vidmesh.common.validation import (
     require_text,
 )
 from vidmesh.gateway.catalog import parse_video_id, video_not_found
-from vidmesh.gateway.lifecycle import check_transition, is_playable, stale_job
+from vidmesh.gateway.lifecycle import TERMINAL, check_transition, is_playable, stale_job
 from vidmesh.gateway.models import User, Video, VideoState, VideoTransition, Visibility
 from vidmesh.gateway.notifications import announce_change
 
@@ -71,6 +71,13 @@ def _require_job(job_id: str) -> str:
     if not job_id:
         raise InvalidArgument("FIELD_REQUIRED", "'job_id' is required.", field="job_id")
     return limit_text(job_id, "job_id", max_length=100)
+
+
+def _processed(video: Video, job_id: str) -> bool:
+    """Whether this generation was being processed at some point."""
+    return any(
+        step.state is VideoState.PROCESSING and step.job_id == job_id for step in video.transitions
+    )
 
 
 class StateReports:
@@ -185,7 +192,10 @@ class StateReports:
         job = _require_job(job_id)
         async with self._sessions.begin() as session:
             video = await self._locked(session, video_id, current_job=job)
-            if video.state is VideoState.PROCESSING:
+            if video.state is VideoState.PROCESSING or (
+                video.state in TERMINAL and _processed(video, job)
+            ):
+                # A later task, or a repeat after the generation settled (the caller drops it).
                 return video
             check_transition(video.state, VideoState.PROCESSING)
             now = await self._enter(session, video, VideoState.PROCESSING, job, video.generation)

@@ -6,11 +6,12 @@ stream is also demuxed in full and its packets counted against duration x frame 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
 from vidmesh.common.errors import InvalidArgument, ResourceExhausted, ServiceError
-from vidmesh.common.media import MediaInfo, ProbeFailed, probe
+from vidmesh.common.media import MediaInfo, ProbeFailed, measure_video_duration, probe
 
 _TRUNCATION_HINTS = ("moov atom not found", "end of file", "truncat", "partial file")
 _STILL_IMAGE_CONTAINERS = ("image2", "_pipe", "gif")
@@ -43,6 +44,9 @@ async def validate_media(path: Path, size: int, limits: MediaLimits) -> MediaInf
     video = info.video
     if video is None:
         raise rejection("NO_VIDEO_STREAM", "The file has no video stream (audio only?).")
+    if info.duration <= 0 and (video.frame_count or 0) > 1:
+        # Written live (a browser recorder's WebM): no duration in the header, so count it.
+        info = dataclasses.replace(info, duration=await measure_video_duration(path))
     if any(kind in info.container for kind in _STILL_IMAGE_CONTAINERS) or info.duration <= 0:
         raise rejection("UNSUPPORTED_MEDIA", "This is a still image, not a video.")
     if video.width <= 0 or video.height <= 0:
@@ -62,7 +66,8 @@ async def validate_media(path: Path, size: int, limits: MediaLimits) -> MediaInf
             f"{limits.max_duration_seconds:.0f} s.",
         )
     rate = video.avg_frame_rate or video.frame_rate
-    expected = info.duration * rate if rate > 0 else 0.0
+    # Audio may outlast the picture: the picture's own duration says how many frames it has.
+    expected = (video.duration or info.duration) * rate if rate > 0 else 0.0
     if video.frame_count is not None and expected >= 10 and video.frame_count < 0.9 * expected:
         raise rejection(
             "TRUNCATED",

@@ -18,8 +18,9 @@ from vidmesh.transcoder.encoder import run_ffmpeg
 from vidmesh.transcoder.playlists import read_segments
 from vidmesh.transcoder.tasks import (
     TaskContext,
+    discard_run,
     new_run,
-    recorded_generation,
+    plan_of,
     source_url,
     workspace,
 )
@@ -68,15 +69,7 @@ class _Publisher:
 async def encode_audio(
     context: TaskContext, job: transcode_pb2.TranscodeJob, delivery: int
 ) -> video_state_pb2.TaskOutcome:
-    generation = await recorded_generation(context, job)
-    plan = generation.plan
-    if generation.audio_complete:
-        return await context.report(
-            lambda: context.states.complete_task(
-                job.video_id, job.job_id, job.task, delivery, generation.audio
-            ),
-            "reporting audio again",
-        )
+    plan = await plan_of(context, job)
     url = await source_url(context, job)
     run = new_run()
     publisher = _Publisher(context, job, delivery, run)
@@ -93,4 +86,6 @@ async def encode_audio(
         )
         await publisher.sweep(folder, plan.media_prefix, complete=True)
     assert publisher.outcome is not None
+    if not publisher.outcome.recorded:
+        await discard_run(context, plan.media_prefix, [AUDIO_RENDITION], run)
     return publisher.outcome

@@ -22,7 +22,7 @@ from vidmesh.transcoder.tasks import (
     PermanentFailure,
     TaskContext,
     new_run,
-    recorded_generation,
+    plan_of,
     rungs_of,
     source_url,
     workspace,
@@ -41,20 +41,10 @@ async def encode_chunk(
     delivery: int,
     on_progress: ProgressCallback,
 ) -> video_state_pb2.TaskOutcome:
-    generation = await recorded_generation(context, job)
-    plan = generation.plan
+    plan = await plan_of(context, job)
     index = job.task.chunk_index
     if not 0 <= index < len(plan.chunks):
         raise PermanentFailure("INVALID_TASK", f"The plan has no chunk {index}.")
-    done = next((c for c in generation.chunks if c.index == index), None)
-    if done is not None:
-        # Redelivered after it was recorded: report again to hear what is due.
-        return await context.report(
-            lambda: context.states.complete_task(
-                job.video_id, job.job_id, job.task, delivery, done.segments
-            ),
-            "reporting a chunk again",
-        )
     planned = plan.chunks[index]
     span = ChunkSpan(
         index=index,

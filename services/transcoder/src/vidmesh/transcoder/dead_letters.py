@@ -1,12 +1,14 @@
 """Dead letters: list, inspect, retry and purge tasks in `TRANSCODE_DLQ`; re-transcode videos.
 
-Retrying a dead letter of the video's current generation re-runs that task alone (a new
-`Nats-Msg-Id`, `:r<n>`), since gateway still holds every task of the generation that finished;
-a dead letter of an older generation starts a new one.
+Retrying a dead letter of the video's current generation re-runs only what is missing: the dead
+task and the tasks dropped when the video failed (new `Nats-Msg-Id`s, `:r<n>`), since gateway
+still holds every task of the generation that finished; a dead letter of an older generation
+starts a new one.
 """
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import re
 from dataclasses import dataclass
@@ -16,10 +18,18 @@ from nats.js import JetStreamContext
 from nats.js.errors import APIError, NotFoundError
 
 from vidmesh.common.errors import FailedPrecondition, InvalidArgument, NotFound
-from vidmesh.common.jobs import DLQ_STREAM, generation_of, plan_job, publish_job, task_of
+from vidmesh.common.jobs import (
+    DLQ_STREAM,
+    generation_of,
+    plan_job,
+    publish_job,
+    task_name,
+    task_of,
+)
 from vidmesh.common.video_states import VideoStates
 from vidmesh.v1 import transcode_pb2, video_pb2
 
+Task = transcode_pb2.TranscodeTask
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
 
@@ -114,15 +124,41 @@ class DeadLetters:
     async def resume(
         self, video: video_pb2.Video, task: transcode_pb2.TranscodeJob
     ) -> transcode_pb2.TranscodeJob:
-        """Run one failed task of the video's current generation again; what finished stays."""
+        """Finish the video's failed generation: its dead task and whatever else was dropped
+        when it failed run again (new `:r<n>` ids); what finished stays."""
         if video.state != video_pb2.Video.STATE_FAILED:
             raise FailedPrecondition(
                 "ILLEGAL_TRANSITION", "Only a failed video can have a dead letter replayed."
             )
-        again = task_of(task, task.task, replay=_replays(task.task.task_id) + 1)
+        replay = _replays(task.task.task_id) + 1
+        missing, plan = await self._missing(task)
         await self._states.requeued(video.video_id, task.job_id, task.generation, resume=True)
-        await publish_job(self._js, again)
-        return again
+        republished = [task_of(task, step, replay=replay) for step in missing]
+        for message in republished:
+            if plan is not None:
+                message.plan.CopyFrom(plan)
+            await publish_job(self._js, message)
+        dead = next((m for m in republished if task_name(m.task) == task_name(task.task)), None)
+        return dead or republished[0]
+
+    async def _missing(
+        self, task: transcode_pb2.TranscodeJob
+    ) -> tuple[builtins.list[transcode_pb2.TranscodeTask], transcode_pb2.TranscodePlan | None]:
+        """The tasks of the generation that have not finished (the plan if it never ran), and
+        the plan they follow."""
+        try:
+            generation = await self._states.generation(task.video_id, task.job_id)
+        except NotFound:
+            return [Task(kind=Task.KIND_PLAN)], None
+        done = {chunk.index for chunk in generation.chunks}
+        missing = [
+            Task(kind=Task.KIND_CHUNK, chunk_index=chunk.index)
+            for chunk in generation.plan.chunks
+            if chunk.index not in done
+        ]
+        if generation.plan.has_audio and not generation.audio_complete:
+            missing.append(Task(kind=Task.KIND_AUDIO))
+        return missing or [Task(kind=Task.KIND_FINALIZE)], generation.plan
 
     async def requeue(
         self, video: video_pb2.Video, source_key: str, owner_id: str

@@ -25,7 +25,7 @@ async def _duration(url: str, info: MediaInfo) -> float:
 
 async def make_plan(
     context: TaskContext, job: transcode_pb2.TranscodeJob
-) -> video_state_pb2.TranscodePlan:
+) -> transcode_pb2.TranscodePlan:
     url = await source_url(context, job)
     try:
         info = await probe(url)
@@ -38,7 +38,7 @@ async def make_plan(
     if duration <= 0:
         raise PermanentFailure("UNSUPPORTED_MEDIA", "The original has no measurable duration.")
     spans = plan_chunks(duration, ladder.frame_rate, chunk_seconds=context.settings.chunk_seconds)
-    return video_state_pb2.TranscodePlan(
+    return transcode_pb2.TranscodePlan(
         media_prefix=generation_prefix(job.video_id, job.generation),
         renditions=[
             video_pb2.Rendition(
@@ -51,7 +51,7 @@ async def make_plan(
             for rung in ladder.rungs
         ],
         chunks=[
-            video_state_pb2.TranscodePlan.Chunk(
+            transcode_pb2.TranscodePlan.Chunk(
                 index=span.index,
                 start_seconds=span.start,
                 end_seconds=span.end,

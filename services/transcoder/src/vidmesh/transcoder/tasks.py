@@ -19,8 +19,9 @@ from typing import TypeVar
 
 from vidmesh.common.errors import NotFound
 from vidmesh.common.jobs import task_name
+from vidmesh.common.layout import hls_key
 from vidmesh.common.outages import until_acknowledged
-from vidmesh.common.storage import RAW, BlobNotFound, BlobStore
+from vidmesh.common.storage import MEDIA, RAW, BlobNotFound, BlobStore
 from vidmesh.common.video_states import VideoStates
 from vidmesh.transcoder.ladder import Rung
 from vidmesh.transcoder.settings import TranscoderSettings
@@ -81,12 +82,28 @@ async def workspace(
         await asyncio.to_thread(shutil.rmtree, folder, True)
 
 
-def rungs_of(plan: video_state_pb2.TranscodePlan) -> list[Rung]:
+def rungs_of(plan: transcode_pb2.TranscodePlan) -> list[Rung]:
     """The ladder of a recorded plan (nominal bandwidth is the rung's -maxrate)."""
     return [
         Rung(r.name, r.width, r.height, int(r.bandwidth // 1000), int(plan.audio_bandwidth // 1000))
         for r in plan.renditions
     ]
+
+
+async def plan_of(
+    context: TaskContext, job: transcode_pb2.TranscodeJob
+) -> transcode_pb2.TranscodePlan:
+    """The plan a task came with (so it starts without a call to gateway), else gateway's."""
+    if job.HasField("plan"):
+        return job.plan
+    return (await recorded_generation(context, job)).plan
+
+
+async def discard_run(context: TaskContext, prefix: str, renditions: list[str], run: str) -> None:
+    """Remove what a delivery stored when another delivery's run was recorded first: no
+    playlist will ever name it."""
+    for rendition in renditions:
+        await context.store.delete_prefix(MEDIA, hls_key(prefix, f"{rendition}/{run}/"))
 
 
 async def recorded_generation(

@@ -203,7 +203,9 @@ class Worker:
             return
         if outcome is not None:
             for due in outcome.due:
-                await publish_job(self._js, task_of(job, due))
+                following = task_of(job, due)
+                following.plan.CopyFrom(outcome.plan)
+                await publish_job(self._js, following)
         await message.ack()
         self.completed += 1
         _log.info(

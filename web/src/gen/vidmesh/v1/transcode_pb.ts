@@ -8,13 +8,15 @@ import { file_google_api_annotations } from "../../google/api/annotations_pb";
 import { file_google_api_field_behavior } from "../../google/api/field_behavior_pb";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Rendition } from "./video_pb";
+import { file_vidmesh_v1_video } from "./video_pb";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file vidmesh/v1/transcode.proto.
  */
 export const file_vidmesh_v1_transcode: GenFile = /*@__PURE__*/
-  fileDesc("Chp2aWRtZXNoL3YxL3RyYW5zY29kZS5wcm90bxIKdmlkbWVzaC52MSLFAQoMVHJhbnNjb2RlSm9iEg4KBmpvYl9pZBgBIAEoCRIQCgh2aWRlb19pZBgCIAEoCRISCgpnZW5lcmF0aW9uGAMgASgFEhIKCnNvdXJjZV9rZXkYBCABKAkSEAoIb3duZXJfaWQYBSABKAkSMAoMZW5xdWV1ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBInCgR0YXNrGAcgASgLMhkudmlkbWVzaC52MS5UcmFuc2NvZGVUYXNrIsMBCg1UcmFuc2NvZGVUYXNrEiwKBGtpbmQYASABKA4yHi52aWRtZXNoLnYxLlRyYW5zY29kZVRhc2suS2luZBITCgtjaHVua19pbmRleBgCIAEoBRIPCgd0YXNrX2lkGAMgASgJIl4KBEtpbmQSFAoQS0lORF9VTlNQRUNJRklFRBAAEg0KCUtJTkRfUExBThABEg4KCktJTkRfQ0hVTksQAhIOCgpLSU5EX0FVRElPEAMSEQoNS0lORF9GSU5BTElaRRAEIqEBChFUcmFuc2NvZGVQcm9ncmVzcxIOCgZqb2JfaWQYASABKAkSEAoIdmlkZW9faWQYAiABKAkSEAoIZGVsaXZlcnkYAyABKAUSDwoHcGVyY2VudBgEIAEoAhINCgVzdGFnZRgFIAEoCRIOCgZ3b3JrZXIYBiABKAkSKAoEdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiwAEKCkRlYWRMZXR0ZXISHAoOZGVhZF9sZXR0ZXJfaWQYASABKAlCBOJBAQMSJQoDam9iGAIgASgLMhgudmlkbWVzaC52MS5UcmFuc2NvZGVKb2ISDgoGcmVhc29uGAMgASgJEg8KB21lc3NhZ2UYBCABKAkSEgoKZGVsaXZlcmllcxgFIAEoBRIOCgZ3b3JrZXIYBiABKAkSKAoEdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiYQoWTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIQCgh2aWRlb19pZBgDIAEoCRIOCgZyZWFzb24YBCABKAkiYAoXTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2USLAoMZGVhZF9sZXR0ZXJzGAEgAygLMhYudmlkbWVzaC52MS5EZWFkTGV0dGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI0ChRHZXREZWFkTGV0dGVyUmVxdWVzdBIcCg5kZWFkX2xldHRlcl9pZBgBIAEoCUIE4kEBAiJEChVHZXREZWFkTGV0dGVyUmVzcG9uc2USKwoLZGVhZF9sZXR0ZXIYASABKAsyFi52aWRtZXNoLnYxLkRlYWRMZXR0ZXIiNgoWUmV0cnlEZWFkTGV0dGVyUmVxdWVzdBIcCg5kZWFkX2xldHRlcl9pZBgBIAEoCUIE4kEBAiJAChdSZXRyeURlYWRMZXR0ZXJSZXNwb25zZRIlCgNqb2IYASABKAsyGC52aWRtZXNoLnYxLlRyYW5zY29kZUpvYiI2ChZQdXJnZURlYWRMZXR0ZXJSZXF1ZXN0EhwKDmRlYWRfbGV0dGVyX2lkGAEgASgJQgTiQQECIhkKF1B1cmdlRGVhZExldHRlclJlc3BvbnNlIjEKF1JldHJhbnNjb2RlVmlkZW9SZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECIkEKGFJldHJhbnNjb2RlVmlkZW9SZXNwb25zZRIlCgNqb2IYASABKAsyGC52aWRtZXNoLnYxLlRyYW5zY29kZUpvYjL8BQoVVHJhbnNjb2RlQWRtaW5TZXJ2aWNlEnoKD0xpc3REZWFkTGV0dGVycxIiLnZpZG1lc2gudjEuTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBojLnZpZG1lc2gudjEuTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2UiHoLT5JMCGBIWL3YxL2FkbWluL2RlYWQtbGV0dGVycxKFAQoNR2V0RGVhZExldHRlchIgLnZpZG1lc2gudjEuR2V0RGVhZExldHRlclJlcXVlc3QaIS52aWRtZXNoLnYxLkdldERlYWRMZXR0ZXJSZXNwb25zZSIvgtPkkwIpEicvdjEvYWRtaW4vZGVhZC1sZXR0ZXJzL3tkZWFkX2xldHRlcl9pZH0SlAEKD1JldHJ5RGVhZExldHRlchIiLnZpZG1lc2gudjEuUmV0cnlEZWFkTGV0dGVyUmVxdWVzdBojLnZpZG1lc2gudjEuUmV0cnlEZWFkTGV0dGVyUmVzcG9uc2UiOILT5JMCMiItL3YxL2FkbWluL2RlYWQtbGV0dGVycy97ZGVhZF9sZXR0ZXJfaWR9OnJldHJ5OgEqEosBCg9QdXJnZURlYWRMZXR0ZXISIi52aWRtZXNoLnYxLlB1cmdlRGVhZExldHRlclJlcXVlc3QaIy52aWRtZXNoLnYxLlB1cmdlRGVhZExldHRlclJlc3BvbnNlIi+C0+STAikqJy92MS9hZG1pbi9kZWFkLWxldHRlcnMve2RlYWRfbGV0dGVyX2lkfRK5AQoQUmV0cmFuc2NvZGVWaWRlbxIjLnZpZG1lc2gudjEuUmV0cmFuc2NvZGVWaWRlb1JlcXVlc3QaJC52aWRtZXNoLnYxLlJldHJhbnNjb2RlVmlkZW9SZXNwb25zZSJagtPkkwJUIicvdjEvYWRtaW4vdmlkZW9zL3t2aWRlb19pZH06cmV0cmFuc2NvZGU6ASpaJiIhL3YxL3ZpZGVvcy97dmlkZW9faWR9OnJldHJhbnNjb2RlOgEqYgZwcm90bzM", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_timestamp]);
+  fileDesc("Chp2aWRtZXNoL3YxL3RyYW5zY29kZS5wcm90bxIKdmlkbWVzaC52MSLuAQoMVHJhbnNjb2RlSm9iEg4KBmpvYl9pZBgBIAEoCRIQCgh2aWRlb19pZBgCIAEoCRISCgpnZW5lcmF0aW9uGAMgASgFEhIKCnNvdXJjZV9rZXkYBCABKAkSEAoIb3duZXJfaWQYBSABKAkSMAoMZW5xdWV1ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBInCgR0YXNrGAcgASgLMhkudmlkbWVzaC52MS5UcmFuc2NvZGVUYXNrEicKBHBsYW4YCCABKAsyGS52aWRtZXNoLnYxLlRyYW5zY29kZVBsYW4i5gIKDVRyYW5zY29kZVBsYW4SFAoMbWVkaWFfcHJlZml4GAEgASgJEikKCnJlbmRpdGlvbnMYAiADKAsyFS52aWRtZXNoLnYxLlJlbmRpdGlvbhIvCgZjaHVua3MYAyADKAsyHy52aWRtZXNoLnYxLlRyYW5zY29kZVBsYW4uQ2h1bmsSEQoJaGFzX2F1ZGlvGAQgASgIEhIKCmZyYW1lX3JhdGUYBSABKAESGAoQZHVyYXRpb25fc2Vjb25kcxgGIAEoARIXCg9zZWdtZW50X3NlY29uZHMYByABKAUSFwoPYXVkaW9fYmFuZHdpZHRoGAggASgDGnAKBUNodW5rEg0KBWluZGV4GAEgASgFEhUKDXN0YXJ0X3NlY29uZHMYAiABKAESEwoLZW5kX3NlY29uZHMYAyABKAESFQoNZmlyc3Rfc2VnbWVudBgEIAEoBRIVCg1zZWdtZW50X2NvdW50GAUgASgFIsMBCg1UcmFuc2NvZGVUYXNrEiwKBGtpbmQYASABKA4yHi52aWRtZXNoLnYxLlRyYW5zY29kZVRhc2suS2luZBITCgtjaHVua19pbmRleBgCIAEoBRIPCgd0YXNrX2lkGAMgASgJIl4KBEtpbmQSFAoQS0lORF9VTlNQRUNJRklFRBAAEg0KCUtJTkRfUExBThABEg4KCktJTkRfQ0hVTksQAhIOCgpLSU5EX0FVRElPEAMSEQoNS0lORF9GSU5BTElaRRAEIqEBChFUcmFuc2NvZGVQcm9ncmVzcxIOCgZqb2JfaWQYASABKAkSEAoIdmlkZW9faWQYAiABKAkSEAoIZGVsaXZlcnkYAyABKAUSDwoHcGVyY2VudBgEIAEoAhINCgVzdGFnZRgFIAEoCRIOCgZ3b3JrZXIYBiABKAkSKAoEdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiwAEKCkRlYWRMZXR0ZXISHAoOZGVhZF9sZXR0ZXJfaWQYASABKAlCBOJBAQMSJQoDam9iGAIgASgLMhgudmlkbWVzaC52MS5UcmFuc2NvZGVKb2ISDgoGcmVhc29uGAMgASgJEg8KB21lc3NhZ2UYBCABKAkSEgoKZGVsaXZlcmllcxgFIAEoBRIOCgZ3b3JrZXIYBiABKAkSKAoEdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiYQoWTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIQCgh2aWRlb19pZBgDIAEoCRIOCgZyZWFzb24YBCABKAkiYAoXTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2USLAoMZGVhZF9sZXR0ZXJzGAEgAygLMhYudmlkbWVzaC52MS5EZWFkTGV0dGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI0ChRHZXREZWFkTGV0dGVyUmVxdWVzdBIcCg5kZWFkX2xldHRlcl9pZBgBIAEoCUIE4kEBAiJEChVHZXREZWFkTGV0dGVyUmVzcG9uc2USKwoLZGVhZF9sZXR0ZXIYASABKAsyFi52aWRtZXNoLnYxLkRlYWRMZXR0ZXIiNgoWUmV0cnlEZWFkTGV0dGVyUmVxdWVzdBIcCg5kZWFkX2xldHRlcl9pZBgBIAEoCUIE4kEBAiJAChdSZXRyeURlYWRMZXR0ZXJSZXNwb25zZRIlCgNqb2IYASABKAsyGC52aWRtZXNoLnYxLlRyYW5zY29kZUpvYiI2ChZQdXJnZURlYWRMZXR0ZXJSZXF1ZXN0EhwKDmRlYWRfbGV0dGVyX2lkGAEgASgJQgTiQQECIhkKF1B1cmdlRGVhZExldHRlclJlc3BvbnNlIjEKF1JldHJhbnNjb2RlVmlkZW9SZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECIkEKGFJldHJhbnNjb2RlVmlkZW9SZXNwb25zZRIlCgNqb2IYASABKAsyGC52aWRtZXNoLnYxLlRyYW5zY29kZUpvYjL8BQoVVHJhbnNjb2RlQWRtaW5TZXJ2aWNlEnoKD0xpc3REZWFkTGV0dGVycxIiLnZpZG1lc2gudjEuTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBojLnZpZG1lc2gudjEuTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2UiHoLT5JMCGBIWL3YxL2FkbWluL2RlYWQtbGV0dGVycxKFAQoNR2V0RGVhZExldHRlchIgLnZpZG1lc2gudjEuR2V0RGVhZExldHRlclJlcXVlc3QaIS52aWRtZXNoLnYxLkdldERlYWRMZXR0ZXJSZXNwb25zZSIvgtPkkwIpEicvdjEvYWRtaW4vZGVhZC1sZXR0ZXJzL3tkZWFkX2xldHRlcl9pZH0SlAEKD1JldHJ5RGVhZExldHRlchIiLnZpZG1lc2gudjEuUmV0cnlEZWFkTGV0dGVyUmVxdWVzdBojLnZpZG1lc2gudjEuUmV0cnlEZWFkTGV0dGVyUmVzcG9uc2UiOILT5JMCMiItL3YxL2FkbWluL2RlYWQtbGV0dGVycy97ZGVhZF9sZXR0ZXJfaWR9OnJldHJ5OgEqEosBCg9QdXJnZURlYWRMZXR0ZXISIi52aWRtZXNoLnYxLlB1cmdlRGVhZExldHRlclJlcXVlc3QaIy52aWRtZXNoLnYxLlB1cmdlRGVhZExldHRlclJlc3BvbnNlIi+C0+STAikqJy92MS9hZG1pbi9kZWFkLWxldHRlcnMve2RlYWRfbGV0dGVyX2lkfRK5AQoQUmV0cmFuc2NvZGVWaWRlbxIjLnZpZG1lc2gudjEuUmV0cmFuc2NvZGVWaWRlb1JlcXVlc3QaJC52aWRtZXNoLnYxLlJldHJhbnNjb2RlVmlkZW9SZXNwb25zZSJagtPkkwJUIicvdjEvYWRtaW4vdmlkZW9zL3t2aWRlb19pZH06cmV0cmFuc2NvZGU6ASpaJiIhL3YxL3ZpZGVvcy97dmlkZW9faWR9OnJldHJhbnNjb2RlOgEqYgZwcm90bzM", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_timestamp, file_vidmesh_v1_video]);
 
 /**
  * One task of a generation on JetStream stream `TRANSCODE`: the plan, the first chunk, the
@@ -72,6 +74,14 @@ export type TranscodeJob = Message<"vidmesh.v1.TranscodeJob"> & {
    * @generated from field: vidmesh.v1.TranscodeTask task = 7;
    */
   task?: TranscodeTask;
+
+  /**
+   * The generation's plan as gateway recorded it (set on every task after the plan), so a
+   * task can start without asking gateway first.
+   *
+   * @generated from field: vidmesh.v1.TranscodePlan plan = 8;
+   */
+  plan?: TranscodePlan;
 };
 
 /**
@@ -80,6 +90,125 @@ export type TranscodeJob = Message<"vidmesh.v1.TranscodeJob"> & {
  */
 export const TranscodeJobSchema: GenMessage<TranscodeJob> = /*@__PURE__*/
   messageDesc(file_vidmesh_v1_transcode, 0);
+
+/**
+ * The plan of one generation: its ladder, its chunks on the segment grid, its audio.
+ *
+ * @generated from message vidmesh.v1.TranscodePlan
+ */
+export type TranscodePlan = Message<"vidmesh.v1.TranscodePlan"> & {
+  /**
+   * Object prefix under the `media` bucket this generation writes under.
+   *
+   * @generated from field: string media_prefix = 1;
+   */
+  mediaPrefix: string;
+
+  /**
+   * The rungs, highest first, with their nominal bandwidth.
+   *
+   * @generated from field: repeated vidmesh.v1.Rendition renditions = 2;
+   */
+  renditions: Rendition[];
+
+  /**
+   * The chunks, in time order.
+   *
+   * @generated from field: repeated vidmesh.v1.TranscodePlan.Chunk chunks = 3;
+   */
+  chunks: TranscodePlan_Chunk[];
+
+  /**
+   * Whether the source has audio (then there is an audio task and an audio rendition).
+   *
+   * @generated from field: bool has_audio = 4;
+   */
+  hasAudio: boolean;
+
+  /**
+   * Constant output frame rate.
+   *
+   * @generated from field: double frame_rate = 5;
+   */
+  frameRate: number;
+
+  /**
+   * Duration of the source, in seconds.
+   *
+   * @generated from field: double duration_seconds = 6;
+   */
+  durationSeconds: number;
+
+  /**
+   * Target segment duration (EXT-X-TARGETDURATION), in seconds.
+   *
+   * @generated from field: int32 segment_seconds = 7;
+   */
+  segmentSeconds: number;
+
+  /**
+   * Nominal audio bitrate in bits per second.
+   *
+   * @generated from field: int64 audio_bandwidth = 8;
+   */
+  audioBandwidth: bigint;
+};
+
+/**
+ * Describes the message vidmesh.v1.TranscodePlan.
+ * Use `create(TranscodePlanSchema)` to create a new message.
+ */
+export const TranscodePlanSchema: GenMessage<TranscodePlan> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_transcode, 1);
+
+/**
+ * One chunk: a run of whole grid cells.
+ *
+ * @generated from message vidmesh.v1.TranscodePlan.Chunk
+ */
+export type TranscodePlan_Chunk = Message<"vidmesh.v1.TranscodePlan.Chunk"> & {
+  /**
+   * Index, from 0, in time order.
+   *
+   * @generated from field: int32 index = 1;
+   */
+  index: number;
+
+  /**
+   * Start on the source's timeline (its start time normalised to 0), in seconds.
+   *
+   * @generated from field: double start_seconds = 2;
+   */
+  startSeconds: number;
+
+  /**
+   * End, exclusive, in seconds.
+   *
+   * @generated from field: double end_seconds = 3;
+   */
+  endSeconds: number;
+
+  /**
+   * Global number of its first segment.
+   *
+   * @generated from field: int32 first_segment = 4;
+   */
+  firstSegment: number;
+
+  /**
+   * How many segments it has.
+   *
+   * @generated from field: int32 segment_count = 5;
+   */
+  segmentCount: number;
+};
+
+/**
+ * Describes the message vidmesh.v1.TranscodePlan.Chunk.
+ * Use `create(TranscodePlan_ChunkSchema)` to create a new message.
+ */
+export const TranscodePlan_ChunkSchema: GenMessage<TranscodePlan_Chunk> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_transcode, 1, 0);
 
 /**
  * One step of a generation's task graph (ARCHITECTURE §6): plan → (chunk × N, audio) → finalize.
@@ -115,7 +244,7 @@ export type TranscodeTask = Message<"vidmesh.v1.TranscodeTask"> & {
  * Use `create(TranscodeTaskSchema)` to create a new message.
  */
 export const TranscodeTaskSchema: GenMessage<TranscodeTask> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 1);
+  messageDesc(file_vidmesh_v1_transcode, 2);
 
 /**
  * What the task does.
@@ -163,7 +292,7 @@ export enum TranscodeTask_Kind {
  * Describes the enum vidmesh.v1.TranscodeTask.Kind.
  */
 export const TranscodeTask_KindSchema: GenEnum<TranscodeTask_Kind> = /*@__PURE__*/
-  enumDesc(file_vidmesh_v1_transcode, 1, 0);
+  enumDesc(file_vidmesh_v1_transcode, 2, 0);
 
 /**
  * Progress of a job on core NATS subject `vidmesh.video.progress.<video_id>`.
@@ -226,7 +355,7 @@ export type TranscodeProgress = Message<"vidmesh.v1.TranscodeProgress"> & {
  * Use `create(TranscodeProgressSchema)` to create a new message.
  */
 export const TranscodeProgressSchema: GenMessage<TranscodeProgress> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 2);
+  messageDesc(file_vidmesh_v1_transcode, 3);
 
 /**
  * A task that failed for good, on JetStream subject `vidmesh.transcode.dlq`.
@@ -289,7 +418,7 @@ export type DeadLetter = Message<"vidmesh.v1.DeadLetter"> & {
  * Use `create(DeadLetterSchema)` to create a new message.
  */
 export const DeadLetterSchema: GenMessage<DeadLetter> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 3);
+  messageDesc(file_vidmesh_v1_transcode, 4);
 
 /**
  * Request of ListDeadLetters.
@@ -331,7 +460,7 @@ export type ListDeadLettersRequest = Message<"vidmesh.v1.ListDeadLettersRequest"
  * Use `create(ListDeadLettersRequestSchema)` to create a new message.
  */
 export const ListDeadLettersRequestSchema: GenMessage<ListDeadLettersRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 4);
+  messageDesc(file_vidmesh_v1_transcode, 5);
 
 /**
  * Response of ListDeadLetters.
@@ -359,7 +488,7 @@ export type ListDeadLettersResponse = Message<"vidmesh.v1.ListDeadLettersRespons
  * Use `create(ListDeadLettersResponseSchema)` to create a new message.
  */
 export const ListDeadLettersResponseSchema: GenMessage<ListDeadLettersResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 5);
+  messageDesc(file_vidmesh_v1_transcode, 6);
 
 /**
  * Request of GetDeadLetter.
@@ -380,7 +509,7 @@ export type GetDeadLetterRequest = Message<"vidmesh.v1.GetDeadLetterRequest"> & 
  * Use `create(GetDeadLetterRequestSchema)` to create a new message.
  */
 export const GetDeadLetterRequestSchema: GenMessage<GetDeadLetterRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 6);
+  messageDesc(file_vidmesh_v1_transcode, 7);
 
 /**
  * Response of GetDeadLetter.
@@ -401,7 +530,7 @@ export type GetDeadLetterResponse = Message<"vidmesh.v1.GetDeadLetterResponse"> 
  * Use `create(GetDeadLetterResponseSchema)` to create a new message.
  */
 export const GetDeadLetterResponseSchema: GenMessage<GetDeadLetterResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 7);
+  messageDesc(file_vidmesh_v1_transcode, 8);
 
 /**
  * Request of RetryDeadLetter.
@@ -422,7 +551,7 @@ export type RetryDeadLetterRequest = Message<"vidmesh.v1.RetryDeadLetterRequest"
  * Use `create(RetryDeadLetterRequestSchema)` to create a new message.
  */
 export const RetryDeadLetterRequestSchema: GenMessage<RetryDeadLetterRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 8);
+  messageDesc(file_vidmesh_v1_transcode, 9);
 
 /**
  * Response of RetryDeadLetter.
@@ -443,7 +572,7 @@ export type RetryDeadLetterResponse = Message<"vidmesh.v1.RetryDeadLetterRespons
  * Use `create(RetryDeadLetterResponseSchema)` to create a new message.
  */
 export const RetryDeadLetterResponseSchema: GenMessage<RetryDeadLetterResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 9);
+  messageDesc(file_vidmesh_v1_transcode, 10);
 
 /**
  * Request of PurgeDeadLetter.
@@ -464,7 +593,7 @@ export type PurgeDeadLetterRequest = Message<"vidmesh.v1.PurgeDeadLetterRequest"
  * Use `create(PurgeDeadLetterRequestSchema)` to create a new message.
  */
 export const PurgeDeadLetterRequestSchema: GenMessage<PurgeDeadLetterRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 10);
+  messageDesc(file_vidmesh_v1_transcode, 11);
 
 /**
  * Response of PurgeDeadLetter.
@@ -479,7 +608,7 @@ export type PurgeDeadLetterResponse = Message<"vidmesh.v1.PurgeDeadLetterRespons
  * Use `create(PurgeDeadLetterResponseSchema)` to create a new message.
  */
 export const PurgeDeadLetterResponseSchema: GenMessage<PurgeDeadLetterResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 11);
+  messageDesc(file_vidmesh_v1_transcode, 12);
 
 /**
  * Request of RetranscodeVideo.
@@ -500,7 +629,7 @@ export type RetranscodeVideoRequest = Message<"vidmesh.v1.RetranscodeVideoReques
  * Use `create(RetranscodeVideoRequestSchema)` to create a new message.
  */
 export const RetranscodeVideoRequestSchema: GenMessage<RetranscodeVideoRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 12);
+  messageDesc(file_vidmesh_v1_transcode, 13);
 
 /**
  * Response of RetranscodeVideo.
@@ -521,7 +650,7 @@ export type RetranscodeVideoResponse = Message<"vidmesh.v1.RetranscodeVideoRespo
  * Use `create(RetranscodeVideoResponseSchema)` to create a new message.
  */
 export const RetranscodeVideoResponseSchema: GenMessage<RetranscodeVideoResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 13);
+  messageDesc(file_vidmesh_v1_transcode, 14);
 
 /**
  * TranscodeAdminService lets administrators inspect and replay transcode jobs that failed for

@@ -7,7 +7,7 @@ import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2
 import { file_google_api_field_behavior } from "../../google/api/field_behavior_pb";
 import type { Duration } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration } from "@bufbuild/protobuf/wkt";
-import type { TranscodeTask } from "./transcode_pb";
+import type { TranscodePlan, TranscodeTask } from "./transcode_pb";
 import { file_vidmesh_v1_transcode } from "./transcode_pb";
 import type { Rendition, Video, Video_State, VideoFailure, VideoSource, Visibility } from "./video_pb";
 import { file_vidmesh_v1_video } from "./video_pb";
@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vidmesh/v1/video_state.proto.
  */
 export const file_vidmesh_v1_video_state: GenFile = /*@__PURE__*/
-  fileDesc("Chx2aWRtZXNoL3YxL3ZpZGVvX3N0YXRlLnByb3RvEgp2aWRtZXNoLnYxIrwBChJDcmVhdGVWaWRlb1JlcXVlc3QSFgoIb3duZXJfaWQYASABKAlCBOJBAQISEwoFdGl0bGUYAiABKAlCBOJBAQISEwoLZGVzY3JpcHRpb24YAyABKAkSKgoKdmlzaWJpbGl0eRgEIAEoDjIWLnZpZG1lc2gudjEuVmlzaWJpbGl0eRIQCghmaWxlbmFtZRgFIAEoCRISCgpzaXplX2J5dGVzGAYgASgDEhIKCnJlcXVlc3RfaWQYByABKAkiNwoTQ3JlYXRlVmlkZW9SZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8iKAoTUmVuZXdVcGxvYWRzUmVxdWVzdBIRCgl2aWRlb19pZHMYASADKAkiLwoUUmVuZXdVcGxvYWRzUmVzcG9uc2USFwoPZW5kZWRfdmlkZW9faWRzGAEgAygJIusBChFNYXJrUXVldWVkUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAhIUCgZqb2JfaWQYAiABKAlCBOJBAQISEgoKZ2VuZXJhdGlvbhgDIAEoBRInCgZzb3VyY2UYBCABKAsyFy52aWRtZXNoLnYxLlZpZGVvU291cmNlEisKCGR1cmF0aW9uGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg0KBXdpZHRoGAYgASgFEg4KBmhlaWdodBgHIAEoBRIPCgdyZXF1ZXVlGAggASgIEg4KBnJlc3VtZRgJIAEoCCI2ChJNYXJrUXVldWVkUmVzcG9uc2USIAoFdmlkZW8YASABKAsyES52aWRtZXNoLnYxLlZpZGVvImcKFU1hcmtQcm9jZXNzaW5nUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAhIUCgZqb2JfaWQYAiABKAlCBOJBAQISEAoIZGVsaXZlcnkYAyABKAUSDgoGd29ya2VyGAQgASgJIjoKFk1hcmtQcm9jZXNzaW5nUmVzcG9uc2USIAoFdmlkZW8YASABKAsyES52aWRtZXNoLnYxLlZpZGVvIlYKFVJlcG9ydFByb2dyZXNzUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAhIUCgZqb2JfaWQYAiABKAlCBOJBAQISDwoHcGVyY2VudBgDIAEoAiI6ChZSZXBvcnRQcm9ncmVzc1Jlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbyLoAQoYQ29tcGxldGVUcmFuc2NvZGVSZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECEhQKBmpvYl9pZBgCIAEoCUIE4kEBAhIQCghkZWxpdmVyeRgDIAEoBRIvCgpyZW5kaXRpb25zGAQgAygLMhUudmlkbWVzaC52MS5SZW5kaXRpb25CBOJBAQISGgoMbWVkaWFfcHJlZml4GAUgASgJQgTiQQECEisKCGR1cmF0aW9uGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhIKCnBvc3Rlcl9rZXkYByABKAkiPQoZQ29tcGxldGVUcmFuc2NvZGVSZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8igQEKFEZhaWxUcmFuc2NvZGVSZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECEg4KBmpvYl9pZBgCIAEoCRIQCghkZWxpdmVyeRgDIAEoBRIvCgdmYWlsdXJlGAQgASgLMhgudmlkbWVzaC52MS5WaWRlb0ZhaWx1cmVCBOJBAQIiOQoVRmFpbFRyYW5zY29kZVJlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbyIyChhHZXRQbGF5YmFja1NvdXJjZVJlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQIieQoZR2V0UGxheWJhY2tTb3VyY2VSZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8SFAoMbWVkaWFfcHJlZml4GAIgASgJEiQKBGxpdmUYAyABKAsyFi52aWRtZXNoLnYxLkdlbmVyYXRpb24iVgoYTGlzdFN0YWxsZWRWaWRlb3NSZXF1ZXN0EicKBGlkbGUYASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEQoJcGFnZV9zaXplGAIgASgFIkUKGUxpc3RTdGFsbGVkVmlkZW9zUmVzcG9uc2USKAoGdmlkZW9zGAEgAygLMhgudmlkbWVzaC52MS5TdGFsbGVkVmlkZW8ifgoMU3RhbGxlZFZpZGVvEhAKCHZpZGVvX2lkGAEgASgJEhAKCG93bmVyX2lkGAIgASgJEg4KBmpvYl9pZBgDIAEoCRISCgpnZW5lcmF0aW9uGAQgASgFEiYKBXN0YXRlGAUgASgOMhcudmlkbWVzaC52MS5WaWRlby5TdGF0ZSLmAgoNVHJhbnNjb2RlUGxhbhIUCgxtZWRpYV9wcmVmaXgYASABKAkSKQoKcmVuZGl0aW9ucxgCIAMoCzIVLnZpZG1lc2gudjEuUmVuZGl0aW9uEi8KBmNodW5rcxgDIAMoCzIfLnZpZG1lc2gudjEuVHJhbnNjb2RlUGxhbi5DaHVuaxIRCgloYXNfYXVkaW8YBCABKAgSEgoKZnJhbWVfcmF0ZRgFIAEoARIYChBkdXJhdGlvbl9zZWNvbmRzGAYgASgBEhcKD3NlZ21lbnRfc2Vjb25kcxgHIAEoBRIXCg9hdWRpb19iYW5kd2lkdGgYCCABKAMacAoFQ2h1bmsSDQoFaW5kZXgYASABKAUSFQoNc3RhcnRfc2Vjb25kcxgCIAEoARITCgtlbmRfc2Vjb25kcxgDIAEoARIVCg1maXJzdF9zZWdtZW50GAQgASgFEhUKDXNlZ21lbnRfY291bnQYBSABKAUi4wEKClNlZ21lbnRSdW4SCwoDcnVuGAEgASgJEhUKDWZpcnN0X3NlZ21lbnQYAiABKAUSEQoJZHVyYXRpb25zGAMgAygBEjQKCnJlbmRpdGlvbnMYBCADKAsyIC52aWRtZXNoLnYxLlNlZ21lbnRSdW4uUmVuZGl0aW9uEhYKDmVuY29kZV9zZWNvbmRzGAUgASgBGlAKCVJlbmRpdGlvbhIMCgRuYW1lGAEgASgJEg0KBXNpemVzGAIgAygDEhYKDmtleWZyYW1lX3NpemVzGAMgAygDEg4KBmNvZGVjcxgEIAEoCSKgAgoKR2VuZXJhdGlvbhIOCgZqb2JfaWQYASABKAkSJwoEcGxhbhgCIAEoCzIZLnZpZG1lc2gudjEuVHJhbnNjb2RlUGxhbhIwCgZjaHVua3MYAyADKAsyIC52aWRtZXNoLnYxLkdlbmVyYXRpb24uRG9uZUNodW5rEiUKBWF1ZGlvGAQgASgLMhYudmlkbWVzaC52MS5TZWdtZW50UnVuEhYKDmF1ZGlvX2NvbXBsZXRlGAUgASgIEhAKCHBsYXlhYmxlGAYgASgIEhAKCGZpbmlzaGVkGAcgASgIGkQKCURvbmVDaHVuaxINCgVpbmRleBgBIAEoBRIoCghzZWdtZW50cxgCIAEoCzIWLnZpZG1lc2gudjEuU2VnbWVudFJ1biJ7CgtUYXNrT3V0Y29tZRImCgNkdWUYASADKAsyGS52aWRtZXNoLnYxLlRyYW5zY29kZVRhc2sSEAoIcGxheWFibGUYAiABKAgSIAoFdmlkZW8YAyABKAsyES52aWRtZXNoLnYxLlZpZGVvEhAKCHJlY29yZGVkGAQgASgIInAKEVJlY29yZFBsYW5SZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECEhQKBmpvYl9pZBgCIAEoCUIE4kEBAhItCgRwbGFuGAMgASgLMhkudmlkbWVzaC52MS5UcmFuc2NvZGVQbGFuQgTiQQECIsYBChNDb21wbGV0ZVRhc2tSZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECEhQKBmpvYl9pZBgCIAEoCUIE4kEBAhItCgR0YXNrGAMgASgLMhkudmlkbWVzaC52MS5UcmFuc2NvZGVUYXNrQgTiQQECEhAKCGRlbGl2ZXJ5GAQgASgFEi4KCHNlZ21lbnRzGAUgASgLMhYudmlkbWVzaC52MS5TZWdtZW50UnVuQgTiQQECEhAKCGNvbXBsZXRlGAYgASgIIkQKFEdldEdlbmVyYXRpb25SZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECEhQKBmpvYl9pZBgCIAEoCUIE4kEBAiJDChVHZXRHZW5lcmF0aW9uUmVzcG9uc2USKgoKZ2VuZXJhdGlvbhgBIAEoCzIWLnZpZG1lc2gudjEuR2VuZXJhdGlvbjKXCAoRVmlkZW9TdGF0ZVNlcnZpY2USTgoLQ3JlYXRlVmlkZW8SHi52aWRtZXNoLnYxLkNyZWF0ZVZpZGVvUmVxdWVzdBofLnZpZG1lc2gudjEuQ3JlYXRlVmlkZW9SZXNwb25zZRJRCgxSZW5ld1VwbG9hZHMSHy52aWRtZXNoLnYxLlJlbmV3VXBsb2Fkc1JlcXVlc3QaIC52aWRtZXNoLnYxLlJlbmV3VXBsb2Fkc1Jlc3BvbnNlEksKCk1hcmtRdWV1ZWQSHS52aWRtZXNoLnYxLk1hcmtRdWV1ZWRSZXF1ZXN0Gh4udmlkbWVzaC52MS5NYXJrUXVldWVkUmVzcG9uc2USVwoOTWFya1Byb2Nlc3NpbmcSIS52aWRtZXNoLnYxLk1hcmtQcm9jZXNzaW5nUmVxdWVzdBoiLnZpZG1lc2gudjEuTWFya1Byb2Nlc3NpbmdSZXNwb25zZRJXCg5SZXBvcnRQcm9ncmVzcxIhLnZpZG1lc2gudjEuUmVwb3J0UHJvZ3Jlc3NSZXF1ZXN0GiIudmlkbWVzaC52MS5SZXBvcnRQcm9ncmVzc1Jlc3BvbnNlEmAKEUNvbXBsZXRlVHJhbnNjb2RlEiQudmlkbWVzaC52MS5Db21wbGV0ZVRyYW5zY29kZVJlcXVlc3QaJS52aWRtZXNoLnYxLkNvbXBsZXRlVHJhbnNjb2RlUmVzcG9uc2USVAoNRmFpbFRyYW5zY29kZRIgLnZpZG1lc2gudjEuRmFpbFRyYW5zY29kZVJlcXVlc3QaIS52aWRtZXNoLnYxLkZhaWxUcmFuc2NvZGVSZXNwb25zZRJgChFHZXRQbGF5YmFja1NvdXJjZRIkLnZpZG1lc2gudjEuR2V0UGxheWJhY2tTb3VyY2VSZXF1ZXN0GiUudmlkbWVzaC52MS5HZXRQbGF5YmFja1NvdXJjZVJlc3BvbnNlEmAKEUxpc3RTdGFsbGVkVmlkZW9zEiQudmlkbWVzaC52MS5MaXN0U3RhbGxlZFZpZGVvc1JlcXVlc3QaJS52aWRtZXNoLnYxLkxpc3RTdGFsbGVkVmlkZW9zUmVzcG9uc2USRAoKUmVjb3JkUGxhbhIdLnZpZG1lc2gudjEuUmVjb3JkUGxhblJlcXVlc3QaFy52aWRtZXNoLnYxLlRhc2tPdXRjb21lEkgKDENvbXBsZXRlVGFzaxIfLnZpZG1lc2gudjEuQ29tcGxldGVUYXNrUmVxdWVzdBoXLnZpZG1lc2gudjEuVGFza091dGNvbWUSVAoNR2V0R2VuZXJhdGlvbhIgLnZpZG1lc2gudjEuR2V0R2VuZXJhdGlvblJlcXVlc3QaIS52aWRtZXNoLnYxLkdldEdlbmVyYXRpb25SZXNwb25zZWIGcHJvdG8z", [file_google_api_field_behavior, file_google_protobuf_duration, file_vidmesh_v1_transcode, file_vidmesh_v1_video]);
+  fileDesc("Chx2aWRtZXNoL3YxL3ZpZGVvX3N0YXRlLnByb3RvEgp2aWRtZXNoLnYxIrwBChJDcmVhdGVWaWRlb1JlcXVlc3QSFgoIb3duZXJfaWQYASABKAlCBOJBAQISEwoFdGl0bGUYAiABKAlCBOJBAQISEwoLZGVzY3JpcHRpb24YAyABKAkSKgoKdmlzaWJpbGl0eRgEIAEoDjIWLnZpZG1lc2gudjEuVmlzaWJpbGl0eRIQCghmaWxlbmFtZRgFIAEoCRISCgpzaXplX2J5dGVzGAYgASgDEhIKCnJlcXVlc3RfaWQYByABKAkiNwoTQ3JlYXRlVmlkZW9SZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8iKAoTUmVuZXdVcGxvYWRzUmVxdWVzdBIRCgl2aWRlb19pZHMYASADKAkiLwoUUmVuZXdVcGxvYWRzUmVzcG9uc2USFwoPZW5kZWRfdmlkZW9faWRzGAEgAygJIusBChFNYXJrUXVldWVkUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAhIUCgZqb2JfaWQYAiABKAlCBOJBAQISEgoKZ2VuZXJhdGlvbhgDIAEoBRInCgZzb3VyY2UYBCABKAsyFy52aWRtZXNoLnYxLlZpZGVvU291cmNlEisKCGR1cmF0aW9uGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg0KBXdpZHRoGAYgASgFEg4KBmhlaWdodBgHIAEoBRIPCgdyZXF1ZXVlGAggASgIEg4KBnJlc3VtZRgJIAEoCCI2ChJNYXJrUXVldWVkUmVzcG9uc2USIAoFdmlkZW8YASABKAsyES52aWRtZXNoLnYxLlZpZGVvImcKFU1hcmtQcm9jZXNzaW5nUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAhIUCgZqb2JfaWQYAiABKAlCBOJBAQISEAoIZGVsaXZlcnkYAyABKAUSDgoGd29ya2VyGAQgASgJIjoKFk1hcmtQcm9jZXNzaW5nUmVzcG9uc2USIAoFdmlkZW8YASABKAsyES52aWRtZXNoLnYxLlZpZGVvIlYKFVJlcG9ydFByb2dyZXNzUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAhIUCgZqb2JfaWQYAiABKAlCBOJBAQISDwoHcGVyY2VudBgDIAEoAiI6ChZSZXBvcnRQcm9ncmVzc1Jlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbyLoAQoYQ29tcGxldGVUcmFuc2NvZGVSZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECEhQKBmpvYl9pZBgCIAEoCUIE4kEBAhIQCghkZWxpdmVyeRgDIAEoBRIvCgpyZW5kaXRpb25zGAQgAygLMhUudmlkbWVzaC52MS5SZW5kaXRpb25CBOJBAQISGgoMbWVkaWFfcHJlZml4GAUgASgJQgTiQQECEisKCGR1cmF0aW9uGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhIKCnBvc3Rlcl9rZXkYByABKAkiPQoZQ29tcGxldGVUcmFuc2NvZGVSZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8igQEKFEZhaWxUcmFuc2NvZGVSZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECEg4KBmpvYl9pZBgCIAEoCRIQCghkZWxpdmVyeRgDIAEoBRIvCgdmYWlsdXJlGAQgASgLMhgudmlkbWVzaC52MS5WaWRlb0ZhaWx1cmVCBOJBAQIiOQoVRmFpbFRyYW5zY29kZVJlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbyIyChhHZXRQbGF5YmFja1NvdXJjZVJlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQIieQoZR2V0UGxheWJhY2tTb3VyY2VSZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8SFAoMbWVkaWFfcHJlZml4GAIgASgJEiQKBGxpdmUYAyABKAsyFi52aWRtZXNoLnYxLkdlbmVyYXRpb24iVgoYTGlzdFN0YWxsZWRWaWRlb3NSZXF1ZXN0EicKBGlkbGUYASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEQoJcGFnZV9zaXplGAIgASgFIkUKGUxpc3RTdGFsbGVkVmlkZW9zUmVzcG9uc2USKAoGdmlkZW9zGAEgAygLMhgudmlkbWVzaC52MS5TdGFsbGVkVmlkZW8ifgoMU3RhbGxlZFZpZGVvEhAKCHZpZGVvX2lkGAEgASgJEhAKCG93bmVyX2lkGAIgASgJEg4KBmpvYl9pZBgDIAEoCRISCgpnZW5lcmF0aW9uGAQgASgFEiYKBXN0YXRlGAUgASgOMhcudmlkbWVzaC52MS5WaWRlby5TdGF0ZSLjAQoKU2VnbWVudFJ1bhILCgNydW4YASABKAkSFQoNZmlyc3Rfc2VnbWVudBgCIAEoBRIRCglkdXJhdGlvbnMYAyADKAESNAoKcmVuZGl0aW9ucxgEIAMoCzIgLnZpZG1lc2gudjEuU2VnbWVudFJ1bi5SZW5kaXRpb24SFgoOZW5jb2RlX3NlY29uZHMYBSABKAEaUAoJUmVuZGl0aW9uEgwKBG5hbWUYASABKAkSDQoFc2l6ZXMYAiADKAMSFgoOa2V5ZnJhbWVfc2l6ZXMYAyADKAMSDgoGY29kZWNzGAQgASgJIqACCgpHZW5lcmF0aW9uEg4KBmpvYl9pZBgBIAEoCRInCgRwbGFuGAIgASgLMhkudmlkbWVzaC52MS5UcmFuc2NvZGVQbGFuEjAKBmNodW5rcxgDIAMoCzIgLnZpZG1lc2gudjEuR2VuZXJhdGlvbi5Eb25lQ2h1bmsSJQoFYXVkaW8YBCABKAsyFi52aWRtZXNoLnYxLlNlZ21lbnRSdW4SFgoOYXVkaW9fY29tcGxldGUYBSABKAgSEAoIcGxheWFibGUYBiABKAgSEAoIZmluaXNoZWQYByABKAgaRAoJRG9uZUNodW5rEg0KBWluZGV4GAEgASgFEigKCHNlZ21lbnRzGAIgASgLMhYudmlkbWVzaC52MS5TZWdtZW50UnVuIqQBCgtUYXNrT3V0Y29tZRImCgNkdWUYASADKAsyGS52aWRtZXNoLnYxLlRyYW5zY29kZVRhc2sSEAoIcGxheWFibGUYAiABKAgSIAoFdmlkZW8YAyABKAsyES52aWRtZXNoLnYxLlZpZGVvEhAKCHJlY29yZGVkGAQgASgIEicKBHBsYW4YBSABKAsyGS52aWRtZXNoLnYxLlRyYW5zY29kZVBsYW4icAoRUmVjb3JkUGxhblJlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQISFAoGam9iX2lkGAIgASgJQgTiQQECEi0KBHBsYW4YAyABKAsyGS52aWRtZXNoLnYxLlRyYW5zY29kZVBsYW5CBOJBAQIixgEKE0NvbXBsZXRlVGFza1JlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQISFAoGam9iX2lkGAIgASgJQgTiQQECEi0KBHRhc2sYAyABKAsyGS52aWRtZXNoLnYxLlRyYW5zY29kZVRhc2tCBOJBAQISEAoIZGVsaXZlcnkYBCABKAUSLgoIc2VnbWVudHMYBSABKAsyFi52aWRtZXNoLnYxLlNlZ21lbnRSdW5CBOJBAQISEAoIY29tcGxldGUYBiABKAgiRAoUR2V0R2VuZXJhdGlvblJlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQISFAoGam9iX2lkGAIgASgJQgTiQQECIkMKFUdldEdlbmVyYXRpb25SZXNwb25zZRIqCgpnZW5lcmF0aW9uGAEgASgLMhYudmlkbWVzaC52MS5HZW5lcmF0aW9uMpcIChFWaWRlb1N0YXRlU2VydmljZRJOCgtDcmVhdGVWaWRlbxIeLnZpZG1lc2gudjEuQ3JlYXRlVmlkZW9SZXF1ZXN0Gh8udmlkbWVzaC52MS5DcmVhdGVWaWRlb1Jlc3BvbnNlElEKDFJlbmV3VXBsb2FkcxIfLnZpZG1lc2gudjEuUmVuZXdVcGxvYWRzUmVxdWVzdBogLnZpZG1lc2gudjEuUmVuZXdVcGxvYWRzUmVzcG9uc2USSwoKTWFya1F1ZXVlZBIdLnZpZG1lc2gudjEuTWFya1F1ZXVlZFJlcXVlc3QaHi52aWRtZXNoLnYxLk1hcmtRdWV1ZWRSZXNwb25zZRJXCg5NYXJrUHJvY2Vzc2luZxIhLnZpZG1lc2gudjEuTWFya1Byb2Nlc3NpbmdSZXF1ZXN0GiIudmlkbWVzaC52MS5NYXJrUHJvY2Vzc2luZ1Jlc3BvbnNlElcKDlJlcG9ydFByb2dyZXNzEiEudmlkbWVzaC52MS5SZXBvcnRQcm9ncmVzc1JlcXVlc3QaIi52aWRtZXNoLnYxLlJlcG9ydFByb2dyZXNzUmVzcG9uc2USYAoRQ29tcGxldGVUcmFuc2NvZGUSJC52aWRtZXNoLnYxLkNvbXBsZXRlVHJhbnNjb2RlUmVxdWVzdBolLnZpZG1lc2gudjEuQ29tcGxldGVUcmFuc2NvZGVSZXNwb25zZRJUCg1GYWlsVHJhbnNjb2RlEiAudmlkbWVzaC52MS5GYWlsVHJhbnNjb2RlUmVxdWVzdBohLnZpZG1lc2gudjEuRmFpbFRyYW5zY29kZVJlc3BvbnNlEmAKEUdldFBsYXliYWNrU291cmNlEiQudmlkbWVzaC52MS5HZXRQbGF5YmFja1NvdXJjZVJlcXVlc3QaJS52aWRtZXNoLnYxLkdldFBsYXliYWNrU291cmNlUmVzcG9uc2USYAoRTGlzdFN0YWxsZWRWaWRlb3MSJC52aWRtZXNoLnYxLkxpc3RTdGFsbGVkVmlkZW9zUmVxdWVzdBolLnZpZG1lc2gudjEuTGlzdFN0YWxsZWRWaWRlb3NSZXNwb25zZRJECgpSZWNvcmRQbGFuEh0udmlkbWVzaC52MS5SZWNvcmRQbGFuUmVxdWVzdBoXLnZpZG1lc2gudjEuVGFza091dGNvbWUSSAoMQ29tcGxldGVUYXNrEh8udmlkbWVzaC52MS5Db21wbGV0ZVRhc2tSZXF1ZXN0GhcudmlkbWVzaC52MS5UYXNrT3V0Y29tZRJUCg1HZXRHZW5lcmF0aW9uEiAudmlkbWVzaC52MS5HZXRHZW5lcmF0aW9uUmVxdWVzdBohLnZpZG1lc2gudjEuR2V0R2VuZXJhdGlvblJlc3BvbnNlYgZwcm90bzM", [file_google_api_field_behavior, file_google_protobuf_duration, file_vidmesh_v1_transcode, file_vidmesh_v1_video]);
 
 /**
  * Request of CreateVideo.
@@ -667,125 +667,6 @@ export const StalledVideoSchema: GenMessage<StalledVideo> = /*@__PURE__*/
   messageDesc(file_vidmesh_v1_video_state, 18);
 
 /**
- * The plan of one generation: its ladder, its chunks on the segment grid, its audio.
- *
- * @generated from message vidmesh.v1.TranscodePlan
- */
-export type TranscodePlan = Message<"vidmesh.v1.TranscodePlan"> & {
-  /**
-   * Object prefix under the `media` bucket this generation writes under.
-   *
-   * @generated from field: string media_prefix = 1;
-   */
-  mediaPrefix: string;
-
-  /**
-   * The rungs, highest first, with their nominal bandwidth.
-   *
-   * @generated from field: repeated vidmesh.v1.Rendition renditions = 2;
-   */
-  renditions: Rendition[];
-
-  /**
-   * The chunks, in time order.
-   *
-   * @generated from field: repeated vidmesh.v1.TranscodePlan.Chunk chunks = 3;
-   */
-  chunks: TranscodePlan_Chunk[];
-
-  /**
-   * Whether the source has audio (then there is an audio task and an audio rendition).
-   *
-   * @generated from field: bool has_audio = 4;
-   */
-  hasAudio: boolean;
-
-  /**
-   * Constant output frame rate.
-   *
-   * @generated from field: double frame_rate = 5;
-   */
-  frameRate: number;
-
-  /**
-   * Duration of the source, in seconds.
-   *
-   * @generated from field: double duration_seconds = 6;
-   */
-  durationSeconds: number;
-
-  /**
-   * Target segment duration (EXT-X-TARGETDURATION), in seconds.
-   *
-   * @generated from field: int32 segment_seconds = 7;
-   */
-  segmentSeconds: number;
-
-  /**
-   * Nominal audio bitrate in bits per second.
-   *
-   * @generated from field: int64 audio_bandwidth = 8;
-   */
-  audioBandwidth: bigint;
-};
-
-/**
- * Describes the message vidmesh.v1.TranscodePlan.
- * Use `create(TranscodePlanSchema)` to create a new message.
- */
-export const TranscodePlanSchema: GenMessage<TranscodePlan> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 19);
-
-/**
- * One chunk: a run of whole grid cells.
- *
- * @generated from message vidmesh.v1.TranscodePlan.Chunk
- */
-export type TranscodePlan_Chunk = Message<"vidmesh.v1.TranscodePlan.Chunk"> & {
-  /**
-   * Index, from 0, in time order.
-   *
-   * @generated from field: int32 index = 1;
-   */
-  index: number;
-
-  /**
-   * Start on the source's timeline (its start time normalised to 0), in seconds.
-   *
-   * @generated from field: double start_seconds = 2;
-   */
-  startSeconds: number;
-
-  /**
-   * End, exclusive, in seconds.
-   *
-   * @generated from field: double end_seconds = 3;
-   */
-  endSeconds: number;
-
-  /**
-   * Global number of its first segment.
-   *
-   * @generated from field: int32 first_segment = 4;
-   */
-  firstSegment: number;
-
-  /**
-   * How many segments it has.
-   *
-   * @generated from field: int32 segment_count = 5;
-   */
-  segmentCount: number;
-};
-
-/**
- * Describes the message vidmesh.v1.TranscodePlan.Chunk.
- * Use `create(TranscodePlan_ChunkSchema)` to create a new message.
- */
-export const TranscodePlan_ChunkSchema: GenMessage<TranscodePlan_Chunk> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 19, 0);
-
-/**
  * What one finished task stored: its segments, in order, with their sizes per rendition.
  *
  * @generated from message vidmesh.v1.SegmentRun
@@ -833,7 +714,7 @@ export type SegmentRun = Message<"vidmesh.v1.SegmentRun"> & {
  * Use `create(SegmentRunSchema)` to create a new message.
  */
 export const SegmentRunSchema: GenMessage<SegmentRun> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 20);
+  messageDesc(file_vidmesh_v1_video_state, 19);
 
 /**
  * Sizes of one rendition's segments.
@@ -875,7 +756,7 @@ export type SegmentRun_Rendition = Message<"vidmesh.v1.SegmentRun.Rendition"> & 
  * Use `create(SegmentRun_RenditionSchema)` to create a new message.
  */
 export const SegmentRun_RenditionSchema: GenMessage<SegmentRun_Rendition> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 20, 0);
+  messageDesc(file_vidmesh_v1_video_state, 19, 0);
 
 /**
  * A generation's plan and what of it has finished.
@@ -938,7 +819,7 @@ export type Generation = Message<"vidmesh.v1.Generation"> & {
  * Use `create(GenerationSchema)` to create a new message.
  */
 export const GenerationSchema: GenMessage<Generation> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 21);
+  messageDesc(file_vidmesh_v1_video_state, 20);
 
 /**
  * One finished chunk.
@@ -966,7 +847,7 @@ export type Generation_DoneChunk = Message<"vidmesh.v1.Generation.DoneChunk"> & 
  * Use `create(Generation_DoneChunkSchema)` to create a new message.
  */
 export const Generation_DoneChunkSchema: GenMessage<Generation_DoneChunk> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 21, 0);
+  messageDesc(file_vidmesh_v1_video_state, 20, 0);
 
 /**
  * The answer to a plan or task report: what to publish now.
@@ -1001,6 +882,13 @@ export type TaskOutcome = Message<"vidmesh.v1.TaskOutcome"> & {
    * @generated from field: bool recorded = 4;
    */
   recorded: boolean;
+
+  /**
+   * The generation's plan as recorded (the first one recorded wins), for the due tasks.
+   *
+   * @generated from field: vidmesh.v1.TranscodePlan plan = 5;
+   */
+  plan?: TranscodePlan;
 };
 
 /**
@@ -1008,7 +896,7 @@ export type TaskOutcome = Message<"vidmesh.v1.TaskOutcome"> & {
  * Use `create(TaskOutcomeSchema)` to create a new message.
  */
 export const TaskOutcomeSchema: GenMessage<TaskOutcome> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 22);
+  messageDesc(file_vidmesh_v1_video_state, 21);
 
 /**
  * Request of RecordPlan.
@@ -1043,7 +931,7 @@ export type RecordPlanRequest = Message<"vidmesh.v1.RecordPlanRequest"> & {
  * Use `create(RecordPlanRequestSchema)` to create a new message.
  */
 export const RecordPlanRequestSchema: GenMessage<RecordPlanRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 23);
+  messageDesc(file_vidmesh_v1_video_state, 22);
 
 /**
  * Request of CompleteTask.
@@ -1099,7 +987,7 @@ export type CompleteTaskRequest = Message<"vidmesh.v1.CompleteTaskRequest"> & {
  * Use `create(CompleteTaskRequestSchema)` to create a new message.
  */
 export const CompleteTaskRequestSchema: GenMessage<CompleteTaskRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 24);
+  messageDesc(file_vidmesh_v1_video_state, 23);
 
 /**
  * Request of GetGeneration.
@@ -1127,7 +1015,7 @@ export type GetGenerationRequest = Message<"vidmesh.v1.GetGenerationRequest"> & 
  * Use `create(GetGenerationRequestSchema)` to create a new message.
  */
 export const GetGenerationRequestSchema: GenMessage<GetGenerationRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 25);
+  messageDesc(file_vidmesh_v1_video_state, 24);
 
 /**
  * Response of GetGeneration.
@@ -1148,7 +1036,7 @@ export type GetGenerationResponse = Message<"vidmesh.v1.GetGenerationResponse"> 
  * Use `create(GetGenerationResponseSchema)` to create a new message.
  */
 export const GetGenerationResponseSchema: GenMessage<GetGenerationResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 26);
+  messageDesc(file_vidmesh_v1_video_state, 25);
 
 /**
  * VideoStateService is internal: ingest and the transcoder report what happens to a video, and
