@@ -2,7 +2,7 @@
 
 Sources are short and chunks 4 s long, so every video here has several chunks and every chunk
 boundary is crossed by the checks: timestamps (ffmpeg -v warning says nothing), frame counts
-(duration × rate, give or take one frame per chunk) and a sine tone decoded with no gap or
+(duration x rate, give or take one frame per chunk) and a sine tone decoded with no gap or
 click (sample count within one AAC frame, no jump a 440 Hz tone cannot make).
 """
 
@@ -30,8 +30,10 @@ AAC_FRAME = 1024
 
 def frames_of(playlist: Path) -> int:
     out = subprocess.run(
-        ["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0"]
-        + ["-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", str(playlist)],
+        [
+            *("ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0"),
+            *("-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", str(playlist)),
+        ],
         check=True,
         capture_output=True,
         timeout=120,
@@ -42,8 +44,10 @@ def frames_of(playlist: Path) -> int:
 def samples_of(playlist: Path) -> array.array[int]:
     """The audio rendition decoded to mono 16-bit samples at 48 kHz."""
     out = subprocess.run(
-        ["ffmpeg", "-v", "error", "-i", str(playlist), "-ac", "1", "-ar", str(RATE)]
-        + ["-f", "s16le", "-"],
+        [
+            *("ffmpeg", "-v", "error", "-i", str(playlist)),
+            *("-ac", "1", "-ar", str(RATE), "-f", "s16le", "-"),
+        ],
         check=True,
         capture_output=True,
         timeout=120,
