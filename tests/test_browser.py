@@ -22,7 +22,7 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
 @pytest.mark.timeout(600)
-async def test_sign_up_upload_watch_switch_quality_and_keep_it_private(
+async def test_sign_up_upload_play_early_switch_quality_and_keep_it_private(
     vidmesh_workdir: Path, media_dir: Path
 ) -> None:
     assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install chromium"
@@ -44,7 +44,14 @@ async def test_sign_up_upload_watch_switch_quality_and_keep_it_private(
         "VIDMESH_JWT_ACCESS_TTL_SECONDS": "30",
         "VIDMESH_PLAYBACK_TOKEN_TTL_SECONDS": "30",
     }
-    async with running_stack(data_dir, env=short_tokens) as stack:
+    # Short chunks encoded one at a time with a slow preset: the clip stays in PROCESSING long
+    # enough for the suite to start playing it before it is READY.
+    slow_transcode = {
+        "VIDMESH_TRANSCODER_CHUNK_SECONDS": "4",
+        "VIDMESH_TRANSCODER_SLOTS": "1",
+        "VIDMESH_TRANSCODER_PRESET": "slower",
+    }
+    async with running_stack(data_dir, env={**short_tokens, **slow_transcode}) as stack:
         browser = await run_command(
             "node",
             "e2e/browser.mjs",

@@ -101,18 +101,38 @@ try {
   await page.screenshot({ path: `${shots}/upload.png` });
   await assertAccessible(page, "upload");
 
-  step("progress is visible live, then READY");
+  step("progress is visible live, and the video is playable before it is READY");
   await page.getByRole("link", { name: "See progress" }).click();
   await page.waitForURL(`${base}/me/videos`);
   const state = page.getByTestId("video-state");
   await page.getByTestId("transcode-progress").waitFor({ timeout: 30_000 });
   const seen = await state.textContent();
   assert.ok(["Uploading", "Queued", "Processing"].includes(seen ?? ""), `in progress, saw ${seen}`);
-  await page.locator('[data-testid="video-state"]', { hasText: "Ready" }).waitFor({ timeout: 180_000 });
+  await page.getByTestId("video-playable").waitFor({ timeout: 120_000 });
   const videoId = await page.getByTestId("video-row").getAttribute("data-video-id");
+  assert.ok(videoId);
+  assert.match((await page.getByTestId("transcode-progress").textContent()) ?? "", /Playable · \d+ of \d+ chunks/);
+  await page.screenshot({ path: `${shots}/my-videos-playable.png` });
+
+  step("it plays while the rest is transcoded, and keeps playing once READY");
+  await page.getByTestId("video-row").getByRole("link").first().click();
+  await page.waitForURL(`${base}/watch/${videoId}`);
+  await page.getByTestId("player").waitFor();
+  await page.getByRole("button", { name: "Play" }).click();
+  await page.waitForFunction(() => document.querySelector("video")?.currentTime > 1, null, { timeout: 60_000 });
+  assert.equal(await page.getByTestId("still-processing").count(), 1, "playing before READY");
+  await page.screenshot({ path: `${shots}/watch-while-processing.png` });
+  await page.getByTestId("still-processing").waitFor({ state: "detached", timeout: 180_000 });
+  const atReady = await page.evaluate(() => document.querySelector("video").currentTime);
+  await page.waitForFunction((t) => document.querySelector("video").currentTime > t + 1, atReady, {
+    timeout: 30_000,
+  });
+
+  step("My videos shows it READY");
+  await page.goto(`${base}/me/videos`);
+  await page.locator('[data-testid="video-state"]', { hasText: "Ready" }).waitFor({ timeout: 60_000 });
   await page.screenshot({ path: `${shots}/my-videos.png` });
   await assertAccessible(page, "my videos");
-  assert.ok(videoId);
 
   step("the video plays, and its link can be copied to share it");
   await page.getByTestId("video-row").getByRole("link").first().click();

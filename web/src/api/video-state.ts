@@ -1,4 +1,5 @@
 import { Video_State, Visibility, type Video } from "../gen/vidmesh/v1/video_pb";
+import { formatClock } from "../lib/format";
 import { describeReason } from "./errors";
 
 export const STATE_LABEL: Record<Video_State, string> = {
@@ -16,6 +17,28 @@ export const VISIBILITY_LABEL: Record<Visibility, string> = {
   [Visibility.UNLISTED]: "Unlisted",
   [Visibility.PRIVATE]: "Private",
 };
+
+/** Whether there is something to play: READY, or early while the rest is transcoded. */
+export function canPlay(video: Video): boolean {
+  return video.playable || video.state === Video_State.READY;
+}
+
+/** "Queued · 2nd in line", "Processing · 3 of 20 chunks · about 1:05 left". */
+export function transcodeText(video: Video): string {
+  const parts = [video.playable && video.state !== Video_State.READY ? "Playable" : STATE_LABEL[video.state]];
+  const transcode = video.transcode;
+  if (video.state === Video_State.QUEUED && transcode && transcode.queuePosition > 0) {
+    parts.push(transcode.queuePosition === 1 ? "next in line" : `${transcode.queuePosition - 1} ahead in the queue`);
+  }
+  if (video.state === Video_State.PROCESSING && transcode && transcode.chunksTotal > 0) {
+    parts.push(`${transcode.chunksDone} of ${transcode.chunksTotal} chunks`);
+    const left = transcode.estimatedTimeRemaining;
+    if (left) parts.push(`about ${formatClock(Number(left.seconds) + left.nanos / 1e9)} left`);
+  } else if (video.state === Video_State.PROCESSING) {
+    parts.push(`${video.progressPercent.toFixed(0)}%`);
+  }
+  return parts.join(" · ");
+}
 
 export function isTerminal(state: Video_State): boolean {
   return state === Video_State.READY || state === Video_State.FAILED;

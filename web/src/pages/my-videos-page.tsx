@@ -5,7 +5,15 @@ import { transcodes, videos } from "../api/client";
 import { toApiError } from "../api/errors";
 import { useVideoPages } from "../api/use-video-pages";
 import { useWatchVideo } from "../api/use-watch-video";
-import { canRetry, failureText, isTerminal, STATE_LABEL, VISIBILITY_LABEL } from "../api/video-state";
+import {
+  canPlay,
+  canRetry,
+  failureText,
+  isTerminal,
+  STATE_LABEL,
+  transcodeText,
+  VISIBILITY_LABEL,
+} from "../api/video-state";
 import { CopyLinkButton } from "../components/copy-link-button";
 import { EditVideoDialog } from "../components/edit-video-dialog";
 import { Badge } from "../components/ui/badge";
@@ -16,9 +24,9 @@ import { VideoPoster } from "../components/video-poster";
 import { ListVideosRequest_Scope, Video_State, Visibility, type Video } from "../gen/vidmesh/v1/video_pb";
 import { useUploads } from "../upload/uploads";
 
-function stateTone(state: Video_State) {
-  if (state === Video_State.READY) return "ok" as const;
-  if (state === Video_State.FAILED) return "bad" as const;
+function stateTone(video: Video) {
+  if (video.state === Video_State.READY) return "ok" as const;
+  if (video.state === Video_State.FAILED) return "bad" as const;
   return "busy" as const;
 }
 
@@ -61,16 +69,21 @@ function VideoRow({ initial, onRemoved }: { initial: Video; onRemoved: (id: stri
       </div>
       <div className="min-w-0 flex-1 space-y-2">
         <div className="flex flex-wrap items-center gap-2">
-          {video.state === Video_State.READY ? (
+          {canPlay(video) ? (
             <Link to={`/watch/${video.videoId}`} className="truncate font-medium hover:text-accent">
               {video.title}
             </Link>
           ) : (
             <span className="truncate font-medium">{video.title}</span>
           )}
-          <Badge tone={stateTone(video.state)}>
+          <Badge tone={stateTone(video)}>
             <span data-testid="video-state">{STATE_LABEL[video.state]}</span>
           </Badge>
+          {video.playable && video.state !== Video_State.READY && (
+            <Badge tone="ok">
+              <span data-testid="video-playable">Playable</span>
+            </Badge>
+          )}
           <Badge>{VISIBILITY_LABEL[video.visibility]}</Badge>
         </div>
         {video.state === Video_State.UPLOADING && !follow && (
@@ -82,7 +95,7 @@ function VideoRow({ initial, onRemoved }: { initial: Video; onRemoved: (id: stri
           <div className="space-y-1">
             <ProgressBar value={video.progressPercent} label={`Transcoding ${video.title}`} />
             <p className="text-sm text-zinc-400" data-testid="transcode-progress">
-              {STATE_LABEL[video.state]} · {video.progressPercent.toFixed(0)}%
+              {transcodeText(video)}
             </p>
           </div>
         )}

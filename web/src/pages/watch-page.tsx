@@ -5,7 +5,7 @@ import { playback, videos } from "../api/client";
 import { toApiError, type ApiError } from "../api/errors";
 import { useSession } from "../api/use-session";
 import { useWatchVideo } from "../api/use-watch-video";
-import { failureText, STATE_LABEL, VISIBILITY_LABEL } from "../api/video-state";
+import { canPlay, failureText, isTerminal, transcodeText, VISIBILITY_LABEL } from "../api/video-state";
 import { CopyLinkButton } from "../components/copy-link-button";
 import { Badge } from "../components/ui/badge";
 import { ProgressBar } from "../components/ui/progress";
@@ -13,11 +13,11 @@ import type { GetPlaybackInfoResponse } from "../gen/vidmesh/v1/playback_pb";
 import { Video_State, type Video } from "../gen/vidmesh/v1/video_pb";
 import { Player } from "../player/player";
 
-function NotReady({ initial, onReady }: { initial: Video; onReady: (video: Video) => void }) {
+function NotPlayable({ initial, onPlayable }: { initial: Video; onPlayable: (video: Video) => void }) {
   const [video] = useWatchVideo(initial);
   useEffect(() => {
-    if (video.state === Video_State.READY) onReady(video);
-  }, [video, onReady]);
+    if (canPlay(video)) onPlayable(video);
+  }, [video, onPlayable]);
   if (video.state === Video_State.FAILED) {
     return (
       <p className="rounded-lg bg-red-950 p-6 text-red-300">This video could not be processed: {failureText(video)}</p>
@@ -25,10 +25,23 @@ function NotReady({ initial, onReady }: { initial: Video; onReady: (video: Video
   }
   return (
     <div className="space-y-3 rounded-lg bg-zinc-900 p-6">
-      <p>
-        {STATE_LABEL[video.state]} · {video.progressPercent.toFixed(0)}% — the player appears when it is ready.
-      </p>
+      <p data-testid="transcode-progress">{transcodeText(video)} — the player appears in a moment.</p>
       <ProgressBar value={video.progressPercent} label="Transcoding" />
+    </div>
+  );
+}
+
+/** While a playable video is still being transcoded: how far it is, without touching the player. */
+function StillProcessing({ initial, onChange }: { initial: Video; onChange: (video: Video) => void }) {
+  const [video] = useWatchVideo(initial);
+  useEffect(() => onChange(video), [video, onChange]);
+  if (isTerminal(video.state)) return null;
+  return (
+    <div className="space-y-1" data-testid="still-processing">
+      <ProgressBar value={video.progressPercent} label="Transcoding" />
+      <p className="text-sm text-zinc-400" data-testid="transcode-progress">
+        {transcodeText(video)} — it keeps playing while the rest is transcoded.
+      </p>
     </div>
   );
 }
@@ -53,7 +66,7 @@ export function WatchPage() {
       .then(async ({ video: found }) => {
         if (cancelled || !found) return;
         setVideo(found);
-        if (found.state === Video_State.READY) {
+        if (canPlay(found)) {
           const playable = await refresh();
           if (!cancelled) setInfo(playable);
         }
@@ -64,9 +77,9 @@ export function WatchPage() {
     };
   }, [videoId, refresh, session?.userId]);
 
-  const onReady = useCallback(
-    (ready: Video) => {
-      setVideo(ready);
+  const onPlayable = useCallback(
+    (playable: Video) => {
+      setVideo(playable);
       refresh().then(setInfo, (failure) => setError(toApiError(failure)));
     },
     [refresh],
@@ -92,11 +105,14 @@ export function WatchPage() {
   return (
     <article className="space-y-4">
       {info ? (
-        <Player info={info} refresh={refresh} />
-      ) : video.state === Video_State.READY ? (
+        <>
+          <Player info={info} refresh={refresh} />
+          {!isTerminal(video.state) && <StillProcessing initial={video} onChange={setVideo} />}
+        </>
+      ) : canPlay(video) ? (
         <p>Loading…</p>
       ) : (
-        <NotReady initial={video} onReady={onReady} />
+        <NotPlayable initial={video} onPlayable={onPlayable} />
       )}
       <div className="space-y-2">
         <h1 className="text-2xl font-bold">{video.title}</h1>

@@ -35,13 +35,34 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("VIDMESH_GATEWAY_ADMIN_EMAILS", ""),
         help="comma-separated emails that register as administrators",
     )
+    up.add_argument(
+        "--transcoders",
+        type=int,
+        default=int(os.environ.get("VIDMESH_UP_TRANSCODERS", "1")),
+        help="how many transcoder workers share the chunk jobs (default 1)",
+    )
+    up.add_argument(
+        "--transcoder-cpus",
+        default=os.environ.get("VIDMESH_UP_TRANSCODER_CPUS", ""),
+        help="comma-separated CPUs to pin the transcoders to, one each (e.g. 0,1)",
+    )
     add_client_commands(commands)
     return parser
 
 
 def run_up(args: argparse.Namespace) -> int:
     ports = StackPorts(**{name: getattr(args, f"{name}_port") for name in PORT_NAMES})
-    stack = LocalStack(args.data_dir, ports, admin_emails=args.admin_emails)
+    cpus = tuple(int(cpu) for cpu in args.transcoder_cpus.split(",") if cpu.strip())
+    if args.transcoders < 1:
+        print("vidmesh up: --transcoders must be at least 1", file=sys.stderr)
+        return 2
+    stack = LocalStack(
+        args.data_dir,
+        ports,
+        admin_emails=args.admin_emails,
+        transcoders=args.transcoders,
+        transcoder_cpus=cpus,
+    )
     print(f"Vidmesh: starting the local stack (data in {stack.data_dir})", flush=True)
     with stack.signals_handled():
         try:

@@ -29,6 +29,7 @@ from vidmesh.common.local.postgres import PostgresCluster
 from vidmesh.common.local.process import (
     ManagedProcess,
     StartupError,
+    free_port,
     grpc_serving,
     http_ok,
     port_open,
@@ -105,10 +106,21 @@ def ensure_ffmpeg() -> None:
 class LocalStack:
     """Starts and supervises PostgreSQL, NATS, the services and Envoy."""
 
-    def __init__(self, data_dir: Path, ports: StackPorts, *, admin_emails: str = "") -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        ports: StackPorts,
+        *,
+        admin_emails: str = "",
+        transcoders: int = 1,
+        transcoder_cpus: tuple[int, ...] = (),
+    ) -> None:
         self.data_dir = data_dir.resolve()
         self.ports = ports
         self.admin_emails = admin_emails
+        self.transcoders = transcoders
+        # Pin transcoder i to CPU transcoder_cpus[i] (simulated one-core hosts, benchmarks).
+        self.transcoder_cpus = transcoder_cpus
         self._stopping = threading.Event()
         self._stoppers: list[Callable[[], None]] = []
         self.processes: dict[str, ManagedProcess] = {}
@@ -161,22 +173,28 @@ class LocalStack:
                 "VIDMESH_INGEST_GATEWAY_ADDRESS": f"127.0.0.1:{self.ports.gateway}",
                 "VIDMESH_INGEST_SPOOL_DIR": str(self.data_dir / "spool"),
                 "VIDMESH_INGEST_HTTP_PORT": str(self.ports.ingest_http),
-                "VIDMESH_TRANSCODER_PORT": str(self.ports.transcoder),
                 "VIDMESH_TRANSCODER_GATEWAY_ADDRESS": f"127.0.0.1:{self.ports.gateway}",
-                "VIDMESH_TRANSCODER_WORK_DIR": str(self.data_dir / "transcoder"),
                 "VIDMESH_PLAYBACK_PORT": str(self.ports.playback),
                 "VIDMESH_PLAYBACK_HTTP_PORT": str(self.ports.playback_http),
                 "VIDMESH_PLAYBACK_GATEWAY_ADDRESS": f"127.0.0.1:{self.ports.gateway}",
             }
         )
         # Gateway first (it owns the schema), the transcoder next (it owns the queue topology).
-        for service, port in (
-            ("gateway", self.ports.gateway),
-            ("transcoder", self.ports.transcoder),
-            ("ingest", self.ports.ingest),
-            ("playback", self.ports.playback),
-        ):
-            self._service(service, port, env, logs)
+        self._service("gateway", self.ports.gateway, env, logs)
+        for index in range(self.transcoders):
+            # The first one serves the admin API Envoy routes to; all of them share the chunks.
+            port = self.ports.transcoder if index == 0 else free_port()
+            own = {
+                "VIDMESH_TRANSCODER_PORT": str(port),
+                "VIDMESH_TRANSCODER_WORK_DIR": str(self.data_dir / "transcoder" / str(index)),
+                "VIDMESH_TRANSCODER_WORKER_NAME": f"transcoder-{index}",
+            }
+            name = "transcoder" if index == 0 else f"transcoder-{index}"
+            pinned = self.transcoder_cpus
+            cpu = pinned[index % len(pinned)] if pinned else None
+            self._service(name, port, {**env, **own}, logs, module="transcoder", cpu=cpu)
+        self._service("ingest", self.ports.ingest, env, logs)
+        self._service("playback", self.ports.playback, env, logs)
 
         self._web(web_root, logs)
 
@@ -194,10 +212,20 @@ class LocalStack:
         envoy = EnvoyProxy(edge, self.data_dir / "envoy")
         self._launch("envoy", envoy.start, envoy.stop, envoy.running, envoy.log_path)
 
-    def _service(self, name: str, port: int, env: dict[str, str], logs: Path) -> None:
-        process = ManagedProcess(
-            name, [sys.executable, "-m", f"vidmesh.{name}"], log_path=logs / f"{name}.log", env=env
-        )
+    def _service(
+        self,
+        name: str,
+        port: int,
+        env: dict[str, str],
+        logs: Path,
+        *,
+        module: str = "",
+        cpu: int | None = None,
+    ) -> None:
+        argv = [sys.executable, "-m", f"vidmesh.{module or name}"]
+        if cpu is not None:
+            argv = ["taskset", "--cpu-list", str(cpu), *argv]
+        process = ManagedProcess(name, argv, log_path=logs / f"{name}.log", env=env)
         self.processes[name] = process
 
         def start() -> None:

@@ -102,7 +102,7 @@ class LivePlaylists:
 
 
 class HlsHandler:
-    def __init__(self, store: BlobStore, codec: TokenCodec, live: LivePlaylists) -> None:
+    def __init__(self, store: BlobStore, codec: TokenCodec, live: LivePlaylists | None) -> None:
         self._store = store
         self._codec = codec
         self._live = live
@@ -140,7 +140,7 @@ class HlsHandler:
         try:
             text = (await self._store.read_all(MEDIA, key)).decode()
         except BlobNotFound:
-            rendered = await self._live.render(*where)
+            rendered = await self._live.render(*where) if self._live else None
             if rendered is None:
                 raise _not_found() from None
             # It grows with every chunk: players must ask again each time.
@@ -221,7 +221,10 @@ async def _sendfile(request: web.Request, path: Path, offset: int, count: int) -
         await asyncio.get_running_loop().sendfile(transport, handle, offset, count)
 
 
-def build_app(store: BlobStore, codec: TokenCodec, live: LivePlaylists) -> web.Application:
+def build_app(
+    store: BlobStore, codec: TokenCodec, live: LivePlaylists | None = None
+) -> web.Application:
+    """The HLS listener; without `live` it serves stored ladders only."""
     app = web.Application(middlewares=[edge_middleware(None)])
     app.add_routes(HlsHandler(store, codec, live).routes())
     return app
