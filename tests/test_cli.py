@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -71,6 +72,7 @@ async def test_login_then_an_interrupted_upload_resumes(
     assert f"resuming at byte {len(data) // 2} of {len(data)}" in err
     assert f"uploaded {created.upload.video_id} (queued)" in out
     assert out.strip().splitlines()[-1].startswith("ready")
+    assert re.search(r"^processing .*chunks \d+/\d+.*playable$", out, re.MULTILINE), out
 
     code, out, _ = await vidmesh(cli_env, "watch", created.upload.video_id)
     assert code == 0 and out.startswith("ready")

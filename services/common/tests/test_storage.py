@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -78,6 +80,34 @@ async def test_fetch_to_gives_a_readable_file(store: BlobStore, tmp_path: Path) 
     await store.put_bytes("raw", key, b"abc" * 1000)
     path = await store.fetch_to("raw", key, tmp_path / "fetched")
     assert path.read_bytes() == b"abc" * 1000
+
+
+async def test_media_urls_let_ffmpeg_seek_into_an_object(store: BlobStore, tmp_path: Path) -> None:
+    """Chunks read the original in place: a file path, or a presigned URL read with ranges."""
+    clip = tmp_path / "clip.mp4"
+    subprocess.run(
+        [
+            *("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:d=4"),
+            *("-c:v", "libx264", "-g", "10", str(clip)),
+        ],
+        check=True,
+        timeout=60,
+    )
+    key = unique("source")
+    await store.put_file("raw", key, clip)
+    url = await store.media_url("raw", key, timedelta(minutes=5))
+    frames = subprocess.run(
+        [
+            *("ffprobe", "-v", "error", "-read_intervals", "2%+#5", "-select_streams", "v"),
+            *("-show_entries", "packet=pts_time", "-of", "csv=p=0", url),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    ).stdout.split()
+    assert len(frames) == 5 and min(float(t) for t in frames) >= 1.9, "it seeked"
+    with pytest.raises(BlobNotFound):
+        await store.media_url("raw", unique("missing"), timedelta(minutes=5))
 
 
 @pytest.mark.parametrize("key", ["../escape", "/abs", "a//b", "a/./b", "a\\b", ""])

@@ -45,6 +45,22 @@ def _state_name(state: int) -> str:
     return video_pb2.Video.State.Name(state).removeprefix("STATE_").lower()  # type: ignore[arg-type]
 
 
+def _transcode_line(video: video_pb2.Video) -> str:
+    """Queue position, chunks done, ETA and whether it can already be played."""
+    parts = []
+    transcode = video.transcode
+    if video.state == video_pb2.Video.STATE_QUEUED and transcode.queue_position:
+        parts.append(f"queue position {transcode.queue_position}")
+    if video.state == video_pb2.Video.STATE_PROCESSING and transcode.chunks_total:
+        parts.append(f"chunks {transcode.chunks_done}/{transcode.chunks_total}")
+        if transcode.HasField("estimated_time_remaining"):
+            left = transcode.estimated_time_remaining.ToTimedelta().total_seconds()
+            parts.append(f"about {left:.0f} s left")
+    if video.playable and video.state != video_pb2.Video.STATE_READY:
+        parts.append("playable")
+    return "  " + ", ".join(parts) if parts else ""
+
+
 async def _watch(
     channel: grpc.aio.Channel, metadata: tuple[tuple[str, str], ...], video_id: str
 ) -> int:
@@ -54,7 +70,7 @@ async def _watch(
     last: video_pb2.Video | None = None
     async for message in stream:
         last = message.video
-        line = f"{_state_name(last.state):<10} {last.progress_percent:5.1f}%"
+        line = f"{_state_name(last.state):<10} {last.progress_percent:5.1f}%{_transcode_line(last)}"
         if last.state == video_pb2.Video.STATE_FAILED:
             line += f"  {last.failure.reason}: {last.failure.message}"
         if last.state == video_pb2.Video.STATE_READY:

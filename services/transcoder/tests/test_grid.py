@@ -1,0 +1,38 @@
+"""Chunk boundaries: a short first chunk, whole segments after it, exact frames, no tiny tail."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from vidmesh.transcoder.grid import plan_chunks
+
+
+def test_a_long_video_gets_a_two_second_first_chunk_then_long_ones() -> None:
+    chunks = plan_chunks(600.0, 30.0)
+    assert (chunks[0].start, chunks[0].end, chunks[0].segment_count) == (0.0, 2.0, 1)
+    assert {c.end - c.start for c in chunks[1:-1]} == {32.0}
+    assert sum(c.frames for c in chunks) == 600 * 30, "every frame in exactly one chunk"
+    numbers = [c.first_segment for c in chunks]
+    assert numbers == sorted(numbers) and numbers[1] == 1
+    for before, after in itertools.pairwise(chunks):
+        assert before.end_frame == after.start_frame
+        assert after.first_segment == before.first_segment + before.segment_count
+
+
+def test_a_short_tail_joins_the_chunk_before_it() -> None:
+    chunks = plan_chunks(35.0, 25.0)
+    assert [(c.start, c.end) for c in chunks] == [(0.0, 2.0), (2.0, 35.0)]
+    assert chunks[1].segment_count == 9
+
+
+@pytest.mark.parametrize("duration", [0.4, 1.0, 2.0])
+def test_a_very_short_video_is_one_chunk(duration: float) -> None:
+    [chunk] = plan_chunks(duration, 25.0)
+    assert chunk.frames == max(1, round(duration * 25))
+
+
+def test_chunks_must_be_whole_segments() -> None:
+    with pytest.raises(ValueError, match="whole segments"):
+        plan_chunks(60.0, 30.0, chunk_seconds=6)
