@@ -10,6 +10,7 @@ ladder of the whole file (`ladder_command`) stays as the benchmark's baseline.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,38 +37,36 @@ _QUIET = (
 )
 
 
-def chunk_command(
-    source: str, out_dir: Path, plan: Plan, span: ChunkSpan, *, preset: str
-) -> list[str]:
-    """argv encoding one chunk to every rung; `out_dir/<rung>/index.m3u8` lists its segments."""
-    # Input -ss seeks to the keyframe before the start and decodes up to it exactly; -t keeps
-    # the demuxer from reading far past the end.
-    stream = ffmpeg.input(source, ss=f"{span.start:.6f}", t=f"{span.end - span.start + 2:.6f}")
-    video = (
-        stream["v:0"]
-        .filter("fps", fps=plan.frame_rate, start_time=0)
-        # A source whose picture ends early repeats its last frame, so no chunk comes up short.
-        .filter("tpad", stop_mode="clone", stop_duration=span.end - span.start)
-        .filter("trim", end_frame=span.frames)
-        .filter("setpts", "N/FRAME_RATE/TB")
-    )
-    branches = video.filter_multi_output("split", len(plan.rungs))
-    outputs: list[Any] = []
-    options: dict[str, Any] = {}
-    variants = []
+@dataclass
+class _Ladder:
+    """Every rung's scaled branch of one decoded picture, with its per-stream options."""
+
+    outputs: list[Any] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
+    variants: list[str] = field(default_factory=list)
+
+
+def _rungs(picture: Any, plan: Plan) -> _Ladder:
+    branches = picture.filter_multi_output("split", len(plan.rungs))
+    ladder = _Ladder()
     for index, rung in enumerate(plan.rungs):
-        outputs.append(
+        ladder.outputs.append(
             branches.stream(index)
             .filter("scale", rung.width, rung.height, flags="bicubic")
             .filter("setsar", 1)
             .filter("format", "yuv420p")
         )
-        options[f"maxrate:v:{index}"] = f"{rung.max_kbps}k"
-        options[f"bufsize:v:{index}"] = f"{rung.max_kbps * 2}k"
-        options[f"profile:v:{index}"] = rung.profile
-        variants.append(f"v:{index},name:{rung.name}")
+        ladder.options[f"maxrate:v:{index}"] = f"{rung.max_kbps}k"
+        ladder.options[f"bufsize:v:{index}"] = f"{rung.max_kbps * 2}k"
+        ladder.options[f"profile:v:{index}"] = rung.profile
+        ladder.variants.append(f"v:{index}")
+    return ladder
+
+
+def _hls_output(ladder: _Ladder, out_dir: Path, preset: str, **extra: Any) -> list[str]:
+    """libx264 at capped CRF with keyframes on the grid, one HLS variant per rung."""
     output = ffmpeg.output(
-        *outputs,
+        *ladder.outputs,
         str(out_dir / "%v" / "index.m3u8"),
         format="hls",
         vcodec="libx264",
@@ -75,19 +74,46 @@ def chunk_command(
         crf=23,
         sc_threshold=0,
         force_key_frames=f"expr:gte(t,n_forced*{SEGMENT_SECONDS})",
-        output_ts_offset=f"{TIMELINE_OFFSET + span.start:.6f}",
-        start_number=span.first_segment,
         hls_time=SEGMENT_SECONDS,
         hls_playlist_type="vod",
         hls_flags="independent_segments",
         hls_segment_type="mpegts",
         hls_segment_filename=str(out_dir / "%v" / "seg_%05d.ts"),
-        var_stream_map=" ".join(variants),
+        var_stream_map=" ".join(ladder.variants),
         max_muxing_queue_size=4096,
-        **options,
+        **ladder.options,
+        **extra,
     )
     args: list[str] = output.global_args(*_QUIET).compile(cmd="ffmpeg", overwrite_output=True)
     return args
+
+
+def chunk_command(
+    source: str, out_dir: Path, plan: Plan, span: ChunkSpan, *, preset: str
+) -> list[str]:
+    """argv encoding one chunk to every rung; `out_dir/<rung>/index.m3u8` lists its segments."""
+    # Input -ss seeks to the keyframe before the start and decodes up to it exactly; -t keeps
+    # the demuxer from reading far past the end.
+    stream = ffmpeg.input(source, ss=f"{span.start:.6f}", t=f"{span.end - span.start + 2:.6f}")
+    picture = (
+        stream["v:0"]
+        .filter("fps", fps=plan.frame_rate, start_time=0)
+        # A source whose picture ends early repeats its last frame, so no chunk comes up short.
+        .filter("tpad", stop_mode="clone", stop_duration=span.end - span.start)
+        .filter("trim", end_frame=span.frames)
+        .filter("setpts", "N/FRAME_RATE/TB")
+    )
+    ladder = _rungs(picture, plan)
+    ladder.variants = [
+        f"{v},name:{r.name}" for v, r in zip(ladder.variants, plan.rungs, strict=True)
+    ]
+    return _hls_output(
+        ladder,
+        out_dir,
+        preset,
+        output_ts_offset=f"{TIMELINE_OFFSET + span.start:.6f}",
+        start_number=span.first_segment,
+    )
 
 
 def audio_command(source: str, out_dir: Path, duration: float, *, kbps: int) -> list[str]:
@@ -122,52 +148,22 @@ def audio_command(source: str, out_dir: Path, duration: float, *, kbps: int) -> 
 
 
 def ladder_command(source: Path, out_dir: Path, plan: Plan, *, preset: str) -> list[str]:
-    """argv for ffmpeg; progress is written as key=value lines to stdout."""
+    """The whole ladder with audio as one ffmpeg run (the single-process baseline)."""
     stream = ffmpeg.input(str(source))
-    video = stream.video.filter("fps", fps=plan.frame_rate)
-    branches = video.filter_multi_output("split", len(plan.rungs))
-    outputs: list[Any] = []
-    options: dict[str, Any] = {}
-    variants = []
-    for index, rung in enumerate(plan.rungs):
-        scaled = (
-            branches.stream(index)
-            .filter("scale", rung.width, rung.height, flags="bicubic")
-            .filter("setsar", 1)
-            .filter("format", "yuv420p")
-        )
-        outputs.append(scaled)
-        options[f"maxrate:v:{index}"] = f"{rung.max_kbps}k"
-        options[f"bufsize:v:{index}"] = f"{rung.max_kbps * 2}k"
-        options[f"profile:v:{index}"] = rung.profile
-        entry = f"v:{index}"
+    ladder = _rungs(stream.video.filter("fps", fps=plan.frame_rate), plan)
+    audio: dict[str, Any] = {}
+    videos = ladder.outputs
+    ladder.outputs = []
+    for index, (rung, picture) in enumerate(zip(plan.rungs, videos, strict=True)):
+        ladder.outputs.append(picture)
         if plan.has_audio:
-            outputs.append(stream["a:0"])
-            options[f"b:a:{index}"] = f"{rung.audio_kbps}k"
-            entry += f",a:{index}"
-        variants.append(f"{entry},name:{rung.name}")
+            ladder.outputs.append(stream["a:0"])
+            audio[f"b:a:{index}"] = f"{rung.audio_kbps}k"
+            ladder.variants[index] += f",a:{index}"
+        ladder.variants[index] += f",name:{rung.name}"
     if plan.has_audio:
-        options.update({"c:a": "aac", "ac": 2, "ar": 48000})
-    output = ffmpeg.output(
-        *outputs,
-        str(out_dir / "%v" / "index.m3u8"),
-        format="hls",
-        vcodec="libx264",
-        preset=preset,
-        crf=23,
-        sc_threshold=0,
-        force_key_frames=f"expr:gte(t,n_forced*{SEGMENT_SECONDS})",
-        hls_time=SEGMENT_SECONDS,
-        hls_playlist_type="vod",
-        hls_flags="independent_segments",
-        hls_segment_type="mpegts",
-        hls_segment_filename=str(out_dir / "%v" / "seg_%05d.ts"),
-        var_stream_map=" ".join(variants),
-        max_muxing_queue_size=4096,
-        **options,
-    )
-    args: list[str] = output.global_args(*_QUIET).compile(cmd="ffmpeg", overwrite_output=True)
-    return args
+        audio.update({"c:a": "aac", "ac": 2, "ar": 48000})
+    return _hls_output(ladder, out_dir, preset, **audio)
 
 
 def poster_command(
