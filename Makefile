@@ -91,7 +91,8 @@ chaos: sync ## Long seeded fault campaigns (SIGKILLs, outages, frozen ffmpeg) ag
 	VIDMESH_CHAOS_SEEDS=$(CHAOS_SEEDS) VIDMESH_CHAOS_UPLOADS=$(CHAOS_UPLOADS) \
 	VIDMESH_CHAOS_FAULTS=$(CHAOS_FAULTS) $(RUN) pytest -q -s -p no:cacheprovider tests/test_chaos.py
 
-bench: sync ## Benchmarks: transcode, upload (1 GiB), HLS delivery vs nginx (needs wrk, nginx)
+bench: sync web ## Benchmarks: time to first playable, transcode, upload (1 GiB), HLS vs nginx (needs wrk, nginx)
+	$(RUN) python bench/ttfp.py
 	$(RUN) python bench/transcode.py
 	$(RUN) python bench/upload.py
 	$(RUN) python bench/hls.py
