@@ -186,16 +186,18 @@ async def test_a_redelivered_last_report_finalizes_once(ing: IngestHarness) -> N
         metadata=meta,
     )
     plan = _plan(video.video_id, chunks=3)
-    planned = await gw.states.RecordPlan(
-        video_state_pb2.RecordPlanRequest(video_id=video.video_id, job_id=job, plan=plan),
-        metadata=meta,
-    )
+    planned = (
+        await gw.states.RecordPlan(
+            video_state_pb2.RecordPlanRequest(video_id=video.video_id, job_id=job, plan=plan),
+            metadata=meta,
+        )
+    ).outcome
     assert [t.chunk_index for t in planned.due if t.kind == t.KIND_CHUNK] == [0, 1, 2]
     assert planned.recorded and not planned.playable
 
     async def report(index: int, run: str) -> video_state_pb2.TaskOutcome:
         chunk = plan.chunks[index]
-        outcome: video_state_pb2.TaskOutcome = await gw.states.CompleteTask(
+        response = await gw.states.CompleteTask(
             video_state_pb2.CompleteTaskRequest(
                 video_id=video.video_id,
                 job_id=job,
@@ -215,7 +217,7 @@ async def test_a_redelivered_last_report_finalizes_once(ing: IngestHarness) -> N
             ),
             metadata=meta,
         )
-        return outcome
+        return response.outcome
 
     later = await report(2, "late")
     assert not later.due and not later.playable, "chunk 2 alone makes nothing playable"

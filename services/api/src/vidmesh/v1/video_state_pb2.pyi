@@ -900,6 +900,54 @@ class CompleteTaskRequest(_message.Message):
 Global___CompleteTaskRequest: _TypeAlias = CompleteTaskRequest  # noqa: Y015
 
 @_typing.final
+class RecordPlanResponse(_message.Message):
+    """Response of RecordPlan."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def outcome(self) -> Global___TaskOutcome:
+        """What to publish now."""
+
+    def __init__(
+        self,
+        *,
+        outcome: Global___TaskOutcome | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["outcome", b"outcome"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["outcome", b"outcome"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordPlanResponse: _TypeAlias = RecordPlanResponse  # noqa: Y015
+
+@_typing.final
+class CompleteTaskResponse(_message.Message):
+    """Response of CompleteTask."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def outcome(self) -> Global___TaskOutcome:
+        """What to publish now."""
+
+    def __init__(
+        self,
+        *,
+        outcome: Global___TaskOutcome | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["outcome", b"outcome"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["outcome", b"outcome"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CompleteTaskResponse: _TypeAlias = CompleteTaskResponse  # noqa: Y015
+
+@_typing.final
 class GetGenerationRequest(_message.Message):
     """Request of GetGeneration."""
 

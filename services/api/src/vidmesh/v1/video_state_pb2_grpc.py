@@ -92,12 +92,12 @@ class VideoStateServiceStub:
         self.RecordPlan = channel.unary_unary(
                 '/vidmesh.v1.VideoStateService/RecordPlan',
                 request_serializer=vidmesh_dot_v1_dot_video__state__pb2.RecordPlanRequest.SerializeToString,
-                response_deserializer=vidmesh_dot_v1_dot_video__state__pb2.TaskOutcome.FromString,
+                response_deserializer=vidmesh_dot_v1_dot_video__state__pb2.RecordPlanResponse.FromString,
                 _registered_method=True)
         self.CompleteTask = channel.unary_unary(
                 '/vidmesh.v1.VideoStateService/CompleteTask',
                 request_serializer=vidmesh_dot_v1_dot_video__state__pb2.CompleteTaskRequest.SerializeToString,
-                response_deserializer=vidmesh_dot_v1_dot_video__state__pb2.TaskOutcome.FromString,
+                response_deserializer=vidmesh_dot_v1_dot_video__state__pb2.CompleteTaskResponse.FromString,
                 _registered_method=True)
         self.GetGeneration = channel.unary_unary(
                 '/vidmesh.v1.VideoStateService/GetGeneration',
@@ -304,12 +304,12 @@ def add_VideoStateServiceServicer_to_server(servicer, server):
             'RecordPlan': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordPlan,
                     request_deserializer=vidmesh_dot_v1_dot_video__state__pb2.RecordPlanRequest.FromString,
-                    response_serializer=vidmesh_dot_v1_dot_video__state__pb2.TaskOutcome.SerializeToString,
+                    response_serializer=vidmesh_dot_v1_dot_video__state__pb2.RecordPlanResponse.SerializeToString,
             ),
             'CompleteTask': grpc.unary_unary_rpc_method_handler(
                     servicer.CompleteTask,
                     request_deserializer=vidmesh_dot_v1_dot_video__state__pb2.CompleteTaskRequest.FromString,
-                    response_serializer=vidmesh_dot_v1_dot_video__state__pb2.TaskOutcome.SerializeToString,
+                    response_serializer=vidmesh_dot_v1_dot_video__state__pb2.CompleteTaskResponse.SerializeToString,
             ),
             'GetGeneration': grpc.unary_unary_rpc_method_handler(
                     servicer.GetGeneration,
@@ -596,7 +596,7 @@ class VideoStateService:
             target,
             '/vidmesh.v1.VideoStateService/RecordPlan',
             vidmesh_dot_v1_dot_video__state__pb2.RecordPlanRequest.SerializeToString,
-            vidmesh_dot_v1_dot_video__state__pb2.TaskOutcome.FromString,
+            vidmesh_dot_v1_dot_video__state__pb2.RecordPlanResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -623,7 +623,7 @@ class VideoStateService:
             target,
             '/vidmesh.v1.VideoStateService/CompleteTask',
             vidmesh_dot_v1_dot_video__state__pb2.CompleteTaskRequest.SerializeToString,
-            vidmesh_dot_v1_dot_video__state__pb2.TaskOutcome.FromString,
+            vidmesh_dot_v1_dot_video__state__pb2.CompleteTaskResponse.FromString,
             options,
             channel_credentials,
             insecure,

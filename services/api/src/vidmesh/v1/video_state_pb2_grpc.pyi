@@ -106,7 +106,7 @@ class VideoStateServiceStub:
     Errors: UNAUTHENTICATED / PERMISSION_DENIED (`SERVICE_CREDENTIAL_REQUIRED`);
     INVALID_ARGUMENT (`INVALID_PAGE_SIZE`).
     """
-    RecordPlan: _grpc.UnaryUnaryMultiCallable[_video_state_pb2.RecordPlanRequest, _video_state_pb2.TaskOutcome]
+    RecordPlan: _grpc.UnaryUnaryMultiCallable[_video_state_pb2.RecordPlanRequest, _video_state_pb2.RecordPlanResponse]
     """Records the plan of a generation (its chunks, ladder and audio) and answers with the tasks
     now due: every chunk and the audio task that has not finished. A repeat returns the plan
     recorded first, so a re-run plan task republishes the same tasks (deduplicated).
@@ -114,7 +114,7 @@ class VideoStateServiceStub:
     Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`STALE_JOB`);
     INVALID_ARGUMENT (`INVALID_PLAN`).
     """
-    CompleteTask: _grpc.UnaryUnaryMultiCallable[_video_state_pb2.CompleteTaskRequest, _video_state_pb2.TaskOutcome]
+    CompleteTask: _grpc.UnaryUnaryMultiCallable[_video_state_pb2.CompleteTaskRequest, _video_state_pb2.CompleteTaskResponse]
     """Records that one chunk or the audio task finished (or, for audio, how far it got), once
     per task and generation: the first completion wins and a repeat changes nothing. Every
     report, first or repeated, is answered with what is now due (finalize once every chunk and
@@ -208,7 +208,7 @@ class VideoStateServiceAsyncStub(VideoStateServiceStub):
     Errors: UNAUTHENTICATED / PERMISSION_DENIED (`SERVICE_CREDENTIAL_REQUIRED`);
     INVALID_ARGUMENT (`INVALID_PAGE_SIZE`).
     """
-    RecordPlan: _aio.UnaryUnaryMultiCallable[_video_state_pb2.RecordPlanRequest, _video_state_pb2.TaskOutcome]  # type: ignore[assignment]
+    RecordPlan: _aio.UnaryUnaryMultiCallable[_video_state_pb2.RecordPlanRequest, _video_state_pb2.RecordPlanResponse]  # type: ignore[assignment]
     """Records the plan of a generation (its chunks, ladder and audio) and answers with the tasks
     now due: every chunk and the audio task that has not finished. A repeat returns the plan
     recorded first, so a re-run plan task republishes the same tasks (deduplicated).
@@ -216,7 +216,7 @@ class VideoStateServiceAsyncStub(VideoStateServiceStub):
     Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`STALE_JOB`);
     INVALID_ARGUMENT (`INVALID_PLAN`).
     """
-    CompleteTask: _aio.UnaryUnaryMultiCallable[_video_state_pb2.CompleteTaskRequest, _video_state_pb2.TaskOutcome]  # type: ignore[assignment]
+    CompleteTask: _aio.UnaryUnaryMultiCallable[_video_state_pb2.CompleteTaskRequest, _video_state_pb2.CompleteTaskResponse]  # type: ignore[assignment]
     """Records that one chunk or the audio task finished (or, for audio, how far it got), once
     per task and generation: the first completion wins and a repeat changes nothing. Every
     report, first or repeated, is answered with what is now due (finalize once every chunk and
@@ -367,7 +367,7 @@ class VideoStateServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _video_state_pb2.RecordPlanRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_video_state_pb2.TaskOutcome, _abc.Awaitable[_video_state_pb2.TaskOutcome]]:
+    ) -> _typing.Union[_video_state_pb2.RecordPlanResponse, _abc.Awaitable[_video_state_pb2.RecordPlanResponse]]:
         """Records the plan of a generation (its chunks, ladder and audio) and answers with the tasks
         now due: every chunk and the audio task that has not finished. A repeat returns the plan
         recorded first, so a re-run plan task republishes the same tasks (deduplicated).
@@ -381,7 +381,7 @@ class VideoStateServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _video_state_pb2.CompleteTaskRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_video_state_pb2.TaskOutcome, _abc.Awaitable[_video_state_pb2.TaskOutcome]]:
+    ) -> _typing.Union[_video_state_pb2.CompleteTaskResponse, _abc.Awaitable[_video_state_pb2.CompleteTaskResponse]]:
         """Records that one chunk or the audio task finished (or, for audio, how far it got), once
         per task and generation: the first completion wins and a repeat changes nothing. Every
         report, first or repeated, is answered with what is now due (finalize once every chunk and

@@ -189,11 +189,11 @@ class VideoStates:
         self, video_id: str, job_id: str, plan: transcode_pb2.TranscodePlan
     ) -> video_state_pb2.TaskOutcome:
         with remote_errors():
-            outcome: video_state_pb2.TaskOutcome = await self._stub.RecordPlan(
+            response = await self._stub.RecordPlan(
                 video_state_pb2.RecordPlanRequest(video_id=video_id, job_id=job_id, plan=plan),
                 metadata=self._credential.metadata(),
             )
-        return outcome
+        return response.outcome
 
     async def complete_task(
         self,
@@ -206,7 +206,7 @@ class VideoStates:
         complete: bool = True,
     ) -> video_state_pb2.TaskOutcome:
         with remote_errors():
-            outcome: video_state_pb2.TaskOutcome = await self._stub.CompleteTask(
+            response = await self._stub.CompleteTask(
                 video_state_pb2.CompleteTaskRequest(
                     video_id=video_id,
                     job_id=job_id,
@@ -217,7 +217,7 @@ class VideoStates:
                 ),
                 metadata=self._credential.metadata(),
             )
-        return outcome
+        return response.outcome
 
     async def generation(self, video_id: str, job_id: str) -> video_state_pb2.Generation:
         with remote_errors():

@@ -342,15 +342,19 @@ class VideoStateServicer(video_state_pb2_grpc.VideoStateServiceServicer):
 
     async def RecordPlan(
         self, request: video_state_pb2.RecordPlanRequest, context: Context
-    ) -> video_state_pb2.TaskOutcome:
+    ) -> video_state_pb2.RecordPlanResponse:
         require_service()
-        return await self._generations.record_plan(request.video_id, request.job_id, request.plan)
+        outcome = await self._generations.record_plan(
+            request.video_id, request.job_id, request.plan
+        )
+        return video_state_pb2.RecordPlanResponse(outcome=outcome)
 
     async def CompleteTask(
         self, request: video_state_pb2.CompleteTaskRequest, context: Context
-    ) -> video_state_pb2.TaskOutcome:
+    ) -> video_state_pb2.CompleteTaskResponse:
         require_service()
-        return await self._generations.complete_task(request)
+        outcome = await self._generations.complete_task(request)
+        return video_state_pb2.CompleteTaskResponse(outcome=outcome)
 
     async def GetGeneration(
         self, request: video_state_pb2.GetGenerationRequest, context: Context
