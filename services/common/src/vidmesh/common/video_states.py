@@ -147,16 +147,6 @@ class VideoStates:
             )
         return response.video
 
-    async def progress(self, video_id: str, job_id: str, percent: float) -> video_pb2.Video:
-        with remote_errors():
-            response = await self._stub.ReportProgress(
-                video_state_pb2.ReportProgressRequest(
-                    video_id=video_id, job_id=job_id, percent=percent
-                ),
-                metadata=self._credential.metadata(),
-            )
-        return response.video
-
     async def completed(
         self,
         video_id: str,

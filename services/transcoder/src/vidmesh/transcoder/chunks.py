@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from vidmesh.common.jobs import BULK, task_lane
 from vidmesh.common.layout import hls_key, segment_path
 from vidmesh.common.storage import MEDIA
 from vidmesh.transcoder.command import chunk_command
@@ -64,8 +65,12 @@ async def encode_chunk(
     run = new_run()
     async with workspace(context, job, run) as folder:
         started = time.monotonic()
+        argv = chunk_command(url, folder, ladder, span, preset=context.settings.preset)
+        if task_lane(job.task) == BULK and context.settings.bulk_niceness:
+            # Bulk chunks yield the CPU to whatever makes another video playable first.
+            argv = ["nice", "-n", str(context.settings.bulk_niceness), *argv]
         await run_ffmpeg(
-            chunk_command(url, folder, ladder, span, preset=context.settings.preset),
+            argv,
             duration=span.end - span.start,
             on_progress=on_progress,
             stall_seconds=context.settings.stall_seconds,
