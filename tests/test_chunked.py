@@ -65,7 +65,11 @@ async def chunked_workers(factory: Any, count: int) -> list[TranscoderHarness]:
 
 
 async def test_two_workers_share_a_video_playable_before_ready_and_seamless(
-    ing: IngestHarness, transcoder_factory: Any, store: FileBlobStore, media_dir: Path
+    ing: IngestHarness,
+    transcoder_factory: Any,
+    store: FileBlobStore,
+    media_dir: Path,
+    tmp_path: Path,
 ) -> None:
     workers = await chunked_workers(transcoder_factory, 2)
     seconds, rate = 14, 25
@@ -93,6 +97,15 @@ async def test_two_workers_share_a_video_playable_before_ready_and_seamless(
         assert "#EXT-X-START:TIME-OFFSET=0" in playlist
         assert playlist.rstrip().endswith("#EXT-X-ENDLIST")
         assert abs(frames_of(variant.playlist) - seconds * rate) <= 4, "no frame lost or doubled"
+
+        trick = variant.playlist.with_name("iframes.m3u8").read_text().splitlines()
+        ranges = [line for line in trick if line.startswith("#EXT-X-BYTERANGE:")]
+        assert len(ranges) == playlist.count("#EXTINF"), "one I-frame per segment"
+        length = int(ranges[1].split(":")[1].split("@")[0])
+        segment = variant.playlist.parent / trick[trick.index(ranges[1]) + 1]
+        keyframe = tmp_path / f"{variant.playlist.parent.name}-keyframe.ts"
+        keyframe.write_bytes(segment.read_bytes()[:length])
+        assert frames_of(keyframe) == 1, "the byte range holds exactly the keyframe"
 
     audio = audio_playlist(master)
     assert audio is not None
