@@ -9,10 +9,11 @@ import pytest
 from vidmesh.transcoder.grid import plan_chunks
 
 
-def test_a_long_video_gets_a_two_second_first_chunk_then_long_ones() -> None:
+def test_a_long_video_gets_a_two_second_first_chunk_then_doubling_ones() -> None:
     chunks = plan_chunks(600.0, 30.0)
     assert (chunks[0].start, chunks[0].end, chunks[0].segment_count) == (0.0, 2.0, 1)
-    assert {c.end - c.start for c in chunks[1:-1]} == {32.0}
+    assert [c.end - c.start for c in chunks[1:6]] == [4.0, 8.0, 16.0, 32.0, 32.0]
+    assert [c.segment_count for c in chunks[1:5]] == [1, 2, 4, 8]
     assert sum(c.frames for c in chunks) == 600 * 30, "every frame in exactly one chunk"
     numbers = [c.first_segment for c in chunks]
     assert numbers == sorted(numbers) and numbers[1] == 1
@@ -23,8 +24,8 @@ def test_a_long_video_gets_a_two_second_first_chunk_then_long_ones() -> None:
 
 def test_a_short_tail_joins_the_chunk_before_it() -> None:
     chunks = plan_chunks(35.0, 25.0)
-    assert [(c.start, c.end) for c in chunks] == [(0.0, 2.0), (2.0, 35.0)]
-    assert chunks[1].segment_count == 9
+    assert [(c.start, c.end) for c in chunks] == [(0.0, 2.0), (2.0, 6.0), (6.0, 14.0), (14.0, 35.0)]
+    assert chunks[-1].segment_count == 6
 
 
 @pytest.mark.parametrize("duration", [0.4, 1.0, 2.0])

@@ -68,6 +68,7 @@ async def _watch(
         video_pb2.WatchVideoRequest(video_id=video_id), metadata=metadata
     )
     last: video_pb2.Video | None = None
+    printed = ""
     async for message in stream:
         last = message.video
         line = f"{_state_name(last.state):<10} {last.progress_percent:5.1f}%{_transcode_line(last)}"
@@ -75,7 +76,9 @@ async def _watch(
             line += f"  {last.failure.reason}: {last.failure.message}"
         if last.state == video_pb2.Video.STATE_READY:
             line += "  " + " ".join(r.name for r in last.renditions)
-        print(line, flush=True)
+        if line != printed:  # audio progress and the like change nothing shown here
+            print(line, flush=True)
+            printed = line
     return 0 if last is not None and last.state == video_pb2.Video.STATE_READY else 1
 
 

@@ -78,8 +78,13 @@ async def encode_audio(
         async def progressed(percent: float) -> None:
             await publisher.sweep(folder, plan.media_prefix, complete=False)
 
+        argv = audio_command(url, folder, plan.duration_seconds, kbps=plan.audio_bandwidth // 1000)
+        if context.settings.bulk_niceness:
+            # Only its first segment gates playback: the rest yields to the first chunk (and
+            # still goes before bulk chunks).
+            argv = ["nice", "-n", str(context.settings.bulk_niceness // 2), *argv]
         await run_ffmpeg(
-            audio_command(url, folder, plan.duration_seconds, kbps=plan.audio_bandwidth // 1000),
+            argv,
             duration=plan.duration_seconds,
             on_progress=progressed,
             stall_seconds=context.settings.stall_seconds,

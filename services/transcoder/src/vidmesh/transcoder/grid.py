@@ -2,9 +2,11 @@
 
 Segments are cut every `SEGMENT_SECONDS` of output time, except the first, which is
 `FIRST_CHUNK_SECONDS` long and is the whole first chunk: it is what makes a video playable, so
-it is small enough to encode in about a second. Later chunks are `CHUNK_SECONDS` of whole
-segments (a multiple of `SEGMENT_SECONDS`), long enough that the start-up of five encoders stays
-a small share of their work; a tail shorter than a quarter chunk joins the chunk before it.
+it is small enough to encode in about two seconds. The chunks after it double (one segment,
+two, four …) up to `CHUNK_SECONDS` of whole segments, long enough that the start-up of five
+encoders stays a small share of their work: a viewer who presses play at once waits seconds for
+the next piece, not a whole long chunk. A tail shorter than a quarter chunk joins the chunk
+before it.
 Boundaries are whole frames of the constant output rate, so every chunk's frame count is exact
 and timestamps continue.
 """
@@ -57,8 +59,10 @@ def plan_chunks(
     step = round(chunk_seconds * frame_rate)
     tail = step // 4
     bounds = [0, first]
+    size = round(SEGMENT_SECONDS * frame_rate)
     while bounds[-1] < total:
-        bounds.append(min(total, bounds[-1] + step))
+        bounds.append(min(total, bounds[-1] + min(size, step)))
+        size *= 2
     if len(bounds) > 3 and bounds[-1] - bounds[-2] < tail:
         del bounds[-2]
     chunks = []
