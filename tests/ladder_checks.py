@@ -78,6 +78,20 @@ def rfc_peak(segments: list[tuple[float, Path]], target: float) -> float:
     return peak
 
 
+def frame_count(playlist: Path) -> int:
+    """Frames of the first video stream, decoded."""
+    out = subprocess.run(
+        [
+            *("ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0"),
+            *("-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", str(playlist)),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    ).stdout
+    return int(out.decode().split()[0])
+
+
 def audio_playlist(master: Path) -> Path | None:
     match = re.search(r'#EXT-X-MEDIA:TYPE=AUDIO.*URI="([^"]+)"', master.read_text())
     return master.parent / match[1] if match else None

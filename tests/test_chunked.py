@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from harness import IngestHarness, TranscoderHarness
-from ladder_checks import audio_playlist, check_ladder, variants
+from ladder_checks import audio_playlist, check_ladder, frame_count, variants
 from media import _ffmpeg, clip
 from test_pipeline import master_of, media_prefix, upload_and_finish
 
@@ -26,19 +26,6 @@ from vidmesh.v1 import transcode_pb2, video_pb2, video_state_pb2
 State = video_pb2.Video
 RATE = 48000
 AAC_FRAME = 1024
-
-
-def frames_of(playlist: Path) -> int:
-    out = subprocess.run(
-        [
-            *("ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0"),
-            *("-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", str(playlist)),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    ).stdout
-    return int(out.decode().split()[0])
 
 
 def samples_of(playlist: Path) -> array.array[int]:
@@ -96,7 +83,7 @@ async def test_two_workers_share_a_video_playable_before_ready_and_seamless(
         assert "#EXT-X-PLAYLIST-TYPE:EVENT" in playlist
         assert "#EXT-X-START:TIME-OFFSET=0" in playlist
         assert playlist.rstrip().endswith("#EXT-X-ENDLIST")
-        assert abs(frames_of(variant.playlist) - seconds * rate) <= 4, "no frame lost or doubled"
+        assert abs(frame_count(variant.playlist) - seconds * rate) <= 4, "no frame lost or doubled"
 
         trick = variant.playlist.with_name("iframes.m3u8").read_text().splitlines()
         ranges = [line for line in trick if line.startswith("#EXT-X-BYTERANGE:")]
@@ -105,7 +92,7 @@ async def test_two_workers_share_a_video_playable_before_ready_and_seamless(
         segment = variant.playlist.parent / trick[trick.index(ranges[1]) + 1]
         keyframe = tmp_path / f"{variant.playlist.parent.name}-keyframe.ts"
         keyframe.write_bytes(segment.read_bytes()[:length])
-        assert frames_of(keyframe) == 1, "the byte range holds exactly the keyframe"
+        assert frame_count(keyframe) == 1, "the byte range holds exactly the keyframe"
 
     audio = audio_playlist(master)
     assert audio is not None
@@ -183,7 +170,7 @@ async def test_sources_that_make_chunking_hard_still_give_clean_ladders(
     seconds = video.duration.ToTimedelta().total_seconds()
     chunks = len(variants(master)[0].playlist.read_text().split("#EXTINF")) - 1
     expected = round(seconds * 25) if "phone" not in name else round(seconds * 30)
-    assert abs(frames_of(variants(master)[0].playlist) - expected) <= chunks
+    assert abs(frame_count(variants(master)[0].playlist) - expected) <= chunks
 
 
 async def test_a_redelivered_last_report_finalizes_once(ing: IngestHarness) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from harness import Account, IngestHarness
-from ladder_checks import check_ladder, ffprobe_json, variants
+from ladder_checks import check_ladder, ffprobe_json, frame_count, variants
 from media import clip
 from test_ingest import upload_requests
 
@@ -100,6 +100,10 @@ async def test_awkward_sources_become_valid_ladders(
     assert states[-1] == video_pb2.Video.STATE_READY
     master = master_of(store, video, media_prefix(video))
     check_ladder(master, video.width, video.height)
+    top = variants(master)[0]
+    chunks = {line.split("/")[0] for line in top.playlist.read_text().splitlines() if "/" in line}
+    expected = video.duration.ToTimedelta().total_seconds() * video.renditions[0].frame_rate
+    assert abs(frame_count(top.playlist) - expected) <= len(chunks), "no frame lost or doubled"
     if kind == "portrait-rotated":
         assert (video.width, video.height) == (360, 640)
     if kind == "hevc-10bit":

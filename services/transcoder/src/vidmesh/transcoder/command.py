@@ -193,7 +193,8 @@ def storyboard_command(
     """A sprite of every `every`-th keyframe of the smallest rung (one per segment)."""
     frames = ffmpeg.input(str(playlist), skip_frame="nokey").video
     if every > 1:
-        frames = frames.filter("select", f"not(mod(n\\,{every}))")
+        # ffmpeg-python escapes the comma itself (a second escape broke every > 1).
+        frames = frames.filter("select", f"not(mod(n,{every}))")
     args: list[str] = (
         frames.filter("scale", tile_width, tile_height)
         .filter("tile", f"{columns}x{rows}")

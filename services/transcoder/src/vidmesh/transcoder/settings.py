@@ -30,7 +30,7 @@ class TranscoderSettings(ServerSettings):
         default=2, ge=1, le=16, description="Tasks one worker runs at once (urgent lane first)."
     )
     bulk_niceness: int = Field(
-        default=10, ge=0, le=19, description="nice value of bulk chunk encodes (0: none)."
+        default=19, ge=0, le=19, description="nice value of bulk chunk encodes (0: none)."
     )
     chunk_seconds: int = Field(
         default=32, ge=4, le=600, multiple_of=4, description="Length of chunks after the first."
