@@ -59,6 +59,7 @@ async def finalize(
             MEDIA, hls_key(prefix, variant_playlist(AUDIO_RENDITION)), text.encode()
         )
     await _thumbnails(context, job, generation)
+    await _remove_orphans(context, generation)
     master = hls_playlists.master(generation, final=True)
     await store.put_bytes(MEDIA, hls_key(prefix, MASTER_PLAYLIST), master.encode())
     renditions = hls_playlists.measured_renditions(generation, final=True)
@@ -74,6 +75,20 @@ async def finalize(
         ),
         "reporting a video ready",
     )
+
+
+async def _remove_orphans(context: TaskContext, generation: video_state_pb2.Generation) -> None:
+    """Delete segment folders no playlist names: what a worker that died mid-upload left."""
+    plan = generation.plan
+    kept = {chunk.segments.run for chunk in generation.chunks} | {generation.audio.run}
+    folders = [r.name for r in plan.renditions] + ([AUDIO_RENDITION] if plan.has_audio else [])
+    for folder in folders:
+        rendition_folder = hls_key(plan.media_prefix, variant_playlist(folder)).rsplit("/", 1)[0]
+        stored = await context.store.list(MEDIA, f"{rendition_folder}/")
+        for info in stored:
+            parts = info.key.rsplit("/", 2)
+            if len(parts) == 3 and parts[1] not in kept and parts[2].endswith(".ts"):
+                await context.store.delete(MEDIA, info.key)
 
 
 async def _thumbnails(
