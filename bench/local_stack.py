@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,6 +138,19 @@ class Client:
         return response.video
 
     async def until_ready(self, video_id: str) -> video_pb2.Video:
+        last = await self.watch(video_id, until=lambda video: False)
+        assert last.state == video_pb2.Video.STATE_READY, last
+        return last
+
+    async def until_playable(self, video_id: str) -> video_pb2.Video:
+        last = await self.watch(video_id, until=lambda video: video.playable)
+        assert last.playable, last
+        return last
+
+    async def watch(
+        self, video_id: str, *, until: Callable[[video_pb2.Video], bool]
+    ) -> video_pb2.Video:
+        """The video as `WatchVideo` last told it: when `until` holds, or at the stream's end."""
         address = f"127.0.0.1:{self.stack.ports['gateway']}"
         async with grpc.aio.insecure_channel(address) as channel:
             stream = video_pb2_grpc.VideoServiceStub(channel).WatchVideo(
@@ -146,7 +159,9 @@ class Client:
             last = None
             async for message in stream:
                 last = message.video
-        assert last is not None and last.state == video_pb2.Video.STATE_READY, last
+                if until(last):
+                    break
+        assert last is not None
         return last
 
 
@@ -156,12 +171,13 @@ def queued_at(video: video_pb2.Video) -> float:
     return step.time.ToNanoseconds() / 1e9
 
 
+def seconds_to_playable(video: video_pb2.Video) -> float:
+    return video.playable_time.ToNanoseconds() / 1e9 - queued_at(video)
+
+
 def seconds_to(video: video_pb2.Video) -> tuple[float, float]:
     """(upload complete → playable, upload complete → READY)."""
-    start = queued_at(video)
-    playable = video.playable_time.ToNanoseconds() / 1e9 - start
-    ready = video.ready_time.ToNanoseconds() / 1e9 - start
-    return playable, ready
+    return seconds_to_playable(video), video.ready_time.ToNanoseconds() / 1e9 - queued_at(video)
 
 
 def make_source(path: Path, seconds: int) -> Path:

@@ -10,9 +10,11 @@ From one run, on generated 1080p30 sources with audio (60 s and, by default, 10 
    single-ffmpeg ladder of the same source run bare (target ≤ 1.10).
 
 Each figure is measured `--runs` times (default 1) and printed as median and spread; the
-baseline of every ratio is measured in the same run.
+baseline of every ratio is measured in the same run. The playable figures, cheap to take, get
+`--playable-runs` (default 3) more samples each: a fresh two-worker stack per upload, stopped
+once the video is playable.
 
-    uv run python bench/ttfp.py [--short 60] [--long 600] [--runs 1]
+    uv run python bench/ttfp.py [--short 60] [--long 600] [--runs 1] [--playable-runs 3]
 """
 
 from __future__ import annotations
@@ -25,7 +27,14 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from local_stack import Client, Stack, make_source, running_stack, seconds_to
+from local_stack import (
+    Client,
+    Stack,
+    make_source,
+    running_stack,
+    seconds_to,
+    seconds_to_playable,
+)
 
 from vidmesh.common.media import probe
 from vidmesh.transcoder.command import ladder_command
@@ -40,6 +49,12 @@ async def through(stack: Stack, source: Path) -> tuple[float, float, float]:
     done = await client.until_ready(video.video_id)
     playable, ready = seconds_to(done)
     return playable, ready, stack.transcoder_cpu_seconds() - before
+
+
+async def until_playable(stack: Stack, source: Path) -> float:
+    client = await Client.register(stack)
+    video = await client.upload(source)
+    return seconds_to_playable(await client.until_playable(video.video_id))
 
 
 def plain_ladder_cpu(source: Path, folder: Path) -> float:
@@ -67,6 +82,7 @@ def main() -> None:
     parser.add_argument("--short", type=int, default=60, help="seconds of the short source")
     parser.add_argument("--long", type=int, default=600, help="seconds of the long source")
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--playable-runs", type=int, default=3)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="vidmesh-ttfp-"))
     print(f"generating {args.short} s and {args.long} s 1080p30 sources …", flush=True)
@@ -77,6 +93,11 @@ def main() -> None:
     def note(name: str, value: float) -> None:
         figures.setdefault(name, []).append(value)
 
+    for run in range(args.playable_runs):
+        for name, source in (("short", short), ("long", long)):
+            print(f"playable run {run + 1}: {name} source on a fresh stack …", flush=True)
+            with running_stack("--transcoders", "2") as stack:
+                note(f"{name} playable", asyncio.run(until_playable(stack, source)))
     for run in range(args.runs):
         print(f"run {run + 1}: two workers, both sources …", flush=True)
         with running_stack("--transcoders", "2") as stack:
@@ -98,9 +119,15 @@ def main() -> None:
         note("chunked cpu", cpu)
         note("plain cpu", plain)
         note("cpu ratio", cpu / plain)
-        note("flatness", figures["long playable"][-1] / figures["short playable"][-1])
 
-    print(f"\nsources: {args.short} s and {args.long} s 1080p30 with audio; runs: {args.runs}")
+    figures["flatness"] = [
+        long / short
+        for long, short in zip(figures["long playable"], figures["short playable"], strict=True)
+    ]
+    print(
+        f"\nsources: {args.short} s and {args.long} s 1080p30 with audio; runs: {args.runs}, "
+        f"playable samples: {args.runs + args.playable_runs}"
+    )
     for name in ("short", "long"):
         print(
             f"{name:>5} ({args.short if name == 'short' else args.long:>4} s): upload complete → "

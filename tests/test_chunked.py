@@ -174,8 +174,8 @@ async def test_sources_that_make_chunking_hard_still_give_clean_ladders(
 
 
 async def test_a_redelivered_last_report_finalizes_once(ing: IngestHarness) -> None:
-    """Gateway alone: the answer to a repeated completion is the same, and finalize is due
-    exactly from the moment the last task is in."""
+    """Gateway alone: the answer to a repeated completion is the same, the first chunk's report
+    releases the later chunks, and finalize is due exactly from the moment the last task is in."""
     gw = ing.gw
     owner = await gw.register()
     video = await gw.create_video(owner)
@@ -192,7 +192,7 @@ async def test_a_redelivered_last_report_finalizes_once(ing: IngestHarness) -> N
             metadata=meta,
         )
     ).outcome
-    assert [t.chunk_index for t in planned.due if t.kind == t.KIND_CHUNK] == [0, 1, 2]
+    assert [(t.kind, t.chunk_index) for t in planned.due] == [(CHUNK, 0)], "the first alone"
     assert planned.recorded and not planned.playable
 
     async def report(index: int, run: str) -> video_state_pb2.TaskOutcome:
@@ -219,14 +219,20 @@ async def test_a_redelivered_last_report_finalizes_once(ing: IngestHarness) -> N
         )
         return response.outcome
 
-    later = await report(2, "late")
-    assert not later.due and not later.playable, "chunk 2 alone makes nothing playable"
     first = await report(0, "first")
-    assert first.playable and first.video.playable and not first.due
+    assert first.playable and first.video.playable
+    assert [(t.kind, t.chunk_index) for t in first.due] == [(CHUNK, 1), (CHUNK, 2)]
+    repeated = await report(0, "repeat")
+    assert not repeated.recorded and list(repeated.due) == list(first.due)
+    later = await report(2, "late")
+    assert later.playable and not later.due, "chunks out of order: nothing due until the last"
     last = await report(1, "last")
     assert [t.kind for t in last.due] == [last.due[0].KIND_FINALIZE]
     again = await report(1, "someoneelse")
     assert not again.recorded and list(again.due) == list(last.due), "same answer on repeat"
+    lost_answer = await report(1, "last")
+    assert lost_answer.recorded, "a retried report of the recorded run is told its run stands"
+    assert list(lost_answer.due) == list(last.due)
     generation = await gw.states.GetGeneration(
         video_state_pb2.GetGenerationRequest(video_id=video.video_id, job_id=job),
         metadata=meta,
@@ -235,10 +241,11 @@ async def test_a_redelivered_last_report_finalizes_once(ing: IngestHarness) -> N
     assert runs == ["first", "last", "late"], "the first completion of each chunk stands"
 
 
+CHUNK = transcode_pb2.TranscodeTask.KIND_CHUNK
+
+
 def _chunk_task(index: int) -> transcode_pb2.TranscodeTask:
-    return transcode_pb2.TranscodeTask(
-        kind=transcode_pb2.TranscodeTask.KIND_CHUNK, chunk_index=index
-    )
+    return transcode_pb2.TranscodeTask(kind=CHUNK, chunk_index=index)
 
 
 def _plan(video_id: str, *, chunks: int) -> transcode_pb2.TranscodePlan:

@@ -791,7 +791,9 @@ class TaskOutcome(_message.Message):
     playable: _builtins.bool
     """Whether the video is playable."""
     recorded: _builtins.bool
-    """False when this report repeated one already recorded (or lost to an earlier delivery)."""
+    """Whether the record holds what this report carries (its plan, or its run of segments),
+    first time or repeated: false when another delivery's run won, so this one's files can go.
+    """
     @_builtins.property
     def due(self) -> _containers.RepeatedCompositeFieldContainer[_transcode_pb2.TranscodeTask]:
         """Tasks now due, to publish (deduplicated by their task ids)."""

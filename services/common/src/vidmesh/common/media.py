@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -48,6 +49,7 @@ class MediaInfo:
     audio_codecs: tuple[str, ...] = ()
     audio_channels: int = 0
     codecs: tuple[str, ...] = field(default=())
+    start_time: float = 0.0
 
     @property
     def has_audio(self) -> bool:
@@ -106,6 +108,7 @@ def parse_probe(report: dict[str, Any]) -> MediaInfo:
         audio_codecs=tuple(str(a.get("codec_name", "")) for a in audios),
         audio_channels=int(audios[0].get("channels") or 0) if audios else 0,
         codecs=tuple(str(s.get("codec_name", "")) for s in streams if s.get("codec_name")),
+        start_time=float(fmt.get("start_time") or 0.0),
     )
 
 
@@ -159,6 +162,35 @@ async def measure_video_duration(path: Path | str) -> float:
             continue
         start = min(start, at)
     return max(0.0, end - start) if end else 0.0
+
+
+async def keyframes_before(path: Path | str, times: Sequence[float], *, start: float) -> set[float]:
+    """The video keyframes a seek to each of `times` (seconds after `start`, the container's
+    start time) lands on, in seconds after `start`: one seek and one packet per time, so it
+    costs milliseconds where a full packet scan of a large file costs seconds. Empty when the
+    file cannot seek (a WebM without cues), which callers treat as "unknown"."""
+    if not times:
+        return set()
+    intervals = ",".join(f"{start + at:.3f}%+#1" for at in times)
+    try:
+        report = await run_ffprobe(
+            path,
+            "-select_streams",
+            "v:0",
+            "-read_intervals",
+            intervals,
+            "-show_entries",
+            "packet=pts_time,flags",
+            show=False,
+            timeout=30.0,
+        )
+    except ProbeFailed:
+        return set()
+    found = set()
+    for packet in report.get("packets", []):
+        if "K" in str(packet.get("flags", "")) and packet.get("pts_time") not in (None, "N/A"):
+            found.add(round(float(packet["pts_time"]) - start, 6))
+    return found
 
 
 async def probe(path: Path | str, *, count_packets: bool = False) -> MediaInfo:

@@ -2,7 +2,8 @@
 
 Segments go to `hls/<rung>/<run>/seg_<n>.ts` with `<n>` global; gateway then records the run
 (the first completion of a chunk wins), and the playlists list that run's files, so a stale or
-repeated delivery of the same chunk never overwrites segments a viewer may be reading.
+repeated delivery of the same chunk never overwrites segments a viewer may be reading; a
+delivery whose run lost removes its own files.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from vidmesh.transcoder.playlists import read_segments
 from vidmesh.transcoder.tasks import (
     PermanentFailure,
     TaskContext,
+    discard_run,
     new_run,
     plan_of,
     rungs_of,
@@ -78,12 +80,18 @@ async def encode_chunk(
         encode_seconds = time.monotonic() - started
         segments = await _publish(context, plan.media_prefix, folder, ladder, run, index > 0)
     segments.encode_seconds = encode_seconds
-    return await context.report(
+    outcome = await context.report(
         lambda: context.states.complete_task(
             job.video_id, job.job_id, job.task, delivery, segments
         ),
         "reporting a chunk done",
     )
+    if not outcome.recorded:
+        # Another delivery's run is the chunk's (say this one was redelivered after a worker
+        # died between report and ack, and ran after finalize had tidied up): no playlist
+        # will name these files.
+        await discard_run(context, plan.media_prefix, [rung.name for rung in ladder.rungs], run)
+    return outcome
 
 
 async def _publish(

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from vidmesh.common.layout import generation_prefix
-from vidmesh.common.media import MediaInfo, ProbeFailed, measure_video_duration, probe
-from vidmesh.transcoder.grid import SEGMENT_SECONDS, plan_chunks
+from vidmesh.common.media import (
+    MediaInfo,
+    ProbeFailed,
+    keyframes_before,
+    measure_video_duration,
+    probe,
+)
+from vidmesh.transcoder.grid import FIRST_CHUNK_SECONDS, SEGMENT_SECONDS, plan_chunks
 from vidmesh.transcoder.ladder import plan_ladder
 from vidmesh.transcoder.tasks import PermanentFailure, TaskContext, source_url
 from vidmesh.v1 import transcode_pb2, video_pb2, video_state_pb2
@@ -23,6 +29,19 @@ async def _duration(url: str, info: MediaInfo) -> float:
     return await measure_video_duration(url)
 
 
+async def _keyframes(url: str, info: MediaInfo, duration: float) -> set[float]:
+    """The source's keyframes around every segment boundary a chunk could start at; none for a
+    file whose header gave no duration (it has no index either, and seeking would scan it)."""
+    if info.duration <= 0 and (info.video is None or info.video.duration <= 0):
+        return set()
+    boundaries = [
+        FIRST_CHUNK_SECONDS + SEGMENT_SECONDS * index
+        for index in range(int(duration // SEGMENT_SECONDS) + 1)
+        if FIRST_CHUNK_SECONDS + SEGMENT_SECONDS * index < duration
+    ]
+    return await keyframes_before(url, boundaries, start=info.start_time)
+
+
 async def make_plan(
     context: TaskContext, job: transcode_pb2.TranscodeJob
 ) -> transcode_pb2.TranscodePlan:
@@ -37,7 +56,12 @@ async def make_plan(
         ) from None
     if duration <= 0:
         raise PermanentFailure("UNSUPPORTED_MEDIA", "The original has no measurable duration.")
-    spans = plan_chunks(duration, ladder.frame_rate, chunk_seconds=context.settings.chunk_seconds)
+    spans = plan_chunks(
+        duration,
+        ladder.frame_rate,
+        chunk_seconds=context.settings.chunk_seconds,
+        keyframes=sorted(await _keyframes(url, info, duration)),
+    )
     return transcode_pb2.TranscodePlan(
         media_prefix=generation_prefix(job.video_id, job.generation),
         renditions=[

@@ -877,7 +877,8 @@ export type TaskOutcome = Message<"vidmesh.v1.TaskOutcome"> & {
   video?: Video;
 
   /**
-   * False when this report repeated one already recorded (or lost to an earlier delivery).
+   * Whether the record holds what this report carries (its plan, or its run of segments),
+   * first time or repeated: false when another delivery's run won, so this one's files can go.
    *
    * @generated from field: bool recorded = 4;
    */
