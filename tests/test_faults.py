@@ -276,7 +276,7 @@ async def test_a_killed_worker_is_replaced_and_the_video_finishes_once(
         first.kill()  # SIGKILL in the middle of the next chunk
         second = worker_process("worker-b", ing, nats_server, store, tmp_path)
         done = await asyncio.wait_for(settled(ing, owner, video.video_id), 120)
-        assert done.state == video_pb2.Video.STATE_READY
+        assert done.state == video_pb2.Video.STATE_READY, done.failure
         assert [t.state for t in done.transitions].count(video_pb2.Video.STATE_READY) == 1
         assert [p.parent.parent.name for p in masters(store, video.video_id)] == ["1"]
         # Each chunk is stored by exactly one run: the killed chunk ran again, nothing else,

@@ -75,6 +75,19 @@ async def test_list_and_delete_prefix(store: BlobStore) -> None:
     assert await store.stat("media", prefix.rstrip("/") + "-other/x") is not None
 
 
+async def test_a_file_store_keeps_no_empty_folders(tmp_path: Path) -> None:
+    """What a removed run leaves must not look like a run (S3 has no folders at all)."""
+    store = FileBlobStore(tmp_path)
+    await store.put_bytes("media", "v/hls/720p/run1/seg_00001.ts", b"a")
+    await store.put_bytes("media", "v/hls/720p/run2/seg_00002.ts", b"b")
+    await store.delete("media", "v/hls/720p/run1/seg_00001.ts")
+    assert sorted(p.name for p in (tmp_path / "media" / "v" / "hls" / "720p").iterdir()) == ["run2"]
+    await store.delete_prefix("media", "v/")
+    assert not (tmp_path / "media" / "v").exists() and (tmp_path / "media").is_dir()
+    await store.put_bytes("media", "v/hls/720p/run3/seg_00003.ts", b"c")
+    assert await store.read_all("media", "v/hls/720p/run3/seg_00003.ts") == b"c"
+
+
 async def test_fetch_to_gives_a_readable_file(store: BlobStore, tmp_path: Path) -> None:
     key = unique("fetch")
     await store.put_bytes("raw", key, b"abc" * 1000)

@@ -115,6 +115,20 @@ class BlobStore(abc.ABC):
         return str(local)
 
 
+def _settle(staging: Path, target: Path) -> None:
+    """Move a staged file into place; a delete that emptied and removed its folder meanwhile
+    only means making the folder again."""
+    for _ in range(3):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(staging, target)
+            return
+        except FileNotFoundError:
+            if not staging.exists():
+                raise
+    os.replace(staging, target)
+
+
 class FileBlobStore(BlobStore):
     """Objects as files under `root/<bucket>/<key>`, written via rename for atomicity."""
 
@@ -149,7 +163,7 @@ class FileBlobStore(BlobStore):
                     shutil.copyfile(source, staging)
                 with staging.open("rb") as handle:
                     os.fsync(handle.fileno())
-                os.replace(staging, target)
+                _settle(staging, target)
             finally:
                 staging.unlink(missing_ok=True)
 
@@ -166,7 +180,7 @@ class FileBlobStore(BlobStore):
                     handle.write(data)
                     handle.flush()
                     os.fsync(handle.fileno())
-                os.replace(staging, target)
+                _settle(staging, target)
             finally:
                 staging.unlink(missing_ok=True)
 
@@ -227,8 +241,22 @@ class FileBlobStore(BlobStore):
         return [info for info in infos if info is not None]
 
     async def delete(self, bucket: str, key: str) -> None:
+        """Remove the file and the folders it leaves empty: like S3, the store has no empty
+        "folders", so a removed run or video leaves nothing behind."""
         path = self._path(bucket, key)
-        await asyncio.to_thread(path.unlink, missing_ok=True)
+        base = self.root / check_key(bucket)
+
+        def remove() -> None:
+            path.unlink(missing_ok=True)
+            for folder in path.parents:
+                if folder == base or base not in folder.parents:
+                    return
+                try:
+                    folder.rmdir()
+                except OSError:
+                    return
+
+        await asyncio.to_thread(remove)
 
 
 class S3BlobStore(BlobStore):

@@ -92,5 +92,5 @@ async def encode_audio(
         await publisher.sweep(folder, plan.media_prefix, complete=True)
     assert publisher.outcome is not None
     if not publisher.outcome.recorded:
-        await discard_run(context, plan.media_prefix, [AUDIO_RENDITION], run)
+        await discard_run(context.store, plan.media_prefix, [AUDIO_RENDITION], run)
     return publisher.outcome

@@ -90,7 +90,8 @@ async def encode_chunk(
         # Another delivery's run is the chunk's (say this one was redelivered after a worker
         # died between report and ack, and ran after finalize had tidied up): no playlist
         # will name these files.
-        await discard_run(context, plan.media_prefix, [rung.name for rung in ladder.rungs], run)
+        rungs = [rung.name for rung in ladder.rungs]
+        await discard_run(context.store, plan.media_prefix, rungs, run)
     return outcome
 
 

@@ -99,11 +99,11 @@ async def plan_of(
     return (await recorded_generation(context, job)).plan
 
 
-async def discard_run(context: TaskContext, prefix: str, renditions: list[str], run: str) -> None:
+async def discard_run(store: BlobStore, prefix: str, renditions: list[str], run: str) -> None:
     """Remove what a delivery stored when another delivery's run was recorded first: no
     playlist will ever name it."""
     for rendition in renditions:
-        await context.store.delete_prefix(MEDIA, hls_key(prefix, f"{rendition}/{run}/"))
+        await store.delete_prefix(MEDIA, hls_key(prefix, f"{rendition}/{run}") + "/")
 
 
 async def recorded_generation(
