@@ -162,6 +162,9 @@ async def test_purging_a_dead_letter(
     admin = await ing.gw.register("admin@example.com")
     video = await upload(ing, owner, clip(media_dir / "plain.mp4"))
     await settled(ing, owner, video.video_id)
+    # The first dead task fails the video; its siblings (audio beside the first chunk) may
+    # still be on their way to the DLQ.
+    await eventually(lambda: queue_drained(ing.jetstream), what="every task settled")
     async with grpc.aio.insecure_channel(f"127.0.0.1:{poisoned.port}") as channel:
         dlq = transcode_pb2_grpc.TranscodeAdminServiceStub(channel)
         letters = await dlq.ListDeadLetters(
