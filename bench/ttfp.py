@@ -131,11 +131,11 @@ def main() -> None:
         f"playable samples: {args.runs + args.playable_runs}"
     )
     for name in ("short", "long"):
-        ready = figures.get(f"{name} ready")
+        readies = figures.get(f"{name} ready")
         print(
             f"{name:>5} ({args.short if name == 'short' else args.long:>4} s): upload complete → "
             f"playable {summary(figures[f'{name} playable'])} s"
-            + (f", → READY {summary(ready)} s" if ready else "")
+            + (f", → READY {summary(readies)} s" if readies else "")
         )
     print(f"playable long ÷ short:               {summary(figures['flatness'])}  (target ≤ 1.2)")
     if not args.runs:
