@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+import httpx
 import nats
 import pytest
 from harness import ADMIN_EMAIL, GatewayFactory, GatewayHarness, IngestHarness, TranscoderHarness
@@ -208,3 +209,29 @@ async def playback_server(
         server = await create_server(app.bindings, codec=token_codec)
         yield server.port, app.http_port
         await server.stop(0)
+
+
+@pytest.fixture
+async def edge_proxy(
+    gw: GatewayHarness,
+    ing: IngestHarness,
+    transcoder_factory: Any,
+    playback_server: tuple[int, int],
+    envoy_factory: Any,
+) -> EnvoyProxy:
+    worker: TranscoderHarness = await transcoder_factory()
+    proxy: EnvoyProxy = envoy_factory(
+        gw.port, ing.port, worker.port, *playback_server, ing.http_port
+    )
+    return proxy
+
+
+@pytest.fixture
+def edge_url(edge_proxy: EnvoyProxy) -> str:
+    return edge_proxy.url
+
+
+@pytest.fixture
+async def http(edge_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=edge_url, timeout=120) as client:
+        yield client

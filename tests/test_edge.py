@@ -175,17 +175,19 @@ async def test_watch_streams_json_as_it_happens(
     ]
 
 
-async def test_cors_preflight(http: httpx.AsyncClient) -> None:
+async def test_cors_preflight(http: httpx.AsyncClient, edge: EnvoyProxy) -> None:
+    """The web app's own origin is allowed, whatever port the edge listens on."""
+    own = f"http://localhost:{edge.edge.listen_port}"
     response = await http.options(
         "/v1/auth/login",
         headers={
-            "origin": "http://localhost:8080",
+            "origin": own,
             "access-control-request-method": "POST",
             "access-control-request-headers": "content-type,authorization",
         },
     )
     assert response.status_code == 200
-    assert response.headers["access-control-allow-origin"] == "http://localhost:8080"
+    assert response.headers["access-control-allow-origin"] == own
     foreign = await http.options(
         "/v1/auth/login",
         headers={"origin": "https://evil.example", "access-control-request-method": "POST"},

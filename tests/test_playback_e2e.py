@@ -7,12 +7,11 @@ import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import grpc
 import httpx
-import pytest
-from harness import GatewayHarness, IngestHarness, TranscoderHarness, eventually, run_command
+from edge_stack import account, ffmpeg_plays, upload_ready
+from harness import eventually
 from media import clip
 
 from vidmesh.common.local.envoy import EnvoyProxy
@@ -29,64 +28,6 @@ from vidmesh.v1 import (
 )
 
 
-@pytest.fixture
-async def edge_proxy(
-    gw: GatewayHarness,
-    ing: IngestHarness,
-    transcoder_factory: Any,
-    playback_server: tuple[int, int],
-    envoy_factory: Any,
-) -> EnvoyProxy:
-    worker: TranscoderHarness = await transcoder_factory()
-    proxy: EnvoyProxy = envoy_factory(
-        gw.port, ing.port, worker.port, *playback_server, ing.http_port
-    )
-    return proxy
-
-
-@pytest.fixture
-def edge_url(edge_proxy: EnvoyProxy) -> str:
-    return edge_proxy.url
-
-
-@pytest.fixture
-async def http(edge_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=edge_url, timeout=120) as client:
-        yield client
-
-
-async def account(http: httpx.AsyncClient, email: str) -> dict[str, str]:
-    body = {"email": email, "password": "a long enough password"}
-    response = await http.post("/v1/auth/register", json=body)
-    assert response.status_code == 200, response.text
-    return {"authorization": f"Bearer {response.json()['credentials']['accessToken']}"}
-
-
-async def upload_ready(
-    http: httpx.AsyncClient, auth: dict[str, str], source: Path, visibility: str
-) -> str:
-    headers = {
-        **auth,
-        "x-title": source.stem,
-        "x-upload-length": str(source.stat().st_size),
-        "x-visibility": visibility,
-    }
-    uploaded = await http.put("/v1/videos:upload", content=source.read_bytes(), headers=headers)
-    assert uploaded.status_code == 200, uploaded.text
-    video_id = str(uploaded.json()["video"]["videoId"])
-    async with http.stream("GET", f"/v1/videos/{video_id}:watch", headers=auth) as stream:
-        states = [m["video"]["state"] for m in json.loads(await stream.aread())]
-    assert states[-1] == "STATE_READY", states
-    return video_id
-
-
-async def ffmpeg_plays(url: str) -> None:
-    done = await run_command(
-        "ffmpeg", "-v", "error", "-i", url, "-map", "0", "-f", "null", "-", timeout=120
-    )
-    assert done.code == 0 and not done.err.strip(), done.err[-500:]
-
-
 async def test_upload_watch_and_play_through_envoy(
     http: httpx.AsyncClient, edge_url: str, media_dir: Path
 ) -> None:
@@ -97,16 +38,19 @@ async def test_upload_watch_and_play_through_envoy(
     info = await http.get(f"/v1/videos/{video_id}/playback")
     assert info.status_code == 200, info.text
     body = info.json()
-    assert body["masterPlaylistUrl"].startswith(f"/hls/{video_id}/master.m3u8?token=")
+    assert body["masterPlaylistUrl"] == f"/hls/{video_id}/master.m3u8", "public: bare URLs"
+    assert not body.get("token") and "tokenExpireTime" not in body
+    owners = (await http.get(f"/v1/videos/{video_id}/playback", headers=owner)).json()
+    assert owners["masterPlaylistUrl"] == body["masterPlaylistUrl"], "the same for every viewer"
     assert [r["name"] for r in body["renditions"]] == ["360p", "240p"]
     master = await http.get(body["masterPlaylistUrl"])
     assert master.headers["content-type"] == "application/vnd.apple.mpegurl"
-    assert "360p/index.m3u8?token=" in master.text
+    assert "360p/index.m3u8\n" in master.text and "token" not in master.text
     await ffmpeg_plays(edge_url + body["masterPlaylistUrl"])
     for name in ("posterUrl", "storyboardUrl", "storyboardVttUrl"):
         assert (await http.get(body[name])).status_code == 200
 
-    media = await http.get(f"/hls/{video_id}/240p/index.m3u8?token={body['token']}")
+    media = await http.get(f"/hls/{video_id}/240p/index.m3u8")
     segment_url = f"/hls/{video_id}/240p/" + next(
         line for line in media.text.splitlines() if line and not line.startswith("#")
     )

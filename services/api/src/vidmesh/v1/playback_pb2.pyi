@@ -61,7 +61,7 @@ class GetPlaybackInfoResponse(_message.Message):
     video_id: _builtins.str
     """Id of the video."""
     master_playlist_url: _builtins.str
-    """URL of the HLS master playlist, token included."""
+    """URL of the HLS master playlist (token included unless the video is public)."""
     poster_url: _builtins.str
     """URL of the poster image."""
     storyboard_url: _builtins.str
@@ -69,14 +69,14 @@ class GetPlaybackInfoResponse(_message.Message):
     storyboard_vtt_url: _builtins.str
     """URL of the WebVTT index of the storyboard, for seek previews."""
     token: _builtins.str
-    """Playback token carried in the URLs (always present: it also names the published ladder)."""
+    """Playback token carried in the URLs; empty for a public video, whose URLs need none."""
     @_builtins.property
     def renditions(self) -> _containers.RepeatedCompositeFieldContainer[_video_pb2.Rendition]:
         """The ladder, highest first."""
 
     @_builtins.property
     def token_expire_time(self) -> _timestamp_pb2.Timestamp:
-        """When the token stops being accepted."""
+        """When the token stops being accepted; unset when there is no token."""
 
     @_builtins.property
     def duration(self) -> _duration_pb2.Duration:

@@ -26,9 +26,10 @@ if _version_not_supported:
 
 
 class PlaybackServiceStub:
-    """PlaybackService tells a player where and how to fetch a ready video. The HLS playlists and
-    segments themselves are plain HTTP at `GET /hls/{video_id}/...`, each URI carrying a
-    short-lived playback token for non-public videos.
+    """PlaybackService tells a player where and how to fetch a playable video. The HLS playlists
+    and segments themselves are plain HTTP at `GET /hls/{video_id}/...`: bare, cacheable URLs
+    for public videos (the same for every viewer); for private and unlisted ones each URI
+    carries a short-lived playback token bound to the video and the viewer.
     """
 
     def __init__(self, channel):
@@ -45,14 +46,15 @@ class PlaybackServiceStub:
 
 
 class PlaybackServiceServicer:
-    """PlaybackService tells a player where and how to fetch a ready video. The HLS playlists and
-    segments themselves are plain HTTP at `GET /hls/{video_id}/...`, each URI carrying a
-    short-lived playback token for non-public videos.
+    """PlaybackService tells a player where and how to fetch a playable video. The HLS playlists
+    and segments themselves are plain HTTP at `GET /hls/{video_id}/...`: bare, cacheable URLs
+    for public videos (the same for every viewer); for private and unlisted ones each URI
+    carries a short-lived playback token bound to the video and the viewer.
     """
 
     def GetPlaybackInfo(self, request, context):
-        """Returns the URLs to play a video and a fresh playback token. Call it again before
-        `token_expire_time` to refresh the token.
+        """Returns the URLs to play a video and, unless it is public, a fresh playback token. Call it
+        again before `token_expire_time` to refresh the token.
 
         Errors:
         - INVALID_ARGUMENT (`INVALID_VIDEO_ID`)
@@ -81,9 +83,10 @@ def add_PlaybackServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class PlaybackService:
-    """PlaybackService tells a player where and how to fetch a ready video. The HLS playlists and
-    segments themselves are plain HTTP at `GET /hls/{video_id}/...`, each URI carrying a
-    short-lived playback token for non-public videos.
+    """PlaybackService tells a player where and how to fetch a playable video. The HLS playlists
+    and segments themselves are plain HTTP at `GET /hls/{video_id}/...`: bare, cacheable URLs
+    for public videos (the same for every viewer); for private and unlisted ones each URI
+    carries a short-lived playback token bound to the video and the viewer.
     """
 
     @staticmethod

@@ -27,9 +27,10 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class PlaybackServiceStub:
-    """PlaybackService tells a player where and how to fetch a ready video. The HLS playlists and
-    segments themselves are plain HTTP at `GET /hls/{video_id}/...`, each URI carrying a
-    short-lived playback token for non-public videos.
+    """PlaybackService tells a player where and how to fetch a playable video. The HLS playlists
+    and segments themselves are plain HTTP at `GET /hls/{video_id}/...`: bare, cacheable URLs
+    for public videos (the same for every viewer); for private and unlisted ones each URI
+    carries a short-lived playback token bound to the video and the viewer.
     """
 
     @_typing.overload
@@ -37,8 +38,8 @@ class PlaybackServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> PlaybackServiceAsyncStub: ...
     GetPlaybackInfo: _grpc.UnaryUnaryMultiCallable[_playback_pb2.GetPlaybackInfoRequest, _playback_pb2.GetPlaybackInfoResponse]
-    """Returns the URLs to play a video and a fresh playback token. Call it again before
-    `token_expire_time` to refresh the token.
+    """Returns the URLs to play a video and, unless it is public, a fresh playback token. Call it
+    again before `token_expire_time` to refresh the token.
 
     Errors:
     - INVALID_ARGUMENT (`INVALID_VIDEO_ID`)
@@ -49,15 +50,16 @@ class PlaybackServiceStub:
 
 @_typing.type_check_only
 class PlaybackServiceAsyncStub(PlaybackServiceStub):
-    """PlaybackService tells a player where and how to fetch a ready video. The HLS playlists and
-    segments themselves are plain HTTP at `GET /hls/{video_id}/...`, each URI carrying a
-    short-lived playback token for non-public videos.
+    """PlaybackService tells a player where and how to fetch a playable video. The HLS playlists
+    and segments themselves are plain HTTP at `GET /hls/{video_id}/...`: bare, cacheable URLs
+    for public videos (the same for every viewer); for private and unlisted ones each URI
+    carries a short-lived playback token bound to the video and the viewer.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetPlaybackInfo: _aio.UnaryUnaryMultiCallable[_playback_pb2.GetPlaybackInfoRequest, _playback_pb2.GetPlaybackInfoResponse]  # type: ignore[assignment]
-    """Returns the URLs to play a video and a fresh playback token. Call it again before
-    `token_expire_time` to refresh the token.
+    """Returns the URLs to play a video and, unless it is public, a fresh playback token. Call it
+    again before `token_expire_time` to refresh the token.
 
     Errors:
     - INVALID_ARGUMENT (`INVALID_VIDEO_ID`)
@@ -67,9 +69,10 @@ class PlaybackServiceAsyncStub(PlaybackServiceStub):
     """
 
 class PlaybackServiceServicer(metaclass=_abc_1.ABCMeta):
-    """PlaybackService tells a player where and how to fetch a ready video. The HLS playlists and
-    segments themselves are plain HTTP at `GET /hls/{video_id}/...`, each URI carrying a
-    short-lived playback token for non-public videos.
+    """PlaybackService tells a player where and how to fetch a playable video. The HLS playlists
+    and segments themselves are plain HTTP at `GET /hls/{video_id}/...`: bare, cacheable URLs
+    for public videos (the same for every viewer); for private and unlisted ones each URI
+    carries a short-lived playback token bound to the video and the viewer.
     """
 
     @_abc_1.abstractmethod
@@ -78,8 +81,8 @@ class PlaybackServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _playback_pb2.GetPlaybackInfoRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_playback_pb2.GetPlaybackInfoResponse, _abc.Awaitable[_playback_pb2.GetPlaybackInfoResponse]]:
-        """Returns the URLs to play a video and a fresh playback token. Call it again before
-        `token_expire_time` to refresh the token.
+        """Returns the URLs to play a video and, unless it is public, a fresh playback token. Call it
+        again before `token_expire_time` to refresh the token.
 
         Errors:
         - INVALID_ARGUMENT (`INVALID_VIDEO_ID`)

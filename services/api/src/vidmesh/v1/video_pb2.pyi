@@ -317,7 +317,10 @@ class Video(_message.Message):
     height: _builtins.int
     """Display height of the source in pixels (after rotation)."""
     poster_url: _builtins.str
-    """Path of the poster image (served by playback), empty until ready."""
+    """URL of the poster image, usable as it is: bare for public videos (the same for every
+    viewer, cacheable), carrying a short-lived playback token otherwise. Empty until the video
+    has a poster.
+    """
     playable: _builtins.bool
     """Whether it can be played now: true from the moment the first chunk of every rung and the
     first audio are stored, while it is still processing, and whenever it is READY.

@@ -530,6 +530,78 @@ class GetPlaybackSourceResponse(_message.Message):
 Global___GetPlaybackSourceResponse: _TypeAlias = GetPlaybackSourceResponse  # noqa: Y015
 
 @_typing.final
+class AuthorizePlaybackRequest(_message.Message):
+    """Request of AuthorizePlayback."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VIDEO_ID_FIELD_NUMBER: _builtins.int
+    VIEWER_ID_FIELD_NUMBER: _builtins.int
+    VIEWER_IS_ADMIN_FIELD_NUMBER: _builtins.int
+    video_id: _builtins.str
+    """Id of the video."""
+    viewer_id: _builtins.str
+    """Id of the signed-in viewer (checked by playback from their access token); empty when
+    anonymous.
+    """
+    viewer_is_admin: _builtins.bool
+    """Whether the viewer is an admin (who may play every video)."""
+    def __init__(
+        self,
+        *,
+        video_id: _builtins.str = ...,
+        viewer_id: _builtins.str = ...,
+        viewer_is_admin: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["video_id", b"video_id", "viewer_id", b"viewer_id", "viewer_is_admin", b"viewer_is_admin"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AuthorizePlaybackRequest: _TypeAlias = AuthorizePlaybackRequest  # noqa: Y015
+
+@_typing.final
+class AuthorizePlaybackResponse(_message.Message):
+    """Response of AuthorizePlayback."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VIDEO_FIELD_NUMBER: _builtins.int
+    MEDIA_PREFIX_FIELD_NUMBER: _builtins.int
+    LIVE_FIELD_NUMBER: _builtins.int
+    PUBLIC_FIELD_NUMBER: _builtins.int
+    media_prefix: _builtins.str
+    """Object prefix under the `media` bucket of the published ladder."""
+    public: _builtins.bool
+    """Whether anyone may fetch its HLS without a token (a public video)."""
+    @_builtins.property
+    def video(self) -> _video_pb2.Video:
+        """The video."""
+
+    @_builtins.property
+    def live(self) -> Global___Generation:
+        """The generation behind `media_prefix` while it is still being transcoded (as in
+        GetPlaybackSource). Unset once READY.
+        """
+
+    def __init__(
+        self,
+        *,
+        video: _video_pb2.Video | None = ...,
+        media_prefix: _builtins.str = ...,
+        live: Global___Generation | None = ...,
+        public: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["live", b"live", "video", b"video"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["live", b"live", "media_prefix", b"media_prefix", "public", b"public", "video", b"video"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AuthorizePlaybackResponse: _TypeAlias = AuthorizePlaybackResponse  # noqa: Y015
+
+@_typing.final
 class ListStalledVideosRequest(_message.Message):
     """Request of ListStalledVideos."""
 

@@ -84,6 +84,11 @@ class VideoStateServiceStub:
                 request_serializer=vidmesh_dot_v1_dot_video__state__pb2.GetPlaybackSourceRequest.SerializeToString,
                 response_deserializer=vidmesh_dot_v1_dot_video__state__pb2.GetPlaybackSourceResponse.FromString,
                 _registered_method=True)
+        self.AuthorizePlayback = channel.unary_unary(
+                '/vidmesh.v1.VideoStateService/AuthorizePlayback',
+                request_serializer=vidmesh_dot_v1_dot_video__state__pb2.AuthorizePlaybackRequest.SerializeToString,
+                response_deserializer=vidmesh_dot_v1_dot_video__state__pb2.AuthorizePlaybackResponse.FromString,
+                _registered_method=True)
         self.ListStalledVideos = channel.unary_unary(
                 '/vidmesh.v1.VideoStateService/ListStalledVideos',
                 request_serializer=vidmesh_dot_v1_dot_video__state__pb2.ListStalledVideosRequest.SerializeToString,
@@ -206,6 +211,20 @@ class VideoStateServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AuthorizePlayback(self, request, context):
+        """Decides in one call whether a viewer may play a video and returns what playback needs to
+        serve it: the video, where its ladder is stored, the live generation while it is still
+        being transcoded, and whether it plays without a token (public videos, at URLs shared by
+        every viewer and cache). An empty `viewer_id` is an anonymous viewer.
+
+        Errors: NOT_FOUND (`VIDEO_NOT_FOUND`) when it does not exist or the viewer may not see it;
+        FAILED_PRECONDITION (`VIDEO_NOT_READY` until playable); INVALID_ARGUMENT
+        (`INVALID_VIDEO_ID`, `INVALID_USER_ID`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListStalledVideos(self, request, context):
         """Lists videos in STATE_QUEUED or STATE_PROCESSING that have not changed for `idle`, oldest
         first, for the transcoder's reconciler, which checks that each still has a job in the
@@ -295,6 +314,11 @@ def add_VideoStateServiceServicer_to_server(servicer, server):
                     servicer.GetPlaybackSource,
                     request_deserializer=vidmesh_dot_v1_dot_video__state__pb2.GetPlaybackSourceRequest.FromString,
                     response_serializer=vidmesh_dot_v1_dot_video__state__pb2.GetPlaybackSourceResponse.SerializeToString,
+            ),
+            'AuthorizePlayback': grpc.unary_unary_rpc_method_handler(
+                    servicer.AuthorizePlayback,
+                    request_deserializer=vidmesh_dot_v1_dot_video__state__pb2.AuthorizePlaybackRequest.FromString,
+                    response_serializer=vidmesh_dot_v1_dot_video__state__pb2.AuthorizePlaybackResponse.SerializeToString,
             ),
             'ListStalledVideos': grpc.unary_unary_rpc_method_handler(
                     servicer.ListStalledVideos,
@@ -543,6 +567,33 @@ class VideoStateService:
             '/vidmesh.v1.VideoStateService/GetPlaybackSource',
             vidmesh_dot_v1_dot_video__state__pb2.GetPlaybackSourceRequest.SerializeToString,
             vidmesh_dot_v1_dot_video__state__pb2.GetPlaybackSourceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AuthorizePlayback(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidmesh.v1.VideoStateService/AuthorizePlayback',
+            vidmesh_dot_v1_dot_video__state__pb2.AuthorizePlaybackRequest.SerializeToString,
+            vidmesh_dot_v1_dot_video__state__pb2.AuthorizePlaybackResponse.FromString,
             options,
             channel_credentials,
             insecure,

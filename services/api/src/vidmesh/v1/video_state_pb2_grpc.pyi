@@ -98,6 +98,16 @@ class VideoStateServiceStub:
 
     Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`VIDEO_NOT_READY` until playable).
     """
+    AuthorizePlayback: _grpc.UnaryUnaryMultiCallable[_video_state_pb2.AuthorizePlaybackRequest, _video_state_pb2.AuthorizePlaybackResponse]
+    """Decides in one call whether a viewer may play a video and returns what playback needs to
+    serve it: the video, where its ladder is stored, the live generation while it is still
+    being transcoded, and whether it plays without a token (public videos, at URLs shared by
+    every viewer and cache). An empty `viewer_id` is an anonymous viewer.
+
+    Errors: NOT_FOUND (`VIDEO_NOT_FOUND`) when it does not exist or the viewer may not see it;
+    FAILED_PRECONDITION (`VIDEO_NOT_READY` until playable); INVALID_ARGUMENT
+    (`INVALID_VIDEO_ID`, `INVALID_USER_ID`).
+    """
     ListStalledVideos: _grpc.UnaryUnaryMultiCallable[_video_state_pb2.ListStalledVideosRequest, _video_state_pb2.ListStalledVideosResponse]
     """Lists videos in STATE_QUEUED or STATE_PROCESSING that have not changed for `idle`, oldest
     first, for the transcoder's reconciler, which checks that each still has a job in the
@@ -199,6 +209,16 @@ class VideoStateServiceAsyncStub(VideoStateServiceStub):
     viewer's own credentials, that the viewer may see the video).
 
     Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`VIDEO_NOT_READY` until playable).
+    """
+    AuthorizePlayback: _aio.UnaryUnaryMultiCallable[_video_state_pb2.AuthorizePlaybackRequest, _video_state_pb2.AuthorizePlaybackResponse]  # type: ignore[assignment]
+    """Decides in one call whether a viewer may play a video and returns what playback needs to
+    serve it: the video, where its ladder is stored, the live generation while it is still
+    being transcoded, and whether it plays without a token (public videos, at URLs shared by
+    every viewer and cache). An empty `viewer_id` is an anonymous viewer.
+
+    Errors: NOT_FOUND (`VIDEO_NOT_FOUND`) when it does not exist or the viewer may not see it;
+    FAILED_PRECONDITION (`VIDEO_NOT_READY` until playable); INVALID_ARGUMENT
+    (`INVALID_VIDEO_ID`, `INVALID_USER_ID`).
     """
     ListStalledVideos: _aio.UnaryUnaryMultiCallable[_video_state_pb2.ListStalledVideosRequest, _video_state_pb2.ListStalledVideosResponse]  # type: ignore[assignment]
     """Lists videos in STATE_QUEUED or STATE_PROCESSING that have not changed for `idle`, oldest
@@ -346,6 +366,22 @@ class VideoStateServiceServicer(metaclass=_abc_1.ABCMeta):
         viewer's own credentials, that the viewer may see the video).
 
         Errors: NOT_FOUND (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`VIDEO_NOT_READY` until playable).
+        """
+
+    @_abc_1.abstractmethod
+    def AuthorizePlayback(
+        self,
+        request: _video_state_pb2.AuthorizePlaybackRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_video_state_pb2.AuthorizePlaybackResponse, _abc.Awaitable[_video_state_pb2.AuthorizePlaybackResponse]]:
+        """Decides in one call whether a viewer may play a video and returns what playback needs to
+        serve it: the video, where its ladder is stored, the live generation while it is still
+        being transcoded, and whether it plays without a token (public videos, at URLs shared by
+        every viewer and cache). An empty `viewer_id` is an anonymous viewer.
+
+        Errors: NOT_FOUND (`VIDEO_NOT_FOUND`) when it does not exist or the viewer may not see it;
+        FAILED_PRECONDITION (`VIDEO_NOT_READY` until playable); INVALID_ARGUMENT
+        (`INVALID_VIDEO_ID`, `INVALID_USER_ID`).
         """
 
     @_abc_1.abstractmethod

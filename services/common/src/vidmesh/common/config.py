@@ -22,6 +22,14 @@ class CommonSettings(BaseSettings):
     jwt_secret: SecretStr = Field(min_length=32)
     jwt_issuer: str = "vidmesh"
     jwt_access_ttl_seconds: int = Field(default=900, ge=30, le=900)
+    playback_signing_keys: SecretStr = Field(
+        default=SecretStr(""),
+        description=(
+            "Comma-separated `key_id=secret` pairs for playback URL tokens: the first signs, "
+            "every one verifies, so a new key is put first and the old one kept until its "
+            "tokens expire. Empty: one key `primary`, the JWT secret."
+        ),
+    )
     log_level: str = "INFO"
 
 
@@ -33,3 +41,7 @@ class ServerSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=0, ge=0, le=65535)
     grace_seconds: float = Field(default=10.0, ge=0)
+    reuse_port: bool = Field(
+        default=False,
+        description="Share the ports with other processes of the same service (SO_REUSEPORT).",
+    )

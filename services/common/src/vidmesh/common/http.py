@@ -136,13 +136,16 @@ def edge_middleware(
 
 
 @contextlib.asynccontextmanager
-async def http_listener(app: web.Application, host: str, port: int) -> AsyncIterator[int]:
-    """Serve `app` on `host:port` (0 picks a free port) and yield the bound port."""
+async def http_listener(
+    app: web.Application, host: str, port: int, *, reuse_port: bool = False
+) -> AsyncIterator[int]:
+    """Serve `app` on `host:port` (0 picks a free port) and yield the bound port; with
+    `reuse_port`, other processes may listen on the same port (SO_REUSEPORT)."""
     # Header lines up to Envoy's 16 KiB cap (tus metadata carries base64 titles/descriptions).
     runner = web.AppRunner(app, access_log=None, max_line_size=16384, max_field_size=16384)
     await runner.setup()
     try:
-        site = web.TCPSite(runner, host, port)
+        site = web.TCPSite(runner, host, port, reuse_port=reuse_port or None)
         await site.start()
         server = site._server
         assert server is not None and server.sockets  # type: ignore[attr-defined]

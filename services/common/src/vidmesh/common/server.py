@@ -57,14 +57,16 @@ async def create_server(
     codec: TokenCodec,
     host: str = "127.0.0.1",
     port: int = 0,
+    reuse_port: bool = False,
 ) -> RunningServer:
-    """Build, bind and start a gRPC server exposing `bindings`, health and reflection."""
+    """Build, bind and start a gRPC server exposing `bindings`, health and reflection; with
+    `reuse_port` several processes may serve one port (otherwise a taken port is an error)."""
     server = grpc.aio.server(
         interceptors=[ServiceInterceptor(codec)],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-            ("grpc.so_reuseport", 0),
+            ("grpc.so_reuseport", int(reuse_port)),
             # Above Envoy's 16 KiB header cap, so an over-long header is Envoy's clean 431
             # rather than gRPC's soft limit, which refuses at random between soft and hard.
             ("grpc.max_metadata_size", MAX_METADATA_BYTES),
@@ -113,7 +115,13 @@ async def serve(
         stop = asyncio.Event()
         install_stop_signals(stop)
     grace_seconds = settings.grace_seconds
-    running = await create_server(bindings, codec=codec, host=settings.host, port=settings.port)
+    running = await create_server(
+        bindings,
+        codec=codec,
+        host=settings.host,
+        port=settings.port,
+        reuse_port=settings.reuse_port,
+    )
     _log.info("serving", extra={"port": running.port, "services": [b.name for b in bindings]})
     await stop.wait()
     _log.info("draining", extra={"grace_seconds": grace_seconds})

@@ -21,7 +21,7 @@ import urllib.parse
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -37,6 +37,7 @@ class BlobInfo:
     key: str
     size: int
     etag: str
+    modified: datetime | None = None
 
 
 class BlobNotFound(LookupError):
@@ -102,6 +103,11 @@ class BlobStore(abc.ABC):
 
     def local_path(self, bucket: str, key: str) -> Path | None:
         """The object's file when the store is local (so ffmpeg can read it in place)."""
+        return None
+
+    def presigned_url(self, bucket: str, key: str, ttl: timedelta) -> str | None:
+        """A URL anyone holding it may GET the object from until `ttl` passes, without asking
+        the store first (so it is no proof the object exists); None for a local store."""
         return None
 
     async def media_url(self, bucket: str, key: str, ttl: timedelta) -> str:
@@ -335,13 +341,16 @@ class S3BlobStore(BlobStore):
             response.close()
             response.release_conn()
 
+    def presigned_url(self, bucket: str, key: str, ttl: timedelta) -> str | None:
+        # Signing is local arithmetic (the region is configured), so no thread hop is needed.
+        url: str = self._client.presigned_get_object(bucket, check_key(key), expires=ttl)
+        return url
+
     async def media_url(self, bucket: str, key: str, ttl: timedelta) -> str:
         if await self.stat(bucket, key) is None:
             raise BlobNotFound(key)
-        name = await self._bucket(bucket)
-        url: str = await asyncio.to_thread(
-            self._client.presigned_get_object, name, check_key(key), expires=ttl
-        )
+        url = self.presigned_url(bucket, key, ttl)
+        assert url is not None
         return url
 
     async def fetch_to(self, bucket: str, key: str, target: Path) -> Path:
@@ -366,7 +375,12 @@ class S3BlobStore(BlobStore):
             if error.code in ("NoSuchKey", "NoSuchBucket", "NoSuchObject"):
                 return None
             raise
-        return BlobInfo(key=key, size=int(found.size or 0), etag=str(found.etag or "").strip('"'))
+        return BlobInfo(
+            key=key,
+            size=int(found.size or 0),
+            etag=str(found.etag or "").strip('"'),
+            modified=found.last_modified,
+        )
 
     async def list(self, bucket: str, prefix: str) -> list[BlobInfo]:
         name = await self._bucket(bucket)

@@ -1,15 +1,19 @@
 """Signed, short-lived tokens: user access tokens and the internal service credential.
 
 Both are HS256 JWTs signed with `VIDMESH_JWT_SECRET`; they carry different audiences so a user
-token can never pass for a service credential. Playback tokens (bound to one video) use the
-same codec with their own audience.
+token can never pass for a service credential. Playback tokens (bound to one video and viewer)
+ride in URLs that outlive a key change, so they are signed with their own named keys
+(`VIDMESH_PLAYBACK_SIGNING_KEYS`, the key id in the JWT's `kid` header): the first key signs and
+every listed key verifies, which lets operators rotate without breaking playback in progress.
 """
 
 from __future__ import annotations
 
 import enum
+import re
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -23,6 +27,26 @@ SERVICE_AUDIENCE = "vidmesh-internal"
 PLAYBACK_AUDIENCE = "vidmesh-playback"
 _ALGORITHM = "HS256"
 _LEEWAY = timedelta(seconds=5)
+
+
+DEFAULT_PLAYBACK_KEY = "primary"
+_KEY_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def parse_signing_keys(text: str) -> list[tuple[str, str]]:
+    """`id=secret,id=secret` as (id, secret) pairs, first the signing key; empty for none."""
+    keys: list[tuple[str, str]] = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key_id, _, secret = item.partition("=")
+        if not _KEY_ID.fullmatch(key_id) or len(secret) < 32:
+            raise ValueError(
+                "each playback signing key must be `id=secret` with an id of letters, digits, "
+                "'.', '_' or '-' and a secret of at least 32 characters"
+            )
+        if any(key_id == known for known, _ in keys):
+            raise ValueError(f"playback signing key id {key_id!r} is listed twice")
+        keys.append((key_id, secret))
+    return keys
 
 
 class Role(enum.StrEnum):
@@ -62,19 +86,30 @@ class TokenCodec:
 
     @classmethod
     def from_settings(cls, settings: CommonSettings) -> TokenCodec:
-        """The codec every service builds from `VIDMESH_JWT_*`."""
+        """The codec every service builds from `VIDMESH_JWT_*` and the playback keys."""
         return cls(
             settings.jwt_secret.get_secret_value(),
             issuer=settings.jwt_issuer,
             access_ttl=timedelta(seconds=settings.jwt_access_ttl_seconds),
+            playback_keys=parse_signing_keys(settings.playback_signing_keys.get_secret_value()),
         )
 
-    def __init__(self, secret: str, *, issuer: str, access_ttl: timedelta) -> None:
+    def __init__(
+        self,
+        secret: str,
+        *,
+        issuer: str,
+        access_ttl: timedelta,
+        playback_keys: Sequence[tuple[str, str]] = (),
+    ) -> None:
         if len(secret) < 32:
             raise ValueError("the JWT secret must be at least 32 characters")
         self._secret = secret
         self._issuer = issuer
         self._access_ttl = access_ttl
+        keys = list(playback_keys) or [(DEFAULT_PLAYBACK_KEY, secret)]
+        self._signing_key = keys[0]
+        self._playback_keys = dict(keys)
         # Playback tokens already verified: token -> (video id, prefix, expiry). A player sends
         # the same token with every segment, and an HMAC check costs more than serving a small
         # segment's headers; an entry is honoured only until the token's own expiry.
@@ -105,7 +140,8 @@ class TokenCodec:
             "iat": int(now.timestamp()),
             "exp": int(expires.timestamp()),
         }
-        token = jwt.encode(claims, self._secret, algorithm=_ALGORITHM)
+        key_id, key = self._signing_key
+        token = jwt.encode(claims, key, algorithm=_ALGORITHM, headers={"kid": key_id})
         expire_time = datetime.fromtimestamp(int(expires.timestamp()), UTC)
         return IssuedToken(token=token, expire_time=expire_time)
 
@@ -131,9 +167,13 @@ class TokenCodec:
         """(video id, prefix, expiry) of a correctly signed playback token; expiry is checked
         by the caller against one clock, for fresh and remembered tokens alike."""
         try:
+            header = jwt.get_unverified_header(token)
+            key = self._playback_keys.get(str(header.get("kid", "")))
+            if key is None or header.get("alg") != _ALGORITHM:
+                raise jwt.InvalidKeyError("unknown key id")
             claims = jwt.decode(
                 token,
-                self._secret,
+                key,
                 algorithms=[_ALGORITHM],
                 audience=PLAYBACK_AUDIENCE,
                 issuer=self._issuer,

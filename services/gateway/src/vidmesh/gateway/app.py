@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from vidmesh.common.database import create_engine, create_sessions, libpq_url
 from vidmesh.common.outages import periodically
+from vidmesh.common.playback_links import PlaybackLinks
 from vidmesh.common.server import ServiceBinding
 from vidmesh.common.storage import BlobStore
 from vidmesh.common.tokens import TokenCodec
@@ -63,7 +64,7 @@ async def gateway(
             admin_emails=settings.admin_email_set(),
         )
         auth = AuthServicer(Accounts(sessions, codec, policy), settings.trusted_proxy_set())
-        videos = VideoServicer(Catalog(sessions, store), hub)
+        videos = VideoServicer(Catalog(sessions, store), hub, PlaybackLinks(codec))
         leases = UploadLeases(sessions, timedelta(seconds=settings.upload_lease_seconds))
         states = VideoStateServicer(
             StateReports(sessions, timedelta(seconds=settings.upload_lease_seconds)),

@@ -117,6 +117,17 @@ def can_view(video: Video, principal: Principal | None) -> bool:
     )
 
 
+def plays_without_token(video: Video) -> bool:
+    """Public videos play from bare, cacheable URLs shared by every viewer, from the moment
+    they are playable; the owner chose to publish them."""
+    return video.visibility is Visibility.PUBLIC
+
+
+def may_play(video: Video, principal: Principal | None) -> bool:
+    """Whoever may see a video may play it, and anyone may play a public one."""
+    return can_view(video, principal) or plays_without_token(video)
+
+
 class Catalog:
     """The user-facing video operations behind VideoService."""
 

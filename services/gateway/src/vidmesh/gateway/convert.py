@@ -8,7 +8,6 @@ from typing import Any
 from google.protobuf import duration_pb2, timestamp_pb2
 
 from vidmesh.common.errors import InvalidArgument
-from vidmesh.common.layout import POSTER
 from vidmesh.gateway.accounts import SignedIn
 from vidmesh.gateway.lifecycle import is_playable
 from vidmesh.gateway.models import User, UserRole, Video, VideoState, Visibility
@@ -152,7 +151,6 @@ def video_to_proto(video: Video, *, queue_position: int = 0) -> video_pb2.Video:
         width=video.width or 0,
         height=video.height or 0,
         renditions=[rendition_to_proto(item) for item in video.renditions],
-        poster_url=f"/hls/{video.id}/{POSTER}" if video.poster_key else "",
         create_time=timestamp(video.created_at),
         update_time=timestamp(video.updated_at),
         ready_time=timestamp(video.ready_at),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -283,12 +284,15 @@ class StateReports:
             )
             return list(found.all())
 
-    async def playback_source(self, video_id: str) -> Video:
+    async def playback_source(
+        self, video_id: str, *, allowed: Callable[[Video], bool] | None = None
+    ) -> Video:
         """A playable video (READY, or playable while it is transcoded) with the prefix it
-        plays from."""
+        plays from. With `allowed`, a video it refuses is not found (so that a viewer cannot
+        tell a private video from a missing one by its state)."""
         async with self._sessions() as session:
             video = await session.get(Video, parse_video_id(video_id))
-        if video is None:
+        if video is None or (allowed is not None and not allowed(video)):
             raise video_not_found()
         if not is_playable(video):
             raise FailedPrecondition("VIDEO_NOT_READY", "The video is not ready to play yet.")

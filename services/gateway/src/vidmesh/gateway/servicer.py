@@ -11,10 +11,21 @@ import grpc
 from vidmesh.common.auth import optional_principal, require_service, require_user
 from vidmesh.common.errors import InvalidArgument, NotFound, Unauthenticated, Unavailable
 from vidmesh.common.jobs import generation_of
+from vidmesh.common.layout import POSTER
 from vidmesh.common.peers import client_address
+from vidmesh.common.playback_links import PlaybackLinks
+from vidmesh.common.tokens import Principal, Role
+from vidmesh.common.validation import parse_uuid
 from vidmesh.gateway import convert
 from vidmesh.gateway.accounts import Accounts
-from vidmesh.gateway.catalog import Catalog, Scope, VideoChanges, parse_video_id
+from vidmesh.gateway.catalog import (
+    Catalog,
+    Scope,
+    VideoChanges,
+    may_play,
+    parse_video_id,
+    plays_without_token,
+)
 from vidmesh.gateway.generations import Generations
 from vidmesh.gateway.lifecycle import TERMINAL
 from vidmesh.gateway.models import Video, VideoState
@@ -125,22 +136,49 @@ def _watch_key(video: Video, queue_position: int) -> tuple[object, ...]:
     )
 
 
+def _viewer(request: video_state_pb2.AuthorizePlaybackRequest) -> Principal | None:
+    """The viewer playback vouches for (from their access token), or None when anonymous."""
+    if not request.viewer_id:
+        return None
+    parse_uuid(request.viewer_id, "viewer_id", "INVALID_USER_ID")
+    role = Role.ADMIN if request.viewer_is_admin else Role.USER
+    return Principal(subject=request.viewer_id, role=role)
+
+
 # How often a watched video that waits in the queue re-reads its position (others move it).
 QUEUE_REFRESH_SECONDS = 2.0
 
 
 class VideoServicer(video_pb2_grpc.VideoServiceServicer):
-    def __init__(self, catalog: Catalog, hub: ChangeHub) -> None:
+    def __init__(self, catalog: Catalog, hub: ChangeHub, links: PlaybackLinks) -> None:
         self._catalog = catalog
         self._hub = hub
+        self._links = links
+
+    def _to_proto(
+        self, video: Video, principal: Principal | None, *, queue_position: int = 0
+    ) -> video_pb2.Video:
+        """The video as `principal` sees it, with a poster URL that works as it is (so a feed
+        needs no playback call per card)."""
+        message = convert.video_to_proto(video, queue_position=queue_position)
+        if video.poster_key and video.media_prefix:
+            grant = self._links.grant(
+                str(video.id),
+                video.media_prefix,
+                principal.subject if principal else None,
+                public=plays_without_token(video),
+            )
+            message.poster_url = grant.url(POSTER)
+        return message
 
     async def GetVideo(
         self, request: video_pb2.GetVideoRequest, context: Context
     ) -> video_pb2.GetVideoResponse:
-        video = await self._catalog.get(request.video_id, optional_principal())
+        principal = optional_principal()
+        video = await self._catalog.get(request.video_id, principal)
         position = await self._catalog.queue_position(video)
         return video_pb2.GetVideoResponse(
-            video=convert.video_to_proto(video, queue_position=position)
+            video=self._to_proto(video, principal, queue_position=position)
         )
 
     async def ListVideos(
@@ -159,7 +197,7 @@ class VideoServicer(video_pb2_grpc.VideoServiceServicer):
             page_token=request.page_token,
         )
         return video_pb2.ListVideosResponse(
-            videos=[convert.video_to_proto(video) for video in page.videos],
+            videos=[self._to_proto(video, principal) for video in page.videos],
             next_page_token=page.next_page_token,
         )
 
@@ -169,7 +207,7 @@ class VideoServicer(video_pb2_grpc.VideoServiceServicer):
         principal = require_user()
         parse_video_id(request.video.video_id)
         video = await self._catalog.update(request.video.video_id, _changes(request), principal)
-        return video_pb2.UpdateVideoResponse(video=convert.video_to_proto(video))
+        return video_pb2.UpdateVideoResponse(video=self._to_proto(video, principal))
 
     async def DeleteVideo(
         self, request: video_pb2.DeleteVideoRequest, context: Context
@@ -188,7 +226,7 @@ class VideoServicer(video_pb2_grpc.VideoServiceServicer):
             position = await self._catalog.queue_position(video)
             last = _watch_key(video, position)
             yield video_pb2.WatchVideoResponse(
-                video=convert.video_to_proto(video, queue_position=position)
+                video=self._to_proto(video, principal, queue_position=position)
             )
             while video.state not in TERMINAL:
                 closing = asyncio.ensure_future(self._hub.closing.wait())
@@ -211,7 +249,7 @@ class VideoServicer(video_pb2_grpc.VideoServiceServicer):
                 if key != last:
                     last = key
                     yield video_pb2.WatchVideoResponse(
-                        video=convert.video_to_proto(video, queue_position=position)
+                        video=self._to_proto(video, principal, queue_position=position)
                     )
 
 
@@ -338,6 +376,22 @@ class VideoStateServicer(video_state_pb2_grpc.VideoStateServiceServicer):
         live = await self._generations.live(video)
         return video_state_pb2.GetPlaybackSourceResponse(
             video=convert.video_to_proto(video), media_prefix=video.media_prefix or "", live=live
+        )
+
+    async def AuthorizePlayback(
+        self, request: video_state_pb2.AuthorizePlaybackRequest, context: Context
+    ) -> video_state_pb2.AuthorizePlaybackResponse:
+        require_service()
+        viewer = _viewer(request)
+        video = await self._reports.playback_source(
+            request.video_id, allowed=lambda found: may_play(found, viewer)
+        )
+        live = await self._generations.live(video)
+        return video_state_pb2.AuthorizePlaybackResponse(
+            video=convert.video_to_proto(video),
+            media_prefix=video.media_prefix or "",
+            live=live,
+            public=plays_without_token(video),
         )
 
     async def RecordPlan(

@@ -18,7 +18,8 @@ async def run() -> None:
     settings = PlaybackSettings()
     configure_logging("playback", common.log_level)
     codec = TokenCodec.from_settings(common)
-    async with playback(settings, store=open_store(common.storage_url), codec=codec) as app:
+    store = open_store(common.storage_url)
+    async with playback(settings, store=store, codec=codec, reuse_port=settings.reuse_port) as app:
         await serve(
             app.bindings,
             codec=codec,

@@ -5,17 +5,18 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
 
 from vidmesh.common.channels import ServiceCredential, connect
 from vidmesh.common.http import http_listener
+from vidmesh.common.playback_links import PlaybackLinks
 from vidmesh.common.server import ServiceBinding
 from vidmesh.common.storage import BlobStore
 from vidmesh.common.tokens import TokenCodec
 from vidmesh.playback.hls import LivePlaylists, build_app
+from vidmesh.playback.public import PublicVideos
 from vidmesh.playback.servicer import PlaybackServicer
 from vidmesh.playback.settings import PlaybackSettings
-from vidmesh.v1 import playback_pb2, playback_pb2_grpc, video_pb2_grpc, video_state_pb2_grpc
+from vidmesh.v1 import playback_pb2, playback_pb2_grpc, video_state_pb2_grpc
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,18 +27,15 @@ class Playback:
 
 @contextlib.asynccontextmanager
 async def playback(
-    settings: PlaybackSettings, *, store: BlobStore, codec: TokenCodec
+    settings: PlaybackSettings, *, store: BlobStore, codec: TokenCodec, reuse_port: bool = False
 ) -> AsyncIterator[Playback]:
+    """The servicer and the HLS listener; with `reuse_port` several processes share the
+    listener's port (SO_REUSEPORT), the kernel spreading connections over them."""
     channel = connect(settings.gateway_address)
     try:
-        servicer = PlaybackServicer(
-            video_pb2_grpc.VideoServiceStub(channel),
-            video_state_pb2_grpc.VideoStateServiceStub(channel),
-            ServiceCredential(codec, "playback"),
-            codec,
-            token_ttl=timedelta(seconds=settings.token_ttl_seconds),
-            base_url=settings.base_url,
-        )
+        states = video_state_pb2_grpc.VideoStateServiceStub(channel)
+        credential = ServiceCredential(codec, "playback")
+        servicer = PlaybackServicer(states, credential, PlaybackLinks(codec, settings))
         name = playback_pb2.DESCRIPTOR.services_by_name["PlaybackService"].full_name
         binding = ServiceBinding(
             name,
@@ -45,10 +43,16 @@ async def playback(
                 servicer, server
             ),
         )
-        states = video_state_pb2_grpc.VideoStateServiceStub(channel)
-        live = LivePlaylists(states, ServiceCredential(codec, "playback"))
+        app = build_app(
+            store,
+            codec,
+            LivePlaylists(states, credential),
+            PublicVideos(states, credential, check_seconds=settings.public_check_seconds),
+            public_max_age=settings.public_playlist_max_age,
+            redirect=settings.redirect == "presigned",
+        )
         async with http_listener(
-            build_app(store, codec, live), settings.host, settings.http_port
+            app, settings.host, settings.http_port, reuse_port=reuse_port
         ) as port:
             yield Playback(bindings=[binding], http_port=port)
     finally:

@@ -1,21 +1,37 @@
-"""HLS over plain HTTP: `GET|HEAD /hls/{video_id}/{path}` with the playback token in the URL.
+"""HLS over plain HTTP: `GET|HEAD /hls/{video_id}/{path}`, bare for public videos, with a
+playback token in the URL for the others.
 
-Playlists are rewritten so every URI carries the token (hls.js, Safari and ffmpeg all just follow
-them). A video that is playable but still being transcoded has no playlists in the store yet:
-they are rendered on each request from gateway's record of the generation (growing EVENT
-playlists, never written by racing workers), and finalize stores the final ones before READY.
-Segments and images are served as stored, with Range, ETag/If-None-Match and HEAD, by
-sendfile from the filesystem store or streamed from S3. A bad or foreign token is 403; unknown
-ids, missing files and traversal attempts are 404; nothing here answers 500.
+Public videos are plain, cacheable HLS: the same URLs for every viewer, segments `public,
+immutable` (each delivery writes its own folder, so a segment URL never changes content),
+playlists and images `public` with a short lifetime, shortest while the video is still being
+transcoded. Tokenless access to a video made private stops at the origin within
+`public_check_seconds` and at shared caches once its playlists expire. Private and unlisted
+videos need a token bound to the video; their playlists are rewritten so every URI carries it
+(hls.js, Safari and ffmpeg all just follow them) and everything is `private`, so no shared
+cache keeps it. Every answer allows any origin: players on other sites may embed public videos,
+and a token, not the page's origin, is what guards the others.
+
+A video that is playable but still being transcoded has no playlists in the store yet: they are
+rendered on each request from gateway's record of the generation (growing EVENT playlists, never
+written by racing workers), and finalize stores the final ones before READY. Segments and images
+are served as stored, with Range, ETag/If-None-Match, Last-Modified/If-Modified-Since and HEAD,
+by sendfile from the filesystem store, streamed from S3 or (when configured) by redirect to a
+presigned S3 URL. A missing or foreign token is 403; unknown ids, missing files and traversal
+attempts are 404; a viewer closing the connection mid-reply is a debug line; nothing here
+answers 500.
 """
 
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import hashlib
 import logging
 import re
 import urllib.parse
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 
 from aiohttp import web
@@ -32,6 +48,7 @@ from vidmesh.common.layout import (
 )
 from vidmesh.common.storage import MEDIA, BlobNotFound, BlobStore
 from vidmesh.common.tokens import TokenCodec
+from vidmesh.playback.public import PublicVideos
 from vidmesh.v1 import video_state_pb2, video_state_pb2_grpc
 
 _log = logging.getLogger(__name__)
@@ -44,8 +61,57 @@ CONTENT_TYPES = {
     ".jpg": "image/jpeg",
     ".vtt": "text/vtt; charset=utf-8",
 }
+SEGMENT_SUFFIXES = frozenset({".ts", ".m4s", ".mp4"})
 IMMUTABLE = "max-age=31536000, immutable"
+# Presigned redirects point at URLs valid this long; the redirect itself is kept far shorter.
+PRESIGNED_TTL = timedelta(hours=1)
+REDIRECT_MAX_AGE = 300
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": (
+        "Content-Length, Content-Range, Accept-Ranges, ETag, Last-Modified, Age"
+    ),
+}
+PREFLIGHT_HEADERS = {
+    **CORS_HEADERS,
+    "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+    "Access-Control-Allow-Headers": "Range, If-None-Match, If-Modified-Since",
+    "Access-Control-Max-Age": "86400",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Caching:
+    """The Cache-Control of each kind of answer: shared (a public video) or private."""
+
+    playlist: str
+    live_playlist: str
+    segment: str
+    image: str
+    redirect: str
+
+    @classmethod
+    def shared(cls, max_age: int) -> Caching:
+        """Public videos: CDNs and shared caches keep segments forever (their URLs never change
+        content) and playlists and images for `max_age`, the bound on how long a video made
+        private keeps playing through them; a growing playlist for a second."""
+        return cls(
+            playlist=f"public, max-age={max_age}, stale-while-revalidate={max_age}",
+            live_playlist="public, max-age=1, stale-while-revalidate=1",
+            segment=f"public, {IMMUTABLE}",
+            image=f"public, max-age={max_age}",
+            redirect=f"public, max-age={min(max_age, REDIRECT_MAX_AGE)}",
+        )
+
+
+PRIVATE = Caching(
+    playlist="private, max-age=10",
+    live_playlist="private, no-cache",
+    segment=f"private, {IMMUTABLE}",
+    image=f"private, {IMMUTABLE}",
+    redirect=f"private, max-age={REDIRECT_MAX_AGE}",
+)
 
 
 def rewrite_playlist(text: str, token: str) -> str:
@@ -66,6 +132,19 @@ def rewrite_playlist(text: str, token: str) -> str:
 
 def _not_found() -> web.HTTPNotFound:
     return web.HTTPNotFound(text="Not found.\n")
+
+
+def _forbidden(message: str) -> web.HTTPForbidden:
+    # Never cached: the video may turn public, or the viewer get a fresh token, a moment later.
+    return web.HTTPForbidden(text=f"{message}\n", headers={"Cache-Control": "no-store"})
+
+
+def _is_id(video_id: str) -> bool:
+    try:
+        uuid.UUID(video_id)
+    except ValueError:
+        return False
+    return True
 
 
 class LivePlaylists:
@@ -102,41 +181,84 @@ class LivePlaylists:
 
 
 class HlsHandler:
-    def __init__(self, store: BlobStore, codec: TokenCodec, live: LivePlaylists | None) -> None:
+    def __init__(
+        self,
+        store: BlobStore,
+        codec: TokenCodec,
+        live: LivePlaylists | None,
+        public: PublicVideos | None,
+        *,
+        public_max_age: int,
+        redirect: bool,
+    ) -> None:
         self._store = store
         self._codec = codec
         self._live = live
+        self._public = public
+        self._shared = Caching.shared(public_max_age)
+        self._redirect = redirect
 
     def routes(self) -> list[web.RouteDef]:
-        return [web.get("/hls/{video_id}/{path:.+}", self.serve)]
+        return [
+            web.get("/hls/{video_id}/{path:.+}", self.serve),
+            web.options("/hls/{video_id}/{path:.+}", self.preflight),
+        ]
+
+    async def preflight(self, request: web.Request) -> web.Response:
+        """CORS preflight of players on other sites (ranged or conditional requests)."""
+        return web.Response(status=204, headers=PREFLIGHT_HEADERS)
 
     async def serve(self, request: web.Request) -> web.StreamResponse:
+        try:
+            return await self._serve(request)
+        except web.HTTPException as error:
+            # Cross-origin players can read why they were refused.
+            error.headers.update(CORS_HEADERS)
+            raise
+
+    async def _serve(self, request: web.Request) -> web.StreamResponse:
         video_id = request.match_info["video_id"]
         path = request.match_info["path"]
         raw = request.raw_path.split("?", 1)[0].lower()
         suffix = PurePosixPath(path).suffix
-        if "%2f" in raw or "%5c" in raw or suffix not in CONTENT_TYPES:
+        if "%2f" in raw or "%5c" in raw or suffix not in CONTENT_TYPES or not _is_id(video_id):
             raise _not_found()
         token = request.query.get("token", "")
+        prefix, caching = await self._grant(video_id, token)
         try:
-            prefix = self._codec.verify_playback(token, video_id)
             key = published_key(prefix, path)
-        except Unauthenticated as error:
-            raise web.HTTPForbidden(text=f"{error.message}\n") from None
         except InvalidArgument:
             raise _not_found() from None
         try:
             if suffix == ".m3u8":
-                return await self._playlist(request, key, token, (video_id, prefix, path))
-            return await self._object(request, key, suffix, f"private, {IMMUTABLE}")
+                return await self._playlist(request, key, token, (video_id, prefix, path), caching)
+            cache = caching.segment if suffix in SEGMENT_SUFFIXES else caching.image
+            return await self._object(request, key, suffix, cache, caching.redirect)
         except (FileNotFoundError, NotADirectoryError, BlobNotFound):
             # Removed between lookup and read (a deleted or re-transcoded video).
             raise _not_found() from None
 
+    async def _grant(self, video_id: str, token: str) -> tuple[str, Caching]:
+        """The media prefix the request may read, and how its answers may be cached."""
+        if token:
+            try:
+                return self._codec.verify_playback(token, video_id), PRIVATE
+            except Unauthenticated as error:
+                raise _forbidden(error.message) from None
+        ladder = await self._public.ladder(video_id) if self._public else None
+        if ladder is None:
+            raise _forbidden("A playback token is required for this video.")
+        return ladder.media_prefix, self._shared
+
     async def _playlist(
-        self, request: web.Request, key: str, token: str, where: tuple[str, str, str]
+        self,
+        request: web.Request,
+        key: str,
+        token: str,
+        where: tuple[str, str, str],
+        caching: Caching,
     ) -> web.Response:
-        cache = "private, max-age=10"
+        cache = caching.playlist
         try:
             text = (await self._store.read_all(MEDIA, key)).decode()
         except BlobNotFound:
@@ -144,10 +266,10 @@ class HlsHandler:
             if rendered is None:
                 raise _not_found() from None
             # It grows with every chunk: players must ask again each time.
-            text, cache = rendered, "private, no-cache"
-        body = rewrite_playlist(text, token).encode()
+            text, cache = rendered, caching.live_playlist
+        body = (rewrite_playlist(text, token) if token else text).encode()
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        headers = {"ETag": etag, "Cache-Control": cache}
+        headers = {"ETag": etag, "Cache-Control": cache, **CORS_HEADERS}
         if etag in request.headers.get("If-None-Match", ""):
             return web.Response(status=304, headers=headers)
         return web.Response(
@@ -157,25 +279,33 @@ class HlsHandler:
         )
 
     async def _object(
-        self, request: web.Request, key: str, suffix: str, cache: str
+        self, request: web.Request, key: str, suffix: str, cache: str, redirect_cache: str
     ) -> web.StreamResponse:
+        if self._redirect:
+            url = self._store.presigned_url(MEDIA, key, PRESIGNED_TTL)
+            if url is not None:
+                raise web.HTTPFound(url, headers={"Cache-Control": redirect_cache})
         local = self._store.local_path(MEDIA, key)
         if local is not None:
             status_of_file = local.stat()
             size = status_of_file.st_size
             etag = f'"{status_of_file.st_mtime_ns:x}-{size:x}"'
+            modified: datetime | None = datetime.fromtimestamp(int(status_of_file.st_mtime), UTC)
         else:
             info = await self._store.stat(MEDIA, key)
             if info is None:
                 raise _not_found()
-            size, etag = info.size, f'"{info.etag}"'
+            size, etag, modified = info.size, f'"{info.etag}"', info.modified
         headers = {
             "ETag": etag,
             "Cache-Control": cache,
             "Accept-Ranges": "bytes",
             "Content-Type": CONTENT_TYPES[suffix],
+            **CORS_HEADERS,
         }
-        if etag in request.headers.get("If-None-Match", ""):
+        if modified is not None:
+            headers["Last-Modified"] = email.utils.format_datetime(modified, usegmt=True)
+        if _unchanged(request, etag, modified):
             return web.Response(status=304, headers=headers)
         start, end, status = 0, size, 200
         wanted = request.headers.get("Range")
@@ -185,15 +315,29 @@ class HlsHandler:
             headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
         headers["Content-Length"] = str(end - start)
         response = web.StreamResponse(status=status, headers=headers)
-        await response.prepare(request)
-        if request.method == "GET":
-            if local is not None:
-                await _sendfile(request, local, start, end - start)
-            else:
-                async for chunk in self._store.read(MEDIA, key, start=start, end=end):
-                    await response.write(chunk)
-        await response.write_eof()
+        try:
+            await response.prepare(request)
+            if request.method == "GET":
+                if local is not None:
+                    await _sendfile(request, local, start, end - start)
+                else:
+                    async for chunk in self._store.read(MEDIA, key, start=start, end=end):
+                        await response.write(chunk)
+            await response.write_eof()
+        except ConnectionError:
+            # Viewers close connections mid-segment all the time (seeks, rendition switches).
+            _log.debug("viewer closed the connection", extra={"path": request.path})
+            if request.transport is not None:
+                request.transport.close()
         return response
+
+
+def _unchanged(request: web.Request, etag: str, modified: datetime | None) -> bool:
+    """Whether the viewer's copy is current (If-None-Match wins over If-Modified-Since)."""
+    if "If-None-Match" in request.headers:
+        return etag in request.headers["If-None-Match"]
+    since = request.if_modified_since
+    return modified is not None and since is not None and modified <= since
 
 
 def _byte_range(header: str, size: int) -> tuple[int, int]:
@@ -222,9 +366,19 @@ async def _sendfile(request: web.Request, path: Path, offset: int, count: int) -
 
 
 def build_app(
-    store: BlobStore, codec: TokenCodec, live: LivePlaylists | None = None
+    store: BlobStore,
+    codec: TokenCodec,
+    live: LivePlaylists | None = None,
+    public: PublicVideos | None = None,
+    *,
+    public_max_age: int = 60,
+    redirect: bool = False,
 ) -> web.Application:
-    """The HLS listener; without `live` it serves stored ladders only."""
+    """The HLS listener; without `live` it serves stored ladders only, without `public` only
+    signed URLs; `redirect` answers segment requests with presigned S3 URLs."""
     app = web.Application(middlewares=[edge_middleware(None)])
-    app.add_routes(HlsHandler(store, codec, live).routes())
+    handler = HlsHandler(
+        store, codec, live, public, public_max_age=public_max_age, redirect=redirect
+    )
+    app.add_routes(handler.routes())
     return app

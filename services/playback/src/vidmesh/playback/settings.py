@@ -2,17 +2,41 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from vidmesh.common.config import ServerSettings
+from vidmesh.common.playback_links import PlaybackLinkSettings
 
 
-class PlaybackSettings(ServerSettings):
+class PlaybackSettings(ServerSettings, PlaybackLinkSettings):
     model_config = SettingsConfigDict(env_prefix="VIDMESH_PLAYBACK_", extra="ignore")
 
     port: int = Field(default=50053, ge=0, le=65535)
     http_port: int = Field(default=8053, ge=0, le=65535)
     gateway_address: str = "127.0.0.1:50051"
-    token_ttl_seconds: int = Field(default=3600, ge=30, le=24 * 3600)
-    base_url: str = Field(default="", description="Prefix of HLS URLs, e.g. https://cdn.example")
+    public_check_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=10,
+        description=(
+            "How long a video's public status is remembered: tokenless access to a video made "
+            "private or deleted stops at the origin within this time."
+        ),
+    )
+    public_playlist_max_age: int = Field(
+        default=60,
+        ge=1,
+        le=3600,
+        description=(
+            "Cache lifetime of a READY public video's playlists and images at CDNs and shared "
+            "caches: a video made private stops playing through them within this time."
+        ),
+    )
+    redirect: Literal["", "presigned"] = Field(
+        default="",
+        description="`presigned`: with the S3 store, answer segment requests with a 302 to a "
+        "presigned object URL instead of streaming them through playback.",
+    )

@@ -53,7 +53,7 @@ export type GetPlaybackInfoResponse = Message<"vidmesh.v1.GetPlaybackInfoRespons
   videoId: string;
 
   /**
-   * URL of the HLS master playlist, token included.
+   * URL of the HLS master playlist (token included unless the video is public).
    *
    * @generated from field: string master_playlist_url = 2;
    */
@@ -88,14 +88,14 @@ export type GetPlaybackInfoResponse = Message<"vidmesh.v1.GetPlaybackInfoRespons
   storyboardVttUrl: string;
 
   /**
-   * Playback token carried in the URLs (always present: it also names the published ladder).
+   * Playback token carried in the URLs; empty for a public video, whose URLs need none.
    *
    * @generated from field: string token = 7;
    */
   token: string;
 
   /**
-   * When the token stops being accepted.
+   * When the token stops being accepted; unset when there is no token.
    *
    * @generated from field: google.protobuf.Timestamp token_expire_time = 8;
    */
@@ -117,16 +117,17 @@ export const GetPlaybackInfoResponseSchema: GenMessage<GetPlaybackInfoResponse> 
   messageDesc(file_vidmesh_v1_playback, 1);
 
 /**
- * PlaybackService tells a player where and how to fetch a ready video. The HLS playlists and
- * segments themselves are plain HTTP at `GET /hls/{video_id}/...`, each URI carrying a
- * short-lived playback token for non-public videos.
+ * PlaybackService tells a player where and how to fetch a playable video. The HLS playlists
+ * and segments themselves are plain HTTP at `GET /hls/{video_id}/...`: bare, cacheable URLs
+ * for public videos (the same for every viewer); for private and unlisted ones each URI
+ * carries a short-lived playback token bound to the video and the viewer.
  *
  * @generated from service vidmesh.v1.PlaybackService
  */
 export const PlaybackService: GenService<{
   /**
-   * Returns the URLs to play a video and a fresh playback token. Call it again before
-   * `token_expire_time` to refresh the token.
+   * Returns the URLs to play a video and, unless it is public, a fresh playback token. Call it
+   * again before `token_expire_time` to refresh the token.
    *
    * Errors:
    * - INVALID_ARGUMENT (`INVALID_VIDEO_ID`)

@@ -247,7 +247,9 @@ export type Video = Message<"vidmesh.v1.Video"> & {
   renditions: Rendition[];
 
   /**
-   * Path of the poster image (served by playback), empty until ready.
+   * URL of the poster image, usable as it is: bare for public videos (the same for every
+   * viewer, cacheable), carrying a short-lived playback token otherwise. Empty until the video
+   * has a poster.
    *
    * @generated from field: string poster_url = 13;
    */

@@ -39,9 +39,9 @@ class EdgeConfig:
     web_port: int = 8090
     listen_address: str = "127.0.0.1"
     gateway_host: str = "127.0.0.1"
-    cors_origins: Sequence[str] = field(
-        default=("http://localhost:8080", "http://127.0.0.1:8080", "http://localhost:5173")
-    )
+    # Origins allowed to call the API from a browser; empty: the web app on this listener
+    # (localhost and 127.0.0.1 at `listen_port`) and its dev server (port 5173).
+    cors_origins: Sequence[str] = ()
     # Per-upstream host names (`ingest`, `transcoder`, `playback`, `web`); unnamed ones share
     # gateway_host. Names that are not IP addresses need cluster_type STRICT_DNS.
     hosts: Mapping[str, str] = field(default_factory=dict)
@@ -53,9 +53,12 @@ def render_config(edge: EdgeConfig, root: Path | None = None) -> str:
     """Fill the template with ports, hosts and the descriptor path."""
     base = root or repo_root()
     template = string.Template((base / "envoy" / "envoy.template.yaml").read_text())
-    origins = "\n".join(
-        f'                            - exact: "{origin}"' for origin in edge.cors_origins
+    allowed = edge.cors_origins or (
+        f"http://localhost:{edge.listen_port}",
+        f"http://127.0.0.1:{edge.listen_port}",
+        "http://localhost:5173",
     )
+    origins = "\n".join(f'                            - exact: "{origin}"' for origin in allowed)
 
     def host(name: str) -> str:
         return edge.hosts.get(name, edge.gateway_host)
