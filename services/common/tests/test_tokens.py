@@ -9,7 +9,7 @@ import jwt
 import pytest
 
 from vidmesh.common.errors import Unauthenticated
-from vidmesh.common.tokens import SERVICE_AUDIENCE, Role, TokenCodec
+from vidmesh.common.tokens import SERVICE_AUDIENCE, Role, TokenCodec, parse_signing_keys
 
 SECRET = "s" * 40
 
@@ -101,3 +101,58 @@ def test_the_playback_token_memory_is_bounded(codec: TokenCodec) -> None:
         assert codec.verify_playback(token, f"v{i}") == f"videos/v{i}"
     assert len(codec._playback_seen) == 3
     assert codec.verify_playback(issued[0], "v0") == "videos/v0", "evicted tokens verify again"
+
+
+OLD_KEY = ("2026-06", "o" * 40)
+NEW_KEY = ("2026-12", "n" * 40)
+
+
+def test_playback_keys_rotate_without_breaking_tokens_in_use() -> None:
+    before = TokenCodec(
+        SECRET, issuer="vidmesh", access_ttl=timedelta(minutes=5), playback_keys=[OLD_KEY]
+    )
+    during = TokenCodec(
+        SECRET, issuer="vidmesh", access_ttl=timedelta(minutes=5), playback_keys=[NEW_KEY, OLD_KEY]
+    )
+    after = TokenCodec(
+        SECRET, issuer="vidmesh", access_ttl=timedelta(minutes=5), playback_keys=[NEW_KEY]
+    )
+    old = before.issue_playback("v1", "p1", "ada", timedelta(minutes=5)).token
+    new = during.issue_playback("v1", "p1", "ada", timedelta(minutes=5)).token
+    assert jwt.get_unverified_header(old)["kid"] == "2026-06"
+    assert jwt.get_unverified_header(new)["kid"] == "2026-12", "the first key signs"
+    assert during.verify_playback(old, "v1") == "p1", "tokens of the old key keep playing"
+    assert after.verify_playback(new, "v1") == "p1"
+    with pytest.raises(Unauthenticated) as retired:
+        after.verify_playback(old, "v1")
+    assert retired.value.reason == "INVALID_TOKEN"
+
+
+def test_playback_tokens_name_a_known_key(codec: TokenCodec) -> None:
+    claims = {
+        "vid": "v1",
+        "pfx": "p",
+        "aud": "vidmesh-playback",
+        "iss": "vidmesh",
+        "exp": int(time.time()) + 60,
+    }
+    for headers in ({}, {"kid": "unknown"}):
+        forged = jwt.encode(claims, SECRET, algorithm="HS256", headers=headers)
+        with pytest.raises(Unauthenticated):
+            codec.verify_playback(forged, "v1")
+    signed = jwt.encode(claims, SECRET, algorithm="HS256", headers={"kid": "primary"})
+    assert codec.verify_playback(signed, "v1") == "p", "without keys, the JWT secret is `primary`"
+
+
+@pytest.mark.parametrize(
+    "text", ["short=abc", "no-secret", "bad id=" + "x" * 40, f"a={'x' * 40},a={'y' * 40}"]
+)
+def test_malformed_signing_keys_are_refused(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_signing_keys(text)
+
+
+def test_signing_keys_parse_in_order() -> None:
+    text = f" new={'n' * 40} , old={'o' * 40},"
+    assert parse_signing_keys(text) == [("new", "n" * 40), ("old", "o" * 40)]
+    assert parse_signing_keys("") == []

@@ -1,39 +1,15 @@
-import { useEffect, useState } from "react";
-
-import { playback } from "../api/client";
 import { Video_State, type Video } from "../gen/vidmesh/v1/video_pb";
 import { formatClock } from "../lib/format";
 
 /**
- * A ready video's poster. Posters sit behind the same signed playback URLs as the stream, so the
- * card asks for playback info once it scrolls into view (not for the whole page up front).
+ * A ready video's poster, straight from the URL the API returned with it (bare and cacheable
+ * for public videos, signed otherwise): a feed page costs no playback call per card.
  */
 export function VideoPoster({ video }: { video: Video }) {
-  const [src, setSrc] = useState<string | null>(null);
-  const [element, setElement] = useState<HTMLDivElement | null>(null);
-  const ready = video.state === Video_State.READY;
-
-  useEffect(() => {
-    if (!ready || !element) return;
-    let cancelled = false;
-    const observer = new IntersectionObserver((entries) => {
-      if (!entries.some((entry) => entry.isIntersecting)) return;
-      observer.disconnect();
-      playback
-        .getPlaybackInfo({ videoId: video.videoId })
-        .then((info) => !cancelled && setSrc(info.posterUrl))
-        .catch(() => undefined);
-    });
-    observer.observe(element);
-    return () => {
-      cancelled = true;
-      observer.disconnect();
-    };
-  }, [ready, element, video.videoId]);
-
+  const src = video.state === Video_State.READY ? video.posterUrl : "";
   const seconds = video.duration ? Number(video.duration.seconds) + video.duration.nanos / 1e9 : 0;
   return (
-    <div ref={setElement} className="relative aspect-video overflow-hidden rounded-md bg-zinc-800">
+    <div className="relative aspect-video overflow-hidden rounded-md bg-zinc-800">
       {src ? (
         <img src={src} alt="" className="h-full w-full object-cover" loading="lazy" />
       ) : (

@@ -2,9 +2,11 @@
  * The video player: hls.js (or the browser's own HLS in Safari) with a quality menu, storyboard
  * previews on the seek bar, playback-token refresh and recovery from network and media errors.
  *
- * Segment and playlist URLs carry a short-lived token. hls.js keeps the URLs it first read, so
- * every request goes through `xhrSetup`, which swaps in the newest token; a refresh is scheduled
- * before expiry, and a 403 (expired anyway, e.g. after the laptop slept) refreshes and reloads.
+ * A public video plays from bare URLs. For the others, segment and playlist URLs carry a
+ * short-lived token. hls.js keeps the URLs it first read, so every request goes through
+ * `xhrSetup`, which swaps in the newest token; a refresh is scheduled before expiry, and a 403
+ * (expired anyway, e.g. after the laptop slept, or a public video made private) refreshes and
+ * reloads.
  */
 import Hls, { ErrorTypes, Events } from "hls.js";
 import { Maximize, Pause, Play, Volume2, VolumeX } from "lucide-react";
@@ -62,7 +64,7 @@ export function Player({ info, refresh }: Props) {
         async () => {
           try {
             const next = await renew();
-            if (!cancelled) schedule(expiry(next));
+            if (!cancelled && next.token) schedule(expiry(next));
           } catch {
             if (!cancelled) schedule(Date.now() + 70_000);
           }
@@ -70,7 +72,8 @@ export function Player({ info, refresh }: Props) {
         refreshDelay(expiresAt, Date.now()),
       );
     };
-    schedule(expiry(info));
+    // Public videos play from bare URLs: there is no token to keep fresh.
+    if (info.token) schedule(expiry(info));
     return () => {
       cancelled = true;
       clearTimeout(timer);

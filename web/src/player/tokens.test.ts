@@ -9,6 +9,12 @@ describe("playback tokens", () => {
     expect(withToken("/hls/v/poster.jpg", "n")).toBe("/hls/v/poster.jpg?token=n");
   });
 
+  it("leaves the bare URLs of public videos bare", () => {
+    expect(withToken("/hls/v/720p/seg_00001.ts", "")).toBe("/hls/v/720p/seg_00001.ts");
+    expect(withToken("/hls/v/master.m3u8?token=old", "")).toBe("/hls/v/master.m3u8");
+    expect(withToken("/hls/v/master.m3u8?a=1&token=old", "")).toBe("/hls/v/master.m3u8?a=1");
+  });
+
   it("refreshes a minute early, or halfway for short tokens, never sooner than 5 s", () => {
     expect(refreshDelay(600_000, 0)).toBe(540_000);
     expect(refreshDelay(60_000, 0)).toBe(30_000);
