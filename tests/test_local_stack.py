@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import uuid
 from pathlib import Path
 
 import httpx
@@ -16,7 +17,8 @@ from vidmesh.common.local.process import port_open
 
 async def test_up_serves_and_stops_everything_on_interrupt(vidmesh_workdir: Path) -> None:
     data_dir = vidmesh_workdir / "stack"
-    async with running_stack(data_dir, "--admin-emails", "root@example.com") as stack:
+    args = ("--admin-emails", "root@example.com", "--playback", "2")
+    async with running_stack(data_dir, *args) as stack:
         assert f"http://localhost:{stack.ports['http']}" in stack.banner
         async with httpx.AsyncClient(base_url=stack.url) as http:
             registered = await http.post(
@@ -28,12 +30,27 @@ async def test_up_serves_and_stops_everything_on_interrupt(vidmesh_workdir: Path
             page = await http.get("/watch/anything")
             assert page.status_code == 200
             assert '<div id="root">' in page.text, "the web app answers its own routes"
+        await both_playbacks_serve(data_dir, stack.ports["playback-http"])
         stack.process.send_signal(signal.SIGINT)
         stack.process.send_signal(signal.SIGINT)
         rest = await read_until(stack.output, "Stopped.", 60)
         assert "Traceback" not in rest
         assert await asyncio.wait_for(stack.process.wait(), 30) == 0
     assert not [name for name, port in stack.ports.items() if port_open(port)], "all stopped"
+
+
+async def both_playbacks_serve(data_dir: Path, port: int) -> None:
+    """`--playback 2`: two processes share the HLS port and the kernel spreads connections."""
+    hls = f"http://127.0.0.1:{port}/hls/{uuid.uuid4()}/master.m3u8"
+    for _ in range(40):
+        async with httpx.AsyncClient() as fresh:  # a new connection each time
+            assert (await fresh.get(hls)).status_code == 403
+    logs = [data_dir / "logs" / name for name in ("playback.log", "playback-1.log")]
+
+    async def both_answered() -> bool:
+        return all(log.is_file() and "/hls/" in log.read_text() for log in logs)
+
+    await eventually(both_answered, what="both playback processes answered HLS requests")
 
 
 def children_of(pid: int) -> dict[str, int]:

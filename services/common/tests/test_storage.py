@@ -157,3 +157,14 @@ def test_storage_urls(tmp_path: Path) -> None:
     assert isinstance(open_store("s3://k:s@127.0.0.1:9000?secure=false"), S3BlobStore)
     with pytest.raises(ValueError, match="unsupported"):
         open_store("ftp://x")
+
+
+def test_presigned_urls_name_the_public_endpoint() -> None:
+    """Compose reaches MinIO as `minio:9000`; viewers follow redirects to its public name."""
+    internal = "s3://key:secretsecret@minio:9000?secure=false&region=us-east-1"
+    public = S3BlobStore.from_url(internal + "&public_url=https://media.example")
+    url = public.presigned_url("media", "videos/v/seg.ts", timedelta(minutes=5))
+    assert url is not None and url.startswith("https://media.example/media/videos/v/seg.ts?")
+    plain = S3BlobStore.from_url(internal).presigned_url("media", "k", timedelta(minutes=5))
+    assert plain is not None and plain.startswith("http://minio:9000/media/k?")
+    assert FileBlobStore(Path("/nonexistent")).presigned_url("media", "k", timedelta(1)) is None

@@ -42,6 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="how many transcoder workers share the chunk jobs (default 1)",
     )
     up.add_argument(
+        "--playback",
+        dest="playbacks",
+        type=int,
+        default=int(os.environ.get("VIDMESH_UP_PLAYBACK", "1")),
+        help="how many playback processes share the HLS port (SO_REUSEPORT; default 1)",
+    )
+    up.add_argument(
         "--transcoder-cpus",
         default=os.environ.get("VIDMESH_UP_TRANSCODER_CPUS", ""),
         help="comma-separated CPUs to pin the transcoders to, one each (e.g. 0,1)",
@@ -53,15 +60,17 @@ def build_parser() -> argparse.ArgumentParser:
 def run_up(args: argparse.Namespace) -> int:
     ports = StackPorts(**{name: getattr(args, f"{name}_port") for name in PORT_NAMES})
     cpus = tuple(int(cpu) for cpu in args.transcoder_cpus.split(",") if cpu.strip())
-    if args.transcoders < 1:
-        print("vidmesh up: --transcoders must be at least 1", file=sys.stderr)
-        return 2
+    for flag, count in (("--transcoders", args.transcoders), ("--playback", args.playbacks)):
+        if count < 1:
+            print(f"vidmesh up: {flag} must be at least 1", file=sys.stderr)
+            return 2
     stack = LocalStack(
         args.data_dir,
         ports,
         admin_emails=args.admin_emails,
         transcoders=args.transcoders,
         transcoder_cpus=cpus,
+        playbacks=args.playbacks,
     )
     print(f"Vidmesh: starting the local stack (data in {stack.data_dir})", flush=True)
     with stack.signals_handled():

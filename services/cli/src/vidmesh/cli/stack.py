@@ -114,6 +114,7 @@ class LocalStack:
         admin_emails: str = "",
         transcoders: int = 1,
         transcoder_cpus: tuple[int, ...] = (),
+        playbacks: int = 1,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.ports = ports
@@ -121,6 +122,7 @@ class LocalStack:
         self.transcoders = transcoders
         # Pin transcoder i to CPU transcoder_cpus[i] (simulated one-core hosts, benchmarks).
         self.transcoder_cpus = transcoder_cpus
+        self.playbacks = playbacks
         self._stopping = threading.Event()
         self._stoppers: list[Callable[[], None]] = []
         self.processes: dict[str, ManagedProcess] = {}
@@ -194,7 +196,15 @@ class LocalStack:
             cpu = pinned[index % len(pinned)] if pinned else None
             self._service(name, port, {**env, **own}, logs, module="transcoder", cpu=cpu)
         self._service("ingest", self.ports.ingest, env, logs)
-        self._service("playback", self.ports.playback, env, logs)
+        for index in range(self.playbacks):
+            # All share the HLS port (the kernel spreads Envoy's connections over them); the
+            # first serves the gRPC port Envoy routes to, the others their own for health.
+            port = self.ports.playback if index == 0 else free_port()
+            own = {"VIDMESH_PLAYBACK_PORT": str(port)}
+            if self.playbacks > 1:
+                own["VIDMESH_PLAYBACK_REUSE_PORT"] = "true"
+            name = "playback" if index == 0 else f"playback-{index}"
+            self._service(name, port, {**env, **own}, logs, module="playback")
 
         self._web(web_root, logs)
 

@@ -270,24 +270,37 @@ class S3BlobStore(BlobStore):
 
     PART_SIZE = 16 * 1024 * 1024
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, *, signer: Any = None) -> None:
         self._client = client
+        # Presigned URLs are signed for the host viewers will ask, which may not be the one
+        # the services reach (compose's `minio:9000` behind a public name).
+        self._signer = signer or client
         self._ready: set[str] = set()
 
     @classmethod
     def from_url(cls, url: str) -> S3BlobStore:
+        """`s3://key:secret@host:port?secure=false&region=r&public_url=https://media.example`;
+        `public_url` is the endpoint presigned URLs name (default: the same host)."""
         from minio import Minio
 
         parsed = urllib.parse.urlsplit(url)
         query = dict(urllib.parse.parse_qsl(parsed.query))
-        client = Minio(
+        access = urllib.parse.unquote(parsed.username or "")
+        secret = urllib.parse.unquote(parsed.password or "")
+        region = query.get("region", "us-east-1")
+
+        def connect(endpoint: str, secure: bool) -> Minio:
+            return Minio(
+                endpoint, access_key=access, secret_key=secret, secure=secure, region=region
+            )
+
+        client = connect(
             f"{parsed.hostname}:{parsed.port}" if parsed.port else str(parsed.hostname),
-            access_key=urllib.parse.unquote(parsed.username or ""),
-            secret_key=urllib.parse.unquote(parsed.password or ""),
-            secure=query.get("secure", "true").lower() == "true",
-            region=query.get("region", "us-east-1"),
+            query.get("secure", "true").lower() == "true",
         )
-        return cls(client)
+        public = urllib.parse.urlsplit(query["public_url"]) if query.get("public_url") else None
+        signer = connect(public.netloc, public.scheme == "https") if public else None
+        return cls(client, signer=signer)
 
     async def _bucket(self, bucket: str) -> str:
         if bucket not in self._ready:
@@ -342,16 +355,13 @@ class S3BlobStore(BlobStore):
             response.release_conn()
 
     def presigned_url(self, bucket: str, key: str, ttl: timedelta) -> str | None:
-        # Signing is local arithmetic (the region is configured), so no thread hop is needed.
-        url: str = self._client.presigned_get_object(bucket, check_key(key), expires=ttl)
-        return url
+        return _presign(self._signer, bucket, key, ttl)
 
     async def media_url(self, bucket: str, key: str, ttl: timedelta) -> str:
+        # For our own ffmpeg: the internal endpoint, not the one viewers are sent to.
         if await self.stat(bucket, key) is None:
             raise BlobNotFound(key)
-        url = self.presigned_url(bucket, key, ttl)
-        assert url is not None
-        return url
+        return _presign(self._client, bucket, key, ttl)
 
     async def fetch_to(self, bucket: str, key: str, target: Path) -> Path:
         from minio.error import S3Error
@@ -399,6 +409,12 @@ class S3BlobStore(BlobStore):
     async def delete(self, bucket: str, key: str) -> None:
         name = await self._bucket(bucket)
         await asyncio.to_thread(self._client.remove_object, name, check_key(key))
+
+
+def _presign(client: Any, bucket: str, key: str, ttl: timedelta) -> str:
+    """A presigned GET URL: local arithmetic (the region is configured), no request."""
+    url: str = client.presigned_get_object(bucket, check_key(key), expires=ttl)
+    return url
 
 
 def open_store(url: str) -> BlobStore:
