@@ -1,15 +1,24 @@
-"""HLS delivery benchmark: 1 MiB segments through Envoy → playback vs nginx serving the files.
+"""HLS delivery benchmark: public 1 MiB segments from the real stack against nginx, same run.
 
-One run, same files, same load: `wrk` (Debian) with the same threads, connections and duration
-against (1) Envoy on loopback routing `/hls/` to playback's HTTP listener, which checks the
-signed token and sends the file, and (2) nginx serving the directory directly. Prints requests/s,
-MB/s and p50/p99 latency for both and the ratio of requests/s (target >= 0.8 of nginx).
-Two diagnostic runs say where the rest goes: playback without Envoy, and the same Envoy route in
-front of nginx (the ceiling any backend can reach through the proxy on this machine).
+`vidmesh up --playback N` (every service its own process, N playback processes sharing the HLS
+port) with one public video uploaded and transcoded; 16 segments of 1 MiB are added to its
+ladder, so every server below sends the same files for the same tokenless URL. `wrk` (Debian)
+with the same threads, connections and duration then loads, in rotating order, `--repeats`
+times each:
 
-Needs `wrk` and `nginx` (`apt-get install wrk nginx-light`).
+- nginx serving the folder directly (the fastest file server on this machine),
+- Envoy → nginx (the ceiling of anything behind the proxy),
+- Envoy → playback (what viewers get),
+- playback directly,
+- nginx `proxy_cache` (the config of docs/delivery.md) → Envoy → playback, warmed: cache hits.
 
-    uv run python bench/hls.py [--seconds 10] [--connections 16]
+It prints the median and spread of requests/s, MB/s and p50/p99 latency of each, and the
+ratios of medians: Envoy → playback ÷ Envoy → nginx (req/s target ≥ 0.9, p99 ≤ 1.5), playback
+÷ nginx direct (≥ 0.7), and cache hits ÷ nginx direct.
+
+Needs `wrk` and `nginx` (`apt-get install wrk nginx`) and ffmpeg.
+
+    uv run python bench/hls.py [--seconds 10] [--connections 16] [--repeats 3] [--playback 2]
 """
 
 from __future__ import annotations
@@ -19,72 +28,64 @@ import asyncio
 import os
 import re
 import shutil
+import statistics
 import tempfile
-from datetime import timedelta
 from pathlib import Path
 
-from aiohttp import web
+import httpx
+from local_stack import Client, make_source, running_stack
 
 from vidmesh.common.local.envoy import EdgeConfig, EnvoyProxy
-from vidmesh.common.local.process import ManagedProcess, free_port, port_open
-from vidmesh.common.storage import MEDIA, FileBlobStore
-from vidmesh.common.tokens import TokenCodec
-from vidmesh.playback.hls import build_app
+from vidmesh.common.local.nginx import Nginx
+from vidmesh.common.local.process import free_port
+from vidmesh.v1 import video_pb2
 
-VIDEO = "00000000-0000-4000-8000-000000000001"
-PREFIX = f"videos/{VIDEO}/attempts/1-1"
 SEGMENTS = 16
+SEGMENT_BYTES = 1024 * 1024
+SCENARIOS = (
+    "nginx direct",
+    "Envoy → nginx",
+    "Envoy → playback",
+    "playback direct",
+    "nginx cache → playback",
+)
 
 
-def make_segments(store: FileBlobStore) -> Path:
-    folder = store.root / MEDIA / PREFIX / "hls" / "720p"
-    folder.mkdir(parents=True)
+def add_segments(storage: Path, video_id: str) -> Path:
+    """16 files of 1 MiB inside the video's published ladder (`hls/bench/`)."""
+    generations = storage / "media" / "videos" / video_id / "generations"
+    ladder = next(path.parent for path in generations.glob("*/hls/master.m3u8"))
+    folder = ladder / "bench"
+    folder.mkdir()
     for index in range(SEGMENTS):
-        (folder / f"seg_{index:05d}.ts").write_bytes(os.urandom(1024 * 1024))
+        (folder / f"seg_{index:05d}.ts").write_bytes(os.urandom(SEGMENT_BYTES))
     return folder
 
 
-def start_nginx(root: Path, folder: Path) -> tuple[ManagedProcess, int]:
-    port = free_port()
-    conf = root / "nginx.conf"
-    conf.write_text(
-        f"""
-worker_processes auto;
-pid {root}/nginx.pid;
-error_log {root}/nginx-error.log;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_requests 100000;
-    types {{ video/mp2t ts; }}
-    server {{
-        listen 127.0.0.1:{port};
-        location /hls/{VIDEO}/720p/ {{ alias {folder}/; }}
-    }}
-}}
-"""
+def edge_to(backend_port: int, work_dir: Path) -> EnvoyProxy:
+    """An Envoy rendered from the same template whose `/hls/` route goes to `backend_port`."""
+    config = EdgeConfig(
+        listen_port=free_port(),
+        admin_port=free_port(),
+        gateway_port=free_port(),
+        ingest_port=free_port(),
+        transcoder_port=free_port(),
+        playback_port=free_port(),
+        playback_http_port=backend_port,
+        ingest_http_port=free_port(),
+        web_port=free_port(),
     )
-    nginx = ManagedProcess(
-        "nginx", ["nginx", "-c", str(conf), "-g", "daemon off;"], log_path=root / "nginx.log"
-    )
-    nginx.start()
-    nginx.wait_ready(lambda: port_open(port), 30)
-    return nginx, port
+    return EnvoyProxy(config, work_dir)
 
 
 async def wrk(url: str, seconds: int, connections: int) -> dict[str, float]:
     process = await asyncio.create_subprocess_exec(
-        "wrk",
-        "-t2",
-        f"-c{connections}",
-        f"-d{seconds}s",
-        "--latency",
-        url,
+        *("wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url),
         stdout=asyncio.subprocess.PIPE,
     )
     out = (await process.communicate())[0].decode()
+    if "Non-2xx" in out or "Socket errors" in out:
+        raise RuntimeError(f"errors under load at {url}:\n{out}")
 
     def number(pattern: str) -> float:
         found = re.search(pattern, out)
@@ -102,86 +103,106 @@ async def wrk(url: str, seconds: int, connections: int) -> dict[str, float]:
     }
 
 
-async def run(seconds: int, connections: int) -> None:
-    root = Path(tempfile.mkdtemp(prefix="vidmesh-bench-"))
-    root.chmod(0o755)
-    store = FileBlobStore(root / "objects")
-    folder = make_segments(store)
-    for parent in (store.root, store.root / MEDIA, *folder.parents):
-        if str(parent).startswith(str(root)):
-            parent.chmod(0o755)
-    codec = TokenCodec("bench-" + "k" * 40, issuer="vidmesh", access_ttl=timedelta(minutes=5))
-    token = codec.issue_playback(VIDEO, PREFIX, "bench", timedelta(hours=1)).token
-    runner = web.AppRunner(build_app(store, codec), access_log=None)
-    await runner.setup()
-    playback_port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", playback_port).start()
+def median(runs: list[dict[str, float]], key: str) -> float:
+    return statistics.median(run[key] for run in runs)
 
-    def edge(backend_port: int, name: str) -> EnvoyProxy:
-        ports = {k: free_port() for k in ("gateway", "ingest", "transcoder", "playback", "tus")}
-        config = EdgeConfig(
-            listen_port=free_port(),
-            admin_port=free_port(),
-            gateway_port=ports["gateway"],
-            ingest_port=ports["ingest"],
-            transcoder_port=ports["transcoder"],
-            playback_port=ports["playback"],
-            playback_http_port=backend_port,
-            ingest_http_port=ports["tus"],
-        )
-        return EnvoyProxy(config, root / name)
 
-    envoy = edge(playback_port, "envoy")
-    await asyncio.to_thread(envoy.start)
-    nginx, nginx_port = start_nginx(root, folder)
-    proxied_nginx = edge(nginx_port, "envoy-nginx")
-    await asyncio.to_thread(proxied_nginx.start)
-    try:
-        ours = await wrk(
-            f"{envoy.url}/hls/{VIDEO}/720p/seg_00003.ts?token={token}", seconds, connections
+def spread(runs: list[dict[str, float]], key: str) -> str:
+    values = [run[key] for run in runs]
+    return f"{min(values):.0f}-{max(values):.0f}"
+
+
+async def run(seconds: int, connections: int, repeats: int, playbacks: int) -> None:
+    work = Path(tempfile.mkdtemp(prefix="vidmesh-bench-hls-"))
+    with running_stack("--playback", str(playbacks)) as stack:
+        client = await Client.register(stack)
+        source = make_source(work / "source.mp4", 4)
+        video = await client.upload(source, video_pb2.VISIBILITY_PUBLIC)
+        await client.until_ready(video.video_id)
+        folder = add_segments(stack.data_dir / "storage", video.video_id)
+        path = f"/hls/{video.video_id}/bench/seg_00003.ts"
+        nginx = Nginx(work / "nginx", free_port(), static={f"/hls/{video.video_id}/bench/": folder})
+        cache = Nginx(work / "cache", free_port(), upstream_port=stack.ports["http"])
+        envoy_nginx = edge_to(nginx.port, work / "envoy-nginx")
+        started: list[Nginx | EnvoyProxy] = [nginx, cache, envoy_nginx]
+        for server in started:
+            await asyncio.to_thread(server.start)
+        try:
+            urls = {
+                "nginx direct": nginx.url + path,
+                "Envoy → nginx": envoy_nginx.url + path,
+                "Envoy → playback": f"http://127.0.0.1:{stack.ports['http']}{path}",
+                "playback direct": f"http://127.0.0.1:{stack.ports['playback_http']}{path}",
+                "nginx cache → playback": cache.url + path,
+            }
+            async with httpx.AsyncClient() as http:
+                for url in urls.values():
+                    answer = await http.get(url)
+                    assert answer.status_code == 200 and len(answer.content) == SEGMENT_BYTES
+                warm = await http.get(urls["nginx cache → playback"])
+                assert warm.headers["x-cache-status"] == "HIT", warm.headers
+            results: dict[str, list[dict[str, float]]] = {name: [] for name in SCENARIOS}
+            for round_ in range(repeats):
+                order = SCENARIOS[round_ % len(SCENARIOS) :] + SCENARIOS[: round_ % len(SCENARIOS)]
+                for name in order:
+                    results[name].append(await wrk(urls[name], seconds, connections))
+            report(results, repeats, playbacks, connections, seconds)
+        finally:
+            for server in started:
+                server.stop()
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def report(
+    results: dict[str, list[dict[str, float]]],
+    repeats: int,
+    playbacks: int,
+    connections: int,
+    seconds: int,
+) -> None:
+    print(
+        f"1 MiB public segment, wrk -t2 -c{connections} -d{seconds}s, {repeats} runs each, "
+        f"{playbacks} playback process(es); median (min-max)"
+    )
+    for name in SCENARIOS:
+        runs = results[name]
+        print(
+            f"{name:23} {median(runs, 'rps'):7.0f} req/s ({spread(runs, 'rps')})"
+            f" {median(runs, 'mbps'):7.0f} MB/s  p50 {median(runs, 'p50'):6.2f} ms"
+            f"  p99 {median(runs, 'p99'):6.2f} ms ({spread(runs, 'p99')})"
         )
-        plain = await wrk(
-            f"http://127.0.0.1:{nginx_port}/hls/{VIDEO}/720p/seg_00003.ts", seconds, connections
-        )
-        direct = await wrk(
-            f"http://127.0.0.1:{playback_port}/hls/{VIDEO}/720p/seg_00003.ts?token={token}",
-            seconds,
-            connections,
-        )
-        ceiling = await wrk(
-            f"{proxied_nginx.url}/hls/{VIDEO}/720p/seg_00003.ts?token={token}",
-            seconds,
-            connections,
-        )
-        results = (
-            ("Envoy → playback", ours),
-            ("nginx direct", plain),
-            ("playback direct", direct),
-            ("Envoy → nginx", ceiling),
-        )
-        for name, result in results:
-            print(
-                f"{name:17} {result['rps']:9.1f} req/s {result['mbps']:9.1f} MB/s"
-                f"  p50 {result['p50']:7.2f} ms  p99 {result['p99']:7.2f} ms"
-            )
-        print(f"req/s ratio (ours / nginx) = {ours['rps'] / plain['rps']:.2f}  (target >= 0.8)")
-        print(f"req/s ratio (ours / Envoy → nginx) = {ours['rps'] / ceiling['rps']:.2f}")
-    finally:
-        nginx.stop()
-        envoy.stop()
-        proxied_nginx.stop()
-        await runner.cleanup()
-        shutil.rmtree(root, ignore_errors=True)
+
+    def ratio(top: str, bottom: str, key: str = "rps") -> float:
+        return median(results[top], key) / median(results[bottom], key)
+
+    print(
+        f"req/s  Envoy → playback ÷ Envoy → nginx = "
+        f"{ratio('Envoy → playback', 'Envoy → nginx'):.2f}  (target ≥ 0.9)"
+    )
+    print(
+        f"p99    Envoy → playback ÷ Envoy → nginx = "
+        f"{ratio('Envoy → playback', 'Envoy → nginx', 'p99'):.2f}  (target ≤ 1.5)"
+    )
+    print(
+        f"req/s  playback direct ÷ nginx direct    = "
+        f"{ratio('playback direct', 'nginx direct'):.2f}  (target ≥ 0.7)"
+    )
+    print(
+        f"req/s  nginx cache hits ÷ nginx direct   = "
+        f"{ratio('nginx cache → playback', 'nginx direct'):.2f}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--playback", type=int, default=2, dest="playbacks")
     args = parser.parse_args()
     if not shutil.which("wrk") or not shutil.which("nginx"):
-        raise SystemExit("needs wrk and nginx: apt-get install wrk nginx-light")
-    asyncio.run(run(args.seconds, args.connections))
+        raise SystemExit("needs wrk and nginx: apt-get install wrk nginx")
+    asyncio.run(run(args.seconds, args.connections, args.repeats, args.playbacks))
 
 
 if __name__ == "__main__":

@@ -117,13 +117,18 @@ class Client:
         token = response.credentials.access_token
         return cls(stack, [("authorization", f"Bearer {token}")])
 
-    async def upload(self, path: Path) -> video_pb2.Video:
+    async def upload(
+        self, path: Path, visibility: video_pb2.Visibility.ValueType = video_pb2.VISIBILITY_PRIVATE
+    ) -> video_pb2.Video:
         """Stream the file to ingest; returns when the upload is complete (the video QUEUED)."""
 
         async def requests() -> AsyncIterator[ingest_pb2.UploadRequest]:
             yield ingest_pb2.UploadRequest(
                 metadata=ingest_pb2.UploadMetadata(
-                    title=path.name, filename=path.name, size_bytes=path.stat().st_size
+                    title=path.name,
+                    filename=path.name,
+                    size_bytes=path.stat().st_size,
+                    visibility=visibility,
                 )
             )
             with path.open("rb") as handle:

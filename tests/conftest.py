@@ -200,11 +200,22 @@ async def transcoder_factory(
 
 
 @pytest.fixture
+def playback_overrides() -> dict[str, Any]:
+    """Playback settings a test module changes (it overrides this fixture)."""
+    return {}
+
+
+@pytest.fixture
 async def playback_server(
-    gw: GatewayHarness, store: FileBlobStore, token_codec: TokenCodec
+    gw: GatewayHarness,
+    store: FileBlobStore,
+    token_codec: TokenCodec,
+    playback_overrides: dict[str, Any],
 ) -> AsyncIterator[tuple[int, int]]:
     """Playback (gRPC port, HLS HTTP port) in front of `gw` and `store`."""
-    settings = PlaybackSettings(port=0, http_port=0, gateway_address=f"127.0.0.1:{gw.port}")
+    settings = PlaybackSettings(
+        port=0, http_port=0, gateway_address=f"127.0.0.1:{gw.port}", **playback_overrides
+    )
     async with playback(settings, store=store, codec=token_codec) as app:
         server = await create_server(app.bindings, codec=token_codec)
         yield server.port, app.http_port

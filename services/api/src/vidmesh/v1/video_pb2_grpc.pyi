@@ -31,7 +31,8 @@ class VideoServiceStub:
 
     Who may see a video: `VISIBILITY_PUBLIC` anyone; `VISIBILITY_UNLISTED` anyone who knows its id
     (it never appears in the public feed); `VISIBILITY_PRIVATE` only its owner. A video that is
-    not `STATE_READY` is visible to its owner only. A video someone may not see is reported as
+    not `STATE_READY` is visible to its owner only (a public one can already be played, from its
+    bare HLS URLs, once it is playable). A video someone may not see is reported as
     NOT_FOUND (`VIDEO_NOT_FOUND`) so that ids of private videos do not leak; changing a video
     someone may see but does not own is PERMISSION_DENIED (`NOT_VIDEO_OWNER`).
     """
@@ -94,7 +95,8 @@ class VideoServiceAsyncStub(VideoServiceStub):
 
     Who may see a video: `VISIBILITY_PUBLIC` anyone; `VISIBILITY_UNLISTED` anyone who knows its id
     (it never appears in the public feed); `VISIBILITY_PRIVATE` only its owner. A video that is
-    not `STATE_READY` is visible to its owner only. A video someone may not see is reported as
+    not `STATE_READY` is visible to its owner only (a public one can already be played, from its
+    bare HLS URLs, once it is playable). A video someone may not see is reported as
     NOT_FOUND (`VIDEO_NOT_FOUND`) so that ids of private videos do not leak; changing a video
     someone may see but does not own is PERMISSION_DENIED (`NOT_VIDEO_OWNER`).
     """
@@ -153,7 +155,8 @@ class VideoServiceServicer(metaclass=_abc_1.ABCMeta):
 
     Who may see a video: `VISIBILITY_PUBLIC` anyone; `VISIBILITY_UNLISTED` anyone who knows its id
     (it never appears in the public feed); `VISIBILITY_PRIVATE` only its owner. A video that is
-    not `STATE_READY` is visible to its owner only. A video someone may not see is reported as
+    not `STATE_READY` is visible to its owner only (a public one can already be played, from its
+    bare HLS URLs, once it is playable). A video someone may not see is reported as
     NOT_FOUND (`VIDEO_NOT_FOUND`) so that ids of private videos do not leak; changing a video
     someone may see but does not own is PERMISSION_DENIED (`NOT_VIDEO_OWNER`).
     """

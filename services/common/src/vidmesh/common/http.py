@@ -80,9 +80,12 @@ def edge_middleware(
     *,
     statuses: Mapping[str, int] | None = None,
     headers: Mapping[str, str] | None = None,
+    success_level: int = logging.INFO,
 ) -> Any:
     """The shared middleware (an aiohttp middleware); `statuses` and `headers` let a protocol
-    (tus) adjust its replies."""
+    (tus) adjust its replies. Answers below 400 are logged at `success_level`: HLS lowers it to
+    DEBUG, since Envoy's access log already has every segment request and one log line costs
+    a fifth of serving a segment."""
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -121,7 +124,8 @@ def edge_middleware(
             status, reason = reply.status, known.reason
             return reply
         finally:
-            _log.info(
+            _log.log(
+                success_level if status < 400 else logging.INFO,
                 "http",
                 extra={
                     "method": request.method,

@@ -94,10 +94,11 @@ class Caching:
     @classmethod
     def shared(cls, max_age: int) -> Caching:
         """Public videos: CDNs and shared caches keep segments forever (their URLs never change
-        content) and playlists and images for `max_age`, the bound on how long a video made
-        private keeps playing through them; a growing playlist for a second."""
+        content) and a READY video's playlists and images for `max_age`, the bound on how long
+        a video made private keeps playing through them (so no stale-while-revalidate there);
+        a growing playlist for a second, served stale for one more while it is refetched."""
         return cls(
-            playlist=f"public, max-age={max_age}, stale-while-revalidate={max_age}",
+            playlist=f"public, max-age={max_age}",
             live_playlist="public, max-age=1, stale-while-revalidate=1",
             segment=f"public, {IMMUTABLE}",
             image=f"public, max-age={max_age}",
@@ -376,7 +377,7 @@ def build_app(
 ) -> web.Application:
     """The HLS listener; without `live` it serves stored ladders only, without `public` only
     signed URLs; `redirect` answers segment requests with presigned S3 URLs."""
-    app = web.Application(middlewares=[edge_middleware(None)])
+    app = web.Application(middlewares=[edge_middleware(None, success_level=logging.DEBUG)])
     handler = HlsHandler(
         store, codec, live, public, public_max_age=public_max_age, redirect=redirect
     )
