@@ -286,7 +286,11 @@ CASES = [
     ),
     Case("hls invalid UTF-8", "GET", f"/hls/{V}/%ff%fe.m3u8", 400, "INVALID_PATH", "none"),
     Case("hls traversal", "GET", f"/hls/{V}/..%2f..%2fsecrets.m3u8", 404, auth="none"),
-    Case("hls unknown id", "GET", "/hls/nope/master.m3u8", 403, auth="none"),
+    Case("hls id that is no id", "GET", "/hls/nope/master.m3u8", 404, auth="none"),
+    Case("hls unknown video, no token", "GET", f"/hls/{uuid.UUID(int=7)}/master.m3u8", 403),
+    Case("hls forged token", "GET", f"/hls/{V}/master.m3u8?token=forged", 403, auth="none"),
+    Case("hls unknown suffix", "GET", f"/hls/{V}/poster.exe", 404, auth="none"),
+    Case("hls missing rung", "GET", f"/hls/{V}/999p/index.m3u8", 404, auth="none"),
     # The web app (Envoy → static server)
     Case("web nul in path", "GET", "/watch/%00", 400, "INVALID_PATH", "none"),
     Case("web traversal", "GET", "/assets/..%2f..%2fpyproject.toml", 404, auth="none"),

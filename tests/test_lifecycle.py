@@ -45,7 +45,13 @@ async def test_the_happy_path_records_every_transition(gw: GatewayHarness) -> No
     assert ready.ready_time == ready.transitions[-1].time
     assert (ready.width, ready.height, ready.source.sha256) == (1280, 720, "ab" * 32)
     assert ready.renditions[0].name == "360p"
-    assert ready.poster_url == f"/hls/{video_id}/poster.jpg"
+    # The video was created public: its poster URL is bare, for whoever reads it.
+    shown = await gw.videos.GetVideo(video_pb2.GetVideoRequest(video_id=video_id))
+    assert shown.video.poster_url == f"/hls/{video_id}/poster.jpg"
+    mine = await gw.videos.GetVideo(
+        video_pb2.GetVideoRequest(video_id=video_id), metadata=owner.metadata
+    )
+    assert mine.video.poster_url == shown.video.poster_url, "the same for every viewer"
 
 
 async def test_repeated_reports_are_no_ops(gw: GatewayHarness) -> None:

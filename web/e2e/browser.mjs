@@ -208,10 +208,22 @@ try {
   await page.getByLabel("Visibility", { exact: true }).selectOption({ label: "Public: listed in Explore" });
   await page.getByRole("button", { name: "Save" }).click();
   await page.getByTestId("video-row").getByText("Public", { exact: true }).waitFor();
+  const playbackCalls = [];
+  const countPlaybackCalls = (request) => {
+    if (/\/playback$|PlaybackService/.test(new URL(request.url()).pathname)) playbackCalls.push(request.url());
+  };
+  page.on("request", countPlaybackCalls);
   await page.getByRole("link", { name: "Explore" }).click();
   const card = page.locator(`a[href="/watch/${videoId}"]`);
   await card.waitFor();
   await card.locator("img").waitFor();
+  assert.equal(await card.locator("img").getAttribute("src"), `/hls/${videoId}/poster.jpg`, "a bare, cacheable poster");
+  await page.waitForFunction((id) => {
+    const img = document.querySelector(`a[href="/watch/${id}"] img`);
+    return img?.complete && img.naturalWidth > 0;
+  }, videoId);
+  page.off("request", countPlaybackCalls);
+  assert.deepEqual(playbackCalls, [], "the feed loads posters without asking playback");
 
   step("make it private");
   await page.goto(`${base}/me/videos`);
