@@ -168,3 +168,20 @@ def test_presigned_urls_name_the_public_endpoint() -> None:
     plain = S3BlobStore.from_url(internal).presigned_url("media", "k", timedelta(minutes=5))
     assert plain is not None and plain.startswith("http://minio:9000/media/k?")
     assert FileBlobStore(Path("/nonexistent")).presigned_url("media", "k", timedelta(1)) is None
+
+
+async def test_open_local_reads_files_in_place_or_says_not_found(store: BlobStore) -> None:
+    key = unique("segment.ts")
+    await store.put_bytes("media", key, b"segment bytes")
+    handle = store.open_local("media", key)
+    if isinstance(store, S3BlobStore):
+        assert handle is None, "a remote store has no local file"
+        return
+    assert handle is not None
+    with handle:
+        assert handle.read() == b"segment bytes"
+    for missing in (unique("absent.ts"), key.rsplit("/", 1)[0], f"{key}/below"):
+        with pytest.raises(BlobNotFound):
+            store.open_local("media", missing)
+    with pytest.raises(InvalidArgument):
+        store.open_local("media", "../escape.ts")

@@ -68,11 +68,12 @@ def _check_request(request: web.Request) -> None:
     path = urllib.parse.unquote(request.raw_path.split("?", 1)[0], errors="replace")
     if find_control_character(path) or "\ufffd" in path:
         raise InvalidArgument("INVALID_PATH", "The path contains a control character.")
-    for name, value in request.headers.items():
-        if find_control_character(value):
-            raise InvalidArgument(
-                "INVALID_HEADER", f"The '{name}' header contains a control character."
-            )
+    # One scan of every value at once (a tab, allowed, joins them); the name only on a hit.
+    if find_control_character("\t".join(request.headers.values())):
+        name = next(k for k, v in request.headers.items() if find_control_character(v))
+        raise InvalidArgument(
+            "INVALID_HEADER", f"The '{name}' header contains a control character."
+        )
 
 
 def edge_middleware(
@@ -124,17 +125,19 @@ def edge_middleware(
             status, reason = reply.status, known.reason
             return reply
         finally:
-            _log.log(
-                success_level if status < 400 else logging.INFO,
-                "http",
-                extra={
-                    "method": request.method,
-                    "path": request.path,
-                    "status": status,
-                    "reason": reason or None,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                },
-            )
+            level = success_level if status < 400 else logging.INFO
+            if _log.isEnabledFor(level):
+                _log.log(
+                    level,
+                    "http",
+                    extra={
+                        "method": request.method,
+                        "path": request.path,
+                        "status": status,
+                        "reason": reason or None,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    },
+                )
 
     return middleware
 

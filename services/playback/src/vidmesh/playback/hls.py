@@ -25,14 +25,18 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import hashlib
 import logging
+import os
 import re
 import urllib.parse
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from pathlib import Path, PurePosixPath
+from datetime import timedelta
+from pathlib import PurePosixPath
+from typing import BinaryIO
 
 from aiohttp import web
 
@@ -286,17 +290,45 @@ class HlsHandler:
             url = self._store.presigned_url(MEDIA, key, PRESIGNED_TTL)
             if url is not None:
                 raise web.HTTPFound(url, headers={"Cache-Control": redirect_cache})
-        local = self._store.local_path(MEDIA, key)
+        local = self._store.open_local(MEDIA, key)
         if local is not None:
-            status_of_file = local.stat()
-            size = status_of_file.st_size
-            etag = f'"{status_of_file.st_mtime_ns:x}-{size:x}"'
-            modified: datetime | None = datetime.fromtimestamp(int(status_of_file.st_mtime), UTC)
-        else:
-            info = await self._store.stat(MEDIA, key)
-            if info is None:
-                raise _not_found()
-            size, etag, modified = info.size, f'"{info.etag}"', info.modified
+            # One open serves the validators (fstat) and the body (sendfile).
+            with local as handle:
+                facts = os.fstat(handle.fileno())
+                etag = f'"{facts.st_mtime_ns:x}-{facts.st_size:x}"'
+
+                async def send_file(start: int, end: int) -> None:
+                    await _sendfile(request, handle, start, end - start)
+
+                return await self._reply(
+                    request, (suffix, cache), (facts.st_size, etag, int(facts.st_mtime)), send_file
+                )
+        info = await self._store.stat(MEDIA, key)
+        if info is None:
+            raise _not_found()
+
+        async def stream(start: int, end: int) -> None:
+            async for chunk in self._store.read(MEDIA, key, start=start, end=end):
+                await response.write(chunk)
+
+        modified = int(info.modified.timestamp()) if info.modified else None
+        response = web.StreamResponse()
+        return await self._reply(
+            request, (suffix, cache), (info.size, f'"{info.etag}"', modified), stream, response
+        )
+
+    async def _reply(
+        self,
+        request: web.Request,
+        kind: tuple[str, str],
+        facts: tuple[int, str, int | None],
+        send: Callable[[int, int], Awaitable[None]],
+        response: web.StreamResponse | None = None,
+    ) -> web.StreamResponse:
+        """Answer with the object's validators, honouring conditions and a Range; `facts` are
+        (size, ETag, modified as Unix seconds)."""
+        suffix, cache = kind
+        size, etag, modified = facts
         headers = {
             "ETag": etag,
             "Cache-Control": cache,
@@ -305,7 +337,7 @@ class HlsHandler:
             **CORS_HEADERS,
         }
         if modified is not None:
-            headers["Last-Modified"] = email.utils.format_datetime(modified, usegmt=True)
+            headers["Last-Modified"] = _http_date(modified)
         if _unchanged(request, etag, modified):
             return web.Response(status=304, headers=headers)
         start, end, status = 0, size, 200
@@ -315,15 +347,13 @@ class HlsHandler:
             status = 206
             headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
         headers["Content-Length"] = str(end - start)
-        response = web.StreamResponse(status=status, headers=headers)
+        response = response or web.StreamResponse()
+        response.set_status(status)
+        response.headers.update(headers)
         try:
             await response.prepare(request)
             if request.method == "GET":
-                if local is not None:
-                    await _sendfile(request, local, start, end - start)
-                else:
-                    async for chunk in self._store.read(MEDIA, key, start=start, end=end):
-                        await response.write(chunk)
+                await send(start, end)
             await response.write_eof()
         except ConnectionError:
             # Viewers close connections mid-segment all the time (seeks, rendition switches).
@@ -333,12 +363,19 @@ class HlsHandler:
         return response
 
 
-def _unchanged(request: web.Request, etag: str, modified: datetime | None) -> bool:
+@functools.lru_cache(maxsize=4096)
+def _http_date(seconds: int) -> str:
+    return email.utils.formatdate(seconds, usegmt=True)
+
+
+def _unchanged(request: web.Request, etag: str, modified: int | None) -> bool:
     """Whether the viewer's copy is current (If-None-Match wins over If-Modified-Since)."""
     if "If-None-Match" in request.headers:
         return etag in request.headers["If-None-Match"]
+    if modified is None or "If-Modified-Since" not in request.headers:
+        return False
     since = request.if_modified_since
-    return modified is not None and since is not None and modified <= since
+    return since is not None and modified <= since.timestamp()
 
 
 def _byte_range(header: str, size: int) -> tuple[int, int]:
@@ -357,12 +394,25 @@ def _byte_range(header: str, size: int) -> tuple[int, int]:
     return start, end
 
 
-async def _sendfile(request: web.Request, path: Path, offset: int, count: int) -> None:
-    """Zero-copy from disk to the socket, as aiohttp's FileResponse does, minus thread hops."""
+async def _sendfile(request: web.Request, handle: BinaryIO, offset: int, count: int) -> None:
+    """Zero-copy from disk to the socket, as aiohttp's FileResponse does, minus thread hops.
+
+    The socket usually takes a whole segment in one `sendfile` call (send buffers autotune to
+    megabytes), so that call is tried first, straight after the headers have left; asyncio's
+    `loop.sendfile`, which pauses reading and builds futures around the same syscall, then
+    only sends what is left when the buffer was full.
+    """
     transport = request.transport
     if transport is None:
         raise ConnectionResetError("connection lost")
-    with path.open("rb") as handle:
+    sock = transport.get_extra_info("socket")
+    if sock is not None and not transport.get_write_buffer_size():
+        try:
+            sent = os.sendfile(sock.fileno(), handle.fileno(), offset, count)
+        except BlockingIOError:
+            sent = 0
+        offset, count = offset + sent, count - sent
+    if count > 0:
         await asyncio.get_running_loop().sendfile(transport, handle, offset, count)
 
 
