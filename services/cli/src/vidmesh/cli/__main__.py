@@ -80,6 +80,9 @@ def run_up(args: argparse.Namespace) -> int:
                 f"\nVidmesh is up: http://localhost:{ports.http}\n"
                 f"  REST   curl http://localhost:{ports.http}/v1/videos\n"
                 f"  gRPC   grpcurl -plaintext 127.0.0.1:{ports.gateway} list\n"
+                f"  metrics curl localhost:{ports.gateway_metrics}/metrics (gateway; ingest "
+                f"{ports.ingest_metrics}, playback {ports.playback_metrics}, transcoder "
+                f"{ports.transcoder_metrics}, Envoy {ports.envoy_admin}/stats/prometheus)\n"
                 f"  logs   {stack.data_dir / 'logs'}\n"
                 "Press Ctrl-C to stop.",
                 flush=True,

@@ -49,6 +49,10 @@ class StackPorts:
     web: int = 8090
     postgres: int = 5432
     nats: int = 4222
+    gateway_metrics: int = 9151
+    ingest_metrics: int = 9152
+    playback_metrics: int = 9153
+    transcoder_metrics: int = 9154
 
 
 PORT_NAMES = (
@@ -63,6 +67,10 @@ PORT_NAMES = (
     "web",
     "postgres",
     "nats",
+    "gateway_metrics",
+    "ingest_metrics",
+    "playback_metrics",
+    "transcoder_metrics",
 )
 
 
@@ -167,6 +175,8 @@ class LocalStack:
             "VIDMESH_STORAGE_URL": f"file://{self.data_dir / 'storage'}",
             "VIDMESH_JWT_SECRET": keys.jwt_secret,
             "VIDMESH_GATEWAY_PORT": str(self.ports.gateway),
+            "VIDMESH_GATEWAY_METRICS_PORT": str(self.ports.gateway_metrics),
+            "VIDMESH_INGEST_METRICS_PORT": str(self.ports.ingest_metrics),
             "VIDMESH_GATEWAY_ADMIN_EMAILS": self.admin_emails,
         }
         env.update(
@@ -188,6 +198,9 @@ class LocalStack:
             port = self.ports.transcoder if index == 0 else free_port()
             own = {
                 "VIDMESH_TRANSCODER_PORT": str(port),
+                "VIDMESH_TRANSCODER_METRICS_PORT": str(
+                    self.ports.transcoder_metrics if index == 0 else free_port()
+                ),
                 "VIDMESH_TRANSCODER_WORK_DIR": str(self.data_dir / "transcoder" / str(index)),
                 "VIDMESH_TRANSCODER_WORKER_NAME": f"transcoder-{index}",
             }
@@ -200,7 +213,12 @@ class LocalStack:
             # All share the HLS port (the kernel spreads Envoy's connections over them); the
             # first serves the gRPC port Envoy routes to, the others their own for health.
             port = self.ports.playback if index == 0 else free_port()
-            own = {"VIDMESH_PLAYBACK_PORT": str(port)}
+            own = {
+                "VIDMESH_PLAYBACK_PORT": str(port),
+                "VIDMESH_PLAYBACK_METRICS_PORT": str(
+                    self.ports.playback_metrics if index == 0 else free_port()
+                ),
+            }
             if self.playbacks > 1:
                 own["VIDMESH_PLAYBACK_REUSE_PORT"] = "true"
             name = "playback" if index == 0 else f"playback-{index}"

@@ -48,7 +48,7 @@ def build_app(root: Path) -> web.Application:
             raise web.HTTPNotFound(text="Not found.\n")
         return web.FileResponse(index, headers={"Cache-Control": "no-cache"})
 
-    app = web.Application(middlewares=[edge_middleware(None)])
+    app = web.Application(middlewares=[edge_middleware(None, "web")])
     app.router.add_get("/{path:.*}", serve)
     return app
 

@@ -41,6 +41,12 @@ class ServerSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=0, ge=0, le=65535)
     grace_seconds: float = Field(default=10.0, ge=0)
+    metrics_port: int = Field(
+        default=0,
+        ge=-1,
+        le=65535,
+        description="Port of the Prometheus `/metrics` listener (0: any free port, -1: none).",
+    )
     reuse_port: bool = Field(
         default=False,
         description="Share the ports with other processes of the same service (SO_REUSEPORT).",

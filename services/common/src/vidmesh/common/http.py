@@ -23,6 +23,7 @@ from aiohttp import web
 from vidmesh.common.auth import caller_var, identify
 from vidmesh.common.errors import INTERNAL_ERROR, InvalidArgument, ServiceError
 from vidmesh.common.logs import request_id_var
+from vidmesh.common.metrics import record_http
 from vidmesh.common.outages import as_outage
 from vidmesh.common.tokens import TokenCodec
 from vidmesh.common.validation import find_control_character
@@ -78,6 +79,7 @@ def _check_request(request: web.Request) -> None:
 
 def edge_middleware(
     codec: TokenCodec | None,
+    listener: str,
     *,
     statuses: Mapping[str, int] | None = None,
     headers: Mapping[str, str] | None = None,
@@ -125,6 +127,8 @@ def edge_middleware(
             status, reason = reply.status, known.reason
             return reply
         finally:
+            seconds = time.perf_counter() - started
+            record_http(listener, request.method, status, seconds)
             level = success_level if status < 400 else logging.INFO
             if _log.isEnabledFor(level):
                 _log.log(
@@ -135,7 +139,7 @@ def edge_middleware(
                         "path": request.path,
                         "status": status,
                         "reason": reason or None,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "duration_ms": round(seconds * 1000, 2),
                     },
                 )
 

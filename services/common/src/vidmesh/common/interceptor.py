@@ -32,6 +32,7 @@ from vidmesh.common.errors import (
     to_rpc_status,
 )
 from vidmesh.common.logs import request_id_var
+from vidmesh.common.metrics import record_rpc
 from vidmesh.common.outages import as_outage
 from vidmesh.common.tokens import TokenCodec
 from vidmesh.common.validation import find_control_character
@@ -168,6 +169,8 @@ class _Call:
         if self.code is grpc.StatusCode.OK:
             code = self.context.code()
             self.code = code if isinstance(code, grpc.StatusCode) else grpc.StatusCode.OK
+        seconds = time.perf_counter() - self.started
+        record_rpc(self.method, self.code, seconds)
         if self.method.startswith(_QUIET_PREFIXES) and self.code is grpc.StatusCode.OK:
             return
         principal = self.identity.principal
@@ -177,7 +180,7 @@ class _Call:
                 "method": self.method,
                 "code": self.code.name,
                 "reason": self.reason or None,
-                "duration_ms": round((time.perf_counter() - self.started) * 1000, 2),
+                "duration_ms": round(seconds * 1000, 2),
                 "principal": principal.subject if principal else None,
             },
         )

@@ -8,6 +8,7 @@ balancers stop sending, in-flight calls get `grace_seconds` to finish, and then 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Callable, Sequence
@@ -19,6 +20,7 @@ from grpc_reflection.v1alpha import reflection
 
 from vidmesh.common.config import ServerSettings
 from vidmesh.common.interceptor import ServiceInterceptor
+from vidmesh.common.metrics import metrics_listener
 from vidmesh.common.tokens import TokenCodec
 
 _log = logging.getLogger("vidmesh.server")
@@ -123,7 +125,12 @@ async def serve(
         reuse_port=settings.reuse_port,
     )
     _log.info("serving", extra={"port": running.port, "services": [b.name for b in bindings]})
-    await stop.wait()
-    _log.info("draining", extra={"grace_seconds": grace_seconds})
-    await running.stop(grace_seconds)
+    async with contextlib.AsyncExitStack() as exposed:
+        if settings.metrics_port >= 0:
+            await exposed.enter_async_context(
+                metrics_listener(settings.host, settings.metrics_port)
+            )
+        await stop.wait()
+        _log.info("draining", extra={"grace_seconds": grace_seconds})
+        await running.stop(grace_seconds)
     _log.info("stopped")

@@ -22,6 +22,7 @@ from vidmesh.common.errors import FailedPrecondition, InvalidArgument, NotFound
 from vidmesh.common.hls_playlists import contiguous_chunks, is_complete
 from vidmesh.common.jobs import task_name
 from vidmesh.common.layout import generation_prefix
+from vidmesh.gateway import metrics
 from vidmesh.gateway.catalog import parse_video_id, video_not_found
 from vidmesh.gateway.convert import video_to_proto
 from vidmesh.gateway.lifecycle import stale_job
@@ -200,7 +201,9 @@ def _account(video: Video, generation: video_state_pb2.Generation, now: datetime
             # A first generation is played as soon as it can be; a re-transcode of a video
             # that was READY keeps the old ladder until the new one is READY.
             video.media_prefix = plan.media_prefix
-            video.playable_at = video.playable_at or now
+            if video.playable_at is None:
+                video.playable_at = now
+                metrics.observe_since(metrics.TIME_TO_PLAYABLE, video.queued_at, now)
 
 
 def _outcome(

@@ -20,6 +20,7 @@ from vidmesh.common.validation import (
     parse_uuid,
     require_text,
 )
+from vidmesh.gateway import metrics
 from vidmesh.gateway.catalog import parse_video_id, video_not_found
 from vidmesh.gateway.lifecycle import TERMINAL, check_transition, is_playable, stale_job
 from vidmesh.gateway.models import User, Video, VideoState, VideoTransition, Visibility
@@ -245,6 +246,10 @@ class StateReports:
                 video.duration_seconds = ladder.duration_seconds
             video.progress_percent = 100.0
             now = await self._enter(session, video, VideoState.READY, job, video.generation)
+            if video.playable_at is None:
+                metrics.observe_since(metrics.TIME_TO_PLAYABLE, video.queued_at, now)
+            if video.ready_at is None:
+                metrics.observe_since(metrics.TIME_TO_READY, video.queued_at, now)
             video.ready_at = video.ready_at or now
             video.playable_at = video.playable_at or now
         return video
@@ -262,6 +267,7 @@ class StateReports:
             video.failure_reason = reason
             video.failure_message = message
             await self._enter(session, video, VideoState.FAILED, job_id or None, video.generation)
+        metrics.VIDEOS_FAILED.labels(reason).inc()
         return video
 
     async def stalled(self, idle: timedelta, limit: int) -> list[Video]:

@@ -12,6 +12,7 @@ class GatewaySettings(ServerSettings):
     model_config = SettingsConfigDict(env_prefix="VIDMESH_GATEWAY_", extra="ignore")
 
     port: int = Field(default=50051, ge=0, le=65535)
+    metrics_port: int = Field(default=9151, ge=-1, le=65535)
     admin_emails: str = Field(
         default="", description="Comma-separated emails that register with the admin role."
     )

@@ -48,6 +48,7 @@ from vidmesh.common.validation import (
     require_text,
 )
 from vidmesh.common.video_states import VideoStates
+from vidmesh.ingest import metrics
 from vidmesh.ingest.spool import COMMITTED, COMMITTING, FAILING, Session, Spool
 from vidmesh.ingest.validation import MediaLimits, validate_media
 from vidmesh.v1 import video_pb2, video_state_pb2
@@ -141,12 +142,13 @@ class Intake:
             limit = self._limits.max_size_bytes
             message = f"The file is larger than the {limit}-byte limit."
             await self._states.failed(video.video_id, "TOO_LARGE", message)
+            metrics.UPLOADS_REJECTED.labels("TOO_LARGE").inc()
             raise ResourceExhausted(
                 "TOO_LARGE",
                 message,
                 metadata={"max_size_bytes": str(limit), "video_id": video.video_id},
             )
-        return self._spool.create(
+        session = self._spool.create(
             owner_id=owner_id,
             video_id=video.video_id,
             size_bytes=checked.size_bytes,
@@ -154,10 +156,12 @@ class Intake:
             filename=checked.filename,
             resumable=resumable,
         )
+        metrics.UPLOADS_STARTED.labels(metrics.kind(resumable)).inc()
+        return session
 
     async def begin(self, owner_id: str, declared: Declared, *, resumable: bool) -> Session:
         """Create the video (UPLOADING) and a session to receive its bytes."""
-        checked = self._check(declared)
+        checked = _counted(self._check, declared)
         video = await self._create(owner_id, checked)
         return await self._open_session(owner_id, video, checked, resumable=resumable)
 
@@ -173,7 +177,7 @@ class Intake:
         With a `request_id` (REST: `Idempotency-Key`) a retried call returns the video of the
         first one: as it is if that one finished or is committing, without reading the bytes.
         """
-        checked = self._check(declared)
+        checked = _counted(self._check, declared)
         video = await self._create(owner_id, checked)
         if video.state != video_pb2.Video.STATE_UPLOADING:
             return video
@@ -193,7 +197,7 @@ class Intake:
         session = await self._open_session(owner_id, video, checked, resumable=False)
         self._active.add(session.info.upload_id)
         try:
-            await session.append(chunks)
+            await _appended(session, chunks)
             return await self._commit(session, is_active)
         except BaseException as error:
             if session.receiving:
@@ -250,7 +254,7 @@ class Intake:
             if not session.receiving:
                 return session, await self._settle(session)
             self._spool.touch(session)
-            await session.append(chunks)
+            await _appended(session, chunks)
             if check is not None:
                 try:
                     check()
@@ -399,6 +403,7 @@ class Intake:
             ) from None
         video = await self._states.queued(request)
         await self._publish(info.video_id, info.owner_id, request.job_id)
+        metrics.UPLOADS_COMMITTED.labels(metrics.kind(info.resumable)).inc()
         if info.resumable:
             self._spool.tombstone(session)  # a retried PATCH or HEAD still finds it complete
         else:
@@ -435,6 +440,7 @@ class Intake:
 
     async def _abandon(self, session: Session, reason: str, message: str) -> None:
         """Remove the bytes and leave the video FAILED with the reason (reported until heard)."""
+        metrics.UPLOADS_REJECTED.labels(reason).inc()
         self._spool.failing(session, reason, message)
         await self._store.delete(RAW, source_key(session.info.video_id))
         await self._report_failure(session)
@@ -456,3 +462,21 @@ class Intake:
                 extra={"video_id": info.video_id, "reason": error.reason},
             )
         self._spool.discard(session)
+
+
+def _counted(check: Callable[[Declared], Declared], declared: Declared) -> Declared:
+    """`check(declared)`, counting a refusal by its reason."""
+    try:
+        return check(declared)
+    except ServiceError as error:
+        metrics.UPLOADS_REJECTED.labels(error.reason).inc()
+        raise
+
+
+async def _appended(session: Session, chunks: AsyncIterator[bytes]) -> None:
+    """Append to the session, counting the bytes that reached the spool."""
+    before = session.offset
+    try:
+        await session.append(chunks)
+    finally:
+        metrics.UPLOAD_BYTES.inc(max(session.offset - before, 0))

@@ -14,6 +14,7 @@ class IngestSettings(ServerSettings):
     model_config = SettingsConfigDict(env_prefix="VIDMESH_INGEST_", extra="ignore")
 
     port: int = Field(default=50052, ge=0, le=65535)
+    metrics_port: int = Field(default=9152, ge=-1, le=65535)
     http_port: int = Field(default=8052, ge=0, le=65535)
     gateway_address: str = "127.0.0.1:50051"
     spool_dir: Path = Path(".vidmesh/spool")

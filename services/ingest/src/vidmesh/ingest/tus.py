@@ -187,7 +187,7 @@ class TusHandler:
 
 
 def build_app(intake: Intake, codec: TokenCodec, max_size: int) -> web.Application:
-    middleware = edge_middleware(codec, statuses=STATUS, headers={"Tus-Resumable": VERSION})
+    middleware = edge_middleware(codec, "tus", statuses=STATUS, headers={"Tus-Resumable": VERSION})
     app = web.Application(client_max_size=1024**2, middlewares=[middleware])
     app.add_routes(TusHandler(intake, max_size).routes())
     return app

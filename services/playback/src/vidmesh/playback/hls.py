@@ -52,6 +52,7 @@ from vidmesh.common.layout import (
 )
 from vidmesh.common.storage import MEDIA, BlobNotFound, BlobStore
 from vidmesh.common.tokens import TokenCodec
+from vidmesh.playback import metrics
 from vidmesh.playback.public import PublicVideos
 from vidmesh.v1 import video_state_pb2, video_state_pb2_grpc
 
@@ -215,11 +216,14 @@ class HlsHandler:
 
     async def serve(self, request: web.Request) -> web.StreamResponse:
         try:
-            return await self._serve(request)
+            response = await self._serve(request)
         except web.HTTPException as error:
             # Cross-origin players can read why they were refused.
             error.headers.update(CORS_HEADERS)
+            metrics.record(request, error.status, None)
             raise
+        metrics.record(request, response.status, response.content_length)
+        return response
 
     async def _serve(self, request: web.Request) -> web.StreamResponse:
         video_id = request.match_info["video_id"]
@@ -427,7 +431,7 @@ def build_app(
 ) -> web.Application:
     """The HLS listener; without `live` it serves stored ladders only, without `public` only
     signed URLs; `redirect` answers segment requests with presigned S3 URLs."""
-    app = web.Application(middlewares=[edge_middleware(None, success_level=logging.DEBUG)])
+    app = web.Application(middlewares=[edge_middleware(None, "hls", success_level=logging.DEBUG)])
     handler = HlsHandler(
         store, codec, live, public, public_max_age=public_max_age, redirect=redirect
     )

@@ -15,6 +15,7 @@ class PlaybackSettings(ServerSettings, PlaybackLinkSettings):
     model_config = SettingsConfigDict(env_prefix="VIDMESH_PLAYBACK_", extra="ignore")
 
     port: int = Field(default=50053, ge=0, le=65535)
+    metrics_port: int = Field(default=9153, ge=-1, le=65535)
     http_port: int = Field(default=8053, ge=0, le=65535)
     gateway_address: str = "127.0.0.1:50051"
     public_check_seconds: float = Field(

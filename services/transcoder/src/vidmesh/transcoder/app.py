@@ -14,12 +14,16 @@ from vidmesh.common.server import ServiceBinding
 from vidmesh.common.storage import BlobStore
 from vidmesh.common.tokens import TokenCodec
 from vidmesh.common.video_states import VideoStates
+from vidmesh.transcoder import metrics
 from vidmesh.transcoder.dead_letters import DeadLetters
 from vidmesh.transcoder.reconciler import JobReconciler
 from vidmesh.transcoder.servicer import TranscodeAdminServicer
 from vidmesh.transcoder.settings import TranscoderSettings
 from vidmesh.transcoder.worker import Worker
 from vidmesh.v1 import transcode_pb2, transcode_pb2_grpc, video_pb2_grpc, video_state_pb2_grpc
+
+# How often the queue gauges are refreshed from JetStream (about a Prometheus scrape interval).
+QUEUE_READ_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +66,17 @@ async def transcoder(
             periodically(reconciler.sweep, settings.reconcile_seconds, "job reconciliation"),
             name="job-reconciler",
         )
+        gauges = asyncio.create_task(
+            periodically(lambda: metrics.read_queue(js), QUEUE_READ_SECONDS, "queue metrics"),
+            name="queue-metrics",
+        )
         try:
             yield Transcoder(bindings=[binding], worker=worker, reconciler=reconciler)
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            for loop in (sweeper, gauges):
+                loop.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await loop
     finally:
         await channel.close()
         await close_nats(client)

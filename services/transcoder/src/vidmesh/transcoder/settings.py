@@ -16,6 +16,7 @@ class TranscoderSettings(ServerSettings):
     model_config = SettingsConfigDict(env_prefix="VIDMESH_TRANSCODER_", extra="ignore")
 
     port: int = Field(default=50054, ge=0, le=65535)
+    metrics_port: int = Field(default=9154, ge=-1, le=65535)
     gateway_address: str = "127.0.0.1:50051"
     work_dir: Path = Path(".vidmesh/transcoder")
     worker_name: str = Field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")

@@ -49,6 +49,7 @@ from vidmesh.common.outages import as_outage, until_acknowledged
 from vidmesh.common.storage import BlobStore
 from vidmesh.common.validation import without_control_characters
 from vidmesh.common.video_states import VideoStates
+from vidmesh.transcoder import metrics
 from vidmesh.transcoder.audio_track import encode_audio
 from vidmesh.transcoder.chunks import encode_chunk
 from vidmesh.transcoder.encoder import FfmpegFailed, FfmpegStalled
@@ -175,8 +176,10 @@ class Worker:
                 raise FailedPrecondition("ALREADY_SETTLED", "The generation has already finished.")
         except (FailedPrecondition, NotFound) as refused:
             _log.info("task superseded; dropped", extra={**context, "reason": refused.reason})
+            metrics.TASKS.labels(metrics.kind_of(job), "superseded").inc()
             await message.ack()
             return
+        started = time.monotonic()
         try:
             outcome = await self._perform(job, delivery)
         except PermanentFailure as failure:
@@ -184,6 +187,7 @@ class Worker:
             return
         except (FailedPrecondition, NotFound) as refused:
             _log.info("finished a superseded task", extra={**context, "reason": refused.reason})
+            metrics.TASKS.labels(metrics.kind_of(job), "superseded").inc()
             await message.ack()
             return
         except NotYetDue as early:
@@ -211,6 +215,7 @@ class Worker:
                 await publish_job(self._js, following)
         await message.ack()
         self.completed += 1
+        metrics.finished(job, time.monotonic() - started)
         _log.info(
             "task done",
             extra={**context, "due": [task_name(t) for t in outcome.due] if outcome else []},
@@ -277,6 +282,7 @@ class Worker:
         if delivery >= self._settings.attempts:
             await self._bury(message, job, delivery, reason, text)
             return
+        metrics.TASKS.labels(metrics.kind_of(job), "retried").inc()
         delay = min(self._settings.backoff_seconds * 2 ** (delivery - 1), 300.0)
         _log.warning(
             "task failed; will retry",
@@ -295,6 +301,7 @@ class Worker:
         await dead_letter(
             self._js, self._states, job, delivery, reason, text, self._settings.worker_name
         )
+        metrics.TASKS.labels(metrics.kind_of(job), "dead_lettered").inc()
         await message.term()
 
     async def _on_max_deliveries(self, advisory: Msg) -> None:
