@@ -17,6 +17,7 @@ HERE = Path(__file__).resolve().parent
 COMPOSE_EDGE = EdgeConfig(
     listen_port=8080,
     admin_port=9901,
+    stats_port=9902,
     listen_address="0.0.0.0",  # inside the container; compose publishes it
     gateway_port=50051,
     gateway_host="gateway",

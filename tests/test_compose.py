@@ -130,8 +130,11 @@ def test_start_order_waits_for_health_and_the_transcoder_scales(compose: dict[st
                 assert needed in checked, f"{name} waits for {needed}, which has no healthcheck"
     transcoder = services["transcoder"]
     assert "container_name" not in transcoder and "ports" not in transcoder
-    published = [n for n, s in services.items() if s.get("ports")]
-    assert published == ["envoy"], "only Envoy is reachable from outside"
+    published = {n: s["ports"] for n, s in services.items() if s.get("ports")}
+    assert set(published) == {"envoy", "grafana"}, "only Envoy is reachable from outside"
+    assert all(port.startswith("127.0.0.1:") for port in published["grafana"]), (
+        "Grafana (observability profile) only on the host's loopback"
+    )
 
 
 def test_secrets_come_from_the_environment_only(compose: dict[str, Any]) -> None:

@@ -4,13 +4,17 @@ the series of one upload, one rejected upload and one playback exist and moved."
 from __future__ import annotations
 
 import asyncio
+import importlib
+import json
 import os
+import re
 from pathlib import Path
 
 import httpx
 from edge_stack import account, upload_ready
 from harness import eventually, run_command
 from media import clip
+from prometheus_client import REGISTRY
 from prometheus_server import Prometheus, running_prometheus
 from stack_runner import running_stack
 
@@ -94,3 +98,24 @@ async def test_the_prometheus_config_and_alerts_pass_promtool() -> None:
     assert config.code == 0, config.out + config.err
     rules = await run_command("promtool", "check", "rules", str(folder / "alerts.yml"))
     assert rules.code == 0 and "6 rules found" in rules.out, rules.out + rules.err
+
+
+def test_docs_list_every_metric_and_the_dashboard_uses_only_real_ones() -> None:
+    for module in ("gateway", "ingest", "playback", "transcoder"):
+        importlib.import_module(f"vidmesh.{module}.metrics")
+    ours = {
+        metric.name
+        for metric in REGISTRY.collect()
+        if metric.name.startswith(("vidmesh_", "grpc_server_"))
+    }
+    docs = (repo_root() / "docs" / "operations.md").read_text()
+    # Counters are collected without their `_total` suffix.
+    missing = [n for n in ours if f"`{n}`" not in docs and f"`{n}_total`" not in docs]
+    assert not missing, f"docs/operations.md does not list {missing}"
+    dashboard = repo_root() / "deploy" / "grafana" / "dashboards" / "vidmesh-overview.json"
+    queries = [t["expr"] for p in json.loads(dashboard.read_text())["panels"] for t in p["targets"]]
+    used = {
+        name for query in queries for name in re.findall(r"\b(?:vidmesh|grpc_server)_\w+", query)
+    }
+    known = {n for name in ours for n in (name, f"{name}_total", f"{name}_bucket", f"{name}_count")}
+    assert used <= known, f"the dashboard queries unknown metrics: {used - known}"

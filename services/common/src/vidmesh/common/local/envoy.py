@@ -37,6 +37,8 @@ class EdgeConfig:
     playback_port: int = 50053
     playback_http_port: int = 8053
     web_port: int = 8090
+    # Where Prometheus scrapes Envoy's statistics (`/stats/prometheus` only); 0: any free port.
+    stats_port: int = 0
     listen_address: str = "127.0.0.1"
     gateway_host: str = "127.0.0.1"
     # Origins allowed to call the API from a browser; empty: the web app on this listener
@@ -65,6 +67,7 @@ def render_config(edge: EdgeConfig, root: Path | None = None) -> str:
 
     return template.substitute(
         ADMIN_PORT=edge.admin_port,
+        STATS_PORT=edge.stats_port,
         LISTEN_ADDRESS=edge.listen_address,
         LISTEN_PORT=edge.listen_port,
         CLUSTER_TYPE=edge.cluster_type,
