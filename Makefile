@@ -18,7 +18,8 @@ endif
 
 RUN := $(UV) run --locked
 PY_SOURCES := services tests bench envoy
-GENERATED := services/api/src envoy/vidmesh.pb envoy/envoy.compose.yaml web/src/gen
+GENERATED := services/api/src envoy/vidmesh.pb envoy/envoy.compose.yaml web/src/gen \
+	deploy/kubernetes/base/envoy-config.yaml deploy/kubernetes/base/vidmesh.pb
 WEB_DEPS := web/node_modules/.package-lock.json
 
 .PHONY: help sync web-deps web web-check gen gen-check fmt lint typecheck test chaos bench up check breaking
