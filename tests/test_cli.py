@@ -98,5 +98,11 @@ async def test_upload_rejections_and_dlq_access(
         {**env, "VIDMESH_ACCESS_TOKEN": admin.access_token}, "dlq", "retry", "42"
     )
     assert code == 1 and "DEAD_LETTER_NOT_FOUND" in err
+    code, out, err = await vidmesh(
+        {**env, "VIDMESH_ACCESS_TOKEN": admin.access_token}, "dlq", "retry-all", "--reason", "X"
+    )
+    assert code == 0 and "retried 0 videos" in out, err
+    code, _, err = await vidmesh(env, "dlq", "retry-all")
+    assert code == 1 and "ADMIN_REQUIRED" in err
     code, _, err = await vidmesh({k: v for k, v in cli_env.items()}, "watch", "x")
     assert code == 1 and "not signed in" in err

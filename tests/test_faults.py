@@ -190,6 +190,60 @@ async def test_purging_a_dead_letter(
             )
 
 
+async def test_retrying_every_matching_dead_letter_at_once(
+    ing: IngestHarness, transcoder_factory: Any, media_dir: Path
+) -> None:
+    poisoned: TranscoderHarness = await transcoder_factory(attempts=1, stall_seconds=0.01)
+    owner = await ing.gw.register()
+    admin = await ing.gw.register("admin@example.com")
+    videos = [await upload(ing, owner, clip(media_dir / f"bulk-{i}.mp4")) for i in range(3)]
+    for video in videos:
+        assert (await settled(ing, owner, video.video_id)).state == video_pb2.Video.STATE_FAILED
+    await eventually(lambda: queue_drained(ing.jetstream), what="every task settled")
+    poisoned.stop.set()
+    await poisoned.task
+    await ing.gw.videos.DeleteVideo(
+        video_pb2.DeleteVideoRequest(video_id=videos[2].video_id), metadata=owner.metadata
+    )
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{poisoned.port}") as channel:
+        dlq = transcode_pb2_grpc.TranscodeAdminServiceStub(channel)
+        await expect_error(
+            dlq.RetryDeadLetters(transcode_pb2.RetryDeadLettersRequest(), metadata=owner.metadata),
+            Code.PERMISSION_DENIED,
+            "ADMIN_REQUIRED",
+        )
+        for too_many in (-1, 1001):
+            await expect_error(
+                dlq.RetryDeadLetters(
+                    transcode_pb2.RetryDeadLettersRequest(max_count=too_many),
+                    metadata=admin.metadata,
+                ),
+                Code.INVALID_ARGUMENT,
+                "INVALID_PAGE_SIZE",
+            )
+        before = await dlq.ListDeadLetters(
+            transcode_pb2.ListDeadLettersRequest(page_size=100), metadata=admin.metadata
+        )
+        healthy: TranscoderHarness = await transcoder_factory()
+        answer = await dlq.RetryDeadLetters(
+            transcode_pb2.RetryDeadLettersRequest(reason="STALLED"), metadata=admin.metadata
+        )
+        retried_videos = [entry.job.video_id for entry in answer.retried]
+        assert sorted(retried_videos) == sorted(v.video_id for v in videos[:2]), "once each"
+        assert {s.reason for s in answer.skipped} == {"VIDEO_NOT_FOUND"}, "the deleted one"
+        handled = {e.dead_letter_id for e in answer.retried} | set(answer.covered_dead_letter_ids)
+        handled |= {s.dead_letter_id for s in answer.skipped}
+        assert handled == {letter.dead_letter_id for letter in before.dead_letters}
+        for video in videos[:2]:
+            done = await settled(ing, owner, video.video_id)
+            assert done.state == video_pb2.Video.STATE_READY
+        left = await dlq.ListDeadLetters(
+            transcode_pb2.ListDeadLettersRequest(page_size=100), metadata=admin.metadata
+        )
+        assert {letter.job.video_id for letter in left.dead_letters} == {videos[2].video_id}
+        assert healthy.worker.completed >= 4
+
+
 async def test_a_duplicate_job_is_transcoded_once(
     ing: IngestHarness, transcoder_factory: Any, store: FileBlobStore, media_dir: Path
 ) -> None:

@@ -488,6 +488,130 @@ class RetryDeadLetterResponse(_message.Message):
 Global___RetryDeadLetterResponse: _TypeAlias = RetryDeadLetterResponse  # noqa: Y015
 
 @_typing.final
+class RetryDeadLettersRequest(_message.Message):
+    """Request of RetryDeadLetters."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VIDEO_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    MAX_COUNT_FIELD_NUMBER: _builtins.int
+    video_id: _builtins.str
+    """Only dead letters of this video."""
+    reason: _builtins.str
+    """Only dead letters with this failure reason (e.g. `STALLED`)."""
+    max_count: _builtins.int
+    """How many dead letters to look at, newest first (0: 100; at most 1000)."""
+    def __init__(
+        self,
+        *,
+        video_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        max_count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["max_count", b"max_count", "reason", b"reason", "video_id", b"video_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RetryDeadLettersRequest: _TypeAlias = RetryDeadLettersRequest  # noqa: Y015
+
+@_typing.final
+class RetryDeadLettersResponse(_message.Message):
+    """Response of RetryDeadLetters."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RETRIED_FIELD_NUMBER: _builtins.int
+    COVERED_DEAD_LETTER_IDS_FIELD_NUMBER: _builtins.int
+    SKIPPED_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def retried(self) -> _containers.RepeatedCompositeFieldContainer[Global___RetriedDeadLetter]:
+        """One entry per retried video: the dead letter retried and the task as republished."""
+
+    @_builtins.property
+    def covered_dead_letter_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Dead letters removed because their video's retry republished their task too."""
+
+    @_builtins.property
+    def skipped(self) -> _containers.RepeatedCompositeFieldContainer[Global___SkippedDeadLetter]:
+        """Dead letters left in place, with why."""
+
+    def __init__(
+        self,
+        *,
+        retried: _abc.Iterable[Global___RetriedDeadLetter] | None = ...,
+        covered_dead_letter_ids: _abc.Iterable[_builtins.str] | None = ...,
+        skipped: _abc.Iterable[Global___SkippedDeadLetter] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["covered_dead_letter_ids", b"covered_dead_letter_ids", "retried", b"retried", "skipped", b"skipped"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RetryDeadLettersResponse: _TypeAlias = RetryDeadLettersResponse  # noqa: Y015
+
+@_typing.final
+class RetriedDeadLetter(_message.Message):
+    """A dead letter that was retried."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEAD_LETTER_ID_FIELD_NUMBER: _builtins.int
+    JOB_FIELD_NUMBER: _builtins.int
+    dead_letter_id: _builtins.str
+    """Id of the dead letter (now removed)."""
+    @_builtins.property
+    def job(self) -> Global___TranscodeJob:
+        """The task as republished."""
+
+    def __init__(
+        self,
+        *,
+        dead_letter_id: _builtins.str = ...,
+        job: Global___TranscodeJob | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["job", b"job"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dead_letter_id", b"dead_letter_id", "job", b"job"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RetriedDeadLetter: _TypeAlias = RetriedDeadLetter  # noqa: Y015
+
+@_typing.final
+class SkippedDeadLetter(_message.Message):
+    """A dead letter that could not be retried."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEAD_LETTER_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    dead_letter_id: _builtins.str
+    """Id of the dead letter (still in the queue)."""
+    reason: _builtins.str
+    """Machine reason, e.g. `VIDEO_NOT_FOUND`, `ILLEGAL_TRANSITION`."""
+    message: _builtins.str
+    """Human message."""
+    def __init__(
+        self,
+        *,
+        dead_letter_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        message: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dead_letter_id", b"dead_letter_id", "message", b"message", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SkippedDeadLetter: _TypeAlias = SkippedDeadLetter  # noqa: Y015
+
+@_typing.final
 class PurgeDeadLetterRequest(_message.Message):
     """Request of PurgeDeadLetter."""
 

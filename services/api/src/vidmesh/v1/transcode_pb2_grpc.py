@@ -51,6 +51,11 @@ class TranscodeAdminServiceStub:
                 request_serializer=vidmesh_dot_v1_dot_transcode__pb2.RetryDeadLetterRequest.SerializeToString,
                 response_deserializer=vidmesh_dot_v1_dot_transcode__pb2.RetryDeadLetterResponse.FromString,
                 _registered_method=True)
+        self.RetryDeadLetters = channel.unary_unary(
+                '/vidmesh.v1.TranscodeAdminService/RetryDeadLetters',
+                request_serializer=vidmesh_dot_v1_dot_transcode__pb2.RetryDeadLettersRequest.SerializeToString,
+                response_deserializer=vidmesh_dot_v1_dot_transcode__pb2.RetryDeadLettersResponse.FromString,
+                _registered_method=True)
         self.PurgeDeadLetter = channel.unary_unary(
                 '/vidmesh.v1.TranscodeAdminService/PurgeDeadLetter',
                 request_serializer=vidmesh_dot_v1_dot_transcode__pb2.PurgeDeadLetterRequest.SerializeToString,
@@ -100,6 +105,20 @@ class TranscodeAdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RetryDeadLetters(self, request, context):
+        """Retries every dead letter matching the filter (both empty: all of them), newest first and
+        at most `max_count` (default 100, at most 1000), once per video: a video's failed
+        generation resumes once, republishing every task it misses, so its other dead letters are
+        removed with it. A letter whose video cannot be retried (deleted, or no longer FAILED) is
+        reported in `skipped` with the reason and left in place.
+
+        Errors: INVALID_ARGUMENT (`INVALID_PAGE_SIZE` for a negative or too large `max_count`);
+        UNAUTHENTICATED; PERMISSION_DENIED (`ADMIN_REQUIRED`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def PurgeDeadLetter(self, request, context):
         """Deletes a dead letter without retrying it.
 
@@ -140,6 +159,11 @@ def add_TranscodeAdminServiceServicer_to_server(servicer, server):
                     servicer.RetryDeadLetter,
                     request_deserializer=vidmesh_dot_v1_dot_transcode__pb2.RetryDeadLetterRequest.FromString,
                     response_serializer=vidmesh_dot_v1_dot_transcode__pb2.RetryDeadLetterResponse.SerializeToString,
+            ),
+            'RetryDeadLetters': grpc.unary_unary_rpc_method_handler(
+                    servicer.RetryDeadLetters,
+                    request_deserializer=vidmesh_dot_v1_dot_transcode__pb2.RetryDeadLettersRequest.FromString,
+                    response_serializer=vidmesh_dot_v1_dot_transcode__pb2.RetryDeadLettersResponse.SerializeToString,
             ),
             'PurgeDeadLetter': grpc.unary_unary_rpc_method_handler(
                     servicer.PurgeDeadLetter,
@@ -235,6 +259,33 @@ class TranscodeAdminService:
             '/vidmesh.v1.TranscodeAdminService/RetryDeadLetter',
             vidmesh_dot_v1_dot_transcode__pb2.RetryDeadLetterRequest.SerializeToString,
             vidmesh_dot_v1_dot_transcode__pb2.RetryDeadLetterResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RetryDeadLetters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidmesh.v1.TranscodeAdminService/RetryDeadLetters',
+            vidmesh_dot_v1_dot_transcode__pb2.RetryDeadLettersRequest.SerializeToString,
+            vidmesh_dot_v1_dot_transcode__pb2.RetryDeadLettersResponse.FromString,
             options,
             channel_credentials,
             insecure,

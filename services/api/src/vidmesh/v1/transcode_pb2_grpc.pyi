@@ -55,6 +55,16 @@ class TranscodeAdminServiceStub:
     Errors: NOT_FOUND (`DEAD_LETTER_NOT_FOUND`, `VIDEO_NOT_FOUND`); FAILED_PRECONDITION
     (`ILLEGAL_TRANSITION`); UNAUTHENTICATED; PERMISSION_DENIED (`ADMIN_REQUIRED`).
     """
+    RetryDeadLetters: _grpc.UnaryUnaryMultiCallable[_transcode_pb2.RetryDeadLettersRequest, _transcode_pb2.RetryDeadLettersResponse]
+    """Retries every dead letter matching the filter (both empty: all of them), newest first and
+    at most `max_count` (default 100, at most 1000), once per video: a video's failed
+    generation resumes once, republishing every task it misses, so its other dead letters are
+    removed with it. A letter whose video cannot be retried (deleted, or no longer FAILED) is
+    reported in `skipped` with the reason and left in place.
+
+    Errors: INVALID_ARGUMENT (`INVALID_PAGE_SIZE` for a negative or too large `max_count`);
+    UNAUTHENTICATED; PERMISSION_DENIED (`ADMIN_REQUIRED`).
+    """
     PurgeDeadLetter: _grpc.UnaryUnaryMultiCallable[_transcode_pb2.PurgeDeadLetterRequest, _transcode_pb2.PurgeDeadLetterResponse]
     """Deletes a dead letter without retrying it.
 
@@ -97,6 +107,16 @@ class TranscodeAdminServiceAsyncStub(TranscodeAdminServiceStub):
 
     Errors: NOT_FOUND (`DEAD_LETTER_NOT_FOUND`, `VIDEO_NOT_FOUND`); FAILED_PRECONDITION
     (`ILLEGAL_TRANSITION`); UNAUTHENTICATED; PERMISSION_DENIED (`ADMIN_REQUIRED`).
+    """
+    RetryDeadLetters: _aio.UnaryUnaryMultiCallable[_transcode_pb2.RetryDeadLettersRequest, _transcode_pb2.RetryDeadLettersResponse]  # type: ignore[assignment]
+    """Retries every dead letter matching the filter (both empty: all of them), newest first and
+    at most `max_count` (default 100, at most 1000), once per video: a video's failed
+    generation resumes once, republishing every task it misses, so its other dead letters are
+    removed with it. A letter whose video cannot be retried (deleted, or no longer FAILED) is
+    reported in `skipped` with the reason and left in place.
+
+    Errors: INVALID_ARGUMENT (`INVALID_PAGE_SIZE` for a negative or too large `max_count`);
+    UNAUTHENTICATED; PERMISSION_DENIED (`ADMIN_REQUIRED`).
     """
     PurgeDeadLetter: _aio.UnaryUnaryMultiCallable[_transcode_pb2.PurgeDeadLetterRequest, _transcode_pb2.PurgeDeadLetterResponse]  # type: ignore[assignment]
     """Deletes a dead letter without retrying it.
@@ -155,6 +175,22 @@ class TranscodeAdminServiceServicer(metaclass=_abc_1.ABCMeta):
 
         Errors: NOT_FOUND (`DEAD_LETTER_NOT_FOUND`, `VIDEO_NOT_FOUND`); FAILED_PRECONDITION
         (`ILLEGAL_TRANSITION`); UNAUTHENTICATED; PERMISSION_DENIED (`ADMIN_REQUIRED`).
+        """
+
+    @_abc_1.abstractmethod
+    def RetryDeadLetters(
+        self,
+        request: _transcode_pb2.RetryDeadLettersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_transcode_pb2.RetryDeadLettersResponse, _abc.Awaitable[_transcode_pb2.RetryDeadLettersResponse]]:
+        """Retries every dead letter matching the filter (both empty: all of them), newest first and
+        at most `max_count` (default 100, at most 1000), once per video: a video's failed
+        generation resumes once, republishing every task it misses, so its other dead letters are
+        removed with it. A letter whose video cannot be retried (deleted, or no longer FAILED) is
+        reported in `skipped` with the reason and left in place.
+
+        Errors: INVALID_ARGUMENT (`INVALID_PAGE_SIZE` for a negative or too large `max_count`);
+        UNAUTHENTICATED; PERMISSION_DENIED (`ADMIN_REQUIRED`).
         """
 
     @_abc_1.abstractmethod

@@ -39,6 +39,12 @@ def add_client_commands(commands: argparse._SubParsersAction) -> None:  # type: 
     listing.add_argument("--reason", default="")
     for name in ("show", "retry", "purge"):
         actions.add_parser(name).add_argument("dead_letter_id")
+    everything = actions.add_parser(
+        "retry-all", help="retry every dead letter matching the filters, once per video"
+    )
+    everything.add_argument("--video-id", default="")
+    everything.add_argument("--reason", default="")
+    everything.add_argument("--max-count", type=int, default=0)
 
 
 def _state_name(state: int) -> str:
@@ -149,6 +155,22 @@ async def _dlq(
         )
         print(json_format.MessageToJson(found.dead_letter))
         return 0
+    if args.action == "retry-all":
+        answer = await stub.RetryDeadLetters(
+            transcode_pb2.RetryDeadLettersRequest(
+                video_id=args.video_id, reason=args.reason, max_count=args.max_count
+            ),
+            metadata=metadata,
+        )
+        for entry in answer.retried:
+            print(
+                f"{entry.dead_letter_id:>6}  {entry.job.video_id}  requeued as {entry.job.job_id}"
+            )
+        for skipped in answer.skipped:
+            print(f"{skipped.dead_letter_id:>6}  skipped: {skipped.reason} {skipped.message}")
+        covered = len(answer.covered_dead_letter_ids)
+        print(f"retried {len(answer.retried)} videos; {covered} more dead letters covered")
+        return 1 if answer.skipped else 0
     if args.action == "retry":
         retried = await stub.RetryDeadLetter(
             transcode_pb2.RetryDeadLetterRequest(dead_letter_id=args.dead_letter_id),

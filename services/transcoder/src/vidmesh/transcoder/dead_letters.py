@@ -32,6 +32,9 @@ from vidmesh.v1 import transcode_pb2, video_pb2
 Task = transcode_pb2.TranscodeTask
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
+# RetryDeadLetters looks this deep by default, and at most MAX_BULK.
+DEFAULT_BULK = 100
+MAX_BULK = 1000
 
 
 def _not_found() -> NotFound:
@@ -101,6 +104,35 @@ class DeadLetters:
             sequence -= 1
         more = sequence >= max(info.state.first_seq, 1)
         return Page(letters=letters, next_page_token=str(sequence) if more else "")
+
+    async def matching(
+        self, *, video_id: str, reason: str, max_count: int
+    ) -> builtins.list[transcode_pb2.DeadLetter]:
+        """Dead letters matching the filter, newest first, looking at most `max_count` deep."""
+        if not 0 <= max_count <= MAX_BULK:
+            raise InvalidArgument(
+                "INVALID_PAGE_SIZE", f"'max_count' must be between 0 and {MAX_BULK}."
+            )
+        wanted = max_count or DEFAULT_BULK
+        found: builtins.list[transcode_pb2.DeadLetter] = []
+        token = ""
+        while len(found) < wanted:
+            page = await self.list(
+                page_size=min(wanted - len(found), MAX_PAGE),
+                page_token=token,
+                video_id=video_id,
+                reason=reason,
+            )
+            found += page.letters
+            token = page.next_page_token
+            if not token:
+                break
+        return found
+
+    async def remove(self, dead_letter_id: str) -> None:
+        """Delete a dead letter that is gone already or covered by a retry (never an error)."""
+        with contextlib.suppress(APIError, ValueError):
+            await self._js.delete_msg(DLQ_STREAM, int(dead_letter_id))
 
     async def purge(self, dead_letter_id: str) -> None:
         letter = await self.get(dead_letter_id)

@@ -9,7 +9,7 @@ import grpc
 
 from vidmesh.common.auth import require_admin, require_user
 from vidmesh.common.channels import remote_errors
-from vidmesh.common.errors import FailedPrecondition, PermissionDenied
+from vidmesh.common.errors import FailedPrecondition, PermissionDenied, ServiceError
 from vidmesh.common.layout import source_key
 from vidmesh.common.storage import RAW, BlobStore
 from vidmesh.transcoder.dead_letters import DeadLetters
@@ -67,6 +67,36 @@ class TranscodeAdminServicer(transcode_pb2_grpc.TranscodeAdminServiceServicer):
         video = await self._video(letter.job.video_id, context)
         job = await self._letters.retry(request.dead_letter_id, video)
         return transcode_pb2.RetryDeadLetterResponse(job=job)
+
+    async def RetryDeadLetters(
+        self, request: transcode_pb2.RetryDeadLettersRequest, context: Context
+    ) -> transcode_pb2.RetryDeadLettersResponse:
+        require_admin()
+        letters = await self._letters.matching(
+            video_id=request.video_id, reason=request.reason, max_count=request.max_count
+        )
+        response = transcode_pb2.RetryDeadLettersResponse()
+        retried: set[str] = set()
+        for letter in letters:  # newest first: a video's newest letter is the one retried
+            video_id = letter.job.video_id
+            if video_id in retried:
+                # Its retry resumed (or restarted) the generation: this task runs again too.
+                await self._letters.remove(letter.dead_letter_id)
+                response.covered_dead_letter_ids.append(letter.dead_letter_id)
+                continue
+            try:
+                video = await self._video(video_id, context)
+                job = await self._letters.retry(letter.dead_letter_id, video)
+            except ServiceError as error:
+                response.skipped.add(
+                    dead_letter_id=letter.dead_letter_id,
+                    reason=error.reason,
+                    message=error.message,
+                )
+                continue
+            retried.add(video_id)
+            response.retried.add(dead_letter_id=letter.dead_letter_id, job=job)
+        return response
 
     async def PurgeDeadLetter(
         self, request: transcode_pb2.PurgeDeadLetterRequest, context: Context

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vidmesh/v1/transcode.proto.
  */
 export const file_vidmesh_v1_transcode: GenFile = /*@__PURE__*/
-  fileDesc("Chp2aWRtZXNoL3YxL3RyYW5zY29kZS5wcm90bxIKdmlkbWVzaC52MSLuAQoMVHJhbnNjb2RlSm9iEg4KBmpvYl9pZBgBIAEoCRIQCgh2aWRlb19pZBgCIAEoCRISCgpnZW5lcmF0aW9uGAMgASgFEhIKCnNvdXJjZV9rZXkYBCABKAkSEAoIb3duZXJfaWQYBSABKAkSMAoMZW5xdWV1ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBInCgR0YXNrGAcgASgLMhkudmlkbWVzaC52MS5UcmFuc2NvZGVUYXNrEicKBHBsYW4YCCABKAsyGS52aWRtZXNoLnYxLlRyYW5zY29kZVBsYW4i5gIKDVRyYW5zY29kZVBsYW4SFAoMbWVkaWFfcHJlZml4GAEgASgJEikKCnJlbmRpdGlvbnMYAiADKAsyFS52aWRtZXNoLnYxLlJlbmRpdGlvbhIvCgZjaHVua3MYAyADKAsyHy52aWRtZXNoLnYxLlRyYW5zY29kZVBsYW4uQ2h1bmsSEQoJaGFzX2F1ZGlvGAQgASgIEhIKCmZyYW1lX3JhdGUYBSABKAESGAoQZHVyYXRpb25fc2Vjb25kcxgGIAEoARIXCg9zZWdtZW50X3NlY29uZHMYByABKAUSFwoPYXVkaW9fYmFuZHdpZHRoGAggASgDGnAKBUNodW5rEg0KBWluZGV4GAEgASgFEhUKDXN0YXJ0X3NlY29uZHMYAiABKAESEwoLZW5kX3NlY29uZHMYAyABKAESFQoNZmlyc3Rfc2VnbWVudBgEIAEoBRIVCg1zZWdtZW50X2NvdW50GAUgASgFIsMBCg1UcmFuc2NvZGVUYXNrEiwKBGtpbmQYASABKA4yHi52aWRtZXNoLnYxLlRyYW5zY29kZVRhc2suS2luZBITCgtjaHVua19pbmRleBgCIAEoBRIPCgd0YXNrX2lkGAMgASgJIl4KBEtpbmQSFAoQS0lORF9VTlNQRUNJRklFRBAAEg0KCUtJTkRfUExBThABEg4KCktJTkRfQ0hVTksQAhIOCgpLSU5EX0FVRElPEAMSEQoNS0lORF9GSU5BTElaRRAEIqEBChFUcmFuc2NvZGVQcm9ncmVzcxIOCgZqb2JfaWQYASABKAkSEAoIdmlkZW9faWQYAiABKAkSEAoIZGVsaXZlcnkYAyABKAUSDwoHcGVyY2VudBgEIAEoAhINCgVzdGFnZRgFIAEoCRIOCgZ3b3JrZXIYBiABKAkSKAoEdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiwAEKCkRlYWRMZXR0ZXISHAoOZGVhZF9sZXR0ZXJfaWQYASABKAlCBOJBAQMSJQoDam9iGAIgASgLMhgudmlkbWVzaC52MS5UcmFuc2NvZGVKb2ISDgoGcmVhc29uGAMgASgJEg8KB21lc3NhZ2UYBCABKAkSEgoKZGVsaXZlcmllcxgFIAEoBRIOCgZ3b3JrZXIYBiABKAkSKAoEdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiYQoWTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIQCgh2aWRlb19pZBgDIAEoCRIOCgZyZWFzb24YBCABKAkiYAoXTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2USLAoMZGVhZF9sZXR0ZXJzGAEgAygLMhYudmlkbWVzaC52MS5EZWFkTGV0dGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI0ChRHZXREZWFkTGV0dGVyUmVxdWVzdBIcCg5kZWFkX2xldHRlcl9pZBgBIAEoCUIE4kEBAiJEChVHZXREZWFkTGV0dGVyUmVzcG9uc2USKwoLZGVhZF9sZXR0ZXIYASABKAsyFi52aWRtZXNoLnYxLkRlYWRMZXR0ZXIiNgoWUmV0cnlEZWFkTGV0dGVyUmVxdWVzdBIcCg5kZWFkX2xldHRlcl9pZBgBIAEoCUIE4kEBAiJAChdSZXRyeURlYWRMZXR0ZXJSZXNwb25zZRIlCgNqb2IYASABKAsyGC52aWRtZXNoLnYxLlRyYW5zY29kZUpvYiI2ChZQdXJnZURlYWRMZXR0ZXJSZXF1ZXN0EhwKDmRlYWRfbGV0dGVyX2lkGAEgASgJQgTiQQECIhkKF1B1cmdlRGVhZExldHRlclJlc3BvbnNlIjEKF1JldHJhbnNjb2RlVmlkZW9SZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECIkEKGFJldHJhbnNjb2RlVmlkZW9SZXNwb25zZRIlCgNqb2IYASABKAsyGC52aWRtZXNoLnYxLlRyYW5zY29kZUpvYjL8BQoVVHJhbnNjb2RlQWRtaW5TZXJ2aWNlEnoKD0xpc3REZWFkTGV0dGVycxIiLnZpZG1lc2gudjEuTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBojLnZpZG1lc2gudjEuTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2UiHoLT5JMCGBIWL3YxL2FkbWluL2RlYWQtbGV0dGVycxKFAQoNR2V0RGVhZExldHRlchIgLnZpZG1lc2gudjEuR2V0RGVhZExldHRlclJlcXVlc3QaIS52aWRtZXNoLnYxLkdldERlYWRMZXR0ZXJSZXNwb25zZSIvgtPkkwIpEicvdjEvYWRtaW4vZGVhZC1sZXR0ZXJzL3tkZWFkX2xldHRlcl9pZH0SlAEKD1JldHJ5RGVhZExldHRlchIiLnZpZG1lc2gudjEuUmV0cnlEZWFkTGV0dGVyUmVxdWVzdBojLnZpZG1lc2gudjEuUmV0cnlEZWFkTGV0dGVyUmVzcG9uc2UiOILT5JMCMiItL3YxL2FkbWluL2RlYWQtbGV0dGVycy97ZGVhZF9sZXR0ZXJfaWR9OnJldHJ5OgEqEosBCg9QdXJnZURlYWRMZXR0ZXISIi52aWRtZXNoLnYxLlB1cmdlRGVhZExldHRlclJlcXVlc3QaIy52aWRtZXNoLnYxLlB1cmdlRGVhZExldHRlclJlc3BvbnNlIi+C0+STAikqJy92MS9hZG1pbi9kZWFkLWxldHRlcnMve2RlYWRfbGV0dGVyX2lkfRK5AQoQUmV0cmFuc2NvZGVWaWRlbxIjLnZpZG1lc2gudjEuUmV0cmFuc2NvZGVWaWRlb1JlcXVlc3QaJC52aWRtZXNoLnYxLlJldHJhbnNjb2RlVmlkZW9SZXNwb25zZSJagtPkkwJUIicvdjEvYWRtaW4vdmlkZW9zL3t2aWRlb19pZH06cmV0cmFuc2NvZGU6ASpaJiIhL3YxL3ZpZGVvcy97dmlkZW9faWR9OnJldHJhbnNjb2RlOgEqYgZwcm90bzM", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_timestamp, file_vidmesh_v1_video]);
+  fileDesc("Chp2aWRtZXNoL3YxL3RyYW5zY29kZS5wcm90bxIKdmlkbWVzaC52MSLuAQoMVHJhbnNjb2RlSm9iEg4KBmpvYl9pZBgBIAEoCRIQCgh2aWRlb19pZBgCIAEoCRISCgpnZW5lcmF0aW9uGAMgASgFEhIKCnNvdXJjZV9rZXkYBCABKAkSEAoIb3duZXJfaWQYBSABKAkSMAoMZW5xdWV1ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBInCgR0YXNrGAcgASgLMhkudmlkbWVzaC52MS5UcmFuc2NvZGVUYXNrEicKBHBsYW4YCCABKAsyGS52aWRtZXNoLnYxLlRyYW5zY29kZVBsYW4i5gIKDVRyYW5zY29kZVBsYW4SFAoMbWVkaWFfcHJlZml4GAEgASgJEikKCnJlbmRpdGlvbnMYAiADKAsyFS52aWRtZXNoLnYxLlJlbmRpdGlvbhIvCgZjaHVua3MYAyADKAsyHy52aWRtZXNoLnYxLlRyYW5zY29kZVBsYW4uQ2h1bmsSEQoJaGFzX2F1ZGlvGAQgASgIEhIKCmZyYW1lX3JhdGUYBSABKAESGAoQZHVyYXRpb25fc2Vjb25kcxgGIAEoARIXCg9zZWdtZW50X3NlY29uZHMYByABKAUSFwoPYXVkaW9fYmFuZHdpZHRoGAggASgDGnAKBUNodW5rEg0KBWluZGV4GAEgASgFEhUKDXN0YXJ0X3NlY29uZHMYAiABKAESEwoLZW5kX3NlY29uZHMYAyABKAESFQoNZmlyc3Rfc2VnbWVudBgEIAEoBRIVCg1zZWdtZW50X2NvdW50GAUgASgFIsMBCg1UcmFuc2NvZGVUYXNrEiwKBGtpbmQYASABKA4yHi52aWRtZXNoLnYxLlRyYW5zY29kZVRhc2suS2luZBITCgtjaHVua19pbmRleBgCIAEoBRIPCgd0YXNrX2lkGAMgASgJIl4KBEtpbmQSFAoQS0lORF9VTlNQRUNJRklFRBAAEg0KCUtJTkRfUExBThABEg4KCktJTkRfQ0hVTksQAhIOCgpLSU5EX0FVRElPEAMSEQoNS0lORF9GSU5BTElaRRAEIqEBChFUcmFuc2NvZGVQcm9ncmVzcxIOCgZqb2JfaWQYASABKAkSEAoIdmlkZW9faWQYAiABKAkSEAoIZGVsaXZlcnkYAyABKAUSDwoHcGVyY2VudBgEIAEoAhINCgVzdGFnZRgFIAEoCRIOCgZ3b3JrZXIYBiABKAkSKAoEdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiwAEKCkRlYWRMZXR0ZXISHAoOZGVhZF9sZXR0ZXJfaWQYASABKAlCBOJBAQMSJQoDam9iGAIgASgLMhgudmlkbWVzaC52MS5UcmFuc2NvZGVKb2ISDgoGcmVhc29uGAMgASgJEg8KB21lc3NhZ2UYBCABKAkSEgoKZGVsaXZlcmllcxgFIAEoBRIOCgZ3b3JrZXIYBiABKAkSKAoEdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiYQoWTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIQCgh2aWRlb19pZBgDIAEoCRIOCgZyZWFzb24YBCABKAkiYAoXTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2USLAoMZGVhZF9sZXR0ZXJzGAEgAygLMhYudmlkbWVzaC52MS5EZWFkTGV0dGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI0ChRHZXREZWFkTGV0dGVyUmVxdWVzdBIcCg5kZWFkX2xldHRlcl9pZBgBIAEoCUIE4kEBAiJEChVHZXREZWFkTGV0dGVyUmVzcG9uc2USKwoLZGVhZF9sZXR0ZXIYASABKAsyFi52aWRtZXNoLnYxLkRlYWRMZXR0ZXIiNgoWUmV0cnlEZWFkTGV0dGVyUmVxdWVzdBIcCg5kZWFkX2xldHRlcl9pZBgBIAEoCUIE4kEBAiJAChdSZXRyeURlYWRMZXR0ZXJSZXNwb25zZRIlCgNqb2IYASABKAsyGC52aWRtZXNoLnYxLlRyYW5zY29kZUpvYiJOChdSZXRyeURlYWRMZXR0ZXJzUmVxdWVzdBIQCgh2aWRlb19pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkSEQoJbWF4X2NvdW50GAMgASgFIpsBChhSZXRyeURlYWRMZXR0ZXJzUmVzcG9uc2USLgoHcmV0cmllZBgBIAMoCzIdLnZpZG1lc2gudjEuUmV0cmllZERlYWRMZXR0ZXISHwoXY292ZXJlZF9kZWFkX2xldHRlcl9pZHMYAiADKAkSLgoHc2tpcHBlZBgDIAMoCzIdLnZpZG1lc2gudjEuU2tpcHBlZERlYWRMZXR0ZXIiUgoRUmV0cmllZERlYWRMZXR0ZXISFgoOZGVhZF9sZXR0ZXJfaWQYASABKAkSJQoDam9iGAIgASgLMhgudmlkbWVzaC52MS5UcmFuc2NvZGVKb2IiTAoRU2tpcHBlZERlYWRMZXR0ZXISFgoOZGVhZF9sZXR0ZXJfaWQYASABKAkSDgoGcmVhc29uGAIgASgJEg8KB21lc3NhZ2UYAyABKAkiNgoWUHVyZ2VEZWFkTGV0dGVyUmVxdWVzdBIcCg5kZWFkX2xldHRlcl9pZBgBIAEoCUIE4kEBAiIZChdQdXJnZURlYWRMZXR0ZXJSZXNwb25zZSIxChdSZXRyYW5zY29kZVZpZGVvUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAiJBChhSZXRyYW5zY29kZVZpZGVvUmVzcG9uc2USJQoDam9iGAEgASgLMhgudmlkbWVzaC52MS5UcmFuc2NvZGVKb2IyhQcKFVRyYW5zY29kZUFkbWluU2VydmljZRJ6Cg9MaXN0RGVhZExldHRlcnMSIi52aWRtZXNoLnYxLkxpc3REZWFkTGV0dGVyc1JlcXVlc3QaIy52aWRtZXNoLnYxLkxpc3REZWFkTGV0dGVyc1Jlc3BvbnNlIh6C0+STAhgSFi92MS9hZG1pbi9kZWFkLWxldHRlcnMShQEKDUdldERlYWRMZXR0ZXISIC52aWRtZXNoLnYxLkdldERlYWRMZXR0ZXJSZXF1ZXN0GiEudmlkbWVzaC52MS5HZXREZWFkTGV0dGVyUmVzcG9uc2UiL4LT5JMCKRInL3YxL2FkbWluL2RlYWQtbGV0dGVycy97ZGVhZF9sZXR0ZXJfaWR9EpQBCg9SZXRyeURlYWRMZXR0ZXISIi52aWRtZXNoLnYxLlJldHJ5RGVhZExldHRlclJlcXVlc3QaIy52aWRtZXNoLnYxLlJldHJ5RGVhZExldHRlclJlc3BvbnNlIjiC0+STAjIiLS92MS9hZG1pbi9kZWFkLWxldHRlcnMve2RlYWRfbGV0dGVyX2lkfTpyZXRyeToBKhKGAQoQUmV0cnlEZWFkTGV0dGVycxIjLnZpZG1lc2gudjEuUmV0cnlEZWFkTGV0dGVyc1JlcXVlc3QaJC52aWRtZXNoLnYxLlJldHJ5RGVhZExldHRlcnNSZXNwb25zZSIngtPkkwIhIhwvdjEvYWRtaW4vZGVhZC1sZXR0ZXJzOnJldHJ5OgEqEosBCg9QdXJnZURlYWRMZXR0ZXISIi52aWRtZXNoLnYxLlB1cmdlRGVhZExldHRlclJlcXVlc3QaIy52aWRtZXNoLnYxLlB1cmdlRGVhZExldHRlclJlc3BvbnNlIi+C0+STAikqJy92MS9hZG1pbi9kZWFkLWxldHRlcnMve2RlYWRfbGV0dGVyX2lkfRK5AQoQUmV0cmFuc2NvZGVWaWRlbxIjLnZpZG1lc2gudjEuUmV0cmFuc2NvZGVWaWRlb1JlcXVlc3QaJC52aWRtZXNoLnYxLlJldHJhbnNjb2RlVmlkZW9SZXNwb25zZSJagtPkkwJUIicvdjEvYWRtaW4vdmlkZW9zL3t2aWRlb19pZH06cmV0cmFuc2NvZGU6ASpaJiIhL3YxL3ZpZGVvcy97dmlkZW9faWR9OnJldHJhbnNjb2RlOgEqYgZwcm90bzM", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_timestamp, file_vidmesh_v1_video]);
 
 /**
  * One task of a generation on JetStream stream `TRANSCODE`: the plan, the first chunk, the
@@ -575,6 +575,139 @@ export const RetryDeadLetterResponseSchema: GenMessage<RetryDeadLetterResponse> 
   messageDesc(file_vidmesh_v1_transcode, 10);
 
 /**
+ * Request of RetryDeadLetters.
+ *
+ * @generated from message vidmesh.v1.RetryDeadLettersRequest
+ */
+export type RetryDeadLettersRequest = Message<"vidmesh.v1.RetryDeadLettersRequest"> & {
+  /**
+   * Only dead letters of this video.
+   *
+   * @generated from field: string video_id = 1;
+   */
+  videoId: string;
+
+  /**
+   * Only dead letters with this failure reason (e.g. `STALLED`).
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+
+  /**
+   * How many dead letters to look at, newest first (0: 100; at most 1000).
+   *
+   * @generated from field: int32 max_count = 3;
+   */
+  maxCount: number;
+};
+
+/**
+ * Describes the message vidmesh.v1.RetryDeadLettersRequest.
+ * Use `create(RetryDeadLettersRequestSchema)` to create a new message.
+ */
+export const RetryDeadLettersRequestSchema: GenMessage<RetryDeadLettersRequest> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_transcode, 11);
+
+/**
+ * Response of RetryDeadLetters.
+ *
+ * @generated from message vidmesh.v1.RetryDeadLettersResponse
+ */
+export type RetryDeadLettersResponse = Message<"vidmesh.v1.RetryDeadLettersResponse"> & {
+  /**
+   * One entry per retried video: the dead letter retried and the task as republished.
+   *
+   * @generated from field: repeated vidmesh.v1.RetriedDeadLetter retried = 1;
+   */
+  retried: RetriedDeadLetter[];
+
+  /**
+   * Dead letters removed because their video's retry republished their task too.
+   *
+   * @generated from field: repeated string covered_dead_letter_ids = 2;
+   */
+  coveredDeadLetterIds: string[];
+
+  /**
+   * Dead letters left in place, with why.
+   *
+   * @generated from field: repeated vidmesh.v1.SkippedDeadLetter skipped = 3;
+   */
+  skipped: SkippedDeadLetter[];
+};
+
+/**
+ * Describes the message vidmesh.v1.RetryDeadLettersResponse.
+ * Use `create(RetryDeadLettersResponseSchema)` to create a new message.
+ */
+export const RetryDeadLettersResponseSchema: GenMessage<RetryDeadLettersResponse> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_transcode, 12);
+
+/**
+ * A dead letter that was retried.
+ *
+ * @generated from message vidmesh.v1.RetriedDeadLetter
+ */
+export type RetriedDeadLetter = Message<"vidmesh.v1.RetriedDeadLetter"> & {
+  /**
+   * Id of the dead letter (now removed).
+   *
+   * @generated from field: string dead_letter_id = 1;
+   */
+  deadLetterId: string;
+
+  /**
+   * The task as republished.
+   *
+   * @generated from field: vidmesh.v1.TranscodeJob job = 2;
+   */
+  job?: TranscodeJob;
+};
+
+/**
+ * Describes the message vidmesh.v1.RetriedDeadLetter.
+ * Use `create(RetriedDeadLetterSchema)` to create a new message.
+ */
+export const RetriedDeadLetterSchema: GenMessage<RetriedDeadLetter> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_transcode, 13);
+
+/**
+ * A dead letter that could not be retried.
+ *
+ * @generated from message vidmesh.v1.SkippedDeadLetter
+ */
+export type SkippedDeadLetter = Message<"vidmesh.v1.SkippedDeadLetter"> & {
+  /**
+   * Id of the dead letter (still in the queue).
+   *
+   * @generated from field: string dead_letter_id = 1;
+   */
+  deadLetterId: string;
+
+  /**
+   * Machine reason, e.g. `VIDEO_NOT_FOUND`, `ILLEGAL_TRANSITION`.
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+
+  /**
+   * Human message.
+   *
+   * @generated from field: string message = 3;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message vidmesh.v1.SkippedDeadLetter.
+ * Use `create(SkippedDeadLetterSchema)` to create a new message.
+ */
+export const SkippedDeadLetterSchema: GenMessage<SkippedDeadLetter> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_transcode, 14);
+
+/**
  * Request of PurgeDeadLetter.
  *
  * @generated from message vidmesh.v1.PurgeDeadLetterRequest
@@ -593,7 +726,7 @@ export type PurgeDeadLetterRequest = Message<"vidmesh.v1.PurgeDeadLetterRequest"
  * Use `create(PurgeDeadLetterRequestSchema)` to create a new message.
  */
 export const PurgeDeadLetterRequestSchema: GenMessage<PurgeDeadLetterRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 11);
+  messageDesc(file_vidmesh_v1_transcode, 15);
 
 /**
  * Response of PurgeDeadLetter.
@@ -608,7 +741,7 @@ export type PurgeDeadLetterResponse = Message<"vidmesh.v1.PurgeDeadLetterRespons
  * Use `create(PurgeDeadLetterResponseSchema)` to create a new message.
  */
 export const PurgeDeadLetterResponseSchema: GenMessage<PurgeDeadLetterResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 12);
+  messageDesc(file_vidmesh_v1_transcode, 16);
 
 /**
  * Request of RetranscodeVideo.
@@ -629,7 +762,7 @@ export type RetranscodeVideoRequest = Message<"vidmesh.v1.RetranscodeVideoReques
  * Use `create(RetranscodeVideoRequestSchema)` to create a new message.
  */
 export const RetranscodeVideoRequestSchema: GenMessage<RetranscodeVideoRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 13);
+  messageDesc(file_vidmesh_v1_transcode, 17);
 
 /**
  * Response of RetranscodeVideo.
@@ -650,7 +783,7 @@ export type RetranscodeVideoResponse = Message<"vidmesh.v1.RetranscodeVideoRespo
  * Use `create(RetranscodeVideoResponseSchema)` to create a new message.
  */
 export const RetranscodeVideoResponseSchema: GenMessage<RetranscodeVideoResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 14);
+  messageDesc(file_vidmesh_v1_transcode, 18);
 
 /**
  * TranscodeAdminService lets administrators inspect and replay transcode jobs that failed for
@@ -699,6 +832,23 @@ export const TranscodeAdminService: GenService<{
     methodKind: "unary";
     input: typeof RetryDeadLetterRequestSchema;
     output: typeof RetryDeadLetterResponseSchema;
+  },
+  /**
+   * Retries every dead letter matching the filter (both empty: all of them), newest first and
+   * at most `max_count` (default 100, at most 1000), once per video: a video's failed
+   * generation resumes once, republishing every task it misses, so its other dead letters are
+   * removed with it. A letter whose video cannot be retried (deleted, or no longer FAILED) is
+   * reported in `skipped` with the reason and left in place.
+   *
+   * Errors: INVALID_ARGUMENT (`INVALID_PAGE_SIZE` for a negative or too large `max_count`);
+   * UNAUTHENTICATED; PERMISSION_DENIED (`ADMIN_REQUIRED`).
+   *
+   * @generated from rpc vidmesh.v1.TranscodeAdminService.RetryDeadLetters
+   */
+  retryDeadLetters: {
+    methodKind: "unary";
+    input: typeof RetryDeadLettersRequestSchema;
+    output: typeof RetryDeadLettersResponseSchema;
   },
   /**
    * Deletes a dead letter without retrying it.
