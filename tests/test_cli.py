@@ -104,5 +104,9 @@ async def test_upload_rejections_and_dlq_access(
     assert code == 0 and "retried 0 videos" in out, err
     code, _, err = await vidmesh(env, "dlq", "retry-all")
     assert code == 1 and "ADMIN_REQUIRED" in err
+    code, _, err = await vidmesh(env, "workers")
+    assert code == 1 and "ADMIN_REQUIRED" in err
+    code, out, err = await vidmesh({**env, "VIDMESH_ACCESS_TOKEN": admin.access_token}, "workers")
+    assert code == 0, err
     code, _, err = await vidmesh({k: v for k, v in cli_env.items()}, "watch", "x")
     assert code == 1 and "not signed in" in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -458,3 +459,41 @@ async def test_owners_retry_their_own_failed_videos_and_nothing_else(
         done = await settled(ing, owner, video.video_id)
         assert done.state == video_pb2.Video.STATE_READY
         await expect_error(retry(video.video_id, owner), Code.FAILED_PRECONDITION, "NOT_FAILED")
+
+
+async def test_workers_announce_themselves_and_what_they_run(
+    ing: IngestHarness, transcoder_factory: Any, media_dir: Path
+) -> None:
+    names = [f"listed-{os.urandom(3).hex()}" for _ in range(2)]
+    first: TranscoderHarness = await transcoder_factory(worker_name=names[0])
+    await transcoder_factory(worker_name=names[1])
+    owner = await ing.gw.register()
+    admin = await ing.gw.register("admin@example.com")
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{first.port}") as channel:
+        admin_api = transcode_pb2_grpc.TranscodeAdminServiceStub(channel)
+        await expect_error(
+            admin_api.ListWorkers(transcode_pb2.ListWorkersRequest(), metadata=owner.metadata),
+            Code.PERMISSION_DENIED,
+            "ADMIN_REQUIRED",
+        )
+
+        async def listed() -> dict[str, transcode_pb2.TranscodeWorker]:
+            answer = await admin_api.ListWorkers(
+                transcode_pb2.ListWorkersRequest(), metadata=admin.metadata
+            )
+            return {w.name: w for w in answer.workers if w.name in names}
+
+        async def both_listed() -> bool:
+            return len(await listed()) == 2
+
+        await eventually(both_listed, what="both workers announced themselves")
+        assert all(w.slots >= 1 and w.last_seen_time.seconds for w in (await listed()).values())
+        video = await upload(ing, owner, clip(media_dir / "listed.mp4"))
+        assert (await settled(ing, owner, video.video_id)).state == video_pb2.Video.STATE_READY
+
+        async def counted() -> bool:
+            workers = await listed()
+            done = sum(w.tasks_completed for w in workers.values())
+            return done >= 4 and not any(w.running for w in workers.values())
+
+        await eventually(counted, timeout=20, what="the finished tasks were announced")

@@ -612,6 +612,121 @@ class SkippedDeadLetter(_message.Message):
 Global___SkippedDeadLetter: _TypeAlias = SkippedDeadLetter  # noqa: Y015
 
 @_typing.final
+class ListWorkersRequest(_message.Message):
+    """Request of ListWorkers."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListWorkersRequest: _TypeAlias = ListWorkersRequest  # noqa: Y015
+
+@_typing.final
+class ListWorkersResponse(_message.Message):
+    """Response of ListWorkers."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKERS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def workers(self) -> _containers.RepeatedCompositeFieldContainer[Global___TranscodeWorker]:
+        """The workers, by name."""
+
+    def __init__(
+        self,
+        *,
+        workers: _abc.Iterable[Global___TranscodeWorker] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["workers", b"workers"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListWorkersResponse: _TypeAlias = ListWorkersResponse  # noqa: Y015
+
+@_typing.final
+class TranscodeWorker(_message.Message):
+    """A transcoder worker as it last announced itself."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    SLOTS_FIELD_NUMBER: _builtins.int
+    RUNNING_FIELD_NUMBER: _builtins.int
+    TASKS_COMPLETED_FIELD_NUMBER: _builtins.int
+    LAST_SEEN_TIME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Its name (`VIDMESH_TRANSCODER_WORKER_NAME`)."""
+    slots: _builtins.int
+    """How many tasks it runs at once."""
+    tasks_completed: _builtins.int
+    """Tasks it finished since it started."""
+    @_builtins.property
+    def running(self) -> _containers.RepeatedCompositeFieldContainer[Global___RunningTask]:
+        """The tasks it is running."""
+
+    @_builtins.property
+    def last_seen_time(self) -> _timestamp_pb2.Timestamp:
+        """When it announced itself last."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        slots: _builtins.int = ...,
+        running: _abc.Iterable[Global___RunningTask] | None = ...,
+        tasks_completed: _builtins.int = ...,
+        last_seen_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["last_seen_time", b"last_seen_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["last_seen_time", b"last_seen_time", "name", b"name", "running", b"running", "slots", b"slots", "tasks_completed", b"tasks_completed"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TranscodeWorker: _TypeAlias = TranscodeWorker  # noqa: Y015
+
+@_typing.final
+class RunningTask(_message.Message):
+    """A task a worker is running."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TASK_ID_FIELD_NUMBER: _builtins.int
+    VIDEO_ID_FIELD_NUMBER: _builtins.int
+    START_TIME_FIELD_NUMBER: _builtins.int
+    task_id: _builtins.str
+    """Id of the task (`<video_id>:<generation>:<task>`)."""
+    video_id: _builtins.str
+    """The video it belongs to."""
+    @_builtins.property
+    def start_time(self) -> _timestamp_pb2.Timestamp:
+        """When the worker started it."""
+
+    def __init__(
+        self,
+        *,
+        task_id: _builtins.str = ...,
+        video_id: _builtins.str = ...,
+        start_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["start_time", b"start_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["start_time", b"start_time", "task_id", b"task_id", "video_id", b"video_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RunningTask: _TypeAlias = RunningTask  # noqa: Y015
+
+@_typing.final
 class PurgeDeadLetterRequest(_message.Message):
     """Request of PurgeDeadLetter."""
 

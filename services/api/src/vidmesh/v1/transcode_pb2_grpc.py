@@ -56,6 +56,11 @@ class TranscodeAdminServiceStub:
                 request_serializer=vidmesh_dot_v1_dot_transcode__pb2.RetryDeadLettersRequest.SerializeToString,
                 response_deserializer=vidmesh_dot_v1_dot_transcode__pb2.RetryDeadLettersResponse.FromString,
                 _registered_method=True)
+        self.ListWorkers = channel.unary_unary(
+                '/vidmesh.v1.TranscodeAdminService/ListWorkers',
+                request_serializer=vidmesh_dot_v1_dot_transcode__pb2.ListWorkersRequest.SerializeToString,
+                response_deserializer=vidmesh_dot_v1_dot_transcode__pb2.ListWorkersResponse.FromString,
+                _registered_method=True)
         self.PurgeDeadLetter = channel.unary_unary(
                 '/vidmesh.v1.TranscodeAdminService/PurgeDeadLetter',
                 request_serializer=vidmesh_dot_v1_dot_transcode__pb2.PurgeDeadLetterRequest.SerializeToString,
@@ -119,6 +124,16 @@ class TranscodeAdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListWorkers(self, request, context):
+        """Lists the transcoder workers seen in the last 30 seconds, with the tasks each is running.
+        Every worker announces itself every 5 seconds; one that stopped drops out within 30.
+
+        Errors: UNAUTHENTICATED; PERMISSION_DENIED (`ADMIN_REQUIRED`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def PurgeDeadLetter(self, request, context):
         """Deletes a dead letter without retrying it.
 
@@ -164,6 +179,11 @@ def add_TranscodeAdminServiceServicer_to_server(servicer, server):
                     servicer.RetryDeadLetters,
                     request_deserializer=vidmesh_dot_v1_dot_transcode__pb2.RetryDeadLettersRequest.FromString,
                     response_serializer=vidmesh_dot_v1_dot_transcode__pb2.RetryDeadLettersResponse.SerializeToString,
+            ),
+            'ListWorkers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWorkers,
+                    request_deserializer=vidmesh_dot_v1_dot_transcode__pb2.ListWorkersRequest.FromString,
+                    response_serializer=vidmesh_dot_v1_dot_transcode__pb2.ListWorkersResponse.SerializeToString,
             ),
             'PurgeDeadLetter': grpc.unary_unary_rpc_method_handler(
                     servicer.PurgeDeadLetter,
@@ -286,6 +306,33 @@ class TranscodeAdminService:
             '/vidmesh.v1.TranscodeAdminService/RetryDeadLetters',
             vidmesh_dot_v1_dot_transcode__pb2.RetryDeadLettersRequest.SerializeToString,
             vidmesh_dot_v1_dot_transcode__pb2.RetryDeadLettersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWorkers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidmesh.v1.TranscodeAdminService/ListWorkers',
+            vidmesh_dot_v1_dot_transcode__pb2.ListWorkersRequest.SerializeToString,
+            vidmesh_dot_v1_dot_transcode__pb2.ListWorkersResponse.FromString,
             options,
             channel_credentials,
             insecure,

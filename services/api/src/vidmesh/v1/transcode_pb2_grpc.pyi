@@ -65,6 +65,12 @@ class TranscodeAdminServiceStub:
     Errors: INVALID_ARGUMENT (`INVALID_PAGE_SIZE` for a negative or too large `max_count`);
     UNAUTHENTICATED; PERMISSION_DENIED (`ADMIN_REQUIRED`).
     """
+    ListWorkers: _grpc.UnaryUnaryMultiCallable[_transcode_pb2.ListWorkersRequest, _transcode_pb2.ListWorkersResponse]
+    """Lists the transcoder workers seen in the last 30 seconds, with the tasks each is running.
+    Every worker announces itself every 5 seconds; one that stopped drops out within 30.
+
+    Errors: UNAUTHENTICATED; PERMISSION_DENIED (`ADMIN_REQUIRED`).
+    """
     PurgeDeadLetter: _grpc.UnaryUnaryMultiCallable[_transcode_pb2.PurgeDeadLetterRequest, _transcode_pb2.PurgeDeadLetterResponse]
     """Deletes a dead letter without retrying it.
 
@@ -117,6 +123,12 @@ class TranscodeAdminServiceAsyncStub(TranscodeAdminServiceStub):
 
     Errors: INVALID_ARGUMENT (`INVALID_PAGE_SIZE` for a negative or too large `max_count`);
     UNAUTHENTICATED; PERMISSION_DENIED (`ADMIN_REQUIRED`).
+    """
+    ListWorkers: _aio.UnaryUnaryMultiCallable[_transcode_pb2.ListWorkersRequest, _transcode_pb2.ListWorkersResponse]  # type: ignore[assignment]
+    """Lists the transcoder workers seen in the last 30 seconds, with the tasks each is running.
+    Every worker announces itself every 5 seconds; one that stopped drops out within 30.
+
+    Errors: UNAUTHENTICATED; PERMISSION_DENIED (`ADMIN_REQUIRED`).
     """
     PurgeDeadLetter: _aio.UnaryUnaryMultiCallable[_transcode_pb2.PurgeDeadLetterRequest, _transcode_pb2.PurgeDeadLetterResponse]  # type: ignore[assignment]
     """Deletes a dead letter without retrying it.
@@ -191,6 +203,18 @@ class TranscodeAdminServiceServicer(metaclass=_abc_1.ABCMeta):
 
         Errors: INVALID_ARGUMENT (`INVALID_PAGE_SIZE` for a negative or too large `max_count`);
         UNAUTHENTICATED; PERMISSION_DENIED (`ADMIN_REQUIRED`).
+        """
+
+    @_abc_1.abstractmethod
+    def ListWorkers(
+        self,
+        request: _transcode_pb2.ListWorkersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_transcode_pb2.ListWorkersResponse, _abc.Awaitable[_transcode_pb2.ListWorkersResponse]]:
+        """Lists the transcoder workers seen in the last 30 seconds, with the tasks each is running.
+        Every worker announces itself every 5 seconds; one that stopped drops out within 30.
+
+        Errors: UNAUTHENTICATED; PERMISSION_DENIED (`ADMIN_REQUIRED`).
         """
 
     @_abc_1.abstractmethod

@@ -1,4 +1,4 @@
-"""The client commands: login, upload, watch, dlq."""
+"""The client commands: login, upload, watch, workers, dlq."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ def add_client_commands(commands: argparse._SubParsersAction) -> None:  # type: 
     up.add_argument("--no-watch", action="store_true", help="return once the upload is queued")
     watch = commands.add_parser("watch", help="follow a video's processing until it ends")
     watch.add_argument("video_id")
+    commands.add_parser("workers", help="transcoder workers and what each is running (admins)")
     dlq = commands.add_parser("dlq", help="dead-lettered transcode jobs (admins)")
     actions = dlq.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list")
@@ -115,7 +116,10 @@ async def run_client(args: argparse.Namespace) -> int:
             async with grpc.aio.insecure_channel(endpoints.gateway) as channel:
                 return await _watch(channel, metadata, args.video_id)
         async with grpc.aio.insecure_channel(endpoints.transcoder) as channel:
-            return await _dlq(transcode_pb2_grpc.TranscodeAdminServiceStub(channel), metadata, args)
+            admin = transcode_pb2_grpc.TranscodeAdminServiceStub(channel)
+            if args.command == "workers":
+                return await _workers(admin, metadata)
+            return await _dlq(admin, metadata, args)
     except grpc.aio.AioRpcError as error:
         reason, _ = error_reason(error)
         print(f"error: {error.code().name} {reason}: {error.details()}", file=sys.stderr)
@@ -123,6 +127,21 @@ async def run_client(args: argparse.Namespace) -> int:
     except CliError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+
+
+async def _workers(
+    stub: transcode_pb2_grpc.TranscodeAdminServiceAsyncStub,
+    metadata: tuple[tuple[str, str], ...],
+) -> int:
+    answer = await stub.ListWorkers(transcode_pb2.ListWorkersRequest(), metadata=metadata)
+    for worker in answer.workers:
+        running = ", ".join(task.task_id for task in worker.running) or "idle"
+        print(
+            f"{worker.name}  {len(worker.running)}/{worker.slots} slots  "
+            f"{worker.tasks_completed} done  seen {worker.last_seen_time.ToDatetime():%H:%M:%S}"
+            f"  {running}"
+        )
+    return 0
 
 
 async def _dlq(

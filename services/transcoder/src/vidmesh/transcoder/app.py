@@ -20,6 +20,7 @@ from vidmesh.transcoder.reconciler import JobReconciler
 from vidmesh.transcoder.servicer import TranscodeAdminServicer
 from vidmesh.transcoder.settings import TranscoderSettings
 from vidmesh.transcoder.worker import Worker
+from vidmesh.transcoder.workers import ANNOUNCE_SECONDS, WorkerRegistry
 from vidmesh.v1 import transcode_pb2, transcode_pb2_grpc, video_pb2_grpc, video_state_pb2_grpc
 
 # How often the queue gauges are refreshed from JetStream (about a Prometheus scrape interval).
@@ -51,8 +52,9 @@ async def transcoder(
             ServiceCredential(codec, "transcoder"),
         )
         worker = Worker(client, store, states, settings)
+        registry = WorkerRegistry(js)
         admin = TranscodeAdminServicer(
-            DeadLetters(js, states), video_pb2_grpc.VideoServiceStub(channel), store
+            DeadLetters(js, states), video_pb2_grpc.VideoServiceStub(channel), store, registry
         )
         name = transcode_pb2.DESCRIPTOR.services_by_name["TranscodeAdminService"].full_name
         binding = ServiceBinding(
@@ -70,10 +72,20 @@ async def transcoder(
             periodically(lambda: metrics.read_queue(js), QUEUE_READ_SECONDS, "queue metrics"),
             name="queue-metrics",
         )
+        announcer = asyncio.create_task(
+            periodically(
+                lambda: registry.announce(
+                    worker.activity.status(settings.worker_name, settings.slots)
+                ),
+                ANNOUNCE_SECONDS,
+                "worker announcement",
+            ),
+            name="worker-announcement",
+        )
         try:
             yield Transcoder(bindings=[binding], worker=worker, reconciler=reconciler)
         finally:
-            for loop in (sweeper, gauges):
+            for loop in (sweeper, gauges, announcer):
                 loop.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await loop

@@ -13,6 +13,7 @@ from vidmesh.common.errors import FailedPrecondition, PermissionDenied, ServiceE
 from vidmesh.common.layout import source_key
 from vidmesh.common.storage import RAW, BlobStore
 from vidmesh.transcoder.dead_letters import DeadLetters
+from vidmesh.transcoder.workers import WorkerRegistry
 from vidmesh.v1 import transcode_pb2, transcode_pb2_grpc, video_pb2, video_pb2_grpc
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -24,10 +25,18 @@ class TranscodeAdminServicer(transcode_pb2_grpc.TranscodeAdminServiceServicer):
         letters: DeadLetters,
         videos: video_pb2_grpc.VideoServiceAsyncStub,
         store: BlobStore,
+        registry: WorkerRegistry,
     ) -> None:
         self._letters = letters
         self._videos = videos
         self._store = store
+        self._registry = registry
+
+    async def ListWorkers(
+        self, request: transcode_pb2.ListWorkersRequest, context: Context
+    ) -> transcode_pb2.ListWorkersResponse:
+        require_admin()
+        return transcode_pb2.ListWorkersResponse(workers=await self._registry.workers())
 
     async def _video(self, video_id: str, context: Context) -> video_pb2.Video:
         """Read the video as the calling admin (their token is passed on to gateway)."""

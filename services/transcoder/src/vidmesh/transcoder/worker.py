@@ -57,6 +57,7 @@ from vidmesh.transcoder.finalize import finalize
 from vidmesh.transcoder.planning import plan_generation
 from vidmesh.transcoder.settings import TranscoderSettings
 from vidmesh.transcoder.tasks import NotYetDue, PermanentFailure, TaskContext
+from vidmesh.transcoder.workers import Activity
 from vidmesh.v1 import transcode_pb2, video_pb2, video_state_pb2
 
 _log = logging.getLogger(__name__)
@@ -82,7 +83,11 @@ class Worker:
         self._states = states
         self._settings = settings
         self._context = TaskContext(store, states, settings)
-        self.completed = 0
+        self.activity = Activity()
+
+    @property
+    def completed(self) -> int:
+        return self.activity.completed
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run `settings.slots` tasks at a time until `stop` is set; running tasks are nak'ed."""
@@ -180,6 +185,7 @@ class Worker:
             await message.ack()
             return
         started = time.monotonic()
+        self.activity.running[job.task.task_id] = (job.video_id, time.time())
         try:
             outcome = await self._perform(job, delivery)
         except PermanentFailure as failure:
@@ -208,13 +214,15 @@ class Worker:
             _log.exception("task failed unexpectedly", extra=context)
             await self._retry_or_bury(message, job, delivery, "INTERNAL_ERROR", repr(error))
             return
+        finally:
+            self.activity.running.pop(job.task.task_id, None)
         if outcome is not None:
             for due in outcome.due:
                 following = task_of(job, due)
                 following.plan.CopyFrom(outcome.plan)
                 await publish_job(self._js, following)
         await message.ack()
-        self.completed += 1
+        self.activity.completed += 1
         metrics.finished(job, time.monotonic() - started)
         _log.info(
             "task done",

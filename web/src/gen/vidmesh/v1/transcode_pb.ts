@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vidmesh/v1/transcode.proto.
  */
 export const file_vidmesh_v1_transcode: GenFile = /*@__PURE__*/
-  fileDesc("Chp2aWRtZXNoL3YxL3RyYW5zY29kZS5wcm90bxIKdmlkbWVzaC52MSLuAQoMVHJhbnNjb2RlSm9iEg4KBmpvYl9pZBgBIAEoCRIQCgh2aWRlb19pZBgCIAEoCRISCgpnZW5lcmF0aW9uGAMgASgFEhIKCnNvdXJjZV9rZXkYBCABKAkSEAoIb3duZXJfaWQYBSABKAkSMAoMZW5xdWV1ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBInCgR0YXNrGAcgASgLMhkudmlkbWVzaC52MS5UcmFuc2NvZGVUYXNrEicKBHBsYW4YCCABKAsyGS52aWRtZXNoLnYxLlRyYW5zY29kZVBsYW4i5gIKDVRyYW5zY29kZVBsYW4SFAoMbWVkaWFfcHJlZml4GAEgASgJEikKCnJlbmRpdGlvbnMYAiADKAsyFS52aWRtZXNoLnYxLlJlbmRpdGlvbhIvCgZjaHVua3MYAyADKAsyHy52aWRtZXNoLnYxLlRyYW5zY29kZVBsYW4uQ2h1bmsSEQoJaGFzX2F1ZGlvGAQgASgIEhIKCmZyYW1lX3JhdGUYBSABKAESGAoQZHVyYXRpb25fc2Vjb25kcxgGIAEoARIXCg9zZWdtZW50X3NlY29uZHMYByABKAUSFwoPYXVkaW9fYmFuZHdpZHRoGAggASgDGnAKBUNodW5rEg0KBWluZGV4GAEgASgFEhUKDXN0YXJ0X3NlY29uZHMYAiABKAESEwoLZW5kX3NlY29uZHMYAyABKAESFQoNZmlyc3Rfc2VnbWVudBgEIAEoBRIVCg1zZWdtZW50X2NvdW50GAUgASgFIsMBCg1UcmFuc2NvZGVUYXNrEiwKBGtpbmQYASABKA4yHi52aWRtZXNoLnYxLlRyYW5zY29kZVRhc2suS2luZBITCgtjaHVua19pbmRleBgCIAEoBRIPCgd0YXNrX2lkGAMgASgJIl4KBEtpbmQSFAoQS0lORF9VTlNQRUNJRklFRBAAEg0KCUtJTkRfUExBThABEg4KCktJTkRfQ0hVTksQAhIOCgpLSU5EX0FVRElPEAMSEQoNS0lORF9GSU5BTElaRRAEIqEBChFUcmFuc2NvZGVQcm9ncmVzcxIOCgZqb2JfaWQYASABKAkSEAoIdmlkZW9faWQYAiABKAkSEAoIZGVsaXZlcnkYAyABKAUSDwoHcGVyY2VudBgEIAEoAhINCgVzdGFnZRgFIAEoCRIOCgZ3b3JrZXIYBiABKAkSKAoEdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiwAEKCkRlYWRMZXR0ZXISHAoOZGVhZF9sZXR0ZXJfaWQYASABKAlCBOJBAQMSJQoDam9iGAIgASgLMhgudmlkbWVzaC52MS5UcmFuc2NvZGVKb2ISDgoGcmVhc29uGAMgASgJEg8KB21lc3NhZ2UYBCABKAkSEgoKZGVsaXZlcmllcxgFIAEoBRIOCgZ3b3JrZXIYBiABKAkSKAoEdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiYQoWTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIQCgh2aWRlb19pZBgDIAEoCRIOCgZyZWFzb24YBCABKAkiYAoXTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2USLAoMZGVhZF9sZXR0ZXJzGAEgAygLMhYudmlkbWVzaC52MS5EZWFkTGV0dGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI0ChRHZXREZWFkTGV0dGVyUmVxdWVzdBIcCg5kZWFkX2xldHRlcl9pZBgBIAEoCUIE4kEBAiJEChVHZXREZWFkTGV0dGVyUmVzcG9uc2USKwoLZGVhZF9sZXR0ZXIYASABKAsyFi52aWRtZXNoLnYxLkRlYWRMZXR0ZXIiNgoWUmV0cnlEZWFkTGV0dGVyUmVxdWVzdBIcCg5kZWFkX2xldHRlcl9pZBgBIAEoCUIE4kEBAiJAChdSZXRyeURlYWRMZXR0ZXJSZXNwb25zZRIlCgNqb2IYASABKAsyGC52aWRtZXNoLnYxLlRyYW5zY29kZUpvYiJOChdSZXRyeURlYWRMZXR0ZXJzUmVxdWVzdBIQCgh2aWRlb19pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkSEQoJbWF4X2NvdW50GAMgASgFIpsBChhSZXRyeURlYWRMZXR0ZXJzUmVzcG9uc2USLgoHcmV0cmllZBgBIAMoCzIdLnZpZG1lc2gudjEuUmV0cmllZERlYWRMZXR0ZXISHwoXY292ZXJlZF9kZWFkX2xldHRlcl9pZHMYAiADKAkSLgoHc2tpcHBlZBgDIAMoCzIdLnZpZG1lc2gudjEuU2tpcHBlZERlYWRMZXR0ZXIiUgoRUmV0cmllZERlYWRMZXR0ZXISFgoOZGVhZF9sZXR0ZXJfaWQYASABKAkSJQoDam9iGAIgASgLMhgudmlkbWVzaC52MS5UcmFuc2NvZGVKb2IiTAoRU2tpcHBlZERlYWRMZXR0ZXISFgoOZGVhZF9sZXR0ZXJfaWQYASABKAkSDgoGcmVhc29uGAIgASgJEg8KB21lc3NhZ2UYAyABKAkiNgoWUHVyZ2VEZWFkTGV0dGVyUmVxdWVzdBIcCg5kZWFkX2xldHRlcl9pZBgBIAEoCUIE4kEBAiIZChdQdXJnZURlYWRMZXR0ZXJSZXNwb25zZSIxChdSZXRyYW5zY29kZVZpZGVvUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAiJBChhSZXRyYW5zY29kZVZpZGVvUmVzcG9uc2USJQoDam9iGAEgASgLMhgudmlkbWVzaC52MS5UcmFuc2NvZGVKb2IyhQcKFVRyYW5zY29kZUFkbWluU2VydmljZRJ6Cg9MaXN0RGVhZExldHRlcnMSIi52aWRtZXNoLnYxLkxpc3REZWFkTGV0dGVyc1JlcXVlc3QaIy52aWRtZXNoLnYxLkxpc3REZWFkTGV0dGVyc1Jlc3BvbnNlIh6C0+STAhgSFi92MS9hZG1pbi9kZWFkLWxldHRlcnMShQEKDUdldERlYWRMZXR0ZXISIC52aWRtZXNoLnYxLkdldERlYWRMZXR0ZXJSZXF1ZXN0GiEudmlkbWVzaC52MS5HZXREZWFkTGV0dGVyUmVzcG9uc2UiL4LT5JMCKRInL3YxL2FkbWluL2RlYWQtbGV0dGVycy97ZGVhZF9sZXR0ZXJfaWR9EpQBCg9SZXRyeURlYWRMZXR0ZXISIi52aWRtZXNoLnYxLlJldHJ5RGVhZExldHRlclJlcXVlc3QaIy52aWRtZXNoLnYxLlJldHJ5RGVhZExldHRlclJlc3BvbnNlIjiC0+STAjIiLS92MS9hZG1pbi9kZWFkLWxldHRlcnMve2RlYWRfbGV0dGVyX2lkfTpyZXRyeToBKhKGAQoQUmV0cnlEZWFkTGV0dGVycxIjLnZpZG1lc2gudjEuUmV0cnlEZWFkTGV0dGVyc1JlcXVlc3QaJC52aWRtZXNoLnYxLlJldHJ5RGVhZExldHRlcnNSZXNwb25zZSIngtPkkwIhIhwvdjEvYWRtaW4vZGVhZC1sZXR0ZXJzOnJldHJ5OgEqEosBCg9QdXJnZURlYWRMZXR0ZXISIi52aWRtZXNoLnYxLlB1cmdlRGVhZExldHRlclJlcXVlc3QaIy52aWRtZXNoLnYxLlB1cmdlRGVhZExldHRlclJlc3BvbnNlIi+C0+STAikqJy92MS9hZG1pbi9kZWFkLWxldHRlcnMve2RlYWRfbGV0dGVyX2lkfRK5AQoQUmV0cmFuc2NvZGVWaWRlbxIjLnZpZG1lc2gudjEuUmV0cmFuc2NvZGVWaWRlb1JlcXVlc3QaJC52aWRtZXNoLnYxLlJldHJhbnNjb2RlVmlkZW9SZXNwb25zZSJagtPkkwJUIicvdjEvYWRtaW4vdmlkZW9zL3t2aWRlb19pZH06cmV0cmFuc2NvZGU6ASpaJiIhL3YxL3ZpZGVvcy97dmlkZW9faWR9OnJldHJhbnNjb2RlOgEqYgZwcm90bzM", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_timestamp, file_vidmesh_v1_video]);
+  fileDesc("Chp2aWRtZXNoL3YxL3RyYW5zY29kZS5wcm90bxIKdmlkbWVzaC52MSLuAQoMVHJhbnNjb2RlSm9iEg4KBmpvYl9pZBgBIAEoCRIQCgh2aWRlb19pZBgCIAEoCRISCgpnZW5lcmF0aW9uGAMgASgFEhIKCnNvdXJjZV9rZXkYBCABKAkSEAoIb3duZXJfaWQYBSABKAkSMAoMZW5xdWV1ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBInCgR0YXNrGAcgASgLMhkudmlkbWVzaC52MS5UcmFuc2NvZGVUYXNrEicKBHBsYW4YCCABKAsyGS52aWRtZXNoLnYxLlRyYW5zY29kZVBsYW4i5gIKDVRyYW5zY29kZVBsYW4SFAoMbWVkaWFfcHJlZml4GAEgASgJEikKCnJlbmRpdGlvbnMYAiADKAsyFS52aWRtZXNoLnYxLlJlbmRpdGlvbhIvCgZjaHVua3MYAyADKAsyHy52aWRtZXNoLnYxLlRyYW5zY29kZVBsYW4uQ2h1bmsSEQoJaGFzX2F1ZGlvGAQgASgIEhIKCmZyYW1lX3JhdGUYBSABKAESGAoQZHVyYXRpb25fc2Vjb25kcxgGIAEoARIXCg9zZWdtZW50X3NlY29uZHMYByABKAUSFwoPYXVkaW9fYmFuZHdpZHRoGAggASgDGnAKBUNodW5rEg0KBWluZGV4GAEgASgFEhUKDXN0YXJ0X3NlY29uZHMYAiABKAESEwoLZW5kX3NlY29uZHMYAyABKAESFQoNZmlyc3Rfc2VnbWVudBgEIAEoBRIVCg1zZWdtZW50X2NvdW50GAUgASgFIsMBCg1UcmFuc2NvZGVUYXNrEiwKBGtpbmQYASABKA4yHi52aWRtZXNoLnYxLlRyYW5zY29kZVRhc2suS2luZBITCgtjaHVua19pbmRleBgCIAEoBRIPCgd0YXNrX2lkGAMgASgJIl4KBEtpbmQSFAoQS0lORF9VTlNQRUNJRklFRBAAEg0KCUtJTkRfUExBThABEg4KCktJTkRfQ0hVTksQAhIOCgpLSU5EX0FVRElPEAMSEQoNS0lORF9GSU5BTElaRRAEIqEBChFUcmFuc2NvZGVQcm9ncmVzcxIOCgZqb2JfaWQYASABKAkSEAoIdmlkZW9faWQYAiABKAkSEAoIZGVsaXZlcnkYAyABKAUSDwoHcGVyY2VudBgEIAEoAhINCgVzdGFnZRgFIAEoCRIOCgZ3b3JrZXIYBiABKAkSKAoEdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiwAEKCkRlYWRMZXR0ZXISHAoOZGVhZF9sZXR0ZXJfaWQYASABKAlCBOJBAQMSJQoDam9iGAIgASgLMhgudmlkbWVzaC52MS5UcmFuc2NvZGVKb2ISDgoGcmVhc29uGAMgASgJEg8KB21lc3NhZ2UYBCABKAkSEgoKZGVsaXZlcmllcxgFIAEoBRIOCgZ3b3JrZXIYBiABKAkSKAoEdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiYQoWTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIQCgh2aWRlb19pZBgDIAEoCRIOCgZyZWFzb24YBCABKAkiYAoXTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2USLAoMZGVhZF9sZXR0ZXJzGAEgAygLMhYudmlkbWVzaC52MS5EZWFkTGV0dGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI0ChRHZXREZWFkTGV0dGVyUmVxdWVzdBIcCg5kZWFkX2xldHRlcl9pZBgBIAEoCUIE4kEBAiJEChVHZXREZWFkTGV0dGVyUmVzcG9uc2USKwoLZGVhZF9sZXR0ZXIYASABKAsyFi52aWRtZXNoLnYxLkRlYWRMZXR0ZXIiNgoWUmV0cnlEZWFkTGV0dGVyUmVxdWVzdBIcCg5kZWFkX2xldHRlcl9pZBgBIAEoCUIE4kEBAiJAChdSZXRyeURlYWRMZXR0ZXJSZXNwb25zZRIlCgNqb2IYASABKAsyGC52aWRtZXNoLnYxLlRyYW5zY29kZUpvYiJOChdSZXRyeURlYWRMZXR0ZXJzUmVxdWVzdBIQCgh2aWRlb19pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkSEQoJbWF4X2NvdW50GAMgASgFIpsBChhSZXRyeURlYWRMZXR0ZXJzUmVzcG9uc2USLgoHcmV0cmllZBgBIAMoCzIdLnZpZG1lc2gudjEuUmV0cmllZERlYWRMZXR0ZXISHwoXY292ZXJlZF9kZWFkX2xldHRlcl9pZHMYAiADKAkSLgoHc2tpcHBlZBgDIAMoCzIdLnZpZG1lc2gudjEuU2tpcHBlZERlYWRMZXR0ZXIiUgoRUmV0cmllZERlYWRMZXR0ZXISFgoOZGVhZF9sZXR0ZXJfaWQYASABKAkSJQoDam9iGAIgASgLMhgudmlkbWVzaC52MS5UcmFuc2NvZGVKb2IiTAoRU2tpcHBlZERlYWRMZXR0ZXISFgoOZGVhZF9sZXR0ZXJfaWQYASABKAkSDgoGcmVhc29uGAIgASgJEg8KB21lc3NhZ2UYAyABKAkiFAoSTGlzdFdvcmtlcnNSZXF1ZXN0IkMKE0xpc3RXb3JrZXJzUmVzcG9uc2USLAoHd29ya2VycxgBIAMoCzIbLnZpZG1lc2gudjEuVHJhbnNjb2RlV29ya2VyIqUBCg9UcmFuc2NvZGVXb3JrZXISDAoEbmFtZRgBIAEoCRINCgVzbG90cxgCIAEoBRIoCgdydW5uaW5nGAMgAygLMhcudmlkbWVzaC52MS5SdW5uaW5nVGFzaxIXCg90YXNrc19jb21wbGV0ZWQYBCABKAMSMgoObGFzdF9zZWVuX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImAKC1J1bm5pbmdUYXNrEg8KB3Rhc2tfaWQYASABKAkSEAoIdmlkZW9faWQYAiABKAkSLgoKc3RhcnRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiNgoWUHVyZ2VEZWFkTGV0dGVyUmVxdWVzdBIcCg5kZWFkX2xldHRlcl9pZBgBIAEoCUIE4kEBAiIZChdQdXJnZURlYWRMZXR0ZXJSZXNwb25zZSIxChdSZXRyYW5zY29kZVZpZGVvUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAiJBChhSZXRyYW5zY29kZVZpZGVvUmVzcG9uc2USJQoDam9iGAEgASgLMhgudmlkbWVzaC52MS5UcmFuc2NvZGVKb2Iy8AcKFVRyYW5zY29kZUFkbWluU2VydmljZRJ6Cg9MaXN0RGVhZExldHRlcnMSIi52aWRtZXNoLnYxLkxpc3REZWFkTGV0dGVyc1JlcXVlc3QaIy52aWRtZXNoLnYxLkxpc3REZWFkTGV0dGVyc1Jlc3BvbnNlIh6C0+STAhgSFi92MS9hZG1pbi9kZWFkLWxldHRlcnMShQEKDUdldERlYWRMZXR0ZXISIC52aWRtZXNoLnYxLkdldERlYWRMZXR0ZXJSZXF1ZXN0GiEudmlkbWVzaC52MS5HZXREZWFkTGV0dGVyUmVzcG9uc2UiL4LT5JMCKRInL3YxL2FkbWluL2RlYWQtbGV0dGVycy97ZGVhZF9sZXR0ZXJfaWR9EpQBCg9SZXRyeURlYWRMZXR0ZXISIi52aWRtZXNoLnYxLlJldHJ5RGVhZExldHRlclJlcXVlc3QaIy52aWRtZXNoLnYxLlJldHJ5RGVhZExldHRlclJlc3BvbnNlIjiC0+STAjIiLS92MS9hZG1pbi9kZWFkLWxldHRlcnMve2RlYWRfbGV0dGVyX2lkfTpyZXRyeToBKhKGAQoQUmV0cnlEZWFkTGV0dGVycxIjLnZpZG1lc2gudjEuUmV0cnlEZWFkTGV0dGVyc1JlcXVlc3QaJC52aWRtZXNoLnYxLlJldHJ5RGVhZExldHRlcnNSZXNwb25zZSIngtPkkwIhIhwvdjEvYWRtaW4vZGVhZC1sZXR0ZXJzOnJldHJ5OgEqEmkKC0xpc3RXb3JrZXJzEh4udmlkbWVzaC52MS5MaXN0V29ya2Vyc1JlcXVlc3QaHy52aWRtZXNoLnYxLkxpc3RXb3JrZXJzUmVzcG9uc2UiGYLT5JMCExIRL3YxL2FkbWluL3dvcmtlcnMSiwEKD1B1cmdlRGVhZExldHRlchIiLnZpZG1lc2gudjEuUHVyZ2VEZWFkTGV0dGVyUmVxdWVzdBojLnZpZG1lc2gudjEuUHVyZ2VEZWFkTGV0dGVyUmVzcG9uc2UiL4LT5JMCKSonL3YxL2FkbWluL2RlYWQtbGV0dGVycy97ZGVhZF9sZXR0ZXJfaWR9ErkBChBSZXRyYW5zY29kZVZpZGVvEiMudmlkbWVzaC52MS5SZXRyYW5zY29kZVZpZGVvUmVxdWVzdBokLnZpZG1lc2gudjEuUmV0cmFuc2NvZGVWaWRlb1Jlc3BvbnNlIlqC0+STAlQiJy92MS9hZG1pbi92aWRlb3Mve3ZpZGVvX2lkfTpyZXRyYW5zY29kZToBKlomIiEvdjEvdmlkZW9zL3t2aWRlb19pZH06cmV0cmFuc2NvZGU6ASpiBnByb3RvMw", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_timestamp, file_vidmesh_v1_video]);
 
 /**
  * One task of a generation on JetStream stream `TRANSCODE`: the plan, the first chunk, the
@@ -708,6 +708,126 @@ export const SkippedDeadLetterSchema: GenMessage<SkippedDeadLetter> = /*@__PURE_
   messageDesc(file_vidmesh_v1_transcode, 14);
 
 /**
+ * Request of ListWorkers.
+ *
+ * @generated from message vidmesh.v1.ListWorkersRequest
+ */
+export type ListWorkersRequest = Message<"vidmesh.v1.ListWorkersRequest"> & {
+};
+
+/**
+ * Describes the message vidmesh.v1.ListWorkersRequest.
+ * Use `create(ListWorkersRequestSchema)` to create a new message.
+ */
+export const ListWorkersRequestSchema: GenMessage<ListWorkersRequest> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_transcode, 15);
+
+/**
+ * Response of ListWorkers.
+ *
+ * @generated from message vidmesh.v1.ListWorkersResponse
+ */
+export type ListWorkersResponse = Message<"vidmesh.v1.ListWorkersResponse"> & {
+  /**
+   * The workers, by name.
+   *
+   * @generated from field: repeated vidmesh.v1.TranscodeWorker workers = 1;
+   */
+  workers: TranscodeWorker[];
+};
+
+/**
+ * Describes the message vidmesh.v1.ListWorkersResponse.
+ * Use `create(ListWorkersResponseSchema)` to create a new message.
+ */
+export const ListWorkersResponseSchema: GenMessage<ListWorkersResponse> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_transcode, 16);
+
+/**
+ * A transcoder worker as it last announced itself.
+ *
+ * @generated from message vidmesh.v1.TranscodeWorker
+ */
+export type TranscodeWorker = Message<"vidmesh.v1.TranscodeWorker"> & {
+  /**
+   * Its name (`VIDMESH_TRANSCODER_WORKER_NAME`).
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * How many tasks it runs at once.
+   *
+   * @generated from field: int32 slots = 2;
+   */
+  slots: number;
+
+  /**
+   * The tasks it is running.
+   *
+   * @generated from field: repeated vidmesh.v1.RunningTask running = 3;
+   */
+  running: RunningTask[];
+
+  /**
+   * Tasks it finished since it started.
+   *
+   * @generated from field: int64 tasks_completed = 4;
+   */
+  tasksCompleted: bigint;
+
+  /**
+   * When it announced itself last.
+   *
+   * @generated from field: google.protobuf.Timestamp last_seen_time = 5;
+   */
+  lastSeenTime?: Timestamp;
+};
+
+/**
+ * Describes the message vidmesh.v1.TranscodeWorker.
+ * Use `create(TranscodeWorkerSchema)` to create a new message.
+ */
+export const TranscodeWorkerSchema: GenMessage<TranscodeWorker> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_transcode, 17);
+
+/**
+ * A task a worker is running.
+ *
+ * @generated from message vidmesh.v1.RunningTask
+ */
+export type RunningTask = Message<"vidmesh.v1.RunningTask"> & {
+  /**
+   * Id of the task (`<video_id>:<generation>:<task>`).
+   *
+   * @generated from field: string task_id = 1;
+   */
+  taskId: string;
+
+  /**
+   * The video it belongs to.
+   *
+   * @generated from field: string video_id = 2;
+   */
+  videoId: string;
+
+  /**
+   * When the worker started it.
+   *
+   * @generated from field: google.protobuf.Timestamp start_time = 3;
+   */
+  startTime?: Timestamp;
+};
+
+/**
+ * Describes the message vidmesh.v1.RunningTask.
+ * Use `create(RunningTaskSchema)` to create a new message.
+ */
+export const RunningTaskSchema: GenMessage<RunningTask> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_transcode, 18);
+
+/**
  * Request of PurgeDeadLetter.
  *
  * @generated from message vidmesh.v1.PurgeDeadLetterRequest
@@ -726,7 +846,7 @@ export type PurgeDeadLetterRequest = Message<"vidmesh.v1.PurgeDeadLetterRequest"
  * Use `create(PurgeDeadLetterRequestSchema)` to create a new message.
  */
 export const PurgeDeadLetterRequestSchema: GenMessage<PurgeDeadLetterRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 15);
+  messageDesc(file_vidmesh_v1_transcode, 19);
 
 /**
  * Response of PurgeDeadLetter.
@@ -741,7 +861,7 @@ export type PurgeDeadLetterResponse = Message<"vidmesh.v1.PurgeDeadLetterRespons
  * Use `create(PurgeDeadLetterResponseSchema)` to create a new message.
  */
 export const PurgeDeadLetterResponseSchema: GenMessage<PurgeDeadLetterResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 16);
+  messageDesc(file_vidmesh_v1_transcode, 20);
 
 /**
  * Request of RetranscodeVideo.
@@ -762,7 +882,7 @@ export type RetranscodeVideoRequest = Message<"vidmesh.v1.RetranscodeVideoReques
  * Use `create(RetranscodeVideoRequestSchema)` to create a new message.
  */
 export const RetranscodeVideoRequestSchema: GenMessage<RetranscodeVideoRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 17);
+  messageDesc(file_vidmesh_v1_transcode, 21);
 
 /**
  * Response of RetranscodeVideo.
@@ -783,7 +903,7 @@ export type RetranscodeVideoResponse = Message<"vidmesh.v1.RetranscodeVideoRespo
  * Use `create(RetranscodeVideoResponseSchema)` to create a new message.
  */
 export const RetranscodeVideoResponseSchema: GenMessage<RetranscodeVideoResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 18);
+  messageDesc(file_vidmesh_v1_transcode, 22);
 
 /**
  * TranscodeAdminService lets administrators inspect and replay transcode jobs that failed for
@@ -849,6 +969,19 @@ export const TranscodeAdminService: GenService<{
     methodKind: "unary";
     input: typeof RetryDeadLettersRequestSchema;
     output: typeof RetryDeadLettersResponseSchema;
+  },
+  /**
+   * Lists the transcoder workers seen in the last 30 seconds, with the tasks each is running.
+   * Every worker announces itself every 5 seconds; one that stopped drops out within 30.
+   *
+   * Errors: UNAUTHENTICATED; PERMISSION_DENIED (`ADMIN_REQUIRED`).
+   *
+   * @generated from rpc vidmesh.v1.TranscodeAdminService.ListWorkers
+   */
+  listWorkers: {
+    methodKind: "unary";
+    input: typeof ListWorkersRequestSchema;
+    output: typeof ListWorkersResponseSchema;
   },
   /**
    * Deletes a dead letter without retrying it.
