@@ -39,3 +39,8 @@ async def ffmpeg_plays(url: str) -> None:
         "ffmpeg", "-v", "error", "-i", url, "-map", "0", "-f", "null", "-", timeout=120
     )
     assert done.code == 0 and not done.err.strip(), done.err[-500:]
+
+
+def first_uri(playlist: str) -> str:
+    """The first URI line of an HLS playlist (a variant, or a segment)."""
+    return next(line for line in playlist.splitlines() if line and not line.startswith("#"))

@@ -7,15 +7,11 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import httpx
-from edge_stack import account, upload_ready
+from edge_stack import account, first_uri, upload_ready
 from harness import eventually
 from media import clip
 
 ELSEWHERE = {"origin": "https://blog.example"}
-
-
-def first_uri(playlist: str) -> str:
-    return next(line for line in playlist.splitlines() if line and not line.startswith("#"))
 
 
 async def test_public_hls_is_shared_and_cacheable(http: httpx.AsyncClient, media_dir: Path) -> None:

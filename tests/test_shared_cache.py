@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from edge_stack import account, upload_ready
+from edge_stack import account, first_uri, upload_ready
 from harness import eventually
 from media import clip
 
@@ -37,10 +37,6 @@ async def cache(edge_proxy: EnvoyProxy, tmp_path: Path) -> AsyncIterator[httpx.A
             yield client
     finally:
         nginx.stop()
-
-
-def first_uri(playlist: str) -> str:
-    return next(line for line in playlist.splitlines() if line and not line.startswith("#"))
 
 
 def origin_hits(caplog: pytest.LogCaptureFixture, path: str) -> int:

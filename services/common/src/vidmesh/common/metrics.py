@@ -1,4 +1,4 @@
-"""Prometheus metrics every service shares, and the `/metrics` listener that exposes them.
+"""Prometheus metrics every service shares, and the `/metrics` app that exposes them.
 
 Names follow Prometheus conventions (base units, `_total` counters, `_seconds` histograms) and
 labels stay low-cardinality: methods, codes, listeners and reasons, never ids. gRPC metrics use
@@ -9,10 +9,6 @@ with the same registry; docs/operations.md lists them all.
 
 from __future__ import annotations
 
-import contextlib
-import logging
-from collections.abc import AsyncIterator
-
 import grpc
 from aiohttp import web
 from prometheus_client import (
@@ -22,8 +18,6 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-
-_log = logging.getLogger("vidmesh.metrics")
 
 # From a millisecond to the longest RPCs (upload streams, WatchVideo): seconds.
 LATENCY_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
@@ -70,24 +64,10 @@ async def _metrics(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-@contextlib.asynccontextmanager
-async def metrics_listener(host: str, port: int) -> AsyncIterator[int]:
-    """Serve `GET /metrics` on `host:port` (0 picks a free port); yields the bound port.
-
-    A listener of its own, so scraping never competes with user traffic, Envoy never routes it
-    and several processes of one service (`--playback N`) each expose their own numbers.
-    """
+def metrics_app() -> web.Application:
+    """`GET /metrics`, served on a listener of its own (`serve()` starts it): scraping never
+    competes with user traffic, Envoy never routes it, and several processes of one service
+    (`--playback N`) each expose their own numbers."""
     app = web.Application()
     app.router.add_get("/metrics", _metrics)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, host, port)
-        await site.start()
-        server = site._server
-        assert server is not None and server.sockets  # type: ignore[attr-defined]
-        bound = int(server.sockets[0].getsockname()[1])  # type: ignore[attr-defined]
-        _log.info("metrics", extra={"port": bound})
-        yield bound
-    finally:
-        await runner.cleanup()
+    return app

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TypeVar
 
 import nats
@@ -67,6 +67,19 @@ def as_outage(error: BaseException) -> Unavailable | None:
             retry_after_seconds=RETRY_AFTER_SECONDS,
         )
     return None
+
+
+@contextlib.contextmanager
+def outages_as_unavailable() -> Iterator[None]:
+    """Re-raise an error that means "a dependency is away" as UNAVAILABLE (`as_outage`); any
+    other error passes unchanged, as the bug it is."""
+    try:
+        yield
+    except Exception as error:
+        outage = as_outage(error)
+        if outage is None:
+            raise
+        raise outage from None
 
 
 async def until_acknowledged(

@@ -19,8 +19,9 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from vidmesh.common.config import ServerSettings
+from vidmesh.common.http import http_listener
 from vidmesh.common.interceptor import ServiceInterceptor
-from vidmesh.common.metrics import metrics_listener
+from vidmesh.common.metrics import metrics_app
 from vidmesh.common.tokens import TokenCodec
 
 _log = logging.getLogger("vidmesh.server")
@@ -127,9 +128,10 @@ async def serve(
     _log.info("serving", extra={"port": running.port, "services": [b.name for b in bindings]})
     async with contextlib.AsyncExitStack() as exposed:
         if settings.metrics_port >= 0:
-            await exposed.enter_async_context(
-                metrics_listener(settings.host, settings.metrics_port)
+            port = await exposed.enter_async_context(
+                http_listener(metrics_app(), settings.host, settings.metrics_port)
             )
+            _log.info("metrics", extra={"port": port})
         await stop.wait()
         _log.info("draining", extra={"grace_seconds": grace_seconds})
         await running.stop(grace_seconds)

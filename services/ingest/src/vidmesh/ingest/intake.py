@@ -38,7 +38,7 @@ from vidmesh.common.errors import (
 )
 from vidmesh.common.jobs import generation_of, job_id, plan_job, publish_job
 from vidmesh.common.layout import source_key
-from vidmesh.common.outages import as_outage, until_acknowledged
+from vidmesh.common.outages import outages_as_unavailable, until_acknowledged
 from vidmesh.common.storage import RAW, BlobStore
 from vidmesh.common.validation import (
     DESCRIPTION_MAX,
@@ -423,13 +423,8 @@ class Intake:
         message = plan_job(
             video_id, generation_of(job) or 1, source_key=source_key(video_id), owner_id=owner_id
         )
-        try:
+        with outages_as_unavailable():
             await publish_job(self._js, message)
-        except Exception as error:
-            outage = as_outage(error)
-            if outage is None:
-                raise
-            raise outage from None
 
     async def _abandon_after(self, session: Session, error: BaseException) -> None:
         if isinstance(error, ServiceError):

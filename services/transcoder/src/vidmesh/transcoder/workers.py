@@ -16,7 +16,7 @@ from nats.js.api import KeyValueConfig
 from nats.js.errors import NoKeysError
 from nats.js.kv import KeyValue
 
-from vidmesh.common.outages import as_outage
+from vidmesh.common.outages import outages_as_unavailable
 from vidmesh.v1 import transcode_pb2
 
 BUCKET = "TRANSCODE_WORKERS"
@@ -65,13 +65,11 @@ class WorkerRegistry:
         return self._bucket
 
     async def announce(self, status: transcode_pb2.TranscodeWorker) -> None:
-        try:
+        with outages_as_unavailable():
             await (await self._kv()).put(status.name, status.SerializeToString())
-        except Exception as error:
-            raise _outage(error) from None
 
     async def workers(self) -> list[transcode_pb2.TranscodeWorker]:
-        try:
+        with outages_as_unavailable():
             bucket = await self._kv()
             try:
                 names = await bucket.keys()
@@ -83,10 +81,3 @@ class WorkerRegistry:
                 if entry.value:
                     found.append(transcode_pb2.TranscodeWorker.FromString(entry.value))
             return found
-        except Exception as error:
-            raise _outage(error) from None
-
-
-def _outage(error: Exception) -> Exception:
-    outage = as_outage(error)
-    return outage if outage is not None else error
