@@ -12,7 +12,14 @@ import grpc
 import httpx
 import nats
 import pytest
-from harness import ADMIN_EMAIL, GatewayFactory, GatewayHarness, IngestHarness, TranscoderHarness
+from harness import (
+    ADMIN_EMAIL,
+    BackgroundLoops,
+    GatewayFactory,
+    GatewayHarness,
+    IngestHarness,
+    TranscoderHarness,
+)
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
@@ -20,6 +27,7 @@ from vidmesh.common.jobs import DLQ_STREAM, JOBS_STREAM, QueuePolicy, ensure_top
 from vidmesh.common.local.envoy import EnvoyProxy
 from vidmesh.common.local.nats import NatsServer
 from vidmesh.common.local.postgres import PostgresCluster
+from vidmesh.common.runtime import run_loops
 from vidmesh.common.server import RunningServer, create_server
 from vidmesh.common.storage import FileBlobStore
 from vidmesh.common.tokens import TokenCodec
@@ -51,22 +59,24 @@ async def gateway_factory(
     store: FileBlobStore,
 ) -> AsyncIterator[GatewayFactory]:
     """Starts gateways on fresh databases (settings overridable); stops them after the test."""
-    stack: list[tuple[Any, GatewayHarness]] = []
+    stack: list[tuple[Any, GatewayHarness, BackgroundLoops]] = []
 
     async def start(**overrides: Any) -> GatewayHarness:
         settings = GatewaySettings(port=0, admin_emails=ADMIN_EMAIL, **overrides)
         url = database_factory(template=gateway_template)
         context = gateway(settings, url, token_codec, store)
         app = await context.__aenter__()
+        loops = BackgroundLoops(app.loops)
         server = await create_server(app.bindings, codec=token_codec)
         channel = grpc.aio.insecure_channel(f"127.0.0.1:{server.port}")
         harness = GatewayHarness(server, channel, token_codec, url)
-        stack.append((context, harness))
+        stack.append((context, harness, loops))
         return harness
 
     yield start
-    for context, harness in reversed(stack):
+    for context, harness, loops in reversed(stack):
         await harness.channel.close()
+        await loops.stop()
         await harness.server.stop(0)
         await context.__aexit__(None, None, None)
 
@@ -112,7 +122,7 @@ async def ingest_factory(
     tmp_path: Path,
 ) -> AsyncIterator[Callable[..., Awaitable[IngestHarness]]]:
     """Starts ingest servers (settings overridable) talking to `gw`, NATS and `store`."""
-    started: list[tuple[Any, RunningServer, grpc.aio.Channel]] = []
+    started: list[tuple[Any, RunningServer, grpc.aio.Channel, BackgroundLoops]] = []
 
     async def start(**overrides: Any) -> IngestHarness:
         options: dict[str, Any] = {
@@ -124,9 +134,10 @@ async def ingest_factory(
         settings = IngestSettings(**{**options, **overrides})
         context = ingest(settings, nats_url=nats_server.url, store=store, codec=token_codec)
         app = await context.__aenter__()
+        loops = BackgroundLoops(app.loops)
         server = await create_server(app.bindings, codec=token_codec)
         channel = grpc.aio.insecure_channel(f"127.0.0.1:{server.port}")
-        started.append((context, server, channel))
+        started.append((context, server, channel, loops))
         return IngestHarness(
             gw=gw,
             port=server.port,
@@ -139,8 +150,9 @@ async def ingest_factory(
         )
 
     yield start
-    for context, server, channel in reversed(started):
+    for context, server, channel, loops in reversed(started):
         await channel.close()
+        await loops.stop()
         await server.stop(0)
         await context.__aexit__(None, None, None)
 
@@ -185,7 +197,7 @@ async def transcoder_factory(
         app = await context.__aenter__()
         server = await create_server(app.bindings, codec=token_codec)
         stop = asyncio.Event()
-        task = asyncio.create_task(app.worker.run(stop))
+        task = asyncio.create_task(run_loops(app.loops, stop))
         started.append((context, server, stop, task))
         return TranscoderHarness(
             worker=app.worker, port=server.port, settings=settings, stop=stop, task=task

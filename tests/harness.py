@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from grpc_status import rpc_status
 from nats.js import JetStreamContext
 
 from vidmesh.common.jobs import JOBS_STREAM
+from vidmesh.common.runtime import Loop, run_loops
 from vidmesh.common.server import RunningServer
 from vidmesh.common.storage import BlobStore
 from vidmesh.common.tokens import TokenCodec
@@ -178,6 +179,19 @@ class TranscoderHarness:
     settings: TranscoderSettings
     stop: asyncio.Event
     task: asyncio.Task[None]
+
+
+class BackgroundLoops:
+    """A wiring's loops running as one task until `stop()` (what the runtime does in a
+    service process)."""
+
+    def __init__(self, loops: Sequence[Loop]) -> None:
+        self._stop = asyncio.Event()
+        self._task = asyncio.create_task(run_loops(loops, self._stop))
+
+    async def stop(self) -> None:
+        self._stop.set()
+        await self._task
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from vidmesh.common.local.process import (
     http_ok,
     port_open,
 )
+from vidmesh.common.tracing import otlp_traces_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +237,7 @@ class LocalStack:
             playback_port=self.ports.playback,
             playback_http_port=self.ports.playback_http,
             web_port=self.ports.web,
+            traces_url=otlp_traces_url(),
         )
         envoy = EnvoyProxy(edge, self.data_dir / "envoy")
         self._launch("envoy", envoy.start, envoy.stop, envoy.running, envoy.log_path)

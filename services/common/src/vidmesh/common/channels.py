@@ -23,14 +23,17 @@ from vidmesh.common.errors import (
     Unavailable,
 )
 from vidmesh.common.tokens import IssuedToken, TokenCodec
+from vidmesh.common.tracing import TracingClientInterceptor
 
 Metadata = tuple[tuple[str, str], ...]
 
 
 def connect(address: str) -> grpc.aio.Channel:
-    """An insecure loopback channel with keepalives (services run side by side)."""
+    """An insecure loopback channel with keepalives (services run side by side) whose calls
+    carry the caller's trace context."""
     return grpc.aio.insecure_channel(
         address,
+        interceptors=[TracingClientInterceptor()],
         options=[
             ("grpc.keepalive_time_ms", 30_000),
             ("grpc.max_receive_message_length", 8 * 1024 * 1024),

@@ -5,7 +5,8 @@ the caller (from an `Authorization: Bearer` header) in the same contextvars, ref
 headers holding control characters, turns `ServiceError`s into a JSON body
 `{code, reason, message, metadata}` with the HTTP status Envoy would give the same gRPC code,
 maps dependency outages to 503 with `Retry-After`, hides unexpected errors behind a generic 500,
-and writes one JSON access-log line per request. The three doors so cannot drift apart.
+writes one JSON access-log line per request and serves each request inside a server span that
+continues the caller's (Envoy's) trace. The three doors so cannot drift apart.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from vidmesh.common.logs import request_id_var
 from vidmesh.common.metrics import record_http
 from vidmesh.common.outages import as_outage
 from vidmesh.common.tokens import TokenCodec
+from vidmesh.common.tracing import mark_failed, server_span
 from vidmesh.common.validation import find_control_character
 
 _log = logging.getLogger("vidmesh.http")
@@ -92,6 +94,27 @@ def edge_middleware(
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        route = request.match_info.route.resource
+        template = route.canonical if route is not None else "unmatched"
+        with server_span(
+            f"{request.method} {template}",
+            request.headers,
+            attributes={"http.request.method": request.method, "http.route": template},
+        ) as span:
+            status = 499
+            try:
+                response = await served(request, handler)
+                status = response.status
+                return response
+            except web.HTTPException as error:
+                status = error.status
+                raise
+            finally:
+                span.set_attribute("http.response.status_code", status)
+                if status >= 500:
+                    mark_failed(str(status), span)
+
+    async def served(request: web.Request, handler: Handler) -> web.StreamResponse:
         started = time.perf_counter()
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
         request_id_var.set(request_id)

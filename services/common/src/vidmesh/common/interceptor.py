@@ -1,4 +1,5 @@
-"""One server interceptor for every service: request id, authentication, errors, access log.
+"""One server interceptor for every service: request id, authentication, errors, access log,
+metrics and the call's server span (continuing the caller's trace from its `traceparent`).
 
 grpc.aio interceptors see only the handler, so this one wraps each handler's behaviour (unary
 and streaming alike) and runs it inside the request's context: the request id and the caller are
@@ -35,6 +36,7 @@ from vidmesh.common.logs import request_id_var
 from vidmesh.common.metrics import record_rpc
 from vidmesh.common.outages import as_outage
 from vidmesh.common.tokens import TokenCodec
+from vidmesh.common.tracing import SERVER_FAULTS, mark_failed, rpc_attributes, server_span
 from vidmesh.common.validation import find_control_character
 
 _log = logging.getLogger("vidmesh.rpc")
@@ -118,7 +120,7 @@ class _Call:
     def __init__(self, method: str, context: Context, codec: TokenCodec) -> None:
         self.method = method
         self.context = context
-        metadata = _metadata(context)
+        self.metadata = metadata = _metadata(context)
         self.request_id = metadata.get("x-request-id") or uuid.uuid4().hex
         self.identity = identify(metadata.get("authorization"), codec)
         self.started = time.perf_counter()
@@ -130,14 +132,32 @@ class _Call:
         """Run a handler with this call's context; map its errors; log the outcome."""
         request_id_var.set(self.request_id)
         caller_var.set(self.identity)
-        try:
-            yield
-        except Exception as error:
-            if isinstance(error, grpc.aio.AbortError):
-                raise
-            await self.fail(error)
-        finally:
-            self.finish()
+        with contextlib.ExitStack() as scope:
+            # Health checks and reflection (probes every few seconds) would drown the traces.
+            if not self.method.startswith(_QUIET_PREFIXES):
+                span = scope.enter_context(
+                    server_span(
+                        self.method.lstrip("/"),
+                        self.metadata,
+                        attributes=rpc_attributes(self.method),
+                    )
+                )
+                scope.callback(self._settle_span, span)
+            try:
+                yield
+            except Exception as error:
+                if isinstance(error, grpc.aio.AbortError):
+                    raise
+                await self.fail(error)
+            finally:
+                self.finish()
+
+    def _settle_span(self, span: Any) -> None:
+        span.set_attribute("rpc.grpc.status_code", self.code.value[0])
+        if self.reason:
+            span.set_attribute("error.type", self.reason)
+        if self.code in SERVER_FAULTS:
+            mark_failed(self.reason or self.code.name, span)
 
     async def fail(self, error: BaseException) -> None:
         """Abort the call with the status that the error deserves."""

@@ -10,7 +10,8 @@ chunk, audio, finalize: what makes a video playable and then ready) and
 `vidmesh.transcode.bulk.<video_id>` (the other chunks), each with its own durable consumer, and
 workers always ask the urgent one first, so a new upload is playable in seconds even while a
 long video's chunks fill the queue. A task stays stored until it is acked, so "is there work
-behind this video?" is a last-message lookup by the video's subjects.
+behind this video?" is a last-message lookup by the video's subjects. Each message also carries
+the publisher's `traceparent`, so the task's span continues the upload's trace.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from nats.js.api import (
 )
 from nats.js.errors import NotFoundError
 
+from vidmesh.common.tracing import inject
 from vidmesh.v1 import transcode_pb2
 
 Kind = transcode_pb2.TranscodeTask.Kind
@@ -181,7 +183,7 @@ async def publish_job(
     ack = await js.publish(
         lane_subject(task_lane(job.task), job.video_id),
         job.SerializeToString(),
-        headers={"Nats-Msg-Id": message_id or job.task.task_id or job.job_id},
+        headers=inject({"Nats-Msg-Id": message_id or job.task.task_id or job.job_id}),
     )
     return not ack.duplicate
 

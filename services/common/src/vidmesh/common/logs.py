@@ -1,7 +1,8 @@
 """JSON log lines carrying the id of the request being served.
 
 One formatter for every service so that log lines from gateway, ingest and the transcoder can be
-joined on `request_id` (Envoy's `x-request-id`).
+joined on `request_id` (Envoy's `x-request-id`) and on `trace_id` (one upload's whole pipeline,
+including the transcode tasks it caused).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
+
+from vidmesh.common.tracing import log_fields
 
 request_id_var: ContextVar[str | None] = ContextVar("vidmesh_request_id", default=None)
 
@@ -39,6 +42,7 @@ class JsonFormatter(logging.Formatter):
         request_id = request_id_var.get()
         if request_id:
             entry["request_id"] = request_id
+        entry.update(log_fields())
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
                 entry[key] = value

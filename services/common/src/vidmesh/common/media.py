@@ -10,6 +10,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from vidmesh.common.tracing import child_span
+
 
 class ProbeFailed(Exception):
     """ffprobe could not read the file; `detail` is the end of its error output."""
@@ -114,6 +116,14 @@ def parse_probe(report: dict[str, Any]) -> MediaInfo:
 
 async def run_ffprobe(
     path: Path | str, *extra: str, timeout: float = 120.0, show: bool = True
+) -> dict[str, Any]:
+    """ffprobe's JSON report on `path` (a span of the current trace)."""
+    with child_span("ffprobe"):
+        return await _probe(path, extra, timeout, show)
+
+
+async def _probe(
+    path: Path | str, extra: tuple[str, ...], timeout: float, show: bool
 ) -> dict[str, Any]:
     process = await asyncio.create_subprocess_exec(
         "ffprobe",

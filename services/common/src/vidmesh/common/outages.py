@@ -117,15 +117,17 @@ async def until_acknowledged(
         delay = min(delay * 2, max_delay)
 
 
-async def periodically(step: Callable[[], Awaitable[object]], every: float, what: str) -> None:
-    """Run `step` now and then every `every` seconds until cancelled (a background loop).
+async def periodically(
+    step: Callable[[], Awaitable[object]], every: float, what: str, stop: asyncio.Event
+) -> None:
+    """Run `step` now and then every `every` seconds until `stop` is set (a background loop).
 
     A step that fails because a dependency is away is only postponed to the next round, with
     one warning line; any other error is a bug, logged with its traceback, and the loop goes on
     (a background loop that died silently would leave its work undone).
     """
     log = logging.getLogger(f"vidmesh.{what.replace(' ', '_')}")
-    while True:
+    while not stop.is_set():
         try:
             await step()
         except ServiceError as error:
@@ -136,7 +138,8 @@ async def periodically(step: Callable[[], Awaitable[object]], every: float, what
                 log.exception("%s failed", what)
             else:
                 log.warning("%s postponed", what, extra={"reason": outage.reason})
-        await asyncio.sleep(every)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
 
 
 async def connect_nats(url: str, name: str) -> Client:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from vidmesh.common.database import create_engine, create_sessions, libpq_url
-from vidmesh.common.outages import periodically
 from vidmesh.common.playback_links import PlaybackLinks
+from vidmesh.common.runtime import Loop, every
 from vidmesh.common.server import ServiceBinding
 from vidmesh.common.storage import BlobStore
 from vidmesh.common.tokens import TokenCodec
@@ -38,6 +38,7 @@ class Gateway:
     bindings: list[ServiceBinding]
     hub: ChangeHub
     leases: UploadLeases
+    loops: list[Loop]
 
 
 def _full_name(module: object, service: str) -> str:
@@ -48,7 +49,8 @@ def _full_name(module: object, service: str) -> str:
 async def gateway(
     settings: GatewaySettings, database_url: str, codec: TokenCodec, store: BlobStore
 ) -> AsyncIterator[Gateway]:
-    """Migrate the database, start the change listener, and build the servicers."""
+    """Migrate the database, start the change listener (a dependency: serving waits until it
+    listens), and build the servicers and loops."""
     await upgrade_to_head(database_url)
     engine = create_engine(database_url)
     sessions = create_sessions(engine)
@@ -71,10 +73,16 @@ async def gateway(
             leases,
             Generations(sessions),
         )
-        sweeper = asyncio.create_task(
-            periodically(leases.expire, settings.lease_sweep_seconds, "upload lease sweep"),
-            name="upload-lease-sweeper",
-        )
+
+        async def release_watchers(stop: asyncio.Event) -> None:
+            # WatchVideo streams end at shutdown, so the server's drain is not held up by them.
+            await stop.wait()
+            hub.closing.set()
+
+        loops = [
+            every(settings.lease_sweep_seconds, "upload lease sweep", leases.expire),
+            Loop("watch-release", release_watchers),
+        ]
         bindings = [
             ServiceBinding(
                 _full_name(auth_pb2, "AuthService"),
@@ -91,12 +99,7 @@ async def gateway(
                 ),
             ),
         ]
-        try:
-            yield Gateway(bindings=bindings, hub=hub, leases=leases)
-        finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+        yield Gateway(bindings=bindings, hub=hub, leases=leases, loops=loops)
     finally:
         hub.closing.set()
         listener.cancel()

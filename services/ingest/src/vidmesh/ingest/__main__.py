@@ -1,34 +1,24 @@
-"""Run ingest: settings → logging → dependencies → serve()."""
+"""Run ingest: its wiring (NATS, spool, tus listener, servicer, upload maintenance) under the
+shared runtime."""
 
 from __future__ import annotations
 
-import asyncio
+from contextlib import AbstractAsyncContextManager
 
-from vidmesh.common.config import CommonSettings
-from vidmesh.common.logs import configure_logging
-from vidmesh.common.server import serve
-from vidmesh.common.storage import open_store
-from vidmesh.common.tokens import TokenCodec
-from vidmesh.ingest.app import ingest
+from vidmesh.common.runtime import Runtime, run_service
+from vidmesh.ingest.app import Ingest, ingest
 from vidmesh.ingest.settings import IngestSettings
 
 
-async def run() -> None:
-    common = CommonSettings()
+def main() -> None:
     settings = IngestSettings()
-    configure_logging("ingest", common.log_level)
-    codec = TokenCodec.from_settings(common)
-    store = open_store(common.storage_url)
-    async with ingest(settings, nats_url=common.nats_url, store=store, codec=codec) as app:
-        await serve(
-            app.bindings,
-            codec=codec,
-            settings=settings,
+
+    def wire(runtime: Runtime) -> AbstractAsyncContextManager[Ingest]:
+        return ingest(
+            settings, nats_url=runtime.common.nats_url, store=runtime.store, codec=runtime.codec
         )
 
-
-def main() -> None:
-    asyncio.run(run())
+    run_service("ingest", settings, wire)
 
 
 if __name__ == "__main__":

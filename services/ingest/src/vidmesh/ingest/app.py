@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -10,7 +9,8 @@ from datetime import timedelta
 
 from vidmesh.common.channels import ServiceCredential, connect
 from vidmesh.common.http import http_listener
-from vidmesh.common.outages import close_nats, connect_nats, periodically
+from vidmesh.common.outages import close_nats, connect_nats
+from vidmesh.common.runtime import Loop, every
 from vidmesh.common.server import ServiceBinding
 from vidmesh.common.storage import BlobStore
 from vidmesh.common.tokens import TokenCodec
@@ -29,6 +29,7 @@ class Ingest:
     bindings: list[ServiceBinding]
     intake: Intake
     http_port: int
+    loops: list[Loop]
 
 
 @contextlib.asynccontextmanager
@@ -66,18 +67,10 @@ async def ingest(
             name,
             lambda server: ingest_pb2_grpc.add_IngestServiceServicer_to_server(servicer, server),
         )
-        sweeper = asyncio.create_task(
-            periodically(intake.maintain, settings.maintenance_seconds, "upload maintenance"),
-            name="upload-maintenance",
-        )
+        maintenance = every(settings.maintenance_seconds, "upload maintenance", intake.maintain)
         tus = build_app(intake, codec, settings.max_size_bytes)
-        try:
-            async with http_listener(tus, settings.host, settings.http_port) as port:
-                yield Ingest(bindings=[binding], intake=intake, http_port=port)
-        finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+        async with http_listener(tus, settings.host, settings.http_port) as port:
+            yield Ingest(bindings=[binding], intake=intake, http_port=port, loops=[maintenance])
     finally:
         await channel.close()
         await close_nats(client)

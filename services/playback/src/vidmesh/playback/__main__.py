@@ -1,34 +1,24 @@
-"""Run playback: settings → logging → dependencies → HLS listener + serve()."""
+"""Run playback: its wiring (gateway channel, HLS listener, servicer) under the shared
+runtime."""
 
 from __future__ import annotations
 
-import asyncio
+from contextlib import AbstractAsyncContextManager
 
-from vidmesh.common.config import CommonSettings
-from vidmesh.common.logs import configure_logging
-from vidmesh.common.server import serve
-from vidmesh.common.storage import open_store
-from vidmesh.common.tokens import TokenCodec
-from vidmesh.playback.app import playback
+from vidmesh.common.runtime import Runtime, run_service
+from vidmesh.playback.app import Playback, playback
 from vidmesh.playback.settings import PlaybackSettings
 
 
-async def run() -> None:
-    common = CommonSettings()
+def main() -> None:
     settings = PlaybackSettings()
-    configure_logging("playback", common.log_level)
-    codec = TokenCodec.from_settings(common)
-    store = open_store(common.storage_url)
-    async with playback(settings, store=store, codec=codec, reuse_port=settings.reuse_port) as app:
-        await serve(
-            app.bindings,
-            codec=codec,
-            settings=settings,
+
+    def wire(runtime: Runtime) -> AbstractAsyncContextManager[Playback]:
+        return playback(
+            settings, store=runtime.store, codec=runtime.codec, reuse_port=settings.reuse_port
         )
 
-
-def main() -> None:
-    asyncio.run(run())
+    run_service("playback", settings, wire)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from vidmesh.common.channels import ServiceCredential, connect
 from vidmesh.common.http import http_listener
 from vidmesh.common.playback_links import PlaybackLinks
+from vidmesh.common.runtime import Loop
 from vidmesh.common.server import ServiceBinding
 from vidmesh.common.storage import BlobStore
 from vidmesh.common.tokens import TokenCodec
@@ -23,6 +24,7 @@ from vidmesh.v1 import playback_pb2, playback_pb2_grpc, video_state_pb2_grpc
 class Playback:
     bindings: list[ServiceBinding]
     http_port: int
+    loops: tuple[Loop, ...] = ()
 
 
 @contextlib.asynccontextmanager

@@ -1,15 +1,16 @@
-"""Wires the transcoder: queue topology, worker, backstop and admin servicer."""
+"""Wires the transcoder: queue topology, worker, backstop, admin servicer and its loops (the
+worker's slots, job reconciliation, queue gauges, the worker announcement)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from vidmesh.common.channels import ServiceCredential, connect
 from vidmesh.common.jobs import QueuePolicy, ensure_topology
-from vidmesh.common.outages import close_nats, connect_nats, periodically
+from vidmesh.common.outages import close_nats, connect_nats
+from vidmesh.common.runtime import Loop, every
 from vidmesh.common.server import ServiceBinding
 from vidmesh.common.storage import BlobStore
 from vidmesh.common.tokens import TokenCodec
@@ -32,6 +33,7 @@ class Transcoder:
     bindings: list[ServiceBinding]
     worker: Worker
     reconciler: JobReconciler
+    loops: list[Loop]
 
 
 @contextlib.asynccontextmanager
@@ -64,31 +66,19 @@ async def transcoder(
             ),
         )
         reconciler = JobReconciler(js, states, settings.stale_seconds)
-        sweeper = asyncio.create_task(
-            periodically(reconciler.sweep, settings.reconcile_seconds, "job reconciliation"),
-            name="job-reconciler",
-        )
-        gauges = asyncio.create_task(
-            periodically(lambda: metrics.read_queue(js), QUEUE_READ_SECONDS, "queue metrics"),
-            name="queue-metrics",
-        )
-        announcer = asyncio.create_task(
-            periodically(
+        loops = [
+            Loop("worker", worker.run),
+            every(settings.reconcile_seconds, "job reconciliation", reconciler.sweep),
+            every(QUEUE_READ_SECONDS, "queue metrics", lambda: metrics.read_queue(js)),
+            every(
+                ANNOUNCE_SECONDS,
+                "worker announcement",
                 lambda: registry.announce(
                     worker.activity.status(settings.worker_name, settings.slots)
                 ),
-                ANNOUNCE_SECONDS,
-                "worker announcement",
             ),
-            name="worker-announcement",
-        )
-        try:
-            yield Transcoder(bindings=[binding], worker=worker, reconciler=reconciler)
-        finally:
-            for loop in (sweeper, gauges, announcer):
-                loop.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await loop
+        ]
+        yield Transcoder(bindings=[binding], worker=worker, reconciler=reconciler, loops=loops)
     finally:
         await channel.close()
         await close_nats(client)

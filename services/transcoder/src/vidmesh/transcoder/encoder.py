@@ -1,4 +1,5 @@
-"""Running ffmpeg as an asyncio subprocess: progress out, stalls killed, errors kept short."""
+"""Running ffmpeg as an asyncio subprocess: progress out, stalls killed, errors kept short, each
+run a span of the task's trace (with its media duration, so slow encodes stand out)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
+
+from vidmesh.common.tracing import child_span
 
 
 class FfmpegFailed(Exception):
@@ -31,6 +34,16 @@ async def run_ffmpeg(
     stall_seconds: float = 60.0,
 ) -> None:
     """Run to completion; report percent done from `-progress` lines; kill a stalled run."""
+    with child_span("ffmpeg", {"vidmesh.media_seconds": duration}):
+        await _run(argv, duration, on_progress, stall_seconds)
+
+
+async def _run(
+    argv: Sequence[str],
+    duration: float,
+    on_progress: ProgressCallback | None,
+    stall_seconds: float,
+) -> None:
     process = await asyncio.create_subprocess_exec(
         *argv,
         stdin=asyncio.subprocess.DEVNULL,

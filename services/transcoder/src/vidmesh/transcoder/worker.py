@@ -30,6 +30,7 @@ from nats.aio.subscription import Subscription
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.errors import APIError, NotFoundError
+from opentelemetry.trace import SpanKind
 
 from vidmesh.common.errors import FailedPrecondition, NotFound, ServiceError
 from vidmesh.common.jobs import (
@@ -47,6 +48,7 @@ from vidmesh.common.jobs import (
 )
 from vidmesh.common.outages import as_outage, until_acknowledged
 from vidmesh.common.storage import BlobStore
+from vidmesh.common.tracing import mark_failed, server_span
 from vidmesh.common.validation import without_control_characters
 from vidmesh.common.video_states import VideoStates
 from vidmesh.transcoder import metrics
@@ -156,7 +158,21 @@ class Worker:
             return
         heartbeat = asyncio.create_task(self._heartbeat(message))
         try:
-            await self._handle(message, job)
+            with server_span(
+                f"transcode {metrics.kind_of(job)}",
+                message.headers,
+                kind=SpanKind.CONSUMER,
+                attributes={
+                    "messaging.system": "nats",
+                    "messaging.destination.name": message.subject,
+                    "vidmesh.video_id": job.video_id,
+                    "vidmesh.job_id": job.job_id,
+                    "vidmesh.task": task_name(job.task),
+                    "vidmesh.delivery": message.metadata.num_delivered or 1,
+                    "vidmesh.worker": self._settings.worker_name,
+                },
+            ):
+                await self._handle(message, job)
         except Exception as error:
             outage = as_outage(error)
             if outage is None:
@@ -291,6 +307,7 @@ class Worker:
             await self._bury(message, job, delivery, reason, text)
             return
         metrics.TASKS.labels(metrics.kind_of(job), "retried").inc()
+        mark_failed(reason)
         delay = min(self._settings.backoff_seconds * 2 ** (delivery - 1), 300.0)
         _log.warning(
             "task failed; will retry",
@@ -310,6 +327,7 @@ class Worker:
             self._js, self._states, job, delivery, reason, text, self._settings.worker_name
         )
         metrics.TASKS.labels(metrics.kind_of(job), "dead_lettered").inc()
+        mark_failed(reason)
         await message.term()
 
     async def _on_max_deliveries(self, advisory: Msg) -> None:

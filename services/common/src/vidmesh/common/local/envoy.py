@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import string
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +51,63 @@ class EdgeConfig:
     hosts: Mapping[str, str] = field(default_factory=dict)
     cluster_type: str = "STATIC"
     descriptor_path: str | None = None
+    # The OTLP/HTTP traces URL (`…/v1/traces`): Envoy then starts or continues each request's
+    # trace and sends `traceparent` upstream. None: no tracing at the edge.
+    traces_url: str | None = None
+
+
+_TRACING = """\
+                tracing:
+                  provider:
+                    name: envoy.tracers.opentelemetry
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.config.trace.v3.OpenTelemetryConfig
+                      service_name: vidmesh-envoy
+                      http_service:
+                        http_uri:
+                          uri: "{url}"
+                          cluster: otlp
+                          timeout: 2s
+"""
+_TRACING_CLUSTER = """\
+    - name: otlp
+      type: {kind}
+      connect_timeout: 2s
+      load_assignment:
+        cluster_name: otlp
+        endpoints:
+          - lb_endpoints:
+              - endpoint:
+                  address:
+                    socket_address: {{ address: "{host}", port_value: {port} }}
+"""
+_TLS = """\
+      transport_socket:
+        name: envoy.transport_sockets.tls
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+          sni: "{host}"
+"""
+
+
+def _tracing(traces_url: str | None) -> tuple[str, str]:
+    """The HTTP connection manager's tracing block and the collector's cluster (or nothing)."""
+    if not traces_url:
+        return "", ""
+    parts = urllib.parse.urlsplit(traces_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise StartupError(f"the OTLP traces endpoint {traces_url!r} is not an http(s) URL")
+    secure = parts.scheme == "https"
+    try:
+        ipaddress.ip_address(parts.hostname)
+        kind = "STATIC"
+    except ValueError:
+        kind = "STRICT_DNS"
+    port = parts.port or (443 if secure else 80)
+    cluster = _TRACING_CLUSTER.format(kind=kind, host=parts.hostname, port=port)
+    if secure:
+        cluster += _TLS.format(host=parts.hostname)
+    return _TRACING.format(url=traces_url), cluster
 
 
 def render_config(edge: EdgeConfig, root: Path | None = None) -> str:
@@ -65,7 +124,10 @@ def render_config(edge: EdgeConfig, root: Path | None = None) -> str:
     def host(name: str) -> str:
         return edge.hosts.get(name, edge.gateway_host)
 
+    tracing, tracing_clusters = _tracing(edge.traces_url)
     return template.substitute(
+        TRACING=tracing,
+        TRACING_CLUSTERS=tracing_clusters,
         ADMIN_PORT=edge.admin_port,
         STATS_PORT=edge.stats_port,
         LISTEN_ADDRESS=edge.listen_address,
