@@ -727,6 +727,121 @@ class RunningTask(_message.Message):
 Global___RunningTask: _TypeAlias = RunningTask  # noqa: Y015
 
 @_typing.final
+class GetQueueRequest(_message.Message):
+    """Request of GetQueue."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetQueueRequest: _TypeAlias = GetQueueRequest  # noqa: Y015
+
+@_typing.final
+class GetQueueResponse(_message.Message):
+    """Response of GetQueue."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LANES_FIELD_NUMBER: _builtins.int
+    DEAD_LETTERS_FIELD_NUMBER: _builtins.int
+    dead_letters: _builtins.int
+    """Dead letters held in `TRANSCODE_DLQ`."""
+    @_builtins.property
+    def lanes(self) -> _containers.RepeatedCompositeFieldContainer[Global___QueueLane]:
+        """The lanes: `urgent` (plans, first chunks, audio, finalize) and `bulk` (the other chunks)."""
+
+    def __init__(
+        self,
+        *,
+        lanes: _abc.Iterable[Global___QueueLane] | None = ...,
+        dead_letters: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dead_letters", b"dead_letters", "lanes", b"lanes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetQueueResponse: _TypeAlias = GetQueueResponse  # noqa: Y015
+
+@_typing.final
+class QueueLane(_message.Message):
+    """One lane of the transcode queue (one subject tree and its durable consumer)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    PENDING_FIELD_NUMBER: _builtins.int
+    RUNNING_FIELD_NUMBER: _builtins.int
+    REDELIVERED_FIELD_NUMBER: _builtins.int
+    VIDEOS_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """`urgent` or `bulk`."""
+    subject: _builtins.str
+    """Its subjects, e.g. `vidmesh.transcode.bulk.*`."""
+    pending: _builtins.int
+    """Tasks waiting for a worker."""
+    running: _builtins.int
+    """Tasks delivered to a worker and not yet settled."""
+    redelivered: _builtins.int
+    """Tasks delivered more than once so far."""
+    @_builtins.property
+    def videos(self) -> _containers.RepeatedCompositeFieldContainer[Global___QueuedVideo]:
+        """Videos with tasks in the lane (waiting or running), most tasks first, at most 50."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        subject: _builtins.str = ...,
+        pending: _builtins.int = ...,
+        running: _builtins.int = ...,
+        redelivered: _builtins.int = ...,
+        videos: _abc.Iterable[Global___QueuedVideo] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "pending", b"pending", "redelivered", b"redelivered", "running", b"running", "subject", b"subject", "videos", b"videos"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QueueLane: _TypeAlias = QueueLane  # noqa: Y015
+
+@_typing.final
+class QueuedVideo(_message.Message):
+    """A video's tasks in one lane."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VIDEO_ID_FIELD_NUMBER: _builtins.int
+    TASKS_FIELD_NUMBER: _builtins.int
+    video_id: _builtins.str
+    """Id of the video."""
+    tasks: _builtins.int
+    """How many of its tasks are in the lane, waiting or running."""
+    def __init__(
+        self,
+        *,
+        video_id: _builtins.str = ...,
+        tasks: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["tasks", b"tasks", "video_id", b"video_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QueuedVideo: _TypeAlias = QueuedVideo  # noqa: Y015
+
+@_typing.final
 class PurgeDeadLetterRequest(_message.Message):
     """Request of PurgeDeadLetter."""
 

@@ -61,6 +61,11 @@ class TranscodeAdminServiceStub:
                 request_serializer=vidmesh_dot_v1_dot_transcode__pb2.ListWorkersRequest.SerializeToString,
                 response_deserializer=vidmesh_dot_v1_dot_transcode__pb2.ListWorkersResponse.FromString,
                 _registered_method=True)
+        self.GetQueue = channel.unary_unary(
+                '/vidmesh.v1.TranscodeAdminService/GetQueue',
+                request_serializer=vidmesh_dot_v1_dot_transcode__pb2.GetQueueRequest.SerializeToString,
+                response_deserializer=vidmesh_dot_v1_dot_transcode__pb2.GetQueueResponse.FromString,
+                _registered_method=True)
         self.PurgeDeadLetter = channel.unary_unary(
                 '/vidmesh.v1.TranscodeAdminService/PurgeDeadLetter',
                 request_serializer=vidmesh_dot_v1_dot_transcode__pb2.PurgeDeadLetterRequest.SerializeToString,
@@ -134,6 +139,17 @@ class TranscodeAdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetQueue(self, request, context):
+        """The transcode queue now: per lane, the tasks waiting for a worker and those running, and
+        which videos the waiting and running tasks belong to; plus how many dead letters are held.
+
+        Errors: UNAUTHENTICATED; PERMISSION_DENIED (`ADMIN_REQUIRED`); UNAVAILABLE
+        (`QUEUE_UNAVAILABLE` while NATS is away).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def PurgeDeadLetter(self, request, context):
         """Deletes a dead letter without retrying it.
 
@@ -184,6 +200,11 @@ def add_TranscodeAdminServiceServicer_to_server(servicer, server):
                     servicer.ListWorkers,
                     request_deserializer=vidmesh_dot_v1_dot_transcode__pb2.ListWorkersRequest.FromString,
                     response_serializer=vidmesh_dot_v1_dot_transcode__pb2.ListWorkersResponse.SerializeToString,
+            ),
+            'GetQueue': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetQueue,
+                    request_deserializer=vidmesh_dot_v1_dot_transcode__pb2.GetQueueRequest.FromString,
+                    response_serializer=vidmesh_dot_v1_dot_transcode__pb2.GetQueueResponse.SerializeToString,
             ),
             'PurgeDeadLetter': grpc.unary_unary_rpc_method_handler(
                     servicer.PurgeDeadLetter,
@@ -333,6 +354,33 @@ class TranscodeAdminService:
             '/vidmesh.v1.TranscodeAdminService/ListWorkers',
             vidmesh_dot_v1_dot_transcode__pb2.ListWorkersRequest.SerializeToString,
             vidmesh_dot_v1_dot_transcode__pb2.ListWorkersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetQueue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidmesh.v1.TranscodeAdminService/GetQueue',
+            vidmesh_dot_v1_dot_transcode__pb2.GetQueueRequest.SerializeToString,
+            vidmesh_dot_v1_dot_transcode__pb2.GetQueueResponse.FromString,
             options,
             channel_credentials,
             insecure,

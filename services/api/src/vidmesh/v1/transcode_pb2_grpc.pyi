@@ -71,6 +71,13 @@ class TranscodeAdminServiceStub:
 
     Errors: UNAUTHENTICATED; PERMISSION_DENIED (`ADMIN_REQUIRED`).
     """
+    GetQueue: _grpc.UnaryUnaryMultiCallable[_transcode_pb2.GetQueueRequest, _transcode_pb2.GetQueueResponse]
+    """The transcode queue now: per lane, the tasks waiting for a worker and those running, and
+    which videos the waiting and running tasks belong to; plus how many dead letters are held.
+
+    Errors: UNAUTHENTICATED; PERMISSION_DENIED (`ADMIN_REQUIRED`); UNAVAILABLE
+    (`QUEUE_UNAVAILABLE` while NATS is away).
+    """
     PurgeDeadLetter: _grpc.UnaryUnaryMultiCallable[_transcode_pb2.PurgeDeadLetterRequest, _transcode_pb2.PurgeDeadLetterResponse]
     """Deletes a dead letter without retrying it.
 
@@ -129,6 +136,13 @@ class TranscodeAdminServiceAsyncStub(TranscodeAdminServiceStub):
     Every worker announces itself every 5 seconds; one that stopped drops out within 30.
 
     Errors: UNAUTHENTICATED; PERMISSION_DENIED (`ADMIN_REQUIRED`).
+    """
+    GetQueue: _aio.UnaryUnaryMultiCallable[_transcode_pb2.GetQueueRequest, _transcode_pb2.GetQueueResponse]  # type: ignore[assignment]
+    """The transcode queue now: per lane, the tasks waiting for a worker and those running, and
+    which videos the waiting and running tasks belong to; plus how many dead letters are held.
+
+    Errors: UNAUTHENTICATED; PERMISSION_DENIED (`ADMIN_REQUIRED`); UNAVAILABLE
+    (`QUEUE_UNAVAILABLE` while NATS is away).
     """
     PurgeDeadLetter: _aio.UnaryUnaryMultiCallable[_transcode_pb2.PurgeDeadLetterRequest, _transcode_pb2.PurgeDeadLetterResponse]  # type: ignore[assignment]
     """Deletes a dead letter without retrying it.
@@ -215,6 +229,19 @@ class TranscodeAdminServiceServicer(metaclass=_abc_1.ABCMeta):
         Every worker announces itself every 5 seconds; one that stopped drops out within 30.
 
         Errors: UNAUTHENTICATED; PERMISSION_DENIED (`ADMIN_REQUIRED`).
+        """
+
+    @_abc_1.abstractmethod
+    def GetQueue(
+        self,
+        request: _transcode_pb2.GetQueueRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_transcode_pb2.GetQueueResponse, _abc.Awaitable[_transcode_pb2.GetQueueResponse]]:
+        """The transcode queue now: per lane, the tasks waiting for a worker and those running, and
+        which videos the waiting and running tasks belong to; plus how many dead letters are held.
+
+        Errors: UNAUTHENTICATED; PERMISSION_DENIED (`ADMIN_REQUIRED`); UNAVAILABLE
+        (`QUEUE_UNAVAILABLE` while NATS is away).
         """
 
     @_abc_1.abstractmethod

@@ -669,3 +669,162 @@ class WatchVideoResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___WatchVideoResponse: _TypeAlias = WatchVideoResponse  # noqa: Y015
+
+@_typing.final
+class GetVideoTimelineRequest(_message.Message):
+    """Request of GetVideoTimeline."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VIDEO_ID_FIELD_NUMBER: _builtins.int
+    video_id: _builtins.str
+    """Id of the video."""
+    def __init__(
+        self,
+        *,
+        video_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["video_id", b"video_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetVideoTimelineRequest: _TypeAlias = GetVideoTimelineRequest  # noqa: Y015
+
+@_typing.final
+class GetVideoTimelineResponse(_message.Message):
+    """Response of GetVideoTimeline."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STEPS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def steps(self) -> _containers.RepeatedCompositeFieldContainer[Global___TimelineStep]:
+        """The steps, by start time (a generation's tasks after its queue wait)."""
+
+    def __init__(
+        self,
+        *,
+        steps: _abc.Iterable[Global___TimelineStep] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["steps", b"steps"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetVideoTimelineResponse: _TypeAlias = GetVideoTimelineResponse  # noqa: Y015
+
+@_typing.final
+class TimelineStep(_message.Message):
+    """One step of a video's life: a stretch of time (the upload, a task) or a moment (playable)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    class _Kind:
+        ValueType = _typing.NewType("ValueType", _builtins.int)
+        V: _TypeAlias = ValueType  # noqa: Y015
+
+    class _KindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[TimelineStep._Kind.ValueType], _builtins.type):
+        DESCRIPTOR: _descriptor.EnumDescriptor
+        KIND_UNSPECIFIED: TimelineStep._Kind.ValueType  # 0
+        """Never used."""
+        KIND_UPLOAD: TimelineStep._Kind.ValueType  # 1
+        """From the video's creation until its bytes were stored and validated."""
+        KIND_QUEUE: TimelineStep._Kind.ValueType  # 2
+        """From queueing a generation until a worker started planning it."""
+        KIND_PLAN: TimelineStep._Kind.ValueType  # 3
+        """The plan task."""
+        KIND_CHUNK: TimelineStep._Kind.ValueType  # 4
+        """One chunk task (every rung of one time range)."""
+        KIND_AUDIO: TimelineStep._Kind.ValueType  # 5
+        """The audio task."""
+        KIND_FINALIZE: TimelineStep._Kind.ValueType  # 6
+        """The finalize task."""
+        KIND_PLAYABLE: TimelineStep._Kind.ValueType  # 7
+        """The moment the video became playable; `duration` is the time since it was queued."""
+        KIND_READY: TimelineStep._Kind.ValueType  # 8
+        """The moment the generation became ready; `duration` is the time since it was queued."""
+        KIND_FAILED: TimelineStep._Kind.ValueType  # 9
+        """The moment the generation failed; `detail` holds the reason."""
+
+    class Kind(_Kind, metaclass=_KindEnumTypeWrapper):
+        """What the step is."""
+
+    KIND_UNSPECIFIED: TimelineStep.Kind.ValueType  # 0
+    """Never used."""
+    KIND_UPLOAD: TimelineStep.Kind.ValueType  # 1
+    """From the video's creation until its bytes were stored and validated."""
+    KIND_QUEUE: TimelineStep.Kind.ValueType  # 2
+    """From queueing a generation until a worker started planning it."""
+    KIND_PLAN: TimelineStep.Kind.ValueType  # 3
+    """The plan task."""
+    KIND_CHUNK: TimelineStep.Kind.ValueType  # 4
+    """One chunk task (every rung of one time range)."""
+    KIND_AUDIO: TimelineStep.Kind.ValueType  # 5
+    """The audio task."""
+    KIND_FINALIZE: TimelineStep.Kind.ValueType  # 6
+    """The finalize task."""
+    KIND_PLAYABLE: TimelineStep.Kind.ValueType  # 7
+    """The moment the video became playable; `duration` is the time since it was queued."""
+    KIND_READY: TimelineStep.Kind.ValueType  # 8
+    """The moment the generation became ready; `duration` is the time since it was queued."""
+    KIND_FAILED: TimelineStep.Kind.ValueType  # 9
+    """The moment the generation failed; `detail` holds the reason."""
+
+    KIND_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    GENERATION_FIELD_NUMBER: _builtins.int
+    START_TIME_FIELD_NUMBER: _builtins.int
+    END_TIME_FIELD_NUMBER: _builtins.int
+    DURATION_FIELD_NUMBER: _builtins.int
+    WORKER_FIELD_NUMBER: _builtins.int
+    DELIVERY_FIELD_NUMBER: _builtins.int
+    DETAIL_FIELD_NUMBER: _builtins.int
+    kind: Global___TimelineStep.Kind.ValueType
+    """What the step is."""
+    name: _builtins.str
+    """A short name: `upload`, `queue`, `plan`, `chunk-3`, `audio`, `finalize`, `playable`,
+    `ready`, `failed`.
+    """
+    generation: _builtins.int
+    """The generation it belongs to (0 for the upload)."""
+    worker: _builtins.str
+    """The worker that ran it (tasks only)."""
+    delivery: _builtins.int
+    """Which delivery of the task counted, from 1 (tasks only)."""
+    detail: _builtins.str
+    """Anything else worth knowing, e.g. the failure reason."""
+    @_builtins.property
+    def start_time(self) -> _timestamp_pb2.Timestamp:
+        """When it started (for a moment: when it happened)."""
+
+    @_builtins.property
+    def end_time(self) -> _timestamp_pb2.Timestamp:
+        """When it ended; unset while it is still going on."""
+
+    @_builtins.property
+    def duration(self) -> _duration_pb2.Duration:
+        """How long it took (for a moment: the time since its generation was queued)."""
+
+    def __init__(
+        self,
+        *,
+        kind: Global___TimelineStep.Kind.ValueType = ...,
+        name: _builtins.str = ...,
+        generation: _builtins.int = ...,
+        start_time: _timestamp_pb2.Timestamp | None = ...,
+        end_time: _timestamp_pb2.Timestamp | None = ...,
+        duration: _duration_pb2.Duration | None = ...,
+        worker: _builtins.str = ...,
+        delivery: _builtins.int = ...,
+        detail: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["duration", b"duration", "end_time", b"end_time", "start_time", b"start_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["delivery", b"delivery", "detail", b"detail", "duration", b"duration", "end_time", b"end_time", "generation", b"generation", "kind", b"kind", "name", b"name", "start_time", b"start_time", "worker", b"worker"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TimelineStep: _TypeAlias = TimelineStep  # noqa: Y015

@@ -67,6 +67,11 @@ class VideoServiceStub:
                 request_serializer=vidmesh_dot_v1_dot_video__pb2.WatchVideoRequest.SerializeToString,
                 response_deserializer=vidmesh_dot_v1_dot_video__pb2.WatchVideoResponse.FromString,
                 _registered_method=True)
+        self.GetVideoTimeline = channel.unary_unary(
+                '/vidmesh.v1.VideoService/GetVideoTimeline',
+                request_serializer=vidmesh_dot_v1_dot_video__pb2.GetVideoTimelineRequest.SerializeToString,
+                response_deserializer=vidmesh_dot_v1_dot_video__pb2.GetVideoTimelineResponse.FromString,
+                _registered_method=True)
 
 
 class VideoServiceServicer:
@@ -147,6 +152,18 @@ class VideoServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetVideoTimeline(self, request, context):
+        """Returns a video's timeline: the upload, the wait in the queue, every task of every
+        generation with the worker that ran it, when it started and how long it took, and the
+        moments it became playable, ready or failed. For its owner and administrators only.
+
+        Errors: INVALID_ARGUMENT (`FIELD_REQUIRED`, `INVALID_VIDEO_ID`); UNAUTHENTICATED;
+        NOT_FOUND (`VIDEO_NOT_FOUND`, also for a video the caller neither owns nor administers).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_VideoServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -174,6 +191,11 @@ def add_VideoServiceServicer_to_server(servicer, server):
                     servicer.WatchVideo,
                     request_deserializer=vidmesh_dot_v1_dot_video__pb2.WatchVideoRequest.FromString,
                     response_serializer=vidmesh_dot_v1_dot_video__pb2.WatchVideoResponse.SerializeToString,
+            ),
+            'GetVideoTimeline': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetVideoTimeline,
+                    request_deserializer=vidmesh_dot_v1_dot_video__pb2.GetVideoTimelineRequest.FromString,
+                    response_serializer=vidmesh_dot_v1_dot_video__pb2.GetVideoTimelineResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -319,6 +341,33 @@ class VideoService:
             '/vidmesh.v1.VideoService/WatchVideo',
             vidmesh_dot_v1_dot_video__pb2.WatchVideoRequest.SerializeToString,
             vidmesh_dot_v1_dot_video__pb2.WatchVideoResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetVideoTimeline(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidmesh.v1.VideoService/GetVideoTimeline',
+            vidmesh_dot_v1_dot_video__pb2.GetVideoTimelineRequest.SerializeToString,
+            vidmesh_dot_v1_dot_video__pb2.GetVideoTimelineResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -88,6 +88,14 @@ class VideoServiceStub:
     Errors: as GetVideo; the stream also ends with UNAVAILABLE (`SHUTTING_DOWN`) when the
     server drains, so clients should reconnect.
     """
+    GetVideoTimeline: _grpc.UnaryUnaryMultiCallable[_video_pb2.GetVideoTimelineRequest, _video_pb2.GetVideoTimelineResponse]
+    """Returns a video's timeline: the upload, the wait in the queue, every task of every
+    generation with the worker that ran it, when it started and how long it took, and the
+    moments it became playable, ready or failed. For its owner and administrators only.
+
+    Errors: INVALID_ARGUMENT (`FIELD_REQUIRED`, `INVALID_VIDEO_ID`); UNAUTHENTICATED;
+    NOT_FOUND (`VIDEO_NOT_FOUND`, also for a video the caller neither owns nor administers).
+    """
 
 @_typing.type_check_only
 class VideoServiceAsyncStub(VideoServiceStub):
@@ -148,6 +156,14 @@ class VideoServiceAsyncStub(VideoServiceStub):
 
     Errors: as GetVideo; the stream also ends with UNAVAILABLE (`SHUTTING_DOWN`) when the
     server drains, so clients should reconnect.
+    """
+    GetVideoTimeline: _aio.UnaryUnaryMultiCallable[_video_pb2.GetVideoTimelineRequest, _video_pb2.GetVideoTimelineResponse]  # type: ignore[assignment]
+    """Returns a video's timeline: the upload, the wait in the queue, every task of every
+    generation with the worker that ran it, when it started and how long it took, and the
+    moments it became playable, ready or failed. For its owner and administrators only.
+
+    Errors: INVALID_ARGUMENT (`FIELD_REQUIRED`, `INVALID_VIDEO_ID`); UNAUTHENTICATED;
+    NOT_FOUND (`VIDEO_NOT_FOUND`, also for a video the caller neither owns nor administers).
     """
 
 class VideoServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -236,6 +252,20 @@ class VideoServiceServicer(metaclass=_abc_1.ABCMeta):
 
         Errors: as GetVideo; the stream also ends with UNAVAILABLE (`SHUTTING_DOWN`) when the
         server drains, so clients should reconnect.
+        """
+
+    @_abc_1.abstractmethod
+    def GetVideoTimeline(
+        self,
+        request: _video_pb2.GetVideoTimelineRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_video_pb2.GetVideoTimelineResponse, _abc.Awaitable[_video_pb2.GetVideoTimelineResponse]]:
+        """Returns a video's timeline: the upload, the wait in the queue, every task of every
+        generation with the worker that ran it, when it started and how long it took, and the
+        moments it became playable, ready or failed. For its owner and administrators only.
+
+        Errors: INVALID_ARGUMENT (`FIELD_REQUIRED`, `INVALID_VIDEO_ID`); UNAUTHENTICATED;
+        NOT_FOUND (`VIDEO_NOT_FOUND`, also for a video the caller neither owns nor administers).
         """
 
 def add_VideoServiceServicer_to_server(servicer: VideoServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

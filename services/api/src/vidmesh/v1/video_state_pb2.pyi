@@ -7,6 +7,7 @@ from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from vidmesh.v1 import transcode_pb2 as _transcode_pb2
 from vidmesh.v1 import video_pb2 as _video_pb2
@@ -350,6 +351,7 @@ class CompleteTranscodeRequest(_message.Message):
     MEDIA_PREFIX_FIELD_NUMBER: _builtins.int
     DURATION_FIELD_NUMBER: _builtins.int
     POSTER_KEY_FIELD_NUMBER: _builtins.int
+    RUNNER_FIELD_NUMBER: _builtins.int
     video_id: _builtins.str
     """Id of the video."""
     job_id: _builtins.str
@@ -368,6 +370,10 @@ class CompleteTranscodeRequest(_message.Message):
     def duration(self) -> _duration_pb2.Duration:
         """Duration of the output."""
 
+    @_builtins.property
+    def runner(self) -> Global___TaskRunner:
+        """Who ran the finalize task, for the video's timeline."""
+
     def __init__(
         self,
         *,
@@ -378,10 +384,11 @@ class CompleteTranscodeRequest(_message.Message):
         media_prefix: _builtins.str = ...,
         duration: _duration_pb2.Duration | None = ...,
         poster_key: _builtins.str = ...,
+        runner: Global___TaskRunner | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["duration", b"duration"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["duration", b"duration", "runner", b"runner"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["delivery", b"delivery", "duration", b"duration", "job_id", b"job_id", "media_prefix", b"media_prefix", "poster_key", b"poster_key", "renditions", b"renditions", "video_id", b"video_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["delivery", b"delivery", "duration", b"duration", "job_id", b"job_id", "media_prefix", b"media_prefix", "poster_key", b"poster_key", "renditions", b"renditions", "runner", b"runner", "video_id", b"video_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -904,6 +911,7 @@ class RecordPlanRequest(_message.Message):
     VIDEO_ID_FIELD_NUMBER: _builtins.int
     JOB_ID_FIELD_NUMBER: _builtins.int
     PLAN_FIELD_NUMBER: _builtins.int
+    RUNNER_FIELD_NUMBER: _builtins.int
     video_id: _builtins.str
     """Id of the video."""
     job_id: _builtins.str
@@ -912,20 +920,53 @@ class RecordPlanRequest(_message.Message):
     def plan(self) -> _transcode_pb2.TranscodePlan:
         """The plan."""
 
+    @_builtins.property
+    def runner(self) -> Global___TaskRunner:
+        """Who made it, for the video's timeline."""
+
     def __init__(
         self,
         *,
         video_id: _builtins.str = ...,
         job_id: _builtins.str = ...,
         plan: _transcode_pb2.TranscodePlan | None = ...,
+        runner: Global___TaskRunner | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["plan", b"plan"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["plan", b"plan", "runner", b"runner"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["job_id", b"job_id", "plan", b"plan", "video_id", b"video_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["job_id", b"job_id", "plan", b"plan", "runner", b"runner", "video_id", b"video_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RecordPlanRequest: _TypeAlias = RecordPlanRequest  # noqa: Y015
+
+@_typing.final
+class TaskRunner(_message.Message):
+    """Which worker ran a task and when it started, for the video's timeline."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKER_FIELD_NUMBER: _builtins.int
+    START_TIME_FIELD_NUMBER: _builtins.int
+    worker: _builtins.str
+    """Name of the worker."""
+    @_builtins.property
+    def start_time(self) -> _timestamp_pb2.Timestamp:
+        """When this delivery of the task started."""
+
+    def __init__(
+        self,
+        *,
+        worker: _builtins.str = ...,
+        start_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["start_time", b"start_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["start_time", b"start_time", "worker", b"worker"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TaskRunner: _TypeAlias = TaskRunner  # noqa: Y015
 
 @_typing.final
 class CompleteTaskRequest(_message.Message):
@@ -939,6 +980,7 @@ class CompleteTaskRequest(_message.Message):
     DELIVERY_FIELD_NUMBER: _builtins.int
     SEGMENTS_FIELD_NUMBER: _builtins.int
     COMPLETE_FIELD_NUMBER: _builtins.int
+    RUNNER_FIELD_NUMBER: _builtins.int
     video_id: _builtins.str
     """Id of the video."""
     job_id: _builtins.str
@@ -955,6 +997,10 @@ class CompleteTaskRequest(_message.Message):
     def segments(self) -> Global___SegmentRun:
         """What it stored."""
 
+    @_builtins.property
+    def runner(self) -> Global___TaskRunner:
+        """Who ran it, for the video's timeline."""
+
     def __init__(
         self,
         *,
@@ -964,10 +1010,11 @@ class CompleteTaskRequest(_message.Message):
         delivery: _builtins.int = ...,
         segments: Global___SegmentRun | None = ...,
         complete: _builtins.bool = ...,
+        runner: Global___TaskRunner | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["segments", b"segments", "task", b"task"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["runner", b"runner", "segments", b"segments", "task", b"task"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["complete", b"complete", "delivery", b"delivery", "job_id", b"job_id", "segments", b"segments", "task", b"task", "video_id", b"video_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["complete", b"complete", "delivery", b"delivery", "job_id", b"job_id", "runner", b"runner", "segments", b"segments", "task", b"task", "video_id", b"video_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

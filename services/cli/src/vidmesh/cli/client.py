@@ -1,4 +1,4 @@
-"""The client commands: login, upload, watch, workers, dlq."""
+"""The client commands: login, upload, watch, timeline, queue, workers, dlq."""
 
 from __future__ import annotations
 
@@ -32,6 +32,11 @@ def add_client_commands(commands: argparse._SubParsersAction) -> None:  # type: 
     up.add_argument("--no-watch", action="store_true", help="return once the upload is queued")
     watch = commands.add_parser("watch", help="follow a video's processing until it ends")
     watch.add_argument("video_id")
+    timeline = commands.add_parser(
+        "timeline", help="a video's steps: upload, queue, every task with its worker and time"
+    )
+    timeline.add_argument("video_id")
+    commands.add_parser("queue", help="the transcode queue per lane and per video (admins)")
     commands.add_parser("workers", help="transcoder workers and what each is running (admins)")
     dlq = commands.add_parser("dlq", help="dead-lettered transcode jobs (admins)")
     actions = dlq.add_subparsers(dest="action", required=True)
@@ -115,10 +120,15 @@ async def run_client(args: argparse.Namespace) -> int:
         if args.command == "watch":
             async with grpc.aio.insecure_channel(endpoints.gateway) as channel:
                 return await _watch(channel, metadata, args.video_id)
+        if args.command == "timeline":
+            async with grpc.aio.insecure_channel(endpoints.gateway) as channel:
+                return await _timeline(channel, metadata, args.video_id)
         async with grpc.aio.insecure_channel(endpoints.transcoder) as channel:
             admin = transcode_pb2_grpc.TranscodeAdminServiceStub(channel)
             if args.command == "workers":
                 return await _workers(admin, metadata)
+            if args.command == "queue":
+                return await _queue(admin, metadata)
             return await _dlq(admin, metadata, args)
     except grpc.aio.AioRpcError as error:
         reason, _ = error_reason(error)
@@ -127,6 +137,50 @@ async def run_client(args: argparse.Namespace) -> int:
     except CliError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+
+
+async def _timeline(
+    channel: grpc.aio.Channel, metadata: tuple[tuple[str, str], ...], video_id: str
+) -> int:
+    answer = await video_pb2_grpc.VideoServiceStub(channel).GetVideoTimeline(
+        video_pb2.GetVideoTimelineRequest(video_id=video_id), metadata=metadata
+    )
+    for step in answer.steps:
+        took = (
+            f"{step.duration.ToTimedelta().total_seconds():8.2f} s"
+            if step.HasField("duration")
+            else "   going"
+        )
+        extra = "  ".join(
+            part
+            for part in (
+                step.worker,
+                f"delivery {step.delivery}" if step.delivery else "",
+                step.detail,
+            )
+            if part
+        )
+        print(
+            f"g{step.generation}  {step.start_time.ToDatetime():%H:%M:%S.%f}"[:-3]
+            + f"  {step.name:<10} {took}  {extra}".rstrip()
+        )
+    return 0
+
+
+async def _queue(
+    stub: transcode_pb2_grpc.TranscodeAdminServiceAsyncStub,
+    metadata: tuple[tuple[str, str], ...],
+) -> int:
+    answer = await stub.GetQueue(transcode_pb2.GetQueueRequest(), metadata=metadata)
+    for lane in answer.lanes:
+        print(
+            f"{lane.name:<7} {lane.pending} waiting  {lane.running} running  "
+            f"{lane.redelivered} redelivered"
+        )
+        for video in lane.videos:
+            print(f"  {video.video_id}  {video.tasks} tasks")
+    print(f"dead letters: {answer.dead_letters}")
+    return 0
 
 
 async def _workers(

@@ -157,6 +157,7 @@ class VideoStates:
         media_prefix: str,
         duration_seconds: float,
         poster_key: str,
+        runner: video_state_pb2.TaskRunner | None = None,
     ) -> video_pb2.Video:
         duration = duration_pb2.Duration()
         duration.FromNanoseconds(round(duration_seconds * 1e9))
@@ -170,17 +171,24 @@ class VideoStates:
                     media_prefix=media_prefix,
                     duration=duration,
                     poster_key=poster_key,
+                    runner=runner,
                 ),
                 metadata=self._credential.metadata(),
             )
         return response.video
 
     async def record_plan(
-        self, video_id: str, job_id: str, plan: transcode_pb2.TranscodePlan
+        self,
+        video_id: str,
+        job_id: str,
+        plan: transcode_pb2.TranscodePlan,
+        runner: video_state_pb2.TaskRunner | None = None,
     ) -> video_state_pb2.TaskOutcome:
         with remote_errors():
             response = await self._stub.RecordPlan(
-                video_state_pb2.RecordPlanRequest(video_id=video_id, job_id=job_id, plan=plan),
+                video_state_pb2.RecordPlanRequest(
+                    video_id=video_id, job_id=job_id, plan=plan, runner=runner
+                ),
                 metadata=self._credential.metadata(),
             )
         return response.outcome
@@ -194,6 +202,7 @@ class VideoStates:
         segments: video_state_pb2.SegmentRun,
         *,
         complete: bool = True,
+        runner: video_state_pb2.TaskRunner | None = None,
     ) -> video_state_pb2.TaskOutcome:
         with remote_errors():
             response = await self._stub.CompleteTask(
@@ -204,6 +213,7 @@ class VideoStates:
                     delivery=delivery,
                     segments=segments,
                     complete=complete,
+                    runner=runner,
                 ),
                 metadata=self._credential.metadata(),
             )

@@ -23,6 +23,7 @@ from vidmesh.gateway.reconciler import UploadLeases
 from vidmesh.gateway.reports import StateReports
 from vidmesh.gateway.servicer import AuthServicer, VideoServicer, VideoStateServicer
 from vidmesh.gateway.settings import GatewaySettings
+from vidmesh.gateway.timeline import Timelines
 from vidmesh.v1 import (
     auth_pb2,
     auth_pb2_grpc,
@@ -66,7 +67,9 @@ async def gateway(
             admin_emails=settings.admin_email_set(),
         )
         auth = AuthServicer(Accounts(sessions, codec, policy), settings.trusted_proxy_set())
-        videos = VideoServicer(Catalog(sessions, store), hub, PlaybackLinks(codec))
+        videos = VideoServicer(
+            Catalog(sessions, store), hub, PlaybackLinks(codec), Timelines(sessions)
+        )
         leases = UploadLeases(sessions, timedelta(seconds=settings.upload_lease_seconds))
         states = VideoStateServicer(
             StateReports(sessions, timedelta(seconds=settings.upload_lease_seconds)),

@@ -28,6 +28,7 @@ from vidmesh.gateway.convert import video_to_proto
 from vidmesh.gateway.lifecycle import stale_job
 from vidmesh.gateway.models import TranscodeTask, Video, VideoState
 from vidmesh.gateway.notifications import announce_change
+from vidmesh.gateway.timeline import note_run
 from vidmesh.v1 import transcode_pb2, video_state_pb2
 
 Kind = transcode_pb2.TranscodeTask
@@ -64,7 +65,11 @@ class Generations:
         self._sessions = sessions
 
     async def record_plan(
-        self, video_id: str, job_id: str, plan: transcode_pb2.TranscodePlan
+        self,
+        video_id: str,
+        job_id: str,
+        plan: transcode_pb2.TranscodePlan,
+        runner: video_state_pb2.TaskRunner,
     ) -> video_state_pb2.TaskOutcome:
         async with self._sessions.begin() as session:
             video = await _current(session, video_id, job_id)
@@ -84,6 +89,7 @@ class Generations:
                 session.add(rows[PLAN])
                 video.chunks_total = len(plan.chunks)
                 video.updated_at = now
+                await note_run(session, video, PLAN, runner, 0)
                 await announce_change(session, video.id)
             generation = _generation(video, rows)
             recorded = rows[PLAN].payload == plan.SerializeToString()
@@ -104,6 +110,8 @@ class Generations:
             generation = _generation(video, rows)
             if changed:
                 now = datetime.now(UTC)
+                if rows[name].complete:
+                    await note_run(session, video, name, request.runner, request.delivery)
                 _account(video, generation, now)
                 video.updated_at = now
                 await announce_change(session, video.id)

@@ -190,6 +190,24 @@ class TranscodeTask(Base):
     updated_at: Mapped[datetime]
 
 
+class TaskRun(Base):
+    """Which worker ran the delivery of a task that counted, from when to when: the video's
+    timeline (GetVideoTimeline). Kept apart from `transcode_tasks`, which holds what a task
+    produced and guards that it completes once."""
+
+    __tablename__ = "task_runs"
+
+    video_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("videos.id", ondelete="CASCADE"), primary_key=True
+    )
+    generation: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task: Mapped[str] = mapped_column(String(32), primary_key=True)
+    worker: Mapped[str] = mapped_column(String(128))
+    delivery: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime]
+
+
 class AdminAction(Base):
     """An admin's action on someone else's video: who did what, to which video, when."""
 

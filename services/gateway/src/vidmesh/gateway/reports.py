@@ -25,6 +25,8 @@ from vidmesh.gateway.catalog import parse_video_id, video_not_found
 from vidmesh.gateway.lifecycle import TERMINAL, check_transition, is_playable, stale_job
 from vidmesh.gateway.models import User, Video, VideoState, VideoTransition, Visibility
 from vidmesh.gateway.notifications import announce_change
+from vidmesh.gateway.timeline import note_run
+from vidmesh.v1 import video_state_pb2
 
 # The failure of an upload whose bytes never arrived in full; its idempotency key may retry it.
 ABORTED_UPLOAD = "UPLOAD_ABORTED"
@@ -224,7 +226,14 @@ class StateReports:
                 await announce_change(session, video.id)
         return video
 
-    async def complete(self, video_id: str, job_id: str, ladder: Ladder) -> Video:
+    async def complete(
+        self,
+        video_id: str,
+        job_id: str,
+        ladder: Ladder,
+        runner: video_state_pb2.TaskRunner,
+        delivery: int,
+    ) -> Video:
         job = _require_job(job_id)
         if not ladder.renditions:
             raise InvalidArgument(
@@ -246,6 +255,7 @@ class StateReports:
                 video.duration_seconds = ladder.duration_seconds
             video.progress_percent = 100.0
             now = await self._enter(session, video, VideoState.READY, job, video.generation)
+            await note_run(session, video, "finalize", runner, delivery)
             if video.playable_at is None:
                 metrics.observe_since(metrics.TIME_TO_PLAYABLE, video.queued_at, now)
             if video.ready_at is None:

@@ -23,8 +23,10 @@ from vidmesh.gateway.catalog import (
     Scope,
     VideoChanges,
     may_play,
+    owns,
     parse_video_id,
     plays_without_token,
+    video_not_found,
 )
 from vidmesh.gateway.generations import Generations
 from vidmesh.gateway.lifecycle import TERMINAL
@@ -32,6 +34,7 @@ from vidmesh.gateway.models import Video, VideoState
 from vidmesh.gateway.notifications import ChangeHub
 from vidmesh.gateway.reconciler import UploadLeases
 from vidmesh.gateway.reports import Failure, Ladder, NewVideo, SourceFacts, StateReports
+from vidmesh.gateway.timeline import Timelines
 from vidmesh.v1 import (
     auth_pb2,
     auth_pb2_grpc,
@@ -150,10 +153,13 @@ QUEUE_REFRESH_SECONDS = 2.0
 
 
 class VideoServicer(video_pb2_grpc.VideoServiceServicer):
-    def __init__(self, catalog: Catalog, hub: ChangeHub, links: PlaybackLinks) -> None:
+    def __init__(
+        self, catalog: Catalog, hub: ChangeHub, links: PlaybackLinks, timelines: Timelines
+    ) -> None:
         self._catalog = catalog
         self._hub = hub
         self._links = links
+        self._timelines = timelines
 
     def _to_proto(
         self, video: Video, principal: Principal | None, *, queue_position: int = 0
@@ -214,6 +220,16 @@ class VideoServicer(video_pb2_grpc.VideoServiceServicer):
     ) -> video_pb2.DeleteVideoResponse:
         await self._catalog.delete(request.video_id, require_user())
         return video_pb2.DeleteVideoResponse()
+
+    async def GetVideoTimeline(
+        self, request: video_pb2.GetVideoTimelineRequest, context: Context
+    ) -> video_pb2.GetVideoTimelineResponse:
+        principal = require_user()
+        video = await self._catalog.get(request.video_id, principal)
+        if not owns(video, principal):
+            # Someone else's public video: its processing history is its owner's business.
+            raise video_not_found()
+        return video_pb2.GetVideoTimelineResponse(steps=await self._timelines.steps(video))
 
     async def WatchVideo(
         self, request: video_pb2.WatchVideoRequest, context: Context
@@ -354,7 +370,9 @@ class VideoStateServicer(video_state_pb2_grpc.VideoStateServiceServicer):
             duration_seconds=convert.seconds(request.duration, request.HasField("duration")),
             poster_key=request.poster_key,
         )
-        video = await self._reports.complete(request.video_id, request.job_id, ladder)
+        video = await self._reports.complete(
+            request.video_id, request.job_id, ladder, request.runner, request.delivery
+        )
         return video_state_pb2.CompleteTranscodeResponse(video=convert.video_to_proto(video))
 
     async def FailTranscode(
@@ -399,7 +417,7 @@ class VideoStateServicer(video_state_pb2_grpc.VideoStateServiceServicer):
     ) -> video_state_pb2.RecordPlanResponse:
         require_service()
         outcome = await self._generations.record_plan(
-            request.video_id, request.job_id, request.plan
+            request.video_id, request.job_id, request.plan, request.runner
         )
         return video_state_pb2.RecordPlanResponse(outcome=outcome)
 

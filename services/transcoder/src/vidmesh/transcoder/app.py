@@ -56,7 +56,11 @@ async def transcoder(
         worker = Worker(client, store, states, settings)
         registry = WorkerRegistry(js)
         admin = TranscodeAdminServicer(
-            DeadLetters(js, states), video_pb2_grpc.VideoServiceStub(channel), store, registry
+            DeadLetters(js, states),
+            video_pb2_grpc.VideoServiceStub(channel),
+            store,
+            registry,
+            js,
         )
         name = transcode_pb2.DESCRIPTOR.services_by_name["TranscodeAdminService"].full_name
         binding = ServiceBinding(

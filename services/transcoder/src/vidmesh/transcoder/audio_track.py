@@ -60,7 +60,13 @@ class _Publisher:
         states, job = self._context.states, self._job
         self.outcome = await self._context.report(
             lambda: states.complete_task(
-                job.video_id, job.job_id, job.task, self._delivery, self.segments, complete=complete
+                job.video_id,
+                job.job_id,
+                job.task,
+                self._delivery,
+                self.segments,
+                complete=complete,
+                runner=self._context.runner,
             ),
             "reporting audio segments",
         )

@@ -82,7 +82,7 @@ async def encode_chunk(
     segments.encode_seconds = encode_seconds
     outcome = await context.report(
         lambda: context.states.complete_task(
-            job.video_id, job.job_id, job.task, delivery, segments
+            job.video_id, job.job_id, job.task, delivery, segments, runner=context.runner
         ),
         "reporting a chunk done",
     )

@@ -72,6 +72,7 @@ async def finalize(
             media_prefix=prefix,
             duration_seconds=plan.duration_seconds,
             poster_key=POSTER,
+            runner=context.runner,
         ),
         "reporting a video ready",
     )

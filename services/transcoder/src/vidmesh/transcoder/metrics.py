@@ -6,8 +6,8 @@ from __future__ import annotations
 from nats.js import JetStreamContext
 from prometheus_client import Counter, Gauge, Histogram
 
-from vidmesh.common.jobs import CONSUMERS, DLQ_STREAM, JOBS_STREAM, task_kind
-from vidmesh.common.outages import outages_as_unavailable
+from vidmesh.common.jobs import CONSUMERS, task_kind
+from vidmesh.transcoder import queue_state
 from vidmesh.v1 import transcode_pb2
 
 TASKS = Counter(
@@ -64,10 +64,8 @@ def finished(job: transcode_pb2.TranscodeJob, seconds: float) -> None:
 
 async def read_queue(js: JetStreamContext) -> None:
     """Refresh the queue gauges from JetStream (consumer lag per lane, the dead letters)."""
-    with outages_as_unavailable():
-        for consumer in CONSUMERS.values():
-            info = await js.consumer_info(JOBS_STREAM, consumer)
-            QUEUE_PENDING.labels(consumer).set(info.num_pending or 0)
-            QUEUE_ACK_PENDING.labels(consumer).set(info.num_ack_pending or 0)
-        dead = await js.stream_info(DLQ_STREAM)
-        DEAD_LETTERS.set(dead.state.messages or 0)
+    queue = await queue_state.read_queue(js)
+    for lane in queue.lanes:
+        QUEUE_PENDING.labels(CONSUMERS[lane.name]).set(lane.pending)
+        QUEUE_ACK_PENDING.labels(CONSUMERS[lane.name]).set(lane.running)
+    DEAD_LETTERS.set(queue.dead_letters)

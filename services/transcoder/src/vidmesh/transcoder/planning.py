@@ -98,5 +98,6 @@ async def plan_generation(
     """Record the plan (gateway keeps the first one recorded) and return the tasks now due."""
     plan = await make_plan(context, job)
     return await context.report(
-        lambda: context.states.record_plan(job.video_id, job.job_id, plan), "recording a plan"
+        lambda: context.states.record_plan(job.video_id, job.job_id, plan, context.runner),
+        "recording a plan",
     )

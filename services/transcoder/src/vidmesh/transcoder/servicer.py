@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import grpc
+from nats.js import JetStreamContext
 
 from vidmesh.common.auth import require_admin, require_user
 from vidmesh.common.channels import remote_errors
@@ -13,6 +14,7 @@ from vidmesh.common.errors import FailedPrecondition, PermissionDenied, ServiceE
 from vidmesh.common.layout import source_key
 from vidmesh.common.storage import RAW, BlobStore
 from vidmesh.transcoder.dead_letters import DeadLetters
+from vidmesh.transcoder.queue_state import read_queue
 from vidmesh.transcoder.workers import WorkerRegistry
 from vidmesh.v1 import transcode_pb2, transcode_pb2_grpc, video_pb2, video_pb2_grpc
 
@@ -26,11 +28,19 @@ class TranscodeAdminServicer(transcode_pb2_grpc.TranscodeAdminServiceServicer):
         videos: video_pb2_grpc.VideoServiceAsyncStub,
         store: BlobStore,
         registry: WorkerRegistry,
+        js: JetStreamContext,
     ) -> None:
         self._letters = letters
         self._videos = videos
         self._store = store
         self._registry = registry
+        self._js = js
+
+    async def GetQueue(
+        self, request: transcode_pb2.GetQueueRequest, context: Context
+    ) -> transcode_pb2.GetQueueResponse:
+        require_admin()
+        return await read_queue(self._js)
 
     async def ListWorkers(
         self, request: transcode_pb2.ListWorkersRequest, context: Context

@@ -12,7 +12,7 @@ import contextlib
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -49,6 +49,9 @@ class TaskContext:
     store: BlobStore
     states: VideoStates
     settings: TranscoderSettings
+    # Who runs this delivery and since when: sent with every report that completes a task, for
+    # the video's timeline.
+    runner: video_state_pb2.TaskRunner = field(default_factory=video_state_pb2.TaskRunner)
 
     async def report(self, call: Callable[[], Awaitable[T]], what: str) -> T:
         """A call to gateway, repeated through an outage: the work behind it is done and must

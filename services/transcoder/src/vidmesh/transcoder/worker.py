@@ -22,6 +22,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from google.protobuf.message import DecodeError
 from nats.aio.client import Client
@@ -202,8 +203,10 @@ class Worker:
             return
         started = time.monotonic()
         self.activity.running[job.task.task_id] = (job.video_id, time.time())
+        runner = video_state_pb2.TaskRunner(worker=self._settings.worker_name)
+        runner.start_time.GetCurrentTime()
         try:
-            outcome = await self._perform(job, delivery)
+            outcome = await self._perform(replace(self._context, runner=runner), job, delivery)
         except PermanentFailure as failure:
             await self._bury(message, job, delivery, failure.reason, failure.message)
             return
@@ -246,20 +249,20 @@ class Worker:
         )
 
     async def _perform(
-        self, job: transcode_pb2.TranscodeJob, delivery: int
+        self, context: TaskContext, job: transcode_pb2.TranscodeJob, delivery: int
     ) -> video_state_pb2.TaskOutcome | None:
         """Run the task; the outcome says what to publish next (None after finalize)."""
         kind = task_kind(job.task)
         if kind == Kind.KIND_PLAN:
-            return await plan_generation(self._context, job)
+            return await plan_generation(context, job)
         if kind == Kind.KIND_CHUNK:
             return await encode_chunk(
-                self._context, job, delivery, self._progress_reporter(job, delivery)
+                context, job, delivery, self._progress_reporter(job, delivery)
             )
         if kind == Kind.KIND_AUDIO:
-            return await encode_audio(self._context, job, delivery)
+            return await encode_audio(context, job, delivery)
         if kind == Kind.KIND_FINALIZE:
-            await finalize(self._context, job, delivery)
+            await finalize(context, job, delivery)
             return None
         raise PermanentFailure("INVALID_TASK", f"Unknown task kind {kind}.")
 

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vidmesh/v1/transcode.proto.
  */
 export const file_vidmesh_v1_transcode: GenFile = /*@__PURE__*/
-  fileDesc("Chp2aWRtZXNoL3YxL3RyYW5zY29kZS5wcm90bxIKdmlkbWVzaC52MSLuAQoMVHJhbnNjb2RlSm9iEg4KBmpvYl9pZBgBIAEoCRIQCgh2aWRlb19pZBgCIAEoCRISCgpnZW5lcmF0aW9uGAMgASgFEhIKCnNvdXJjZV9rZXkYBCABKAkSEAoIb3duZXJfaWQYBSABKAkSMAoMZW5xdWV1ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBInCgR0YXNrGAcgASgLMhkudmlkbWVzaC52MS5UcmFuc2NvZGVUYXNrEicKBHBsYW4YCCABKAsyGS52aWRtZXNoLnYxLlRyYW5zY29kZVBsYW4i5gIKDVRyYW5zY29kZVBsYW4SFAoMbWVkaWFfcHJlZml4GAEgASgJEikKCnJlbmRpdGlvbnMYAiADKAsyFS52aWRtZXNoLnYxLlJlbmRpdGlvbhIvCgZjaHVua3MYAyADKAsyHy52aWRtZXNoLnYxLlRyYW5zY29kZVBsYW4uQ2h1bmsSEQoJaGFzX2F1ZGlvGAQgASgIEhIKCmZyYW1lX3JhdGUYBSABKAESGAoQZHVyYXRpb25fc2Vjb25kcxgGIAEoARIXCg9zZWdtZW50X3NlY29uZHMYByABKAUSFwoPYXVkaW9fYmFuZHdpZHRoGAggASgDGnAKBUNodW5rEg0KBWluZGV4GAEgASgFEhUKDXN0YXJ0X3NlY29uZHMYAiABKAESEwoLZW5kX3NlY29uZHMYAyABKAESFQoNZmlyc3Rfc2VnbWVudBgEIAEoBRIVCg1zZWdtZW50X2NvdW50GAUgASgFIsMBCg1UcmFuc2NvZGVUYXNrEiwKBGtpbmQYASABKA4yHi52aWRtZXNoLnYxLlRyYW5zY29kZVRhc2suS2luZBITCgtjaHVua19pbmRleBgCIAEoBRIPCgd0YXNrX2lkGAMgASgJIl4KBEtpbmQSFAoQS0lORF9VTlNQRUNJRklFRBAAEg0KCUtJTkRfUExBThABEg4KCktJTkRfQ0hVTksQAhIOCgpLSU5EX0FVRElPEAMSEQoNS0lORF9GSU5BTElaRRAEIqEBChFUcmFuc2NvZGVQcm9ncmVzcxIOCgZqb2JfaWQYASABKAkSEAoIdmlkZW9faWQYAiABKAkSEAoIZGVsaXZlcnkYAyABKAUSDwoHcGVyY2VudBgEIAEoAhINCgVzdGFnZRgFIAEoCRIOCgZ3b3JrZXIYBiABKAkSKAoEdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiwAEKCkRlYWRMZXR0ZXISHAoOZGVhZF9sZXR0ZXJfaWQYASABKAlCBOJBAQMSJQoDam9iGAIgASgLMhgudmlkbWVzaC52MS5UcmFuc2NvZGVKb2ISDgoGcmVhc29uGAMgASgJEg8KB21lc3NhZ2UYBCABKAkSEgoKZGVsaXZlcmllcxgFIAEoBRIOCgZ3b3JrZXIYBiABKAkSKAoEdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiYQoWTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIQCgh2aWRlb19pZBgDIAEoCRIOCgZyZWFzb24YBCABKAkiYAoXTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2USLAoMZGVhZF9sZXR0ZXJzGAEgAygLMhYudmlkbWVzaC52MS5EZWFkTGV0dGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI0ChRHZXREZWFkTGV0dGVyUmVxdWVzdBIcCg5kZWFkX2xldHRlcl9pZBgBIAEoCUIE4kEBAiJEChVHZXREZWFkTGV0dGVyUmVzcG9uc2USKwoLZGVhZF9sZXR0ZXIYASABKAsyFi52aWRtZXNoLnYxLkRlYWRMZXR0ZXIiNgoWUmV0cnlEZWFkTGV0dGVyUmVxdWVzdBIcCg5kZWFkX2xldHRlcl9pZBgBIAEoCUIE4kEBAiJAChdSZXRyeURlYWRMZXR0ZXJSZXNwb25zZRIlCgNqb2IYASABKAsyGC52aWRtZXNoLnYxLlRyYW5zY29kZUpvYiJOChdSZXRyeURlYWRMZXR0ZXJzUmVxdWVzdBIQCgh2aWRlb19pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkSEQoJbWF4X2NvdW50GAMgASgFIpsBChhSZXRyeURlYWRMZXR0ZXJzUmVzcG9uc2USLgoHcmV0cmllZBgBIAMoCzIdLnZpZG1lc2gudjEuUmV0cmllZERlYWRMZXR0ZXISHwoXY292ZXJlZF9kZWFkX2xldHRlcl9pZHMYAiADKAkSLgoHc2tpcHBlZBgDIAMoCzIdLnZpZG1lc2gudjEuU2tpcHBlZERlYWRMZXR0ZXIiUgoRUmV0cmllZERlYWRMZXR0ZXISFgoOZGVhZF9sZXR0ZXJfaWQYASABKAkSJQoDam9iGAIgASgLMhgudmlkbWVzaC52MS5UcmFuc2NvZGVKb2IiTAoRU2tpcHBlZERlYWRMZXR0ZXISFgoOZGVhZF9sZXR0ZXJfaWQYASABKAkSDgoGcmVhc29uGAIgASgJEg8KB21lc3NhZ2UYAyABKAkiFAoSTGlzdFdvcmtlcnNSZXF1ZXN0IkMKE0xpc3RXb3JrZXJzUmVzcG9uc2USLAoHd29ya2VycxgBIAMoCzIbLnZpZG1lc2gudjEuVHJhbnNjb2RlV29ya2VyIqUBCg9UcmFuc2NvZGVXb3JrZXISDAoEbmFtZRgBIAEoCRINCgVzbG90cxgCIAEoBRIoCgdydW5uaW5nGAMgAygLMhcudmlkbWVzaC52MS5SdW5uaW5nVGFzaxIXCg90YXNrc19jb21wbGV0ZWQYBCABKAMSMgoObGFzdF9zZWVuX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImAKC1J1bm5pbmdUYXNrEg8KB3Rhc2tfaWQYASABKAkSEAoIdmlkZW9faWQYAiABKAkSLgoKc3RhcnRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiNgoWUHVyZ2VEZWFkTGV0dGVyUmVxdWVzdBIcCg5kZWFkX2xldHRlcl9pZBgBIAEoCUIE4kEBAiIZChdQdXJnZURlYWRMZXR0ZXJSZXNwb25zZSIxChdSZXRyYW5zY29kZVZpZGVvUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAiJBChhSZXRyYW5zY29kZVZpZGVvUmVzcG9uc2USJQoDam9iGAEgASgLMhgudmlkbWVzaC52MS5UcmFuc2NvZGVKb2Iy8AcKFVRyYW5zY29kZUFkbWluU2VydmljZRJ6Cg9MaXN0RGVhZExldHRlcnMSIi52aWRtZXNoLnYxLkxpc3REZWFkTGV0dGVyc1JlcXVlc3QaIy52aWRtZXNoLnYxLkxpc3REZWFkTGV0dGVyc1Jlc3BvbnNlIh6C0+STAhgSFi92MS9hZG1pbi9kZWFkLWxldHRlcnMShQEKDUdldERlYWRMZXR0ZXISIC52aWRtZXNoLnYxLkdldERlYWRMZXR0ZXJSZXF1ZXN0GiEudmlkbWVzaC52MS5HZXREZWFkTGV0dGVyUmVzcG9uc2UiL4LT5JMCKRInL3YxL2FkbWluL2RlYWQtbGV0dGVycy97ZGVhZF9sZXR0ZXJfaWR9EpQBCg9SZXRyeURlYWRMZXR0ZXISIi52aWRtZXNoLnYxLlJldHJ5RGVhZExldHRlclJlcXVlc3QaIy52aWRtZXNoLnYxLlJldHJ5RGVhZExldHRlclJlc3BvbnNlIjiC0+STAjIiLS92MS9hZG1pbi9kZWFkLWxldHRlcnMve2RlYWRfbGV0dGVyX2lkfTpyZXRyeToBKhKGAQoQUmV0cnlEZWFkTGV0dGVycxIjLnZpZG1lc2gudjEuUmV0cnlEZWFkTGV0dGVyc1JlcXVlc3QaJC52aWRtZXNoLnYxLlJldHJ5RGVhZExldHRlcnNSZXNwb25zZSIngtPkkwIhIhwvdjEvYWRtaW4vZGVhZC1sZXR0ZXJzOnJldHJ5OgEqEmkKC0xpc3RXb3JrZXJzEh4udmlkbWVzaC52MS5MaXN0V29ya2Vyc1JlcXVlc3QaHy52aWRtZXNoLnYxLkxpc3RXb3JrZXJzUmVzcG9uc2UiGYLT5JMCExIRL3YxL2FkbWluL3dvcmtlcnMSiwEKD1B1cmdlRGVhZExldHRlchIiLnZpZG1lc2gudjEuUHVyZ2VEZWFkTGV0dGVyUmVxdWVzdBojLnZpZG1lc2gudjEuUHVyZ2VEZWFkTGV0dGVyUmVzcG9uc2UiL4LT5JMCKSonL3YxL2FkbWluL2RlYWQtbGV0dGVycy97ZGVhZF9sZXR0ZXJfaWR9ErkBChBSZXRyYW5zY29kZVZpZGVvEiMudmlkbWVzaC52MS5SZXRyYW5zY29kZVZpZGVvUmVxdWVzdBokLnZpZG1lc2gudjEuUmV0cmFuc2NvZGVWaWRlb1Jlc3BvbnNlIlqC0+STAlQiJy92MS9hZG1pbi92aWRlb3Mve3ZpZGVvX2lkfTpyZXRyYW5zY29kZToBKlomIiEvdjEvdmlkZW9zL3t2aWRlb19pZH06cmV0cmFuc2NvZGU6ASpiBnByb3RvMw", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_timestamp, file_vidmesh_v1_video]);
+  fileDesc("Chp2aWRtZXNoL3YxL3RyYW5zY29kZS5wcm90bxIKdmlkbWVzaC52MSLuAQoMVHJhbnNjb2RlSm9iEg4KBmpvYl9pZBgBIAEoCRIQCgh2aWRlb19pZBgCIAEoCRISCgpnZW5lcmF0aW9uGAMgASgFEhIKCnNvdXJjZV9rZXkYBCABKAkSEAoIb3duZXJfaWQYBSABKAkSMAoMZW5xdWV1ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBInCgR0YXNrGAcgASgLMhkudmlkbWVzaC52MS5UcmFuc2NvZGVUYXNrEicKBHBsYW4YCCABKAsyGS52aWRtZXNoLnYxLlRyYW5zY29kZVBsYW4i5gIKDVRyYW5zY29kZVBsYW4SFAoMbWVkaWFfcHJlZml4GAEgASgJEikKCnJlbmRpdGlvbnMYAiADKAsyFS52aWRtZXNoLnYxLlJlbmRpdGlvbhIvCgZjaHVua3MYAyADKAsyHy52aWRtZXNoLnYxLlRyYW5zY29kZVBsYW4uQ2h1bmsSEQoJaGFzX2F1ZGlvGAQgASgIEhIKCmZyYW1lX3JhdGUYBSABKAESGAoQZHVyYXRpb25fc2Vjb25kcxgGIAEoARIXCg9zZWdtZW50X3NlY29uZHMYByABKAUSFwoPYXVkaW9fYmFuZHdpZHRoGAggASgDGnAKBUNodW5rEg0KBWluZGV4GAEgASgFEhUKDXN0YXJ0X3NlY29uZHMYAiABKAESEwoLZW5kX3NlY29uZHMYAyABKAESFQoNZmlyc3Rfc2VnbWVudBgEIAEoBRIVCg1zZWdtZW50X2NvdW50GAUgASgFIsMBCg1UcmFuc2NvZGVUYXNrEiwKBGtpbmQYASABKA4yHi52aWRtZXNoLnYxLlRyYW5zY29kZVRhc2suS2luZBITCgtjaHVua19pbmRleBgCIAEoBRIPCgd0YXNrX2lkGAMgASgJIl4KBEtpbmQSFAoQS0lORF9VTlNQRUNJRklFRBAAEg0KCUtJTkRfUExBThABEg4KCktJTkRfQ0hVTksQAhIOCgpLSU5EX0FVRElPEAMSEQoNS0lORF9GSU5BTElaRRAEIqEBChFUcmFuc2NvZGVQcm9ncmVzcxIOCgZqb2JfaWQYASABKAkSEAoIdmlkZW9faWQYAiABKAkSEAoIZGVsaXZlcnkYAyABKAUSDwoHcGVyY2VudBgEIAEoAhINCgVzdGFnZRgFIAEoCRIOCgZ3b3JrZXIYBiABKAkSKAoEdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiwAEKCkRlYWRMZXR0ZXISHAoOZGVhZF9sZXR0ZXJfaWQYASABKAlCBOJBAQMSJQoDam9iGAIgASgLMhgudmlkbWVzaC52MS5UcmFuc2NvZGVKb2ISDgoGcmVhc29uGAMgASgJEg8KB21lc3NhZ2UYBCABKAkSEgoKZGVsaXZlcmllcxgFIAEoBRIOCgZ3b3JrZXIYBiABKAkSKAoEdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiYQoWTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIQCgh2aWRlb19pZBgDIAEoCRIOCgZyZWFzb24YBCABKAkiYAoXTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2USLAoMZGVhZF9sZXR0ZXJzGAEgAygLMhYudmlkbWVzaC52MS5EZWFkTGV0dGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI0ChRHZXREZWFkTGV0dGVyUmVxdWVzdBIcCg5kZWFkX2xldHRlcl9pZBgBIAEoCUIE4kEBAiJEChVHZXREZWFkTGV0dGVyUmVzcG9uc2USKwoLZGVhZF9sZXR0ZXIYASABKAsyFi52aWRtZXNoLnYxLkRlYWRMZXR0ZXIiNgoWUmV0cnlEZWFkTGV0dGVyUmVxdWVzdBIcCg5kZWFkX2xldHRlcl9pZBgBIAEoCUIE4kEBAiJAChdSZXRyeURlYWRMZXR0ZXJSZXNwb25zZRIlCgNqb2IYASABKAsyGC52aWRtZXNoLnYxLlRyYW5zY29kZUpvYiJOChdSZXRyeURlYWRMZXR0ZXJzUmVxdWVzdBIQCgh2aWRlb19pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkSEQoJbWF4X2NvdW50GAMgASgFIpsBChhSZXRyeURlYWRMZXR0ZXJzUmVzcG9uc2USLgoHcmV0cmllZBgBIAMoCzIdLnZpZG1lc2gudjEuUmV0cmllZERlYWRMZXR0ZXISHwoXY292ZXJlZF9kZWFkX2xldHRlcl9pZHMYAiADKAkSLgoHc2tpcHBlZBgDIAMoCzIdLnZpZG1lc2gudjEuU2tpcHBlZERlYWRMZXR0ZXIiUgoRUmV0cmllZERlYWRMZXR0ZXISFgoOZGVhZF9sZXR0ZXJfaWQYASABKAkSJQoDam9iGAIgASgLMhgudmlkbWVzaC52MS5UcmFuc2NvZGVKb2IiTAoRU2tpcHBlZERlYWRMZXR0ZXISFgoOZGVhZF9sZXR0ZXJfaWQYASABKAkSDgoGcmVhc29uGAIgASgJEg8KB21lc3NhZ2UYAyABKAkiFAoSTGlzdFdvcmtlcnNSZXF1ZXN0IkMKE0xpc3RXb3JrZXJzUmVzcG9uc2USLAoHd29ya2VycxgBIAMoCzIbLnZpZG1lc2gudjEuVHJhbnNjb2RlV29ya2VyIqUBCg9UcmFuc2NvZGVXb3JrZXISDAoEbmFtZRgBIAEoCRINCgVzbG90cxgCIAEoBRIoCgdydW5uaW5nGAMgAygLMhcudmlkbWVzaC52MS5SdW5uaW5nVGFzaxIXCg90YXNrc19jb21wbGV0ZWQYBCABKAMSMgoObGFzdF9zZWVuX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImAKC1J1bm5pbmdUYXNrEg8KB3Rhc2tfaWQYASABKAkSEAoIdmlkZW9faWQYAiABKAkSLgoKc3RhcnRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiEQoPR2V0UXVldWVSZXF1ZXN0Ik4KEEdldFF1ZXVlUmVzcG9uc2USJAoFbGFuZXMYASADKAsyFS52aWRtZXNoLnYxLlF1ZXVlTGFuZRIUCgxkZWFkX2xldHRlcnMYAiABKAMiigEKCVF1ZXVlTGFuZRIMCgRuYW1lGAEgASgJEg8KB3N1YmplY3QYAiABKAkSDwoHcGVuZGluZxgDIAEoAxIPCgdydW5uaW5nGAQgASgDEhMKC3JlZGVsaXZlcmVkGAUgASgDEicKBnZpZGVvcxgGIAMoCzIXLnZpZG1lc2gudjEuUXVldWVkVmlkZW8iLgoLUXVldWVkVmlkZW8SEAoIdmlkZW9faWQYASABKAkSDQoFdGFza3MYAiABKAMiNgoWUHVyZ2VEZWFkTGV0dGVyUmVxdWVzdBIcCg5kZWFkX2xldHRlcl9pZBgBIAEoCUIE4kEBAiIZChdQdXJnZURlYWRMZXR0ZXJSZXNwb25zZSIxChdSZXRyYW5zY29kZVZpZGVvUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAiJBChhSZXRyYW5zY29kZVZpZGVvUmVzcG9uc2USJQoDam9iGAEgASgLMhgudmlkbWVzaC52MS5UcmFuc2NvZGVKb2Iy0AgKFVRyYW5zY29kZUFkbWluU2VydmljZRJ6Cg9MaXN0RGVhZExldHRlcnMSIi52aWRtZXNoLnYxLkxpc3REZWFkTGV0dGVyc1JlcXVlc3QaIy52aWRtZXNoLnYxLkxpc3REZWFkTGV0dGVyc1Jlc3BvbnNlIh6C0+STAhgSFi92MS9hZG1pbi9kZWFkLWxldHRlcnMShQEKDUdldERlYWRMZXR0ZXISIC52aWRtZXNoLnYxLkdldERlYWRMZXR0ZXJSZXF1ZXN0GiEudmlkbWVzaC52MS5HZXREZWFkTGV0dGVyUmVzcG9uc2UiL4LT5JMCKRInL3YxL2FkbWluL2RlYWQtbGV0dGVycy97ZGVhZF9sZXR0ZXJfaWR9EpQBCg9SZXRyeURlYWRMZXR0ZXISIi52aWRtZXNoLnYxLlJldHJ5RGVhZExldHRlclJlcXVlc3QaIy52aWRtZXNoLnYxLlJldHJ5RGVhZExldHRlclJlc3BvbnNlIjiC0+STAjIiLS92MS9hZG1pbi9kZWFkLWxldHRlcnMve2RlYWRfbGV0dGVyX2lkfTpyZXRyeToBKhKGAQoQUmV0cnlEZWFkTGV0dGVycxIjLnZpZG1lc2gudjEuUmV0cnlEZWFkTGV0dGVyc1JlcXVlc3QaJC52aWRtZXNoLnYxLlJldHJ5RGVhZExldHRlcnNSZXNwb25zZSIngtPkkwIhIhwvdjEvYWRtaW4vZGVhZC1sZXR0ZXJzOnJldHJ5OgEqEmkKC0xpc3RXb3JrZXJzEh4udmlkbWVzaC52MS5MaXN0V29ya2Vyc1JlcXVlc3QaHy52aWRtZXNoLnYxLkxpc3RXb3JrZXJzUmVzcG9uc2UiGYLT5JMCExIRL3YxL2FkbWluL3dvcmtlcnMSXgoIR2V0UXVldWUSGy52aWRtZXNoLnYxLkdldFF1ZXVlUmVxdWVzdBocLnZpZG1lc2gudjEuR2V0UXVldWVSZXNwb25zZSIXgtPkkwIREg8vdjEvYWRtaW4vcXVldWUSiwEKD1B1cmdlRGVhZExldHRlchIiLnZpZG1lc2gudjEuUHVyZ2VEZWFkTGV0dGVyUmVxdWVzdBojLnZpZG1lc2gudjEuUHVyZ2VEZWFkTGV0dGVyUmVzcG9uc2UiL4LT5JMCKSonL3YxL2FkbWluL2RlYWQtbGV0dGVycy97ZGVhZF9sZXR0ZXJfaWR9ErkBChBSZXRyYW5zY29kZVZpZGVvEiMudmlkbWVzaC52MS5SZXRyYW5zY29kZVZpZGVvUmVxdWVzdBokLnZpZG1lc2gudjEuUmV0cmFuc2NvZGVWaWRlb1Jlc3BvbnNlIlqC0+STAlQiJy92MS9hZG1pbi92aWRlb3Mve3ZpZGVvX2lkfTpyZXRyYW5zY29kZToBKlomIiEvdjEvdmlkZW9zL3t2aWRlb19pZH06cmV0cmFuc2NvZGU6ASpiBnByb3RvMw", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_timestamp, file_vidmesh_v1_video]);
 
 /**
  * One task of a generation on JetStream stream `TRANSCODE`: the plan, the first chunk, the
@@ -828,6 +828,133 @@ export const RunningTaskSchema: GenMessage<RunningTask> = /*@__PURE__*/
   messageDesc(file_vidmesh_v1_transcode, 18);
 
 /**
+ * Request of GetQueue.
+ *
+ * @generated from message vidmesh.v1.GetQueueRequest
+ */
+export type GetQueueRequest = Message<"vidmesh.v1.GetQueueRequest"> & {
+};
+
+/**
+ * Describes the message vidmesh.v1.GetQueueRequest.
+ * Use `create(GetQueueRequestSchema)` to create a new message.
+ */
+export const GetQueueRequestSchema: GenMessage<GetQueueRequest> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_transcode, 19);
+
+/**
+ * Response of GetQueue.
+ *
+ * @generated from message vidmesh.v1.GetQueueResponse
+ */
+export type GetQueueResponse = Message<"vidmesh.v1.GetQueueResponse"> & {
+  /**
+   * The lanes: `urgent` (plans, first chunks, audio, finalize) and `bulk` (the other chunks).
+   *
+   * @generated from field: repeated vidmesh.v1.QueueLane lanes = 1;
+   */
+  lanes: QueueLane[];
+
+  /**
+   * Dead letters held in `TRANSCODE_DLQ`.
+   *
+   * @generated from field: int64 dead_letters = 2;
+   */
+  deadLetters: bigint;
+};
+
+/**
+ * Describes the message vidmesh.v1.GetQueueResponse.
+ * Use `create(GetQueueResponseSchema)` to create a new message.
+ */
+export const GetQueueResponseSchema: GenMessage<GetQueueResponse> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_transcode, 20);
+
+/**
+ * One lane of the transcode queue (one subject tree and its durable consumer).
+ *
+ * @generated from message vidmesh.v1.QueueLane
+ */
+export type QueueLane = Message<"vidmesh.v1.QueueLane"> & {
+  /**
+   * `urgent` or `bulk`.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Its subjects, e.g. `vidmesh.transcode.bulk.*`.
+   *
+   * @generated from field: string subject = 2;
+   */
+  subject: string;
+
+  /**
+   * Tasks waiting for a worker.
+   *
+   * @generated from field: int64 pending = 3;
+   */
+  pending: bigint;
+
+  /**
+   * Tasks delivered to a worker and not yet settled.
+   *
+   * @generated from field: int64 running = 4;
+   */
+  running: bigint;
+
+  /**
+   * Tasks delivered more than once so far.
+   *
+   * @generated from field: int64 redelivered = 5;
+   */
+  redelivered: bigint;
+
+  /**
+   * Videos with tasks in the lane (waiting or running), most tasks first, at most 50.
+   *
+   * @generated from field: repeated vidmesh.v1.QueuedVideo videos = 6;
+   */
+  videos: QueuedVideo[];
+};
+
+/**
+ * Describes the message vidmesh.v1.QueueLane.
+ * Use `create(QueueLaneSchema)` to create a new message.
+ */
+export const QueueLaneSchema: GenMessage<QueueLane> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_transcode, 21);
+
+/**
+ * A video's tasks in one lane.
+ *
+ * @generated from message vidmesh.v1.QueuedVideo
+ */
+export type QueuedVideo = Message<"vidmesh.v1.QueuedVideo"> & {
+  /**
+   * Id of the video.
+   *
+   * @generated from field: string video_id = 1;
+   */
+  videoId: string;
+
+  /**
+   * How many of its tasks are in the lane, waiting or running.
+   *
+   * @generated from field: int64 tasks = 2;
+   */
+  tasks: bigint;
+};
+
+/**
+ * Describes the message vidmesh.v1.QueuedVideo.
+ * Use `create(QueuedVideoSchema)` to create a new message.
+ */
+export const QueuedVideoSchema: GenMessage<QueuedVideo> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_transcode, 22);
+
+/**
  * Request of PurgeDeadLetter.
  *
  * @generated from message vidmesh.v1.PurgeDeadLetterRequest
@@ -846,7 +973,7 @@ export type PurgeDeadLetterRequest = Message<"vidmesh.v1.PurgeDeadLetterRequest"
  * Use `create(PurgeDeadLetterRequestSchema)` to create a new message.
  */
 export const PurgeDeadLetterRequestSchema: GenMessage<PurgeDeadLetterRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 19);
+  messageDesc(file_vidmesh_v1_transcode, 23);
 
 /**
  * Response of PurgeDeadLetter.
@@ -861,7 +988,7 @@ export type PurgeDeadLetterResponse = Message<"vidmesh.v1.PurgeDeadLetterRespons
  * Use `create(PurgeDeadLetterResponseSchema)` to create a new message.
  */
 export const PurgeDeadLetterResponseSchema: GenMessage<PurgeDeadLetterResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 20);
+  messageDesc(file_vidmesh_v1_transcode, 24);
 
 /**
  * Request of RetranscodeVideo.
@@ -882,7 +1009,7 @@ export type RetranscodeVideoRequest = Message<"vidmesh.v1.RetranscodeVideoReques
  * Use `create(RetranscodeVideoRequestSchema)` to create a new message.
  */
 export const RetranscodeVideoRequestSchema: GenMessage<RetranscodeVideoRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 21);
+  messageDesc(file_vidmesh_v1_transcode, 25);
 
 /**
  * Response of RetranscodeVideo.
@@ -903,7 +1030,7 @@ export type RetranscodeVideoResponse = Message<"vidmesh.v1.RetranscodeVideoRespo
  * Use `create(RetranscodeVideoResponseSchema)` to create a new message.
  */
 export const RetranscodeVideoResponseSchema: GenMessage<RetranscodeVideoResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_transcode, 22);
+  messageDesc(file_vidmesh_v1_transcode, 26);
 
 /**
  * TranscodeAdminService lets administrators inspect and replay transcode jobs that failed for
@@ -982,6 +1109,20 @@ export const TranscodeAdminService: GenService<{
     methodKind: "unary";
     input: typeof ListWorkersRequestSchema;
     output: typeof ListWorkersResponseSchema;
+  },
+  /**
+   * The transcode queue now: per lane, the tasks waiting for a worker and those running, and
+   * which videos the waiting and running tasks belong to; plus how many dead letters are held.
+   *
+   * Errors: UNAUTHENTICATED; PERMISSION_DENIED (`ADMIN_REQUIRED`); UNAVAILABLE
+   * (`QUEUE_UNAVAILABLE` while NATS is away).
+   *
+   * @generated from rpc vidmesh.v1.TranscodeAdminService.GetQueue
+   */
+  getQueue: {
+    methodKind: "unary";
+    input: typeof GetQueueRequestSchema;
+    output: typeof GetQueueResponseSchema;
   },
   /**
    * Deletes a dead letter without retrying it.

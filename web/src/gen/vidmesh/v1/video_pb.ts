@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vidmesh/v1/video.proto.
  */
 export const file_vidmesh_v1_video: GenFile = /*@__PURE__*/
-  fileDesc("ChZ2aWRtZXNoL3YxL3ZpZGVvLnByb3RvEgp2aWRtZXNoLnYxIooBCglSZW5kaXRpb24SDAoEbmFtZRgBIAEoCRINCgV3aWR0aBgCIAEoBRIOCgZoZWlnaHQYAyABKAUSEQoJYmFuZHdpZHRoGAQgASgDEhkKEWF2ZXJhZ2VfYmFuZHdpZHRoGAUgASgDEg4KBmNvZGVjcxgGIAEoCRISCgpmcmFtZV9yYXRlGAcgASgBImYKC1ZpZGVvU291cmNlEhAKCGZpbGVuYW1lGAEgASgJEhIKCnNpemVfYnl0ZXMYAiABKAMSDgoGc2hhMjU2GAMgASgJEhEKCWNvbnRhaW5lchgEIAEoCRIOCgZjb2RlY3MYBSADKAkiLwoMVmlkZW9GYWlsdXJlEg4KBnJlYXNvbhgBIAEoCRIPCgdtZXNzYWdlGAIgASgJIukJCgVWaWRlbxIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAxIWCghvd25lcl9pZBgCIAEoCUIE4kEBAxINCgV0aXRsZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIqCgp2aXNpYmlsaXR5GAUgASgOMhYudmlkbWVzaC52MS5WaXNpYmlsaXR5EiwKBXN0YXRlGAYgASgOMhcudmlkbWVzaC52MS5WaWRlby5TdGF0ZUIE4kEBAxIvCgdmYWlsdXJlGAcgASgLMhgudmlkbWVzaC52MS5WaWRlb0ZhaWx1cmVCBOJBAQMSHgoQcHJvZ3Jlc3NfcGVyY2VudBgIIAEoAkIE4kEBAxIxCghkdXJhdGlvbhgJIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIE4kEBAxITCgV3aWR0aBgKIAEoBUIE4kEBAxIUCgZoZWlnaHQYCyABKAVCBOJBAQMSLwoKcmVuZGl0aW9ucxgMIAMoCzIVLnZpZG1lc2gudjEuUmVuZGl0aW9uQgTiQQEDEhgKCnBvc3Rlcl91cmwYDSABKAlCBOJBAQMSNQoLY3JlYXRlX3RpbWUYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDEjUKC3VwZGF0ZV90aW1lGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxI0CgpyZWFkeV90aW1lGBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxItCgZzb3VyY2UYESABKAsyFy52aWRtZXNoLnYxLlZpZGVvU291cmNlQgTiQQEDEjcKC3RyYW5zaXRpb25zGBIgAygLMhwudmlkbWVzaC52MS5WaWRlby5UcmFuc2l0aW9uQgTiQQEDEhYKCHBsYXlhYmxlGBMgASgIQgTiQQEDEjcKDXBsYXlhYmxlX3RpbWUYFCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDEjQKCXRyYW5zY29kZRgVIAEoCzIbLnZpZG1lc2gudjEuVmlkZW8uVHJhbnNjb2RlQgTiQQEDGoIBCgpUcmFuc2l0aW9uEiYKBXN0YXRlGAEgASgOMhcudmlkbWVzaC52MS5WaWRlby5TdGF0ZRIoCgR0aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZqb2JfaWQYAyABKAkSEgoKZ2VuZXJhdGlvbhgEIAEoBRqfAQoJVHJhbnNjb2RlEhMKC2NodW5rc19kb25lGAEgASgFEhQKDGNodW5rc190b3RhbBgCIAEoBRIWCg5xdWV1ZV9wb3NpdGlvbhgDIAEoBRI7Chhlc3RpbWF0ZWRfdGltZV9yZW1haW5pbmcYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEgoKZ2VuZXJhdGlvbhgFIAEoBSJ+CgVTdGF0ZRIVChFTVEFURV9VTlNQRUNJRklFRBAAEhMKD1NUQVRFX1VQTE9BRElORxABEhAKDFNUQVRFX1FVRVVFRBACEhQKEFNUQVRFX1BST0NFU1NJTkcQAxIPCgtTVEFURV9SRUFEWRAEEhAKDFNUQVRFX0ZBSUxFRBAFIikKD0dldFZpZGVvUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAiI0ChBHZXRWaWRlb1Jlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbyLYAQoRTGlzdFZpZGVvc1JlcXVlc3QSMgoFc2NvcGUYASABKA4yIy52aWRtZXNoLnYxLkxpc3RWaWRlb3NSZXF1ZXN0LlNjb3BlEiYKBXN0YXRlGAIgASgOMhcudmlkbWVzaC52MS5WaWRlby5TdGF0ZRIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSJACgVTY29wZRIVChFTQ09QRV9VTlNQRUNJRklFRBAAEhAKDFNDT1BFX1BVQkxJQxABEg4KClNDT1BFX01JTkUQAiJQChJMaXN0VmlkZW9zUmVzcG9uc2USIQoGdmlkZW9zGAEgAygLMhEudmlkbWVzaC52MS5WaWRlbxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkibQoSVXBkYXRlVmlkZW9SZXF1ZXN0EiYKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlb0IE4kEBAhIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siNwoTVXBkYXRlVmlkZW9SZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8iLAoSRGVsZXRlVmlkZW9SZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECIhUKE0RlbGV0ZVZpZGVvUmVzcG9uc2UiKwoRV2F0Y2hWaWRlb1JlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQIiNgoSV2F0Y2hWaWRlb1Jlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbypwCgpWaXNpYmlsaXR5EhoKFlZJU0lCSUxJVFlfVU5TUEVDSUZJRUQQABIVChFWSVNJQklMSVRZX1BVQkxJQxABEhcKE1ZJU0lCSUxJVFlfVU5MSVNURUQQAhIWChJWSVNJQklMSVRZX1BSSVZBVEUQAzK0BAoMVmlkZW9TZXJ2aWNlEmQKCEdldFZpZGVvEhsudmlkbWVzaC52MS5HZXRWaWRlb1JlcXVlc3QaHC52aWRtZXNoLnYxLkdldFZpZGVvUmVzcG9uc2UiHYLT5JMCFxIVL3YxL3ZpZGVvcy97dmlkZW9faWR9El8KCkxpc3RWaWRlb3MSHS52aWRtZXNoLnYxLkxpc3RWaWRlb3NSZXF1ZXN0Gh4udmlkbWVzaC52MS5MaXN0VmlkZW9zUmVzcG9uc2UiEoLT5JMCDBIKL3YxL3ZpZGVvcxJ6CgtVcGRhdGVWaWRlbxIeLnZpZG1lc2gudjEuVXBkYXRlVmlkZW9SZXF1ZXN0Gh8udmlkbWVzaC52MS5VcGRhdGVWaWRlb1Jlc3BvbnNlIiqC0+STAiQyGy92MS92aWRlb3Mve3ZpZGVvLnZpZGVvX2lkfToFdmlkZW8SbQoLRGVsZXRlVmlkZW8SHi52aWRtZXNoLnYxLkRlbGV0ZVZpZGVvUmVxdWVzdBofLnZpZG1lc2gudjEuRGVsZXRlVmlkZW9SZXNwb25zZSIdgtPkkwIXKhUvdjEvdmlkZW9zL3t2aWRlb19pZH0ScgoKV2F0Y2hWaWRlbxIdLnZpZG1lc2gudjEuV2F0Y2hWaWRlb1JlcXVlc3QaHi52aWRtZXNoLnYxLldhdGNoVmlkZW9SZXNwb25zZSIjgtPkkwIdEhsvdjEvdmlkZW9zL3t2aWRlb19pZH06d2F0Y2gwAWIGcHJvdG8z", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
+  fileDesc("ChZ2aWRtZXNoL3YxL3ZpZGVvLnByb3RvEgp2aWRtZXNoLnYxIooBCglSZW5kaXRpb24SDAoEbmFtZRgBIAEoCRINCgV3aWR0aBgCIAEoBRIOCgZoZWlnaHQYAyABKAUSEQoJYmFuZHdpZHRoGAQgASgDEhkKEWF2ZXJhZ2VfYmFuZHdpZHRoGAUgASgDEg4KBmNvZGVjcxgGIAEoCRISCgpmcmFtZV9yYXRlGAcgASgBImYKC1ZpZGVvU291cmNlEhAKCGZpbGVuYW1lGAEgASgJEhIKCnNpemVfYnl0ZXMYAiABKAMSDgoGc2hhMjU2GAMgASgJEhEKCWNvbnRhaW5lchgEIAEoCRIOCgZjb2RlY3MYBSADKAkiLwoMVmlkZW9GYWlsdXJlEg4KBnJlYXNvbhgBIAEoCRIPCgdtZXNzYWdlGAIgASgJIukJCgVWaWRlbxIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAxIWCghvd25lcl9pZBgCIAEoCUIE4kEBAxINCgV0aXRsZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIqCgp2aXNpYmlsaXR5GAUgASgOMhYudmlkbWVzaC52MS5WaXNpYmlsaXR5EiwKBXN0YXRlGAYgASgOMhcudmlkbWVzaC52MS5WaWRlby5TdGF0ZUIE4kEBAxIvCgdmYWlsdXJlGAcgASgLMhgudmlkbWVzaC52MS5WaWRlb0ZhaWx1cmVCBOJBAQMSHgoQcHJvZ3Jlc3NfcGVyY2VudBgIIAEoAkIE4kEBAxIxCghkdXJhdGlvbhgJIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIE4kEBAxITCgV3aWR0aBgKIAEoBUIE4kEBAxIUCgZoZWlnaHQYCyABKAVCBOJBAQMSLwoKcmVuZGl0aW9ucxgMIAMoCzIVLnZpZG1lc2gudjEuUmVuZGl0aW9uQgTiQQEDEhgKCnBvc3Rlcl91cmwYDSABKAlCBOJBAQMSNQoLY3JlYXRlX3RpbWUYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDEjUKC3VwZGF0ZV90aW1lGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxI0CgpyZWFkeV90aW1lGBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxItCgZzb3VyY2UYESABKAsyFy52aWRtZXNoLnYxLlZpZGVvU291cmNlQgTiQQEDEjcKC3RyYW5zaXRpb25zGBIgAygLMhwudmlkbWVzaC52MS5WaWRlby5UcmFuc2l0aW9uQgTiQQEDEhYKCHBsYXlhYmxlGBMgASgIQgTiQQEDEjcKDXBsYXlhYmxlX3RpbWUYFCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDEjQKCXRyYW5zY29kZRgVIAEoCzIbLnZpZG1lc2gudjEuVmlkZW8uVHJhbnNjb2RlQgTiQQEDGoIBCgpUcmFuc2l0aW9uEiYKBXN0YXRlGAEgASgOMhcudmlkbWVzaC52MS5WaWRlby5TdGF0ZRIoCgR0aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZqb2JfaWQYAyABKAkSEgoKZ2VuZXJhdGlvbhgEIAEoBRqfAQoJVHJhbnNjb2RlEhMKC2NodW5rc19kb25lGAEgASgFEhQKDGNodW5rc190b3RhbBgCIAEoBRIWCg5xdWV1ZV9wb3NpdGlvbhgDIAEoBRI7Chhlc3RpbWF0ZWRfdGltZV9yZW1haW5pbmcYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEgoKZ2VuZXJhdGlvbhgFIAEoBSJ+CgVTdGF0ZRIVChFTVEFURV9VTlNQRUNJRklFRBAAEhMKD1NUQVRFX1VQTE9BRElORxABEhAKDFNUQVRFX1FVRVVFRBACEhQKEFNUQVRFX1BST0NFU1NJTkcQAxIPCgtTVEFURV9SRUFEWRAEEhAKDFNUQVRFX0ZBSUxFRBAFIikKD0dldFZpZGVvUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAiI0ChBHZXRWaWRlb1Jlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbyLYAQoRTGlzdFZpZGVvc1JlcXVlc3QSMgoFc2NvcGUYASABKA4yIy52aWRtZXNoLnYxLkxpc3RWaWRlb3NSZXF1ZXN0LlNjb3BlEiYKBXN0YXRlGAIgASgOMhcudmlkbWVzaC52MS5WaWRlby5TdGF0ZRIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSJACgVTY29wZRIVChFTQ09QRV9VTlNQRUNJRklFRBAAEhAKDFNDT1BFX1BVQkxJQxABEg4KClNDT1BFX01JTkUQAiJQChJMaXN0VmlkZW9zUmVzcG9uc2USIQoGdmlkZW9zGAEgAygLMhEudmlkbWVzaC52MS5WaWRlbxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkibQoSVXBkYXRlVmlkZW9SZXF1ZXN0EiYKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlb0IE4kEBAhIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siNwoTVXBkYXRlVmlkZW9SZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8iLAoSRGVsZXRlVmlkZW9SZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECIhUKE0RlbGV0ZVZpZGVvUmVzcG9uc2UiKwoRV2F0Y2hWaWRlb1JlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQIiNgoSV2F0Y2hWaWRlb1Jlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbyIxChdHZXRWaWRlb1RpbWVsaW5lUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAiJDChhHZXRWaWRlb1RpbWVsaW5lUmVzcG9uc2USJwoFc3RlcHMYASADKAsyGC52aWRtZXNoLnYxLlRpbWVsaW5lU3RlcCLQAwoMVGltZWxpbmVTdGVwEisKBGtpbmQYASABKA4yHS52aWRtZXNoLnYxLlRpbWVsaW5lU3RlcC5LaW5kEgwKBG5hbWUYAiABKAkSEgoKZ2VuZXJhdGlvbhgDIAEoBRIuCgpzdGFydF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKwoIZHVyYXRpb24YBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDgoGd29ya2VyGAcgASgJEhAKCGRlbGl2ZXJ5GAggASgFEg4KBmRldGFpbBgJIAEoCSKzAQoES2luZBIUChBLSU5EX1VOU1BFQ0lGSUVEEAASDwoLS0lORF9VUExPQUQQARIOCgpLSU5EX1FVRVVFEAISDQoJS0lORF9QTEFOEAMSDgoKS0lORF9DSFVOSxAEEg4KCktJTkRfQVVESU8QBRIRCg1LSU5EX0ZJTkFMSVpFEAYSEQoNS0lORF9QTEFZQUJMRRAHEg4KCktJTkRfUkVBRFkQCBIPCgtLSU5EX0ZBSUxFRBAJKnAKClZpc2liaWxpdHkSGgoWVklTSUJJTElUWV9VTlNQRUNJRklFRBAAEhUKEVZJU0lCSUxJVFlfUFVCTElDEAESFwoTVklTSUJJTElUWV9VTkxJU1RFRBACEhYKElZJU0lCSUxJVFlfUFJJVkFURRADMrwFCgxWaWRlb1NlcnZpY2USZAoIR2V0VmlkZW8SGy52aWRtZXNoLnYxLkdldFZpZGVvUmVxdWVzdBocLnZpZG1lc2gudjEuR2V0VmlkZW9SZXNwb25zZSIdgtPkkwIXEhUvdjEvdmlkZW9zL3t2aWRlb19pZH0SXwoKTGlzdFZpZGVvcxIdLnZpZG1lc2gudjEuTGlzdFZpZGVvc1JlcXVlc3QaHi52aWRtZXNoLnYxLkxpc3RWaWRlb3NSZXNwb25zZSISgtPkkwIMEgovdjEvdmlkZW9zEnoKC1VwZGF0ZVZpZGVvEh4udmlkbWVzaC52MS5VcGRhdGVWaWRlb1JlcXVlc3QaHy52aWRtZXNoLnYxLlVwZGF0ZVZpZGVvUmVzcG9uc2UiKoLT5JMCJDIbL3YxL3ZpZGVvcy97dmlkZW8udmlkZW9faWR9OgV2aWRlbxJtCgtEZWxldGVWaWRlbxIeLnZpZG1lc2gudjEuRGVsZXRlVmlkZW9SZXF1ZXN0Gh8udmlkbWVzaC52MS5EZWxldGVWaWRlb1Jlc3BvbnNlIh2C0+STAhcqFS92MS92aWRlb3Mve3ZpZGVvX2lkfRJyCgpXYXRjaFZpZGVvEh0udmlkbWVzaC52MS5XYXRjaFZpZGVvUmVxdWVzdBoeLnZpZG1lc2gudjEuV2F0Y2hWaWRlb1Jlc3BvbnNlIiOC0+STAh0SGy92MS92aWRlb3Mve3ZpZGVvX2lkfTp3YXRjaDABEoUBChBHZXRWaWRlb1RpbWVsaW5lEiMudmlkbWVzaC52MS5HZXRWaWRlb1RpbWVsaW5lUmVxdWVzdBokLnZpZG1lc2gudjEuR2V0VmlkZW9UaW1lbGluZVJlc3BvbnNlIiaC0+STAiASHi92MS92aWRlb3Mve3ZpZGVvX2lkfS90aW1lbGluZWIGcHJvdG8z", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
 
 /**
  * One rung of the HLS ladder.
@@ -742,6 +742,209 @@ export const WatchVideoResponseSchema: GenMessage<WatchVideoResponse> = /*@__PUR
   messageDesc(file_vidmesh_v1_video, 13);
 
 /**
+ * Request of GetVideoTimeline.
+ *
+ * @generated from message vidmesh.v1.GetVideoTimelineRequest
+ */
+export type GetVideoTimelineRequest = Message<"vidmesh.v1.GetVideoTimelineRequest"> & {
+  /**
+   * Id of the video.
+   *
+   * @generated from field: string video_id = 1;
+   */
+  videoId: string;
+};
+
+/**
+ * Describes the message vidmesh.v1.GetVideoTimelineRequest.
+ * Use `create(GetVideoTimelineRequestSchema)` to create a new message.
+ */
+export const GetVideoTimelineRequestSchema: GenMessage<GetVideoTimelineRequest> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video, 14);
+
+/**
+ * Response of GetVideoTimeline.
+ *
+ * @generated from message vidmesh.v1.GetVideoTimelineResponse
+ */
+export type GetVideoTimelineResponse = Message<"vidmesh.v1.GetVideoTimelineResponse"> & {
+  /**
+   * The steps, by start time (a generation's tasks after its queue wait).
+   *
+   * @generated from field: repeated vidmesh.v1.TimelineStep steps = 1;
+   */
+  steps: TimelineStep[];
+};
+
+/**
+ * Describes the message vidmesh.v1.GetVideoTimelineResponse.
+ * Use `create(GetVideoTimelineResponseSchema)` to create a new message.
+ */
+export const GetVideoTimelineResponseSchema: GenMessage<GetVideoTimelineResponse> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video, 15);
+
+/**
+ * One step of a video's life: a stretch of time (the upload, a task) or a moment (playable).
+ *
+ * @generated from message vidmesh.v1.TimelineStep
+ */
+export type TimelineStep = Message<"vidmesh.v1.TimelineStep"> & {
+  /**
+   * What the step is.
+   *
+   * @generated from field: vidmesh.v1.TimelineStep.Kind kind = 1;
+   */
+  kind: TimelineStep_Kind;
+
+  /**
+   * A short name: `upload`, `queue`, `plan`, `chunk-3`, `audio`, `finalize`, `playable`,
+   * `ready`, `failed`.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * The generation it belongs to (0 for the upload).
+   *
+   * @generated from field: int32 generation = 3;
+   */
+  generation: number;
+
+  /**
+   * When it started (for a moment: when it happened).
+   *
+   * @generated from field: google.protobuf.Timestamp start_time = 4;
+   */
+  startTime?: Timestamp;
+
+  /**
+   * When it ended; unset while it is still going on.
+   *
+   * @generated from field: google.protobuf.Timestamp end_time = 5;
+   */
+  endTime?: Timestamp;
+
+  /**
+   * How long it took (for a moment: the time since its generation was queued).
+   *
+   * @generated from field: google.protobuf.Duration duration = 6;
+   */
+  duration?: Duration;
+
+  /**
+   * The worker that ran it (tasks only).
+   *
+   * @generated from field: string worker = 7;
+   */
+  worker: string;
+
+  /**
+   * Which delivery of the task counted, from 1 (tasks only).
+   *
+   * @generated from field: int32 delivery = 8;
+   */
+  delivery: number;
+
+  /**
+   * Anything else worth knowing, e.g. the failure reason.
+   *
+   * @generated from field: string detail = 9;
+   */
+  detail: string;
+};
+
+/**
+ * Describes the message vidmesh.v1.TimelineStep.
+ * Use `create(TimelineStepSchema)` to create a new message.
+ */
+export const TimelineStepSchema: GenMessage<TimelineStep> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video, 16);
+
+/**
+ * What the step is.
+ *
+ * @generated from enum vidmesh.v1.TimelineStep.Kind
+ */
+export enum TimelineStep_Kind {
+  /**
+   * Never used.
+   *
+   * @generated from enum value: KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * From the video's creation until its bytes were stored and validated.
+   *
+   * @generated from enum value: KIND_UPLOAD = 1;
+   */
+  UPLOAD = 1,
+
+  /**
+   * From queueing a generation until a worker started planning it.
+   *
+   * @generated from enum value: KIND_QUEUE = 2;
+   */
+  QUEUE = 2,
+
+  /**
+   * The plan task.
+   *
+   * @generated from enum value: KIND_PLAN = 3;
+   */
+  PLAN = 3,
+
+  /**
+   * One chunk task (every rung of one time range).
+   *
+   * @generated from enum value: KIND_CHUNK = 4;
+   */
+  CHUNK = 4,
+
+  /**
+   * The audio task.
+   *
+   * @generated from enum value: KIND_AUDIO = 5;
+   */
+  AUDIO = 5,
+
+  /**
+   * The finalize task.
+   *
+   * @generated from enum value: KIND_FINALIZE = 6;
+   */
+  FINALIZE = 6,
+
+  /**
+   * The moment the video became playable; `duration` is the time since it was queued.
+   *
+   * @generated from enum value: KIND_PLAYABLE = 7;
+   */
+  PLAYABLE = 7,
+
+  /**
+   * The moment the generation became ready; `duration` is the time since it was queued.
+   *
+   * @generated from enum value: KIND_READY = 8;
+   */
+  READY = 8,
+
+  /**
+   * The moment the generation failed; `detail` holds the reason.
+   *
+   * @generated from enum value: KIND_FAILED = 9;
+   */
+  FAILED = 9,
+}
+
+/**
+ * Describes the enum vidmesh.v1.TimelineStep.Kind.
+ */
+export const TimelineStep_KindSchema: GenEnum<TimelineStep_Kind> = /*@__PURE__*/
+  enumDesc(file_vidmesh_v1_video, 16, 0);
+
+/**
  * Who may find and play a video.
  *
  * @generated from enum vidmesh.v1.Visibility
@@ -876,6 +1079,21 @@ export const VideoService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchVideoRequestSchema;
     output: typeof WatchVideoResponseSchema;
+  },
+  /**
+   * Returns a video's timeline: the upload, the wait in the queue, every task of every
+   * generation with the worker that ran it, when it started and how long it took, and the
+   * moments it became playable, ready or failed. For its owner and administrators only.
+   *
+   * Errors: INVALID_ARGUMENT (`FIELD_REQUIRED`, `INVALID_VIDEO_ID`); UNAUTHENTICATED;
+   * NOT_FOUND (`VIDEO_NOT_FOUND`, also for a video the caller neither owns nor administers).
+   *
+   * @generated from rpc vidmesh.v1.VideoService.GetVideoTimeline
+   */
+  getVideoTimeline: {
+    methodKind: "unary";
+    input: typeof GetVideoTimelineRequestSchema;
+    output: typeof GetVideoTimelineResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_vidmesh_v1_video, 0);
