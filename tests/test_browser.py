@@ -71,6 +71,56 @@ async def test_sign_up_upload_play_early_switch_quality_and_keep_it_private(
         assert "browser suite passed" in log
 
 
+def _failing_ffmpeg(folder: Path, flag: Path) -> Path:
+    """Fault injection: a folder whose `ffmpeg` fails like a broken encode while `flag` exists
+    and is the real one otherwise (put first on the platform's PATH)."""
+    real = shutil.which("ffmpeg")
+    assert real, "ffmpeg is needed"
+    folder.mkdir(parents=True, exist_ok=True)
+    wrapper = folder / "ffmpeg"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f'if [ -e "{flag}" ]; then echo "injected fault: ffmpeg is broken" >&2; exit 1; fi\n'
+        f'exec "{real}" "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    return folder
+
+
+@pytest.mark.timeout(420)
+async def test_an_admin_sees_a_dead_letter_in_the_console_and_retries_it_to_ready(
+    vidmesh_workdir: Path, media_dir: Path
+) -> None:
+    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install chromium"
+    source = clip(media_dir / "console.mp4", size="640x360", seconds=6)
+    data_dir = vidmesh_workdir / "console-stack"
+    flag = vidmesh_workdir / "ffmpeg-fails"
+    faulty = _failing_ffmpeg(vidmesh_workdir / "faulty-bin", flag)
+    env = {
+        "PATH": f"{faulty}{os.pathsep}{os.environ['PATH']}",
+        "VIDMESH_GATEWAY_ADMIN_EMAILS": "root@example.com",
+        "VIDMESH_TRANSCODER_ATTEMPTS": "1",
+    }
+    async with running_stack(data_dir, env=env) as stack:
+        browser = await run_command(
+            "node",
+            "e2e/console.mjs",
+            cwd=repo_root() / "web",
+            env={
+                **os.environ,
+                "VIDMESH_URL": stack.url,
+                "VIDMESH_CLIP": str(source),
+                "VIDMESH_ADMIN_EMAIL": "root@example.com",
+                "VIDMESH_FAULT_FLAG": str(flag),
+                "CHROMIUM": CHROMIUM,
+                "VIDMESH_SCREENSHOTS": str(repo_root() / ".vidmesh" / "screenshots"),
+            },
+            timeout=360,
+        )
+        assert browser.code == 0, browser.output + _logs(data_dir / "logs")
+        assert "console suite passed" in browser.output
+
+
 def _logs(folder: Path) -> str:
     """The services' last log lines, to tell a UI failure from a platform failure."""
     tails = []

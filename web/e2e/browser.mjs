@@ -6,11 +6,12 @@
 // Exits non-zero on the first failed step; screenshots go to VIDMESH_SCREENSHOTS (default
 // ../.vidmesh/screenshots). Every wait is bounded and waits for a condition, never for time.
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 
 import { chromium } from "playwright-core";
+
+import { assertAccessible, FLAGS, signUp, step } from "./helpers.mjs";
 
 const base = process.env.VIDMESH_URL ?? "http://127.0.0.1:8080";
 const clip = process.env.VIDMESH_CLIP;
@@ -20,43 +21,6 @@ const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 assert.ok(clip, "VIDMESH_CLIP names the video file to upload");
 assert.ok(bigClip, "VIDMESH_BIG_CLIP names a video larger than one 16 MiB upload chunk");
 mkdirSync(shots, { recursive: true });
-
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--autoplay-policy=no-user-gesture-required",
-];
-
-const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-
-/** axe-core's serious and critical findings on the current page (evaluated past the CSP). */
-async function assertAccessible(page, name) {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
-  const serious = result.violations
-    .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
-    .map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(" ")).join(" | ")}`);
-  assert.deepEqual(serious, [], `accessibility of the ${name} page`);
-}
-
-function step(name) {
-  console.log(`· ${name}`);
-}
-
-async function signUp(page, email, name) {
-  await page.goto(`${base}/signup`);
-  await page.getByLabel("Display name").fill(name);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill("correct horse battery staple");
-  await page.getByRole("button", { name: "Sign up" }).click();
-  await page.waitForURL(`${base}/upload`);
-}
 
 const browser = await chromium.launch({ executablePath, args: FLAGS, headless: true });
 const errors = [];
@@ -85,7 +49,7 @@ try {
   await assertAccessible(page, "sign-up");
 
   step("sign up");
-  await signUp(page, `ada-${stamp}@example.com`, "Ada");
+  await signUp(page, base, `ada-${stamp}@example.com`, "Ada");
 
   step("upload a clip with tus");
   await page.getByLabel("Visibility of new uploads").selectOption("unlisted");
@@ -235,7 +199,7 @@ try {
   step("a second user cannot open it, nor can a visitor");
   const other = await browser.newContext();
   const stranger = await other.newPage();
-  await signUp(stranger, `bob-${stamp}@example.com`, "Bob");
+  await signUp(stranger, base, `bob-${stamp}@example.com`, "Bob");
   await stranger.goto(`${base}/watch/${videoId}`);
   await stranger.getByTestId("watch-error").waitFor();
   assert.equal(await stranger.locator("video").count(), 0);

@@ -4,21 +4,24 @@ import { createBrowserRouter, Navigate, RouterProvider } from "react-router";
 import { useSession } from "./api/use-session";
 import { Layout } from "./components/layout";
 import { AuthPage } from "./pages/auth-page";
+import { ConsolePage } from "./pages/console-page";
 import { FeedPage } from "./pages/feed-page";
 import { MyVideosPage } from "./pages/my-videos-page";
 import { NotFoundPage } from "./pages/not-found-page";
+import { TimelinePage } from "./pages/timeline-page";
 import { UploadPage } from "./pages/upload-page";
 import { UploadsProvider } from "./upload/uploads";
 
 // The player pulls in hls.js; load it with the first video page, not with the feed.
 const WatchPage = lazy(() => import("./pages/watch-page").then((module) => ({ default: module.WatchPage })));
 
-function RequireSession({ children }: { children: React.ReactNode }) {
+function RequireSession({ children, admin = false }: { children: React.ReactNode; admin?: boolean }) {
   const session = useSession();
   if (!session) {
     const next = encodeURIComponent(window.location.pathname + window.location.search);
     return <Navigate to={`/signin?next=${next}`} replace />;
   }
+  if (admin && !session.isAdmin) return <NotFoundPage />;
   return children;
 }
 
@@ -42,6 +45,22 @@ const router = createBrowserRouter([
         element: (
           <RequireSession>
             <MyVideosPage />
+          </RequireSession>
+        ),
+      },
+      {
+        path: "/videos/:videoId/timeline",
+        element: (
+          <RequireSession>
+            <TimelinePage />
+          </RequireSession>
+        ),
+      },
+      {
+        path: "/admin",
+        element: (
+          <RequireSession admin>
+            <ConsolePage />
           </RequireSession>
         ),
       },

@@ -125,6 +125,12 @@ function VideoRow({ initial, onRemoved }: { initial: Video; onRemoved: (id: stri
           {video.state === Video_State.READY && video.visibility !== Visibility.PRIVATE && (
             <CopyLinkButton videoId={video.videoId} />
           )}
+          <Link
+            to={`/videos/${video.videoId}/timeline`}
+            className="inline-flex h-8 items-center rounded-md px-3 text-sm font-medium text-zinc-300 hover:bg-zinc-800 hover:text-white"
+          >
+            Timeline
+          </Link>
           {canRetry(video) && (
             <Button size="sm" variant="secondary" onClick={() => void retry()}>
               Retry

@@ -104,24 +104,25 @@ def build_steps(
     upload = _Interval(Step.KIND_UPLOAD, "upload", 0, video.created_at, stored)
     entries.append((upload.start, _step(upload)))
 
-    queued = {t.generation: t.created_at for t in transitions if t.state is VideoState.QUEUED}
+    queued = [t for t in transitions if t.state is VideoState.QUEUED]
     plan_starts = {run.generation: run.started_at for run in runs if run.task == "plan"}
-    for generation, since in queued.items():
-        processing = next(
-            (
-                t.created_at
-                for t in transitions
-                if t.generation == generation and t.state is VideoState.PROCESSING
-            ),
-            None,
-        )
-        end = plan_starts.get(generation, processing)
-        waiting = video.generation == generation and video.state is VideoState.QUEUED
+    for position, entered in enumerate(queued):
+        generation, since = entered.generation, entered.created_at
+        # A dead-letter retry queues the same generation again: each wait ends at the first
+        # sign of work after it (the plan's start, else PROCESSING), or when the next began.
+        plan = plan_starts.get(generation)
+        later = [
+            t.created_at
+            for t in transitions
+            if t.generation == generation
+            and t.state is VideoState.PROCESSING
+            and t.created_at >= since
+        ]
+        end = plan if plan is not None and plan >= since else min(later, default=None)
+        waiting = entered is transitions[-1] and video.state is VideoState.QUEUED
         if end is None and not waiting:
-            # The generation never started (retried or failed before a worker took it).
-            end = next(
-                (t.created_at for t in transitions if t.generation > generation), video.updated_at
-            )
+            following = queued[position + 1 :]
+            end = following[0].created_at if following else video.updated_at
         wait = _Interval(Step.KIND_QUEUE, "queue", generation, since, end)
         entries.append((since, _step(wait)))
 
@@ -143,10 +144,9 @@ def build_steps(
         if t.state in (VideoState.READY, VideoState.FAILED)
     ]
     if video.playable_at is not None:
-        first = min(
-            (g for g, at in queued.items() if at <= video.playable_at), default=video.generation
-        )
-        moments.append((video.playable_at, first, None))
+        before = [t for t in queued if t.created_at <= video.playable_at]
+        owner = before[-1].generation if before else video.generation
+        moments.append((video.playable_at, owner, None))
     last = transitions[-1] if transitions else None
     for at, generation, state in moments:
         if state is VideoState.FAILED:
@@ -157,7 +157,11 @@ def build_steps(
             moment = _Interval(Step.KIND_READY, "ready", generation, at, at)
         else:
             moment = _Interval(Step.KIND_PLAYABLE, "playable", generation, at, at)
-        entries.append((at, _step(moment, since=queued.get(generation, at))))
+        since = max(
+            (t.created_at for t in queued if t.generation == generation and t.created_at <= at),
+            default=at,
+        )
+        entries.append((at, _step(moment, since=since)))
 
     entries.sort(key=lambda entry: (entry[1].generation, entry[0], _ORDER[entry[1].kind]))
     return [step for _, step in entries]

@@ -1,0 +1,65 @@
+import { useCallback } from "react";
+import { Link } from "react-router";
+
+import { transcodes } from "../api/client";
+import { usePolled } from "../api/use-polled";
+
+/** Tasks waiting and running per lane, and the videos they belong to (GetQueue, every 2 s). */
+export function QueuePanel() {
+  const load = useCallback((signal: AbortSignal) => transcodes.getQueue({}, { signal }), []);
+  const { data: queue, error } = usePolled(load, 2000);
+  return (
+    <section aria-labelledby="queue-heading" className="space-y-3 rounded-lg border border-zinc-800 p-4">
+      <h2 id="queue-heading" className="text-lg font-semibold">
+        Queue
+      </h2>
+      {error && (
+        <p role="alert" className="text-sm text-red-400">
+          {error}
+        </p>
+      )}
+      {queue && (
+        <div className="grid gap-4 sm:grid-cols-2">
+          {queue.lanes.map((lane) => (
+            <div key={lane.name} className="space-y-2" data-testid="queue-lane" data-lane={lane.name}>
+              <h3 className="font-medium capitalize">{lane.name}</h3>
+              <dl className="grid grid-cols-3 gap-2 text-center">
+                <div className="rounded bg-zinc-900 p-2">
+                  <dt className="text-xs text-zinc-400">Waiting</dt>
+                  <dd className="text-xl tabular-nums" data-testid="lane-pending">
+                    {String(lane.pending)}
+                  </dd>
+                </div>
+                <div className="rounded bg-zinc-900 p-2">
+                  <dt className="text-xs text-zinc-400">Running</dt>
+                  <dd className="text-xl tabular-nums">{String(lane.running)}</dd>
+                </div>
+                <div className="rounded bg-zinc-900 p-2">
+                  <dt className="text-xs text-zinc-400">Redelivered</dt>
+                  <dd className="text-xl tabular-nums">{String(lane.redelivered)}</dd>
+                </div>
+              </dl>
+              {lane.videos.length > 0 && (
+                <ul className="space-y-1 text-sm">
+                  {lane.videos.map((video) => (
+                    <li key={video.videoId} className="flex justify-between gap-2">
+                      <Link to={`/videos/${video.videoId}/timeline`} className="truncate font-mono hover:text-accent">
+                        {video.videoId}
+                      </Link>
+                      <span className="shrink-0 text-zinc-400">{String(video.tasks)} tasks</span>
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </div>
+          ))}
+        </div>
+      )}
+      {queue && (
+        <p className="text-sm text-zinc-400">
+          Dead letters held: <span data-testid="dead-letter-count">{String(queue.deadLetters)}</span>
+        </p>
+      )}
+    </section>
+  );
+}
