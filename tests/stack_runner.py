@@ -33,6 +33,7 @@ class RunningStack:
     process: asyncio.subprocess.Process
     ports: dict[str, int]
     banner: str
+    data_dir: Path
 
     @property
     def output(self) -> asyncio.StreamReader:
@@ -66,7 +67,7 @@ async def running_stack(
     assert process.stdout is not None
     try:
         banner = await read_until(process.stdout, "Press Ctrl-C", 180)
-        yield RunningStack(process, ports, banner)
+        yield RunningStack(process, ports, banner, data_dir)
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGINT)

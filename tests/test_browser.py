@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from harness import run_command
 from media import clip
-from stack_runner import running_stack
+from stack_runner import RunningStack, running_stack
 
 from vidmesh.common.local.envoy import repo_root
 
@@ -52,22 +52,8 @@ async def test_sign_up_upload_play_early_switch_quality_and_keep_it_private(
         "VIDMESH_TRANSCODER_PRESET": "slower",
     }
     async with running_stack(data_dir, env={**short_tokens, **slow_transcode}) as stack:
-        browser = await run_command(
-            "node",
-            "e2e/browser.mjs",
-            cwd=repo_root() / "web",
-            env={
-                **os.environ,
-                "VIDMESH_URL": stack.url,
-                "VIDMESH_CLIP": str(source),
-                "VIDMESH_BIG_CLIP": str(big),
-                "CHROMIUM": CHROMIUM,
-                "VIDMESH_SCREENSHOTS": str(repo_root() / ".vidmesh" / "screenshots"),
-            },
-            timeout=480,
-        )
-        log = browser.output
-        assert browser.code == 0, log + _logs(data_dir / "logs")
+        script = {"VIDMESH_CLIP": str(source), "VIDMESH_BIG_CLIP": str(big)}
+        log = await _run_script("e2e/browser.mjs", stack, script, timeout=480)
         assert "browser suite passed" in log
 
 
@@ -102,23 +88,35 @@ async def test_an_admin_sees_a_dead_letter_in_the_console_and_retries_it_to_read
         "VIDMESH_TRANSCODER_ATTEMPTS": "1",
     }
     async with running_stack(data_dir, env=env) as stack:
-        browser = await run_command(
-            "node",
-            "e2e/console.mjs",
-            cwd=repo_root() / "web",
-            env={
-                **os.environ,
-                "VIDMESH_URL": stack.url,
-                "VIDMESH_CLIP": str(source),
-                "VIDMESH_ADMIN_EMAIL": "root@example.com",
-                "VIDMESH_FAULT_FLAG": str(flag),
-                "CHROMIUM": CHROMIUM,
-                "VIDMESH_SCREENSHOTS": str(repo_root() / ".vidmesh" / "screenshots"),
-            },
-            timeout=360,
-        )
-        assert browser.code == 0, browser.output + _logs(data_dir / "logs")
-        assert "console suite passed" in browser.output
+        script = {
+            "VIDMESH_CLIP": str(source),
+            "VIDMESH_ADMIN_EMAIL": "root@example.com",
+            "VIDMESH_FAULT_FLAG": str(flag),
+        }
+        log = await _run_script("e2e/console.mjs", stack, script, timeout=360)
+        assert "console suite passed" in log
+
+
+async def _run_script(
+    script: str, stack: RunningStack, env: dict[str, str], *, timeout: float
+) -> str:
+    """Run one of web/e2e's scripts against `stack`; fail with its output and the services'
+    last log lines when a step fails."""
+    browser = await run_command(
+        "node",
+        script,
+        cwd=repo_root() / "web",
+        env={
+            **os.environ,
+            **env,
+            "VIDMESH_URL": stack.url,
+            "CHROMIUM": CHROMIUM,
+            "VIDMESH_SCREENSHOTS": str(repo_root() / ".vidmesh" / "screenshots"),
+        },
+        timeout=timeout,
+    )
+    assert browser.code == 0, browser.output + _logs(stack.data_dir / "logs")
+    return browser.output
 
 
 def _logs(folder: Path) -> str:

@@ -5,6 +5,8 @@ import { useCallback } from "react";
 import { videos } from "../api/client";
 import { usePolled } from "../api/use-polled";
 import { TimelineStep_Kind } from "../gen/vidmesh/v1/video_pb";
+import { AlertText } from "./ui/alert-text";
+import { Th } from "./ui/table";
 import { formatStepSeconds, timelineBars } from "../lib/timeline";
 
 const BAR_COLOR: Partial<Record<TimelineStep_Kind, string>> = {
@@ -30,13 +32,7 @@ export function VideoTimeline({ videoId }: { videoId: string }) {
     [videoId],
   );
   const { data: steps, error } = usePolled(load, 3000);
-  if (error) {
-    return (
-      <p role="alert" className="text-red-400">
-        {error}
-      </p>
-    );
-  }
+  if (error) return <AlertText>{error}</AlertText>;
   if (!steps) return <p className="text-zinc-400">Loading the timeline…</p>;
   const bars = timelineBars(steps);
   return (
@@ -44,21 +40,13 @@ export function VideoTimeline({ videoId }: { videoId: string }) {
       <caption className="sr-only">Processing timeline</caption>
       <thead className="text-left text-zinc-400">
         <tr>
-          <th scope="col" className="py-1 pr-3 font-medium">
-            Step
-          </th>
-          <th scope="col" className="py-1 pr-3 font-medium">
-            Started
-          </th>
-          <th scope="col" className="py-1 pr-3 text-right font-medium">
-            Took
-          </th>
-          <th scope="col" className="py-1 pr-3 font-medium">
-            Worker
-          </th>
-          <th scope="col" className="w-1/3 py-1 font-medium">
+          <Th>Step</Th>
+          <Th>Started</Th>
+          <Th className="text-right">Took</Th>
+          <Th>Worker</Th>
+          <Th className="w-1/3">
             <span className="sr-only">On the time axis</span>
-          </th>
+          </Th>
         </tr>
       </thead>
       <tbody>

@@ -5,8 +5,10 @@ import { Link } from "react-router";
 import { transcodes } from "../api/client";
 import { toApiError } from "../api/errors";
 import { usePolled } from "../api/use-polled";
+import { AlertText } from "../components/ui/alert-text";
 import { Button } from "../components/ui/button";
 import { ConfirmDialog } from "../components/ui/confirm-dialog";
+import { Th } from "../components/ui/table";
 import { DeadLetterDialog } from "./dead-letter-dialog";
 
 const PAGE_SIZE = 100;
@@ -114,11 +116,7 @@ export function DeadLettersPanel() {
           {notice}
         </p>
       )}
-      {(failure ?? error) && (
-        <p role="alert" className="text-sm text-red-400">
-          {failure ?? error}
-        </p>
-      )}
+      <AlertText>{failure ?? error}</AlertText>
       {page && letters.length === 0 && (
         <p className="text-sm text-zinc-400">No dead letters{filtered ? " match" : ""}.</p>
       )}
@@ -128,24 +126,14 @@ export function DeadLettersPanel() {
             <caption className="sr-only">Dead letters, newest first</caption>
             <thead className="text-left text-zinc-400">
               <tr>
-                <th scope="col" className="py-1 pr-3 font-medium">
-                  Id
-                </th>
-                <th scope="col" className="py-1 pr-3 font-medium">
-                  When
-                </th>
-                <th scope="col" className="py-1 pr-3 font-medium">
-                  Task
-                </th>
-                <th scope="col" className="py-1 pr-3 font-medium">
-                  Reason
-                </th>
-                <th scope="col" className="py-1 pr-3 font-medium">
-                  Deliveries
-                </th>
-                <th scope="col" className="py-1 font-medium">
+                <Th>Id</Th>
+                <Th>When</Th>
+                <Th>Task</Th>
+                <Th>Reason</Th>
+                <Th>Deliveries</Th>
+                <Th>
                   <span className="sr-only">Actions</span>
-                </th>
+                </Th>
               </tr>
             </thead>
             <tbody>

@@ -3,6 +3,16 @@ import { Link } from "react-router";
 
 import { transcodes } from "../api/client";
 import { usePolled } from "../api/use-polled";
+import { AlertText } from "../components/ui/alert-text";
+
+function Stat({ label, value }: { label: string; value: bigint }) {
+  return (
+    <div className="rounded bg-zinc-900 p-2">
+      <dt className="text-xs text-zinc-400">{label}</dt>
+      <dd className="text-xl tabular-nums">{String(value)}</dd>
+    </div>
+  );
+}
 
 /** Tasks waiting and running per lane, and the videos they belong to (GetQueue, every 2 s). */
 export function QueuePanel() {
@@ -13,31 +23,16 @@ export function QueuePanel() {
       <h2 id="queue-heading" className="text-lg font-semibold">
         Queue
       </h2>
-      {error && (
-        <p role="alert" className="text-sm text-red-400">
-          {error}
-        </p>
-      )}
+      <AlertText>{error}</AlertText>
       {queue && (
         <div className="grid gap-4 sm:grid-cols-2">
           {queue.lanes.map((lane) => (
             <div key={lane.name} className="space-y-2" data-testid="queue-lane" data-lane={lane.name}>
               <h3 className="font-medium capitalize">{lane.name}</h3>
               <dl className="grid grid-cols-3 gap-2 text-center">
-                <div className="rounded bg-zinc-900 p-2">
-                  <dt className="text-xs text-zinc-400">Waiting</dt>
-                  <dd className="text-xl tabular-nums" data-testid="lane-pending">
-                    {String(lane.pending)}
-                  </dd>
-                </div>
-                <div className="rounded bg-zinc-900 p-2">
-                  <dt className="text-xs text-zinc-400">Running</dt>
-                  <dd className="text-xl tabular-nums">{String(lane.running)}</dd>
-                </div>
-                <div className="rounded bg-zinc-900 p-2">
-                  <dt className="text-xs text-zinc-400">Redelivered</dt>
-                  <dd className="text-xl tabular-nums">{String(lane.redelivered)}</dd>
-                </div>
+                <Stat label="Waiting" value={lane.pending} />
+                <Stat label="Running" value={lane.running} />
+                <Stat label="Redelivered" value={lane.redelivered} />
               </dl>
               {lane.videos.length > 0 && (
                 <ul className="space-y-1 text-sm">

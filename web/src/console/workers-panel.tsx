@@ -4,6 +4,7 @@ import { Link } from "react-router";
 
 import { transcodes } from "../api/client";
 import { usePolled } from "../api/use-polled";
+import { AlertText } from "../components/ui/alert-text";
 import { formatClock } from "../lib/format";
 
 /** Workers online (seen in the last 30 s) and the tasks each runs (ListWorkers, every 2 s). */
@@ -16,11 +17,7 @@ export function WorkersPanel() {
       <h2 id="workers-heading" className="text-lg font-semibold">
         Workers {workers && <span className="text-zinc-400">({workers.length} online)</span>}
       </h2>
-      {error && (
-        <p role="alert" className="text-sm text-red-400">
-          {error}
-        </p>
-      )}
+      <AlertText>{error}</AlertText>
       {workers && workers.length === 0 && <p className="text-sm text-zinc-400">No worker has announced itself.</p>}
       <ul className="space-y-3">
         {workers?.map((worker) => (

@@ -4,6 +4,7 @@ import { Link, useParams } from "react-router";
 import { videos } from "../api/client";
 import { toApiError } from "../api/errors";
 import { STATE_LABEL } from "../api/video-state";
+import { AlertText } from "../components/ui/alert-text";
 import { Badge } from "../components/ui/badge";
 import { VideoTimeline } from "../components/video-timeline";
 import type { Video } from "../gen/vidmesh/v1/video_pb";
@@ -38,13 +39,7 @@ export function TimelinePage() {
           </>
         )}
       </div>
-      {error ? (
-        <p role="alert" className="text-red-400">
-          {error}
-        </p>
-      ) : (
-        <VideoTimeline videoId={videoId} />
-      )}
+      {error ? <AlertText>{error}</AlertText> : <VideoTimeline videoId={videoId} />}
     </section>
   );
 }
