@@ -148,6 +148,23 @@ CASES = [
         "admin",
         json={},
     ),
+    Case(
+        "timeline of an id that is no id",
+        "GET",
+        "/v1/videos/nope/timeline",
+        400,
+        "INVALID_VIDEO_ID",
+    ),
+    Case("timeline without a token", "GET", f"/v1/videos/{V}/timeline", 401, auth="none"),
+    Case(
+        "timeline of someone else's public video",
+        "GET",
+        f"/v1/videos/{V}/timeline",
+        404,
+        "VIDEO_NOT_FOUND",
+        "stranger",
+    ),
+    Case("queue for a non-admin", "GET", "/v1/admin/queue", 403, "ADMIN_REQUIRED"),
     Case("headers over 16 KiB", "GET", "/v1/users/me", 431, headers={"x-padding": "a" * 20000}),
     # REST upload (Envoy → ingest UploadBody)
     Case(
@@ -328,7 +345,13 @@ async def test_every_door_refuses_bad_input_with_a_4xx(
     user = await gw.register()
     admin = await gw.register(ADMIN_EMAIL)
     video = await gw.ready_video(user, video_pb2.VISIBILITY_PUBLIC)
-    tokens = {"user": user.access_token, "admin": admin.access_token, "bogus": "not.a.jwt"}
+    stranger = await gw.register()
+    tokens = {
+        "user": user.access_token,
+        "admin": admin.access_token,
+        "stranger": stranger.access_token,
+        "bogus": "not.a.jwt",
+    }
     failures = []
     async with httpx.AsyncClient(base_url=full_edge.url, timeout=30) as http:
         for case in CASES:

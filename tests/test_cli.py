@@ -1,9 +1,11 @@
-"""The `vidmesh` client commands against real services: login, resumable upload, watch, dlq."""
+"""The `vidmesh` client commands against real services: login, resumable upload, watch,
+timeline, queue, dlq."""
 
 from __future__ import annotations
 
 import re
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -77,6 +79,12 @@ async def test_login_then_an_interrupted_upload_resumes(
     code, out, _ = await vidmesh(cli_env, "watch", created.upload.video_id)
     assert code == 0 and out.startswith("ready")
 
+    code, out, err = await vidmesh(cli_env, "timeline", created.upload.video_id)
+    assert code == 0, err
+    names = [line.split()[2] for line in out.splitlines()]
+    assert names[:3] == ["upload", "queue", "plan"] and names[-1] == "ready", out
+    assert re.search(r"^g1 .* chunk-0 +\d+\.\d\d s  \S+", out, re.MULTILINE), out
+
 
 async def test_upload_rejections_and_dlq_access(
     ing: IngestHarness, cli_env: dict[str, str], tmp_path: Path
@@ -108,5 +116,12 @@ async def test_upload_rejections_and_dlq_access(
     assert code == 1 and "ADMIN_REQUIRED" in err
     code, out, err = await vidmesh({**env, "VIDMESH_ACCESS_TOKEN": admin.access_token}, "workers")
     assert code == 0, err
+    code, _, err = await vidmesh(env, "queue")
+    assert code == 1 and "ADMIN_REQUIRED" in err
+    code, out, err = await vidmesh({**env, "VIDMESH_ACCESS_TOKEN": admin.access_token}, "queue")
+    assert code == 0, err
+    assert out.splitlines()[0].startswith("urgent ") and out.splitlines()[-1] == "dead letters: 0"
+    code, _, err = await vidmesh(env, "timeline", str(uuid.uuid4()))
+    assert code == 1 and "VIDEO_NOT_FOUND" in err
     code, _, err = await vidmesh({k: v for k, v in cli_env.items()}, "watch", "x")
     assert code == 1 and "not signed in" in err

@@ -155,7 +155,7 @@ async def _timeline(
             part
             for part in (
                 step.worker,
-                f"delivery {step.delivery}" if step.delivery else "",
+                f"delivery {step.delivery}" if step.delivery > 1 else "",
                 step.detail,
             )
             if part
