@@ -477,6 +477,7 @@ class ListVideosRequest(_message.Message):
     STATE_FIELD_NUMBER: _builtins.int
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    QUERY_FIELD_NUMBER: _builtins.int
     scope: Global___ListVideosRequest.Scope.ValueType
     """Which videos to list."""
     state: Global___Video.State.ValueType
@@ -485,6 +486,12 @@ class ListVideosRequest(_message.Message):
     """At most this many videos (default 20, at most 100; negative is an error)."""
     page_token: _builtins.str
     """`next_page_token` of the previous page, with the same other fields."""
+    query: _builtins.str
+    """Search words, at most 200 characters, as people type them into a search box: words
+    (all must match, in any form: "running" finds "run"), "quoted phrases", `or`, and `-word`
+    to exclude; the last word also matches as a prefix ("holi" finds "holiday"), so results
+    can follow the typing. Empty: no search.
+    """
     def __init__(
         self,
         *,
@@ -492,10 +499,11 @@ class ListVideosRequest(_message.Message):
         state: Global___Video.State.ValueType = ...,
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
+        query: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token", "scope", b"scope", "state", b"state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token", "query", b"query", "scope", b"scope", "state", b"state"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -509,25 +517,85 @@ class ListVideosResponse(_message.Message):
 
     VIDEOS_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    HIGHLIGHTS_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
     """Token for the next page; empty on the last page."""
     @_builtins.property
     def videos(self) -> _containers.RepeatedCompositeFieldContainer[Global___Video]:
-        """One page of videos, newest first."""
+        """One page of videos, newest first (best match first with a `query`)."""
+
+    @_builtins.property
+    def highlights(self) -> _containers.RepeatedCompositeFieldContainer[Global___SearchHighlight]:
+        """With a `query`: where it matched each video's title, for highlighting."""
 
     def __init__(
         self,
         *,
         videos: _abc.Iterable[Global___Video] | None = ...,
         next_page_token: _builtins.str = ...,
+        highlights: _abc.Iterable[Global___SearchHighlight] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "videos", b"videos"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["highlights", b"highlights", "next_page_token", b"next_page_token", "videos", b"videos"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListVideosResponse: _TypeAlias = ListVideosResponse  # noqa: Y015
+
+@_typing.final
+class SearchHighlight(_message.Message):
+    """Where a search matched one video's title."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VIDEO_ID_FIELD_NUMBER: _builtins.int
+    TITLE_RANGES_FIELD_NUMBER: _builtins.int
+    video_id: _builtins.str
+    """Id of the video."""
+    @_builtins.property
+    def title_ranges(self) -> _containers.RepeatedCompositeFieldContainer[Global___TextRange]:
+        """The matching stretches of the title, in order."""
+
+    def __init__(
+        self,
+        *,
+        video_id: _builtins.str = ...,
+        title_ranges: _abc.Iterable[Global___TextRange] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["title_ranges", b"title_ranges", "video_id", b"video_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SearchHighlight: _TypeAlias = SearchHighlight  # noqa: Y015
+
+@_typing.final
+class TextRange(_message.Message):
+    """A stretch of text: code points `start` (inclusive) to `end` (exclusive)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    START_FIELD_NUMBER: _builtins.int
+    END_FIELD_NUMBER: _builtins.int
+    start: _builtins.int
+    """First code point."""
+    end: _builtins.int
+    """One past the last code point."""
+    def __init__(
+        self,
+        *,
+        start: _builtins.int = ...,
+        end: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end", b"end", "start", b"start"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TextRange: _TypeAlias = TextRange  # noqa: Y015
 
 @_typing.final
 class UpdateVideoRequest(_message.Message):

@@ -98,10 +98,12 @@ class VideoServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListVideos(self, request, context):
-        """Lists videos, newest first, in pages (AIP-158).
+        """Lists videos, newest first, in pages (AIP-158). With a `query`, only the videos whose
+        title or description match it, best match first (PostgreSQL full-text search).
 
         Errors:
-        - INVALID_ARGUMENT (`INVALID_PAGE_SIZE`, `INVALID_PAGE_TOKEN`)
+        - INVALID_ARGUMENT (`INVALID_PAGE_SIZE`, `INVALID_PAGE_TOKEN`, `FIELD_TOO_LONG` and
+        `INVALID_CHARACTERS` for the query)
         - UNAUTHENTICATED (`MISSING_TOKEN`) for `SCOPE_MINE` without a token; (`INVALID_TOKEN`,
         `TOKEN_EXPIRED`) for a bad token.
         """

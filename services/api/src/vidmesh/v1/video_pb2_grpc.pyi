@@ -50,10 +50,12 @@ class VideoServiceStub:
     - NOT_FOUND (`VIDEO_NOT_FOUND`)
     """
     ListVideos: _grpc.UnaryUnaryMultiCallable[_video_pb2.ListVideosRequest, _video_pb2.ListVideosResponse]
-    """Lists videos, newest first, in pages (AIP-158).
+    """Lists videos, newest first, in pages (AIP-158). With a `query`, only the videos whose
+    title or description match it, best match first (PostgreSQL full-text search).
 
     Errors:
-    - INVALID_ARGUMENT (`INVALID_PAGE_SIZE`, `INVALID_PAGE_TOKEN`)
+    - INVALID_ARGUMENT (`INVALID_PAGE_SIZE`, `INVALID_PAGE_TOKEN`, `FIELD_TOO_LONG` and
+      `INVALID_CHARACTERS` for the query)
     - UNAUTHENTICATED (`MISSING_TOKEN`) for `SCOPE_MINE` without a token; (`INVALID_TOKEN`,
       `TOKEN_EXPIRED`) for a bad token.
     """
@@ -119,10 +121,12 @@ class VideoServiceAsyncStub(VideoServiceStub):
     - NOT_FOUND (`VIDEO_NOT_FOUND`)
     """
     ListVideos: _aio.UnaryUnaryMultiCallable[_video_pb2.ListVideosRequest, _video_pb2.ListVideosResponse]  # type: ignore[assignment]
-    """Lists videos, newest first, in pages (AIP-158).
+    """Lists videos, newest first, in pages (AIP-158). With a `query`, only the videos whose
+    title or description match it, best match first (PostgreSQL full-text search).
 
     Errors:
-    - INVALID_ARGUMENT (`INVALID_PAGE_SIZE`, `INVALID_PAGE_TOKEN`)
+    - INVALID_ARGUMENT (`INVALID_PAGE_SIZE`, `INVALID_PAGE_TOKEN`, `FIELD_TOO_LONG` and
+      `INVALID_CHARACTERS` for the query)
     - UNAUTHENTICATED (`MISSING_TOKEN`) for `SCOPE_MINE` without a token; (`INVALID_TOKEN`,
       `TOKEN_EXPIRED`) for a bad token.
     """
@@ -197,10 +201,12 @@ class VideoServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _video_pb2.ListVideosRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_video_pb2.ListVideosResponse, _abc.Awaitable[_video_pb2.ListVideosResponse]]:
-        """Lists videos, newest first, in pages (AIP-158).
+        """Lists videos, newest first, in pages (AIP-158). With a `query`, only the videos whose
+        title or description match it, best match first (PostgreSQL full-text search).
 
         Errors:
-        - INVALID_ARGUMENT (`INVALID_PAGE_SIZE`, `INVALID_PAGE_TOKEN`)
+        - INVALID_ARGUMENT (`INVALID_PAGE_SIZE`, `INVALID_PAGE_TOKEN`, `FIELD_TOO_LONG` and
+          `INVALID_CHARACTERS` for the query)
         - UNAUTHENTICATED (`MISSING_TOKEN`) for `SCOPE_MINE` without a token; (`INVALID_TOKEN`,
           `TOKEN_EXPIRED`) for a bad token.
         """

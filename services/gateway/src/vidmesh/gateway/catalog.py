@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from vidmesh.common.errors import InvalidArgument, NotFound, PermissionDenied
@@ -26,6 +26,7 @@ from vidmesh.common.validation import (
 from vidmesh.gateway import paging
 from vidmesh.gateway.models import AdminAction, Video, VideoState, Visibility
 from vidmesh.gateway.notifications import announce_change
+from vidmesh.gateway.search import Search, parse_query
 
 _log = logging.getLogger(__name__)
 
@@ -48,6 +49,16 @@ class VideoChanges:
 class Page:
     videos: list[Video]
     next_page_token: str
+    # Search listings: each video's title with its matches marked (search.title_ranges).
+    headlines: dict[uuid.UUID, str] = field(default_factory=dict)
+
+
+def _after(cursor: paging.Cursor) -> ColumnElement[bool]:
+    """Strictly after the cursor's video in newest-first order."""
+    return or_(
+        Video.created_at < cursor.created_at,
+        and_(Video.created_at == cursor.created_at, Video.id < cursor.video_id),
+    )
 
 
 def video_not_found() -> NotFound:
@@ -163,15 +174,16 @@ class Catalog:
         state: VideoState | None,
         page_size: int,
         page_token: str,
+        query: str = "",
     ) -> Page:
         size = paging.page_size(page_size)
-        query = select(Video)
+        selection = select(Video)
         if scope is Scope.MINE:
             if principal is None:
                 raise AssertionError("the servicer requires a principal for SCOPE_MINE")
-            query = query.where(Video.owner_id == uuid.UUID(principal.subject))
+            selection = selection.where(Video.owner_id == uuid.UUID(principal.subject))
             if state is not None:
-                query = query.where(Video.state == state)
+                selection = selection.where(Video.state == state)
             fingerprint = paging.fingerprint(
                 "mine", principal.subject, state.value if state else ""
             )
@@ -182,18 +194,21 @@ class Catalog:
                     "The public feed holds ready videos only.",
                     field="state",
                 )
-            query = query.where(Video.visibility == Visibility.PUBLIC).where(
+            selection = selection.where(Video.visibility == Visibility.PUBLIC).where(
                 Video.state == VideoState.READY
             )
             fingerprint = paging.fingerprint("public")
+        search = parse_query(query)
+        if search is None:
+            return await self._newest_first(selection, size, page_token, fingerprint)
+        return await self._best_first(selection, search, size, page_token, fingerprint)
+
+    async def _newest_first(
+        self, query: Select[Video], size: int, page_token: str, fingerprint: str
+    ) -> Page:
         cursor = paging.decode_token(page_token, fingerprint)
         if cursor is not None:
-            query = query.where(
-                or_(
-                    Video.created_at < cursor.created_at,
-                    and_(Video.created_at == cursor.created_at, Video.id < cursor.video_id),
-                )
-            )
+            query = query.where(_after(cursor))
         query = query.order_by(Video.created_at.desc(), Video.id.desc()).limit(size + 1)
         async with self._sessions() as session:
             videos = list((await session.scalars(query)).all())
@@ -203,6 +218,45 @@ class Catalog:
             last = videos[-1]
             next_token = paging.encode_token(paging.Cursor(last.created_at, last.id), fingerprint)
         return Page(videos=videos, next_page_token=next_token)
+
+    async def _best_first(
+        self,
+        query: Select[Video],
+        search: Search,
+        size: int,
+        page_token: str,
+        fingerprint: str,
+    ) -> Page:
+        """Search results by rank, then newest first; the rank is part of the keyset."""
+        fingerprint = paging.fingerprint(fingerprint, "search", search.text)
+        cursor = paging.decode_token(page_token, fingerprint)
+        rank = search.rank()
+        ranked = query.add_columns(rank, search.headline()).where(search.matches())
+        if cursor is not None:
+            if cursor.rank is None:
+                raise InvalidArgument(
+                    "INVALID_PAGE_TOKEN", "'page_token' is not valid.", field="page_token"
+                )
+            ranked = ranked.where(
+                or_(rank < cursor.rank, and_(rank == cursor.rank, _after(cursor)))
+            )
+        ranked = ranked.order_by(rank.desc(), Video.created_at.desc(), Video.id.desc()).limit(
+            size + 1
+        )
+        async with self._sessions() as session:
+            rows = list((await session.execute(ranked)).all())
+        next_token = ""
+        if len(rows) > size:
+            rows = rows[:size]
+            last, last_rank, _ = rows[-1]
+            next_token = paging.encode_token(
+                paging.Cursor(last.created_at, last.id, float(last_rank)), fingerprint
+            )
+        return Page(
+            videos=[video for video, _, _ in rows],
+            next_page_token=next_token,
+            headlines={video.id: headline for video, _, headline in rows},
+        )
 
     async def update(self, video_id: str, changes: VideoChanges, principal: Principal) -> Video:
         key = parse_video_id(video_id)

@@ -1,4 +1,5 @@
-"""Opaque AIP-158 page tokens for keyset paging on (created_at, id), newest first.
+"""Opaque AIP-158 page tokens for keyset paging on (created_at, id), newest first, or on
+(rank, created_at, id) for search results, best match first.
 
 A token carries the last item's sort key and a fingerprint of the query; reusing it with other
 filters is INVALID_ARGUMENT, as AIP-158 asks. Keyset paging gives no duplicates and no gaps
@@ -25,6 +26,8 @@ MAX_PAGE_SIZE = 100
 class Cursor:
     created_at: datetime
     video_id: uuid.UUID
+    # The search rank of the last item (search listings only); floats survive JSON exactly.
+    rank: float | None = None
 
 
 def page_size(requested: int) -> int:
@@ -40,7 +43,13 @@ def fingerprint(*parts: str) -> str:
 
 
 def encode_token(cursor: Cursor, query: str) -> str:
-    payload = {"c": cursor.created_at.isoformat(), "i": str(cursor.video_id), "q": query}
+    payload: dict[str, object] = {
+        "c": cursor.created_at.isoformat(),
+        "i": str(cursor.video_id),
+        "q": query,
+    }
+    if cursor.rank is not None:
+        payload["r"] = cursor.rank
     raw = json.dumps(payload, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -51,7 +60,14 @@ def decode_token(token: str, query: str) -> Cursor | None:
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         payload = json.loads(raw)
-        cursor = Cursor(datetime.fromisoformat(payload["c"]), uuid.UUID(payload["i"]))
+        rank = payload.get("r")
+        if rank is not None and not isinstance(rank, int | float):
+            raise TypeError("rank")
+        cursor = Cursor(
+            datetime.fromisoformat(payload["c"]),
+            uuid.UUID(payload["i"]),
+            None if rank is None else float(rank),
+        )
         matches = payload["q"] == query
     except (binascii.Error, ValueError, KeyError, TypeError):
         raise InvalidArgument(

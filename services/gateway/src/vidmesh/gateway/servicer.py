@@ -34,6 +34,7 @@ from vidmesh.gateway.models import Video, VideoState
 from vidmesh.gateway.notifications import ChangeHub
 from vidmesh.gateway.reconciler import UploadLeases
 from vidmesh.gateway.reports import Failure, Ladder, NewVideo, SourceFacts, StateReports
+from vidmesh.gateway.search import title_ranges
 from vidmesh.gateway.timeline import Timelines
 from vidmesh.v1 import (
     auth_pb2,
@@ -201,10 +202,17 @@ class VideoServicer(video_pb2_grpc.VideoServiceServicer):
             state=convert.state_from_proto(request.state),
             page_size=request.page_size,
             page_token=request.page_token,
+            query=request.query,
         )
         return video_pb2.ListVideosResponse(
             videos=[self._to_proto(video, principal) for video in page.videos],
             next_page_token=page.next_page_token,
+            highlights=[
+                video_pb2.SearchHighlight(
+                    video_id=str(video_id), title_ranges=title_ranges(headline)
+                )
+                for video_id, headline in page.headlines.items()
+            ],
         )
 
     async def UpdateVideo(
