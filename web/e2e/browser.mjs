@@ -189,6 +189,19 @@ try {
   page.off("request", countPlaybackCalls);
   assert.deepEqual(playbackCalls, [], "the feed loads posters without asking playback");
 
+  step("searching Explore finds it as you type, with the match highlighted");
+  const search = page.getByLabel("Search videos");
+  await search.fill("cli");
+  await card.locator("mark", { hasText: "clip" }).waitFor();
+  await page.waitForURL(/\?q=cli$/);
+  await page.screenshot({ path: `${shots}/search.png` });
+  await search.fill("zebra crossing");
+  await page.getByTestId("no-results").waitFor();
+  await card.waitFor({ state: "detached" });
+  await search.fill("");
+  await card.waitFor();
+  await assertAccessible(page, "explore");
+
   step("make it private");
   await page.goto(`${base}/me/videos`);
   await page.getByRole("button", { name: "Edit" }).click();

@@ -16,12 +16,20 @@ import {
 } from "../api/video-state";
 import { CopyLinkButton } from "../components/copy-link-button";
 import { EditVideoDialog } from "../components/edit-video-dialog";
+import { HighlightedTitle } from "../components/highlighted-title";
+import { SearchBox, useSearchQuery } from "../components/search-box";
 import { Badge } from "../components/ui/badge";
 import { Button } from "../components/ui/button";
 import { ConfirmDialog } from "../components/ui/confirm-dialog";
 import { ProgressBar } from "../components/ui/progress";
 import { VideoPoster } from "../components/video-poster";
-import { ListVideosRequest_Scope, Video_State, Visibility, type Video } from "../gen/vidmesh/v1/video_pb";
+import {
+  ListVideosRequest_Scope,
+  type TextRange,
+  Video_State,
+  Visibility,
+  type Video,
+} from "../gen/vidmesh/v1/video_pb";
 import { useUploads } from "../upload/uploads";
 
 function stateTone(video: Video) {
@@ -30,7 +38,15 @@ function stateTone(video: Video) {
   return "busy" as const;
 }
 
-function VideoRow({ initial, onRemoved }: { initial: Video; onRemoved: (id: string) => void }) {
+function VideoRow({
+  initial,
+  titleRanges,
+  onRemoved,
+}: {
+  initial: Video;
+  titleRanges: readonly TextRange[] | undefined;
+  onRemoved: (id: string) => void;
+}) {
   const { items: uploads } = useUploads();
   // Uploads still running in this tab are followed; ones left unfinished elsewhere are not.
   const follow = initial.state !== Video_State.UPLOADING || uploads.some((u) => u.videoId === initial.videoId);
@@ -71,10 +87,12 @@ function VideoRow({ initial, onRemoved }: { initial: Video; onRemoved: (id: stri
         <div className="flex flex-wrap items-center gap-2">
           {canPlay(video) ? (
             <Link to={`/watch/${video.videoId}`} className="truncate font-medium hover:text-accent">
-              {video.title}
+              <HighlightedTitle title={video.title} ranges={titleRanges} />
             </Link>
           ) : (
-            <span className="truncate font-medium">{video.title}</span>
+            <span className="truncate font-medium">
+              <HighlightedTitle title={video.title} ranges={titleRanges} />
+            </span>
           )}
           <Badge tone={stateTone(video)}>
             <span data-testid="video-state">{STATE_LABEL[video.state]}</span>
@@ -155,7 +173,12 @@ function VideoRow({ initial, onRemoved }: { initial: Video; onRemoved: (id: stri
 
 /** The caller's videos in every state, each following its own live WatchVideo stream. */
 export function MyVideosPage() {
-  const { items, setItems, hasMore, more, error, loading } = useVideoPages(ListVideosRequest_Scope.MINE, 20);
+  const [typed, query, setTyped] = useSearchQuery();
+  const { items, setItems, highlights, hasMore, more, error, loading } = useVideoPages(
+    ListVideosRequest_Scope.MINE,
+    20,
+    query,
+  );
 
   return (
     <section aria-labelledby="mine-title" className="space-y-4">
@@ -163,21 +186,29 @@ export function MyVideosPage() {
         <h1 id="mine-title" className="text-2xl font-bold">
           My videos
         </h1>
-        <Link to="/upload" className="rounded-md bg-brand px-4 py-2 font-medium text-white hover:bg-brand-strong">
-          Upload
-        </Link>
+        <div className="flex flex-1 items-center justify-end gap-3">
+          <SearchBox label="Search my videos" value={typed} onChange={setTyped} />
+          <Link to="/upload" className="rounded-md bg-brand px-4 py-2 font-medium text-white hover:bg-brand-strong">
+            Upload
+          </Link>
+        </div>
       </div>
       {error && (
         <p role="alert" className="text-red-400">
           {error}
         </p>
       )}
-      {!loading && items.length === 0 && !error && <p className="text-zinc-400">You have not uploaded anything yet.</p>}
+      {!loading && items.length === 0 && !error && (
+        <p className="text-zinc-400">
+          {query.trim() ? `Nothing of yours matches “${query.trim()}”.` : "You have not uploaded anything yet."}
+        </p>
+      )}
       <ul className="space-y-3">
         {items.map((video) => (
           <VideoRow
             key={video.videoId}
             initial={video}
+            titleRanges={highlights.get(video.videoId)}
             onRemoved={(id) => setItems((all) => all.filter((v) => v.videoId !== id))}
           />
         ))}
