@@ -121,6 +121,18 @@ async def test_upload_rejections_and_dlq_access(
     code, out, err = await vidmesh({**env, "VIDMESH_ACCESS_TOKEN": admin.access_token}, "queue")
     assert code == 0, err
     assert out.splitlines()[0].startswith("urgent ") and out.splitlines()[-1] == "dead letters: 0"
+    code, out, err = await vidmesh(env, "quota")
+    # The junk upload above was refused: it keeps no storage, but it was uploaded today.
+    assert code == 0 and out.startswith("storage  0 bytes of 53687091200 bytes"), err
+    code, _, err = await vidmesh(env, "quota", "--user-id", admin.user_id, "--set-daily", "5")
+    assert code == 1 and "ADMIN_REQUIRED" in err
+    admin_env = {**env, "VIDMESH_ACCESS_TOKEN": admin.access_token}
+    code, out, err = await vidmesh(
+        admin_env, "quota", "--user-id", user.user_id, "--set-daily", "5"
+    )
+    assert code == 0 and "24 hours 11 bytes of 5 bytes (set for this user)" in out, err
+    code, _, err = await vidmesh(env, "upload", str(text))
+    assert code == 1 and "QUOTA_EXCEEDED" in err
     code, _, err = await vidmesh(env, "timeline", str(uuid.uuid4()))
     assert code == 1 and "VIDEO_NOT_FOUND" in err
     code, _, err = await vidmesh({k: v for k, v in cli_env.items()}, "watch", "x")

@@ -62,6 +62,10 @@ try {
     const fill = bar?.firstElementChild;
     return bar && fill && bar.getBoundingClientRect().width - fill.getBoundingClientRect().width < 1;
   });
+  step("the upload page shows the quota the upload uses");
+  await page.waitForFunction(() =>
+    /Storage[\d.]+ MB of [\d.]+ GB/.test(document.querySelector('[data-testid="quota"]')?.textContent ?? ""),
+  );
   await page.screenshot({ path: `${shots}/upload.png` });
   await assertAccessible(page, "upload");
 

@@ -7,6 +7,7 @@ import { createGrpcWebTransport } from "@connectrpc/connect-web";
 
 import { AuthService } from "../gen/vidmesh/v1/auth_pb";
 import { PlaybackService } from "../gen/vidmesh/v1/playback_pb";
+import { QuotaService } from "../gen/vidmesh/v1/quota_pb";
 import { TranscodeAdminService } from "../gen/vidmesh/v1/transcode_pb";
 import { VideoService } from "../gen/vidmesh/v1/video_pb";
 import { accessToken, setRefresher } from "./session";
@@ -29,6 +30,7 @@ export const auth = createClient(AuthService, transport);
 export const videos = createClient(VideoService, transport);
 export const playback = createClient(PlaybackService, transport);
 export const transcodes = createClient(TranscodeAdminService, transport);
+export const quotas = createClient(QuotaService, transport);
 
 const refreshClient = createClient(AuthService, plainTransport);
 setRefresher(async (refreshToken) => {

@@ -7,6 +7,7 @@ import { Button } from "../components/ui/button";
 import { Select } from "../components/ui/field";
 import { ProgressBar } from "../components/ui/progress";
 import { formatBytes, formatEta, formatSpeed } from "../lib/format";
+import { QuotaMeter } from "../upload/quota-meter";
 import { ACCEPTED, useUploads, type PreviousUpload, type UploadItem, type VisibilityChoice } from "../upload/uploads";
 
 function UploadRow({ item }: { item: UploadItem }) {
@@ -95,6 +96,7 @@ export function UploadPage() {
       <h1 id="upload-title" className="text-2xl font-bold">
         Upload videos
       </h1>
+      <QuotaMeter />
       <div className="max-w-xs">
         <Select
           label="Visibility of new uploads"

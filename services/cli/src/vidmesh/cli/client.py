@@ -1,4 +1,4 @@
-"""The client commands: login, upload, watch, timeline, queue, workers, dlq."""
+"""The client commands: login, upload, watch, timeline, quota, queue, workers, dlq."""
 
 from __future__ import annotations
 
@@ -14,7 +14,15 @@ from google.protobuf import json_format
 from vidmesh.cli.session import CliError, Endpoints, auth_metadata, login
 from vidmesh.cli.upload import VISIBILITIES, upload_file
 from vidmesh.common.channels import error_reason
-from vidmesh.v1 import ingest_pb2_grpc, transcode_pb2, transcode_pb2_grpc, video_pb2, video_pb2_grpc
+from vidmesh.v1 import (
+    ingest_pb2_grpc,
+    quota_pb2,
+    quota_pb2_grpc,
+    transcode_pb2,
+    transcode_pb2_grpc,
+    video_pb2,
+    video_pb2_grpc,
+)
 
 TERMINAL = (video_pb2.Video.STATE_READY, video_pb2.Video.STATE_FAILED)
 
@@ -36,6 +44,17 @@ def add_client_commands(commands: argparse._SubParsersAction) -> None:  # type: 
         "timeline", help="a video's steps: upload, queue, every task with its worker and time"
     )
     timeline.add_argument("video_id")
+    quota = commands.add_parser("quota", help="your storage and 24-hour upload quota")
+    quota.add_argument("--user-id", default="", help="someone else's (admins)")
+    quota.add_argument(
+        "--set-storage", type=int, help="admins: new storage limit in bytes (-1: none)"
+    )
+    quota.add_argument(
+        "--set-daily", type=int, help="admins: new 24-hour limit in bytes (-1: none)"
+    )
+    quota.add_argument(
+        "--use-defaults", action="store_true", help="admins: drop the user's own limits"
+    )
     commands.add_parser("queue", help="the transcode queue per lane and per video (admins)")
     commands.add_parser("workers", help="transcoder workers and what each is running (admins)")
     dlq = commands.add_parser("dlq", help="dead-lettered transcode jobs (admins)")
@@ -120,6 +139,9 @@ async def run_client(args: argparse.Namespace) -> int:
         if args.command == "watch":
             async with grpc.aio.insecure_channel(endpoints.gateway) as channel:
                 return await _watch(channel, metadata, args.video_id)
+        if args.command == "quota":
+            async with grpc.aio.insecure_channel(endpoints.gateway) as channel:
+                return await _quota(channel, metadata, args)
         if args.command == "timeline":
             async with grpc.aio.insecure_channel(endpoints.gateway) as channel:
                 return await _timeline(channel, metadata, args.video_id)
@@ -164,6 +186,41 @@ async def _timeline(
             f"g{step.generation}  {step.start_time.ToDatetime():%H:%M:%S.%f}"[:-3]
             + f"  {step.name:<10} {took}  {extra}".rstrip()
         )
+    return 0
+
+
+async def _quota(
+    channel: grpc.aio.Channel, metadata: tuple[tuple[str, str], ...], args: argparse.Namespace
+) -> int:
+    stub = quota_pb2_grpc.QuotaServiceStub(channel)
+    changing = args.set_storage is not None or args.set_daily is not None or args.use_defaults
+    if changing:
+        if not args.user_id:
+            raise CliError("--user-id names whose quota to change")
+        request = quota_pb2.UpdateQuotaRequest(user_id=args.user_id, use_defaults=args.use_defaults)
+        if args.set_storage is not None:
+            request.storage_limit_bytes = args.set_storage
+        if args.set_daily is not None:
+            request.daily_limit_bytes = args.set_daily
+        quota = (await stub.UpdateQuota(request, metadata=metadata)).quota
+    else:
+        got = await stub.GetQuota(
+            quota_pb2.GetQuotaRequest(user_id=args.user_id), metadata=metadata
+        )
+        quota = got.quota
+
+    def limit(value: int, own: bool) -> str:
+        text = "unlimited" if value < 0 else f"{value} bytes"
+        return text + (" (set for this user)" if own else "")
+
+    print(
+        f"storage  {quota.storage_used_bytes} bytes of "
+        f"{limit(quota.storage_limit_bytes, quota.storage_limit_overridden)}"
+    )
+    print(
+        f"24 hours {quota.daily_used_bytes} bytes of "
+        f"{limit(quota.daily_limit_bytes, quota.daily_limit_overridden)}"
+    )
     return 0
 
 

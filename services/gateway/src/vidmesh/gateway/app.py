@@ -19,14 +19,22 @@ from vidmesh.gateway.catalog import Catalog
 from vidmesh.gateway.generations import Generations
 from vidmesh.gateway.migrate import upgrade_to_head
 from vidmesh.gateway.notifications import ChangeHub
+from vidmesh.gateway.quotas import QuotaDefaults, Quotas
 from vidmesh.gateway.reconciler import UploadLeases
 from vidmesh.gateway.reports import StateReports
-from vidmesh.gateway.servicer import AuthServicer, VideoServicer, VideoStateServicer
+from vidmesh.gateway.servicer import (
+    AuthServicer,
+    QuotaServicer,
+    VideoServicer,
+    VideoStateServicer,
+)
 from vidmesh.gateway.settings import GatewaySettings
 from vidmesh.gateway.timeline import Timelines
 from vidmesh.v1 import (
     auth_pb2,
     auth_pb2_grpc,
+    quota_pb2,
+    quota_pb2_grpc,
     video_pb2,
     video_pb2_grpc,
     video_state_pb2,
@@ -71,8 +79,11 @@ async def gateway(
             Catalog(sessions, store), hub, PlaybackLinks(codec), Timelines(sessions)
         )
         leases = UploadLeases(sessions, timedelta(seconds=settings.upload_lease_seconds))
+        quotas = Quotas(
+            sessions, QuotaDefaults(settings.quota_storage_bytes, settings.quota_daily_bytes)
+        )
         states = VideoStateServicer(
-            StateReports(sessions, timedelta(seconds=settings.upload_lease_seconds)),
+            StateReports(sessions, timedelta(seconds=settings.upload_lease_seconds), quotas),
             leases,
             Generations(sessions),
         )
@@ -90,6 +101,12 @@ async def gateway(
             ServiceBinding(
                 _full_name(auth_pb2, "AuthService"),
                 lambda server: auth_pb2_grpc.add_AuthServiceServicer_to_server(auth, server),
+            ),
+            ServiceBinding(
+                _full_name(quota_pb2, "QuotaService"),
+                lambda server: quota_pb2_grpc.add_QuotaServiceServicer_to_server(
+                    QuotaServicer(quotas), server
+                ),
             ),
             ServiceBinding(
                 _full_name(video_pb2, "VideoService"),

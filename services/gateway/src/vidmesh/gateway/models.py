@@ -78,6 +78,23 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(100))
     role: Mapped[UserRole] = mapped_column(_text_enum(UserRole, "user_role"))
     created_at: Mapped[datetime]
+    # The user's own limits, set by an admin (-1: unlimited); NULL: the settings' defaults.
+    quota_storage_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    quota_daily_bytes: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class UploadLedger(Base):
+    """Bytes a user started uploading, and when: the 24-hour upload quota. Kept apart from the
+    videos so that deleting a video frees storage but not the day's upload allowance; rows
+    older than a day are pruned when the user uploads again."""
+
+    __tablename__ = "upload_ledger"
+    __table_args__ = (Index("ix_upload_ledger_user_time", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
 
 
 class RefreshToken(Base):

@@ -25,6 +25,7 @@ from vidmesh.gateway.catalog import parse_video_id, video_not_found
 from vidmesh.gateway.lifecycle import TERMINAL, check_transition, is_playable, stale_job
 from vidmesh.gateway.models import User, Video, VideoState, VideoTransition, Visibility
 from vidmesh.gateway.notifications import announce_change
+from vidmesh.gateway.quotas import Quotas
 from vidmesh.gateway.timeline import note_run
 from vidmesh.v1 import video_state_pb2
 
@@ -87,9 +88,15 @@ def _processed(video: Video, job_id: str) -> bool:
 class StateReports:
     """The internal operations behind VideoStateService; every one is idempotent."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], upload_lease: timedelta) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        upload_lease: timedelta,
+        quotas: Quotas,
+    ) -> None:
         self._sessions = sessions
         self._upload_lease = upload_lease
+        self._quotas = quotas
 
     async def create(self, new: NewVideo) -> Video:
         owner = parse_uuid(new.owner_id, "owner_id", "INVALID_ARGUMENT")
@@ -99,7 +106,8 @@ class StateReports:
         now = datetime.now(UTC)
         try:
             async with self._sessions.begin() as session:
-                if await session.get(User, owner) is None:
+                user = await session.get(User, owner, with_for_update=True)
+                if user is None:
                     raise NotFound("USER_NOT_FOUND", "The owner does not exist.")
                 if request_id is not None:
                     existing = await session.scalar(
@@ -111,6 +119,7 @@ class StateReports:
                         if existing.failure_reason == ABORTED_UPLOAD:
                             await self._reopen(session, existing, now)
                         return existing
+                await self._quotas.reserve(session, user, max(new.size_bytes, 0))
                 video = Video(
                     id=uuid.uuid4(),
                     owner_id=owner,

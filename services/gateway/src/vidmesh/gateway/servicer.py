@@ -8,7 +8,12 @@ from typing import Any
 
 import grpc
 
-from vidmesh.common.auth import optional_principal, require_service, require_user
+from vidmesh.common.auth import (
+    optional_principal,
+    require_admin,
+    require_service,
+    require_user,
+)
 from vidmesh.common.errors import InvalidArgument, NotFound, Unauthenticated, Unavailable
 from vidmesh.common.jobs import generation_of
 from vidmesh.common.layout import POSTER
@@ -32,6 +37,7 @@ from vidmesh.gateway.generations import Generations
 from vidmesh.gateway.lifecycle import TERMINAL
 from vidmesh.gateway.models import Video, VideoState
 from vidmesh.gateway.notifications import ChangeHub
+from vidmesh.gateway.quotas import Quotas
 from vidmesh.gateway.reconciler import UploadLeases
 from vidmesh.gateway.reports import Failure, Ladder, NewVideo, SourceFacts, StateReports
 from vidmesh.gateway.search import title_ranges
@@ -39,6 +45,8 @@ from vidmesh.gateway.timeline import Timelines
 from vidmesh.v1 import (
     auth_pb2,
     auth_pb2_grpc,
+    quota_pb2,
+    quota_pb2_grpc,
     video_pb2,
     video_pb2_grpc,
     video_state_pb2,
@@ -151,6 +159,40 @@ def _viewer(request: video_state_pb2.AuthorizePlaybackRequest) -> Principal | No
 
 # How often a watched video that waits in the queue re-reads its position (others move it).
 QUEUE_REFRESH_SECONDS = 2.0
+
+
+class QuotaServicer(quota_pb2_grpc.QuotaServiceServicer):
+    def __init__(self, quotas: Quotas) -> None:
+        self._quotas = quotas
+
+    async def GetQuota(
+        self, request: quota_pb2.GetQuotaRequest, context: Context
+    ) -> quota_pb2.GetQuotaResponse:
+        principal = require_user()
+        user_id = request.user_id or principal.subject
+        if user_id != principal.subject:
+            require_admin()
+        key = parse_uuid(user_id, "user_id", "INVALID_USER_ID")
+        return quota_pb2.GetQuotaResponse(quota=await self._quotas.get(key))
+
+    async def UpdateQuota(
+        self, request: quota_pb2.UpdateQuotaRequest, context: Context
+    ) -> quota_pb2.UpdateQuotaResponse:
+        require_admin()
+        if not request.user_id:
+            raise InvalidArgument("FIELD_REQUIRED", "'user_id' is required.", field="user_id")
+        key = parse_uuid(request.user_id, "user_id", "INVALID_USER_ID")
+        quota = await self._quotas.update(
+            key,
+            storage_bytes=(
+                request.storage_limit_bytes if request.HasField("storage_limit_bytes") else None
+            ),
+            daily_bytes=request.daily_limit_bytes
+            if request.HasField("daily_limit_bytes")
+            else None,
+            use_defaults=request.use_defaults,
+        )
+        return quota_pb2.UpdateQuotaResponse(quota=quota)
 
 
 class VideoServicer(video_pb2_grpc.VideoServiceServicer):

@@ -26,6 +26,16 @@ class GatewaySettings(ServerSettings):
         description="How long an UPLOADING video lives without ingest renewing its lease.",
     )
     lease_sweep_seconds: float = Field(default=30.0, gt=0)
+    quota_storage_bytes: int = Field(
+        default=50 * 1024**3,
+        ge=-1,
+        description="Default bytes of originals a user may keep stored (-1: unlimited).",
+    )
+    quota_daily_bytes: int = Field(
+        default=20 * 1024**3,
+        ge=-1,
+        description="Default bytes a user may upload in any 24 hours (-1: unlimited).",
+    )
     trusted_proxies: str = Field(
         default="127.0.0.1,::1",
         description="Comma-separated peer addresses whose x-forwarded-for is believed.",

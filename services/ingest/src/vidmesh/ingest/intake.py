@@ -124,15 +124,21 @@ class Intake:
         )
 
     async def _create(self, owner_id: str, checked: Declared) -> video_pb2.Video:
-        return await self._states.create(
-            owner_id,
-            title=checked.title,
-            description=checked.description,
-            visibility=checked.visibility,
-            filename=checked.filename,
-            size_bytes=checked.size_bytes,
-            request_id=checked.request_id,
-        )
+        """Gateway creates the video and reserves its declared length against the owner's
+        quotas (a refusal leaves no video behind)."""
+        try:
+            return await self._states.create(
+                owner_id,
+                title=checked.title,
+                description=checked.description,
+                visibility=checked.visibility,
+                filename=checked.filename,
+                size_bytes=checked.size_bytes,
+                request_id=checked.request_id,
+            )
+        except ResourceExhausted as refused:
+            metrics.UPLOADS_REJECTED.labels(refused.reason).inc()
+            raise
 
     async def _open_session(
         self, owner_id: str, video: video_pb2.Video, checked: Declared, *, resumable: bool

@@ -1,0 +1,42 @@
+import { useCallback } from "react";
+
+import { quotas } from "../api/client";
+import { usePolled } from "../api/use-polled";
+import { ProgressBar } from "../components/ui/progress";
+import type { Quota } from "../gen/vidmesh/v1/quota_pb";
+import { formatBytes } from "../lib/format";
+
+function Usage({ label, used, limit }: { label: string; used: bigint; limit: bigint }) {
+  const unlimited = limit < 0n;
+  const percent = unlimited || limit === 0n ? 0 : Math.min(100, (Number(used) / Number(limit)) * 100);
+  return (
+    <div className="space-y-1">
+      <p className="flex justify-between gap-4 text-sm">
+        <span>{label}</span>
+        <span className="tabular-nums text-zinc-400">
+          {formatBytes(Number(used))} of {unlimited ? "unlimited" : formatBytes(Number(limit))}
+        </span>
+      </p>
+      {!unlimited && <ProgressBar value={percent} label={label} tone={percent >= 90 ? "red" : "brand"} />}
+    </div>
+  );
+}
+
+/**
+ * How much of their allowance the user has used (QuotaService.GetQuota): storage kept and
+ * uploads of the last 24 hours. Refreshed every few seconds, so it follows uploads as they start.
+ */
+export function QuotaMeter() {
+  const load = useCallback(
+    async (signal: AbortSignal): Promise<Quota | undefined> => (await quotas.getQuota({}, { signal })).quota,
+    [],
+  );
+  const { data: quota } = usePolled(load, 5000);
+  if (!quota) return null;
+  return (
+    <section aria-label="Your quota" className="grid max-w-xl gap-3 sm:grid-cols-2" data-testid="quota">
+      <Usage label="Storage" used={quota.storageUsedBytes} limit={quota.storageLimitBytes} />
+      <Usage label="Uploaded in 24 hours" used={quota.dailyUsedBytes} limit={quota.dailyLimitBytes} />
+    </section>
+  );
+}
