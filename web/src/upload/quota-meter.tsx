@@ -34,9 +34,9 @@ export function QuotaMeter() {
   const { data: quota } = usePolled(load, 5000);
   if (!quota) return null;
   return (
-    <section aria-label="Your quota" className="grid max-w-xl gap-3 sm:grid-cols-2" data-testid="quota">
+    <section aria-label="Your quota" className="grid max-w-3xl gap-x-8 gap-y-3 sm:grid-cols-2" data-testid="quota">
       <Usage label="Storage" used={quota.storageUsedBytes} limit={quota.storageLimitBytes} />
-      <Usage label="Uploaded in 24 hours" used={quota.dailyUsedBytes} limit={quota.dailyLimitBytes} />
+      <Usage label="Uploaded, last 24 h" used={quota.dailyUsedBytes} limit={quota.dailyLimitBytes} />
     </section>
   );
 }
