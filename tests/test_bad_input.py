@@ -341,6 +341,9 @@ CASES = [
     Case("hls unknown video, no token", "GET", f"/hls/{uuid.UUID(int=7)}/master.m3u8", 403),
     Case("hls forged token", "GET", f"/hls/{V}/master.m3u8?token=forged", 403, auth="none"),
     Case("hls unknown suffix", "GET", f"/hls/{V}/poster.exe", 404, auth="none"),
+    Case("download not enabled", "GET", f"/hls/{V}/downloads/720p.mp4", 404, auth="none"),
+    Case("download of no rung", "GET", f"/hls/{V}/downloads/..%2f720p.mp4", 404, auth="none"),
+    Case("download audio as mp4", "GET", f"/hls/{V}/downloads/audio.mp4", 404, auth="none"),
     Case("hls missing rung", "GET", f"/hls/{V}/999p/index.m3u8", 404, auth="none"),
     # The web app (Envoy → static server)
     Case("web nul in path", "GET", "/watch/%00", 400, "INVALID_PATH", "none"),

@@ -6,7 +6,7 @@
 // Exits non-zero on the first failed step; screenshots go to VIDMESH_SCREENSHOTS (default
 // ../.vidmesh/screenshots). Every wait is bounded and waits for a condition, never for time.
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 
 import { chromium } from "playwright-core";
@@ -205,6 +205,21 @@ try {
   await search.fill("");
   await card.waitFor();
   await assertAccessible(page, "explore");
+
+  step("with downloads enabled, the player offers an MP4 that saves under the video's name");
+  await page.goto(`${base}/me/videos`);
+  await page.getByRole("button", { name: "Edit" }).click();
+  await page.getByLabel("Viewers may download MP4 files of every quality").check();
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("dialog").waitFor({ state: "detached" });
+  await page.goto(`${base}/watch/${videoId}`);
+  await page.getByRole("button", { name: "Download" }).click();
+  const saving = page.waitForEvent("download", { timeout: 60_000 });
+  await page.getByRole("menuitem", { name: "360p (MP4)" }).click();
+  const saved = await saving;
+  assert.equal(saved.suggestedFilename(), "clip (360p).mp4");
+  const savedPath = await saved.path();
+  assert.ok(savedPath && statSync(savedPath).size > 10_000, "the MP4 arrived");
 
   step("make it private");
   await page.goto(`${base}/me/videos`);

@@ -7,7 +7,7 @@ import { Visibility, type Video } from "../gen/vidmesh/v1/video_pb";
 import { Button } from "./ui/button";
 import { Select, TextArea, TextField } from "./ui/field";
 
-/** Title, description and visibility, saved with a field mask of what changed. */
+/** Title, description, visibility and downloads, saved with a field mask of what changed. */
 export function EditVideoDialog({
   video,
   trigger,
@@ -27,10 +27,15 @@ export function EditVideoDialog({
     const title = String(form.get("title") ?? "");
     const description = String(form.get("description") ?? "");
     const visibility = Number(form.get("visibility")) as Visibility;
+    const downloads = { enabled: form.get("downloads") === "on", audio: form.get("audio") === "on", renditions: [] };
+    const current = video.downloads;
+    const downloadsChanged =
+      downloads.enabled !== Boolean(current?.enabled) || downloads.audio !== Boolean(current?.audio);
     const paths = [
       title !== video.title && "title",
       description !== video.description && "description",
       visibility !== video.visibility && "visibility",
+      downloadsChanged && "downloads",
     ].filter((path): path is string => Boolean(path));
     if (paths.length === 0) {
       setOpen(false);
@@ -40,7 +45,7 @@ export function EditVideoDialog({
     setError(null);
     try {
       const response = await videos.updateVideo({
-        video: { videoId: video.videoId, title, description, visibility },
+        video: { videoId: video.videoId, title, description, visibility, downloads },
         updateMask: { paths },
       });
       if (response.video) onSaved(response.video);
@@ -78,6 +83,17 @@ export function EditVideoDialog({
               <option value={Visibility.UNLISTED}>Unlisted: anyone with the link</option>
               <option value={Visibility.PUBLIC}>Public: listed in Explore</option>
             </Select>
+            <fieldset className="space-y-2">
+              <legend className="text-sm font-medium">Downloads</legend>
+              <label className="flex items-center gap-2 text-sm">
+                <input type="checkbox" name="downloads" defaultChecked={video.downloads?.enabled} />
+                Viewers may download MP4 files of every quality
+              </label>
+              <label className="flex items-center gap-2 text-sm">
+                <input type="checkbox" name="audio" defaultChecked={video.downloads?.audio} />
+                …and the audio alone (M4A)
+              </label>
+            </fieldset>
             {error && !["title", "description"].includes(error.field ?? "") && (
               <p role="alert" className="text-sm text-red-400">
                 {error.message}

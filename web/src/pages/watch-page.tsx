@@ -11,6 +11,7 @@ import { Badge } from "../components/ui/badge";
 import { ProgressBar } from "../components/ui/progress";
 import type { GetPlaybackInfoResponse } from "../gen/vidmesh/v1/playback_pb";
 import { Video_State, type Video } from "../gen/vidmesh/v1/video_pb";
+import { DownloadMenu } from "../player/download-menu";
 import { Player } from "../player/player";
 
 function NotPlayable({ initial, onPlayable }: { initial: Video; onPlayable: (video: Video) => void }) {
@@ -123,6 +124,7 @@ export function WatchPage() {
             <Badge key={rendition.name}>{rendition.name}</Badge>
           ))}
         </div>
+        {info && info.downloads.length > 0 && <DownloadMenu links={info.downloads} />}
         {video.description && <p className="whitespace-pre-wrap text-zinc-300">{video.description}</p>}
       </div>
     </article>

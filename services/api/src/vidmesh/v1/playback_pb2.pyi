@@ -58,6 +58,7 @@ class GetPlaybackInfoResponse(_message.Message):
     TOKEN_FIELD_NUMBER: _builtins.int
     TOKEN_EXPIRE_TIME_FIELD_NUMBER: _builtins.int
     DURATION_FIELD_NUMBER: _builtins.int
+    DOWNLOADS_FIELD_NUMBER: _builtins.int
     video_id: _builtins.str
     """Id of the video."""
     master_playlist_url: _builtins.str
@@ -82,6 +83,12 @@ class GetPlaybackInfoResponse(_message.Message):
     def duration(self) -> _duration_pb2.Duration:
         """Length of the video."""
 
+    @_builtins.property
+    def downloads(self) -> _containers.RepeatedCompositeFieldContainer[Global___DownloadLink]:
+        """The files the viewer may download, when the owner enabled downloads and the video is
+        READY (signed like the playlists).
+        """
+
     def __init__(
         self,
         *,
@@ -94,11 +101,46 @@ class GetPlaybackInfoResponse(_message.Message):
         token: _builtins.str = ...,
         token_expire_time: _timestamp_pb2.Timestamp | None = ...,
         duration: _duration_pb2.Duration | None = ...,
+        downloads: _abc.Iterable[Global___DownloadLink] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["duration", b"duration", "token_expire_time", b"token_expire_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["duration", b"duration", "master_playlist_url", b"master_playlist_url", "poster_url", b"poster_url", "renditions", b"renditions", "storyboard_url", b"storyboard_url", "storyboard_vtt_url", b"storyboard_vtt_url", "token", b"token", "token_expire_time", b"token_expire_time", "video_id", b"video_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["downloads", b"downloads", "duration", b"duration", "master_playlist_url", b"master_playlist_url", "poster_url", b"poster_url", "renditions", b"renditions", "storyboard_url", b"storyboard_url", "storyboard_vtt_url", b"storyboard_vtt_url", "token", b"token", "token_expire_time", b"token_expire_time", "video_id", b"video_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetPlaybackInfoResponse: _TypeAlias = GetPlaybackInfoResponse  # noqa: Y015
+
+@_typing.final
+class DownloadLink(_message.Message):
+    """One downloadable file of a video."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    URL_FIELD_NUMBER: _builtins.int
+    FILENAME_FIELD_NUMBER: _builtins.int
+    CONTENT_TYPE_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """`720p`, … or `audio`."""
+    url: _builtins.str
+    """Its URL: served with `Content-Disposition: attachment` and Range support."""
+    filename: _builtins.str
+    """The file name it is saved as."""
+    content_type: _builtins.str
+    """`video/mp4` or `audio/mp4`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        url: _builtins.str = ...,
+        filename: _builtins.str = ...,
+        content_type: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_type", b"content_type", "filename", b"filename", "name", b"name", "url", b"url"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DownloadLink: _TypeAlias = DownloadLink  # noqa: Y015

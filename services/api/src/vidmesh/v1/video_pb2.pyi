@@ -298,6 +298,7 @@ class Video(_message.Message):
     PLAYABLE_FIELD_NUMBER: _builtins.int
     PLAYABLE_TIME_FIELD_NUMBER: _builtins.int
     TRANSCODE_FIELD_NUMBER: _builtins.int
+    DOWNLOADS_FIELD_NUMBER: _builtins.int
     video_id: _builtins.str
     """Server-assigned id (UUID)."""
     owner_id: _builtins.str
@@ -365,6 +366,10 @@ class Video(_message.Message):
     def transcode(self) -> Global___Video.Transcode:
         """Progress of the transcode while QUEUED or PROCESSING."""
 
+    @_builtins.property
+    def downloads(self) -> Global___DownloadSettings:
+        """Which files viewers may download; set by the owner (`update_mask` path `downloads`)."""
+
     def __init__(
         self,
         *,
@@ -389,14 +394,50 @@ class Video(_message.Message):
         playable: _builtins.bool = ...,
         playable_time: _timestamp_pb2.Timestamp | None = ...,
         transcode: Global___Video.Transcode | None = ...,
+        downloads: Global___DownloadSettings | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "duration", b"duration", "failure", b"failure", "playable_time", b"playable_time", "ready_time", b"ready_time", "source", b"source", "transcode", b"transcode", "update_time", b"update_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "downloads", b"downloads", "duration", b"duration", "failure", b"failure", "playable_time", b"playable_time", "ready_time", b"ready_time", "source", b"source", "transcode", b"transcode", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "description", b"description", "duration", b"duration", "failure", b"failure", "height", b"height", "owner_id", b"owner_id", "playable", b"playable", "playable_time", b"playable_time", "poster_url", b"poster_url", "progress_percent", b"progress_percent", "ready_time", b"ready_time", "renditions", b"renditions", "source", b"source", "state", b"state", "title", b"title", "transcode", b"transcode", "transitions", b"transitions", "update_time", b"update_time", "video_id", b"video_id", "visibility", b"visibility", "width", b"width"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "description", b"description", "downloads", b"downloads", "duration", b"duration", "failure", b"failure", "height", b"height", "owner_id", b"owner_id", "playable", b"playable", "playable_time", b"playable_time", "poster_url", b"poster_url", "progress_percent", b"progress_percent", "ready_time", b"ready_time", "renditions", b"renditions", "source", b"source", "state", b"state", "title", b"title", "transcode", b"transcode", "transitions", b"transitions", "update_time", b"update_time", "video_id", b"video_id", "visibility", b"visibility", "width", b"width"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Video: _TypeAlias = Video  # noqa: Y015
+
+@_typing.final
+class DownloadSettings(_message.Message):
+    """Which files of a video whoever may watch it may also download: MP4 files of chosen rungs
+    (remuxed from the encoded segments with `faststart`, never encoded again) and an M4A of the
+    audio. They are made on the first request and kept; GetPlaybackInfo lists their URLs.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENABLED_FIELD_NUMBER: _builtins.int
+    RENDITIONS_FIELD_NUMBER: _builtins.int
+    AUDIO_FIELD_NUMBER: _builtins.int
+    enabled: _builtins.bool
+    """Whether downloads are offered at all."""
+    audio: _builtins.bool
+    """Whether the audio is offered on its own, as M4A."""
+    @_builtins.property
+    def renditions(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The rungs offered as MP4, by name (e.g. `720p`); empty means every rung."""
+
+    def __init__(
+        self,
+        *,
+        enabled: _builtins.bool = ...,
+        renditions: _abc.Iterable[_builtins.str] | None = ...,
+        audio: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["audio", b"audio", "enabled", b"enabled", "renditions", b"renditions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DownloadSettings: _TypeAlias = DownloadSettings  # noqa: Y015
 
 @_typing.final
 class GetVideoRequest(_message.Message):
@@ -611,8 +652,8 @@ class UpdateVideoRequest(_message.Message):
 
     @_builtins.property
     def update_mask(self) -> _field_mask_pb2.FieldMask:
-        """Fields to change: any of `title`, `description`, `visibility`. Empty means every one of
-        those set to a non-default value in `video`.
+        """Fields to change: any of `title`, `description`, `visibility`, `downloads`. Empty means
+        every one of the first three set to a non-default value in `video`.
         """
 
     def __init__(

@@ -66,7 +66,8 @@ class VideoServiceStub:
 
     Errors:
     - INVALID_ARGUMENT (`INVALID_VIDEO_ID`, `INVALID_UPDATE_MASK`, `FIELD_REQUIRED`,
-      `FIELD_TOO_LONG`, `INVALID_VISIBILITY`, `INVALID_CHARACTERS`)
+      `FIELD_TOO_LONG`, `INVALID_VISIBILITY`, `INVALID_CHARACTERS`, `INVALID_RENDITION`
+      for a download rung name that is no rung name)
     - UNAUTHENTICATED (`MISSING_TOKEN`, `INVALID_TOKEN`, `TOKEN_EXPIRED`)
     - PERMISSION_DENIED (`NOT_VIDEO_OWNER`; `ADMIN_MAY_ONLY_RESTRICT` when an admin changes
       another owner's title or description, or raises its visibility)
@@ -137,7 +138,8 @@ class VideoServiceAsyncStub(VideoServiceStub):
 
     Errors:
     - INVALID_ARGUMENT (`INVALID_VIDEO_ID`, `INVALID_UPDATE_MASK`, `FIELD_REQUIRED`,
-      `FIELD_TOO_LONG`, `INVALID_VISIBILITY`, `INVALID_CHARACTERS`)
+      `FIELD_TOO_LONG`, `INVALID_VISIBILITY`, `INVALID_CHARACTERS`, `INVALID_RENDITION`
+      for a download rung name that is no rung name)
     - UNAUTHENTICATED (`MISSING_TOKEN`, `INVALID_TOKEN`, `TOKEN_EXPIRED`)
     - PERMISSION_DENIED (`NOT_VIDEO_OWNER`; `ADMIN_MAY_ONLY_RESTRICT` when an admin changes
       another owner's title or description, or raises its visibility)
@@ -223,7 +225,8 @@ class VideoServiceServicer(metaclass=_abc_1.ABCMeta):
 
         Errors:
         - INVALID_ARGUMENT (`INVALID_VIDEO_ID`, `INVALID_UPDATE_MASK`, `FIELD_REQUIRED`,
-          `FIELD_TOO_LONG`, `INVALID_VISIBILITY`, `INVALID_CHARACTERS`)
+          `FIELD_TOO_LONG`, `INVALID_VISIBILITY`, `INVALID_CHARACTERS`, `INVALID_RENDITION`
+          for a download rung name that is no rung name)
         - UNAUTHENTICATED (`MISSING_TOKEN`, `INVALID_TOKEN`, `TOKEN_EXPIRED`)
         - PERMISSION_DENIED (`NOT_VIDEO_OWNER`; `ADMIN_MAY_ONLY_RESTRICT` when an admin changes
           another owner's title or description, or raises its visibility)

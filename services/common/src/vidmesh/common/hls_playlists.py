@@ -238,3 +238,8 @@ def master(generation: video_state_pb2.Generation, *, final: bool) -> str:
                 f'CODECS="{video_codec}",URI="{iframe_playlist(rendition.name)}"'
             )
     return "\n".join(lines) + "\n"
+
+
+def segment_uris(playlist: str) -> list[str]:
+    """The URIs of a media playlist's segments, in order (relative to the playlist)."""
+    return [line for line in playlist.splitlines() if line and not line.startswith("#")]

@@ -43,6 +43,7 @@ class VideoChanges:
     title: str | None = None
     description: str | None = None
     visibility: Visibility | None = None
+    downloads: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +88,11 @@ _OPENNESS = {Visibility.PRIVATE: 0, Visibility.UNLISTED: 1, Visibility.PUBLIC: 2
 
 def _check_restriction(video: Video, changes: VideoChanges) -> None:
     """An admin acting on someone else's video may restrict it, and do nothing else."""
-    rewrites = changes.title is not None or changes.description is not None
+    rewrites = (
+        changes.title is not None
+        or changes.description is not None
+        or changes.downloads is not None
+    )
     raises = (
         changes.visibility is not None
         and _OPENNESS[changes.visibility] > _OPENNESS[video.visibility]
@@ -279,6 +284,8 @@ class Catalog:
                 )
             if changes.visibility is not None:
                 video.visibility = changes.visibility
+            if changes.downloads is not None:
+                video.downloads = changes.downloads
             video.updated_at = datetime.now(UTC)
             await announce_change(session, video.id)
         return video

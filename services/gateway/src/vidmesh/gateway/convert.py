@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -138,6 +139,32 @@ def transcode_to_proto(video: Video, queue_position: int) -> video_pb2.Video.Tra
     )
 
 
+_RUNG_NAME = re.compile(r"^[a-z0-9]{1,16}$")
+MAX_DOWNLOAD_RENDITIONS = 12
+
+
+def downloads_to_proto(stored: dict[str, Any] | None) -> video_pb2.DownloadSettings:
+    stored = stored or {}
+    return video_pb2.DownloadSettings(
+        enabled=bool(stored.get("enabled")),
+        renditions=[str(name) for name in stored.get("renditions", [])],
+        audio=bool(stored.get("audio")),
+    )
+
+
+def downloads_from_proto(settings: video_pb2.DownloadSettings) -> dict[str, Any]:
+    """The settings as stored; rung names are checked for shape (not against the ladder,
+    which a re-transcode may change: a name with no rung offers nothing)."""
+    names = list(dict.fromkeys(settings.renditions))
+    if len(names) > MAX_DOWNLOAD_RENDITIONS or not all(_RUNG_NAME.match(n) for n in names):
+        raise InvalidArgument(
+            "INVALID_RENDITION",
+            "'downloads.renditions' names rungs such as 720p (at most 12).",
+            field="video.downloads.renditions",
+        )
+    return {"enabled": settings.enabled, "renditions": names, "audio": settings.audio}
+
+
 def video_to_proto(video: Video, *, queue_position: int = 0) -> video_pb2.Video:
     message = video_pb2.Video(
         video_id=str(video.id),
@@ -173,6 +200,7 @@ def video_to_proto(video: Video, *, queue_position: int = 0) -> video_pb2.Video:
         playable=is_playable(video),
         playable_time=timestamp(video.playable_at),
         transcode=transcode_to_proto(video, queue_position),
+        downloads=downloads_to_proto(video.downloads),
     )
     if video.failure_reason:
         message.failure.CopyFrom(

@@ -150,6 +150,8 @@ class Video(Base):
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
     renditions: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    # DownloadSettings as JSON: {"enabled": bool, "renditions": [name, ...], "audio": bool}.
+    downloads: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     media_prefix: Mapped[str | None] = mapped_column(Text)
     poster_key: Mapped[str | None] = mapped_column(Text)
     source_filename: Mapped[str] = mapped_column(String(255), default="")

@@ -54,7 +54,7 @@ from vidmesh.v1 import (
 )
 
 Context = grpc.aio.ServicerContext[Any, Any]
-MUTABLE_FIELDS = ("title", "description", "visibility")
+MUTABLE_FIELDS = ("title", "description", "visibility", "downloads")
 
 
 class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
@@ -135,6 +135,7 @@ def _changes(request: video_pb2.UpdateVideoRequest) -> VideoChanges:
         title=video.title if "title" in paths else None,
         description=video.description if "description" in paths else None,
         visibility=visibility,
+        downloads=convert.downloads_from_proto(video.downloads) if "downloads" in paths else None,
     )
 
 

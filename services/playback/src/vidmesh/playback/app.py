@@ -13,6 +13,7 @@ from vidmesh.common.runtime import Loop
 from vidmesh.common.server import ServiceBinding
 from vidmesh.common.storage import BlobStore
 from vidmesh.common.tokens import TokenCodec
+from vidmesh.playback.downloads import Downloads
 from vidmesh.playback.hls import LivePlaylists, build_app
 from vidmesh.playback.public import PublicVideos
 from vidmesh.playback.servicer import PlaybackServicer
@@ -52,6 +53,7 @@ async def playback(
             PublicVideos(states, credential, check_seconds=settings.public_check_seconds),
             public_max_age=settings.public_playlist_max_age,
             redirect=settings.redirect == "presigned",
+            downloads=Downloads(store, states, credential, settings.work_dir),
         )
         async with http_listener(
             app, settings.host, settings.http_port, reuse_port=reuse_port

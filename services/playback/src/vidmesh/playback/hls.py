@@ -53,6 +53,7 @@ from vidmesh.common.layout import (
 from vidmesh.common.storage import MEDIA, BlobNotFound, BlobStore
 from vidmesh.common.tokens import TokenCodec
 from vidmesh.playback import metrics
+from vidmesh.playback.downloads import Downloads
 from vidmesh.playback.public import PublicVideos
 from vidmesh.v1 import video_state_pb2, video_state_pb2_grpc
 
@@ -63,6 +64,7 @@ CONTENT_TYPES = {
     ".ts": "video/mp2t",
     ".m4s": "video/iso.segment",
     ".mp4": "video/mp4",
+    ".m4a": "audio/mp4",
     ".jpg": "image/jpeg",
     ".vtt": "text/vtt; charset=utf-8",
 }
@@ -196,11 +198,13 @@ class HlsHandler:
         *,
         public_max_age: int,
         redirect: bool,
+        downloads: Downloads | None = None,
     ) -> None:
         self._store = store
         self._codec = codec
         self._live = live
         self._public = public
+        self._downloads = downloads
         self._shared = Caching.shared(public_max_age)
         self._redirect = redirect
 
@@ -234,6 +238,8 @@ class HlsHandler:
             raise _not_found()
         token = request.query.get("token", "")
         prefix, caching = await self._grant(video_id, token)
+        if Downloads.is_download(path):
+            return await self._download(request, video_id, prefix, path, caching)
         try:
             key = published_key(prefix, path)
         except InvalidArgument:
@@ -245,6 +251,29 @@ class HlsHandler:
             return await self._object(request, key, suffix, cache, caching.redirect)
         except (FileNotFoundError, NotADirectoryError, BlobNotFound):
             # Removed between lookup and read (a deleted or re-transcoded video).
+            raise _not_found() from None
+
+    async def _download(
+        self, request: web.Request, video_id: str, prefix: str, path: str, caching: Caching
+    ) -> web.StreamResponse:
+        """A download the video offers, made on its first request (see downloads.py); its
+        Cache-Control is an image's, so turning downloads off reaches caches soon."""
+        download = (
+            await self._downloads.prepare(video_id, prefix, path) if self._downloads else None
+        )
+        if download is None:
+            raise _not_found()
+        suffix = PurePosixPath(path).suffix
+        try:
+            return await self._object(
+                request,
+                download.key,
+                suffix,
+                caching.image,
+                caching.redirect,
+                {"Content-Disposition": download.disposition},
+            )
+        except (FileNotFoundError, BlobNotFound):
             raise _not_found() from None
 
     async def _grant(self, video_id: str, token: str) -> tuple[str, Caching]:
@@ -288,9 +317,15 @@ class HlsHandler:
         )
 
     async def _object(
-        self, request: web.Request, key: str, suffix: str, cache: str, redirect_cache: str
+        self,
+        request: web.Request,
+        key: str,
+        suffix: str,
+        cache: str,
+        redirect_cache: str,
+        extra: dict[str, str] | None = None,
     ) -> web.StreamResponse:
-        if self._redirect:
+        if self._redirect and not extra:
             url = self._store.presigned_url(MEDIA, key, PRESIGNED_TTL)
             if url is not None:
                 raise web.HTTPFound(url, headers={"Cache-Control": redirect_cache})
@@ -305,7 +340,11 @@ class HlsHandler:
                     await _sendfile(request, handle, start, end - start)
 
                 return await self._reply(
-                    request, (suffix, cache), (facts.st_size, etag, int(facts.st_mtime)), send_file
+                    request,
+                    (suffix, cache),
+                    (facts.st_size, etag, int(facts.st_mtime)),
+                    send_file,
+                    extra=extra,
                 )
         info = await self._store.stat(MEDIA, key)
         if info is None:
@@ -318,7 +357,12 @@ class HlsHandler:
         modified = int(info.modified.timestamp()) if info.modified else None
         response = web.StreamResponse()
         return await self._reply(
-            request, (suffix, cache), (info.size, f'"{info.etag}"', modified), stream, response
+            request,
+            (suffix, cache),
+            (info.size, f'"{info.etag}"', modified),
+            stream,
+            response,
+            extra=extra,
         )
 
     async def _reply(
@@ -328,6 +372,8 @@ class HlsHandler:
         facts: tuple[int, str, int | None],
         send: Callable[[int, int], Awaitable[None]],
         response: web.StreamResponse | None = None,
+        *,
+        extra: dict[str, str] | None = None,
     ) -> web.StreamResponse:
         """Answer with the object's validators, honouring conditions and a Range; `facts` are
         (size, ETag, modified as Unix seconds)."""
@@ -339,6 +385,7 @@ class HlsHandler:
             "Accept-Ranges": "bytes",
             "Content-Type": CONTENT_TYPES[suffix],
             **CORS_HEADERS,
+            **(extra or {}),
         }
         if modified is not None:
             headers["Last-Modified"] = _http_date(modified)
@@ -428,12 +475,19 @@ def build_app(
     *,
     public_max_age: int = 60,
     redirect: bool = False,
+    downloads: Downloads | None = None,
 ) -> web.Application:
     """The HLS listener; without `live` it serves stored ladders only, without `public` only
     signed URLs; `redirect` answers segment requests with presigned S3 URLs."""
     app = web.Application(middlewares=[edge_middleware(None, "hls", success_level=logging.DEBUG)])
     handler = HlsHandler(
-        store, codec, live, public, public_max_age=public_max_age, redirect=redirect
+        store,
+        codec,
+        live,
+        public,
+        public_max_age=public_max_age,
+        redirect=redirect,
+        downloads=downloads,
     )
     app.add_routes(handler.routes())
     return app

@@ -12,9 +12,19 @@ from vidmesh.common.auth import optional_principal
 from vidmesh.common.channels import ServiceCredential, remote_errors
 from vidmesh.common.layout import MASTER_PLAYLIST, POSTER, STORYBOARD, STORYBOARD_INDEX
 from vidmesh.common.playback_links import PlaybackLinks
+from vidmesh.playback.downloads import Download, describe, download_path, offered
 from vidmesh.v1 import playback_pb2, playback_pb2_grpc, video_state_pb2, video_state_pb2_grpc
 
 Context = grpc.aio.ServicerContext[Any, Any]
+
+
+def _link(download: Download, url: str) -> playback_pb2.DownloadLink:
+    return playback_pb2.DownloadLink(
+        name=download.name,
+        url=url,
+        filename=download.filename,
+        content_type=download.content_type,
+    )
 
 
 class PlaybackServicer(playback_pb2_grpc.PlaybackServiceServicer):
@@ -60,6 +70,10 @@ class PlaybackServicer(playback_pb2_grpc.PlaybackServiceServicer):
             storyboard_vtt_url=grant.url(STORYBOARD_INDEX),
             token=grant.token,
             duration=video.duration,
+            downloads=[
+                _link(describe(video, granted.media_prefix, name), grant.url(download_path(name)))
+                for name in offered(video)
+            ],
         )
         if grant.expire_time is not None:
             expire = timestamp_pb2.Timestamp()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -40,4 +42,8 @@ class PlaybackSettings(ServerSettings, PlaybackLinkSettings):
         default="",
         description="`presigned`: with the S3 store, answer segment requests with a 302 to a "
         "presigned object URL instead of streaming them through playback.",
+    )
+    work_dir: Path = Field(
+        default=Path(tempfile.gettempdir()) / "vidmesh-playback",
+        description="Scratch space for remuxing downloads (a rung's segments, then its MP4).",
     )

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vidmesh/v1/playback.proto.
  */
 export const file_vidmesh_v1_playback: GenFile = /*@__PURE__*/
-  fileDesc("Chl2aWRtZXNoL3YxL3BsYXliYWNrLnByb3RvEgp2aWRtZXNoLnYxIjAKFkdldFBsYXliYWNrSW5mb1JlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQIirgIKF0dldFBsYXliYWNrSW5mb1Jlc3BvbnNlEhAKCHZpZGVvX2lkGAEgASgJEhsKE21hc3Rlcl9wbGF5bGlzdF91cmwYAiABKAkSKQoKcmVuZGl0aW9ucxgDIAMoCzIVLnZpZG1lc2gudjEuUmVuZGl0aW9uEhIKCnBvc3Rlcl91cmwYBCABKAkSFgoOc3Rvcnlib2FyZF91cmwYBSABKAkSGgoSc3Rvcnlib2FyZF92dHRfdXJsGAYgASgJEg0KBXRva2VuGAcgASgJEjUKEXRva2VuX2V4cGlyZV90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIrCghkdXJhdGlvbhgJIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbjKWAQoPUGxheWJhY2tTZXJ2aWNlEoIBCg9HZXRQbGF5YmFja0luZm8SIi52aWRtZXNoLnYxLkdldFBsYXliYWNrSW5mb1JlcXVlc3QaIy52aWRtZXNoLnYxLkdldFBsYXliYWNrSW5mb1Jlc3BvbnNlIiaC0+STAiASHi92MS92aWRlb3Mve3ZpZGVvX2lkfS9wbGF5YmFja2IGcHJvdG8z", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_duration, file_google_protobuf_timestamp, file_vidmesh_v1_video]);
+  fileDesc("Chl2aWRtZXNoL3YxL3BsYXliYWNrLnByb3RvEgp2aWRtZXNoLnYxIjAKFkdldFBsYXliYWNrSW5mb1JlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQIi2wIKF0dldFBsYXliYWNrSW5mb1Jlc3BvbnNlEhAKCHZpZGVvX2lkGAEgASgJEhsKE21hc3Rlcl9wbGF5bGlzdF91cmwYAiABKAkSKQoKcmVuZGl0aW9ucxgDIAMoCzIVLnZpZG1lc2gudjEuUmVuZGl0aW9uEhIKCnBvc3Rlcl91cmwYBCABKAkSFgoOc3Rvcnlib2FyZF91cmwYBSABKAkSGgoSc3Rvcnlib2FyZF92dHRfdXJsGAYgASgJEg0KBXRva2VuGAcgASgJEjUKEXRva2VuX2V4cGlyZV90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIrCghkdXJhdGlvbhgJIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIrCglkb3dubG9hZHMYCiADKAsyGC52aWRtZXNoLnYxLkRvd25sb2FkTGluayJRCgxEb3dubG9hZExpbmsSDAoEbmFtZRgBIAEoCRILCgN1cmwYAiABKAkSEAoIZmlsZW5hbWUYAyABKAkSFAoMY29udGVudF90eXBlGAQgASgJMpYBCg9QbGF5YmFja1NlcnZpY2USggEKD0dldFBsYXliYWNrSW5mbxIiLnZpZG1lc2gudjEuR2V0UGxheWJhY2tJbmZvUmVxdWVzdBojLnZpZG1lc2gudjEuR2V0UGxheWJhY2tJbmZvUmVzcG9uc2UiJoLT5JMCIBIeL3YxL3ZpZGVvcy97dmlkZW9faWR9L3BsYXliYWNrYgZwcm90bzM", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_duration, file_google_protobuf_timestamp, file_vidmesh_v1_video]);
 
 /**
  * Request of GetPlaybackInfo.
@@ -107,6 +107,14 @@ export type GetPlaybackInfoResponse = Message<"vidmesh.v1.GetPlaybackInfoRespons
    * @generated from field: google.protobuf.Duration duration = 9;
    */
   duration?: Duration;
+
+  /**
+   * The files the viewer may download, when the owner enabled downloads and the video is
+   * READY (signed like the playlists).
+   *
+   * @generated from field: repeated vidmesh.v1.DownloadLink downloads = 10;
+   */
+  downloads: DownloadLink[];
 };
 
 /**
@@ -115,6 +123,48 @@ export type GetPlaybackInfoResponse = Message<"vidmesh.v1.GetPlaybackInfoRespons
  */
 export const GetPlaybackInfoResponseSchema: GenMessage<GetPlaybackInfoResponse> = /*@__PURE__*/
   messageDesc(file_vidmesh_v1_playback, 1);
+
+/**
+ * One downloadable file of a video.
+ *
+ * @generated from message vidmesh.v1.DownloadLink
+ */
+export type DownloadLink = Message<"vidmesh.v1.DownloadLink"> & {
+  /**
+   * `720p`, … or `audio`.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Its URL: served with `Content-Disposition: attachment` and Range support.
+   *
+   * @generated from field: string url = 2;
+   */
+  url: string;
+
+  /**
+   * The file name it is saved as.
+   *
+   * @generated from field: string filename = 3;
+   */
+  filename: string;
+
+  /**
+   * `video/mp4` or `audio/mp4`.
+   *
+   * @generated from field: string content_type = 4;
+   */
+  contentType: string;
+};
+
+/**
+ * Describes the message vidmesh.v1.DownloadLink.
+ * Use `create(DownloadLinkSchema)` to create a new message.
+ */
+export const DownloadLinkSchema: GenMessage<DownloadLink> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_playback, 2);
 
 /**
  * PlaybackService tells a player where and how to fetch a playable video. The HLS playlists

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vidmesh/v1/video.proto.
  */
 export const file_vidmesh_v1_video: GenFile = /*@__PURE__*/
-  fileDesc("ChZ2aWRtZXNoL3YxL3ZpZGVvLnByb3RvEgp2aWRtZXNoLnYxIooBCglSZW5kaXRpb24SDAoEbmFtZRgBIAEoCRINCgV3aWR0aBgCIAEoBRIOCgZoZWlnaHQYAyABKAUSEQoJYmFuZHdpZHRoGAQgASgDEhkKEWF2ZXJhZ2VfYmFuZHdpZHRoGAUgASgDEg4KBmNvZGVjcxgGIAEoCRISCgpmcmFtZV9yYXRlGAcgASgBImYKC1ZpZGVvU291cmNlEhAKCGZpbGVuYW1lGAEgASgJEhIKCnNpemVfYnl0ZXMYAiABKAMSDgoGc2hhMjU2GAMgASgJEhEKCWNvbnRhaW5lchgEIAEoCRIOCgZjb2RlY3MYBSADKAkiLwoMVmlkZW9GYWlsdXJlEg4KBnJlYXNvbhgBIAEoCRIPCgdtZXNzYWdlGAIgASgJIukJCgVWaWRlbxIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAxIWCghvd25lcl9pZBgCIAEoCUIE4kEBAxINCgV0aXRsZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIqCgp2aXNpYmlsaXR5GAUgASgOMhYudmlkbWVzaC52MS5WaXNpYmlsaXR5EiwKBXN0YXRlGAYgASgOMhcudmlkbWVzaC52MS5WaWRlby5TdGF0ZUIE4kEBAxIvCgdmYWlsdXJlGAcgASgLMhgudmlkbWVzaC52MS5WaWRlb0ZhaWx1cmVCBOJBAQMSHgoQcHJvZ3Jlc3NfcGVyY2VudBgIIAEoAkIE4kEBAxIxCghkdXJhdGlvbhgJIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIE4kEBAxITCgV3aWR0aBgKIAEoBUIE4kEBAxIUCgZoZWlnaHQYCyABKAVCBOJBAQMSLwoKcmVuZGl0aW9ucxgMIAMoCzIVLnZpZG1lc2gudjEuUmVuZGl0aW9uQgTiQQEDEhgKCnBvc3Rlcl91cmwYDSABKAlCBOJBAQMSNQoLY3JlYXRlX3RpbWUYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDEjUKC3VwZGF0ZV90aW1lGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxI0CgpyZWFkeV90aW1lGBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxItCgZzb3VyY2UYESABKAsyFy52aWRtZXNoLnYxLlZpZGVvU291cmNlQgTiQQEDEjcKC3RyYW5zaXRpb25zGBIgAygLMhwudmlkbWVzaC52MS5WaWRlby5UcmFuc2l0aW9uQgTiQQEDEhYKCHBsYXlhYmxlGBMgASgIQgTiQQEDEjcKDXBsYXlhYmxlX3RpbWUYFCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDEjQKCXRyYW5zY29kZRgVIAEoCzIbLnZpZG1lc2gudjEuVmlkZW8uVHJhbnNjb2RlQgTiQQEDGoIBCgpUcmFuc2l0aW9uEiYKBXN0YXRlGAEgASgOMhcudmlkbWVzaC52MS5WaWRlby5TdGF0ZRIoCgR0aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZqb2JfaWQYAyABKAkSEgoKZ2VuZXJhdGlvbhgEIAEoBRqfAQoJVHJhbnNjb2RlEhMKC2NodW5rc19kb25lGAEgASgFEhQKDGNodW5rc190b3RhbBgCIAEoBRIWCg5xdWV1ZV9wb3NpdGlvbhgDIAEoBRI7Chhlc3RpbWF0ZWRfdGltZV9yZW1haW5pbmcYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEgoKZ2VuZXJhdGlvbhgFIAEoBSJ+CgVTdGF0ZRIVChFTVEFURV9VTlNQRUNJRklFRBAAEhMKD1NUQVRFX1VQTE9BRElORxABEhAKDFNUQVRFX1FVRVVFRBACEhQKEFNUQVRFX1BST0NFU1NJTkcQAxIPCgtTVEFURV9SRUFEWRAEEhAKDFNUQVRFX0ZBSUxFRBAFIikKD0dldFZpZGVvUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAiI0ChBHZXRWaWRlb1Jlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbyLnAQoRTGlzdFZpZGVvc1JlcXVlc3QSMgoFc2NvcGUYASABKA4yIy52aWRtZXNoLnYxLkxpc3RWaWRlb3NSZXF1ZXN0LlNjb3BlEiYKBXN0YXRlGAIgASgOMhcudmlkbWVzaC52MS5WaWRlby5TdGF0ZRIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCRINCgVxdWVyeRgFIAEoCSJACgVTY29wZRIVChFTQ09QRV9VTlNQRUNJRklFRBAAEhAKDFNDT1BFX1BVQkxJQxABEg4KClNDT1BFX01JTkUQAiKBAQoSTGlzdFZpZGVvc1Jlc3BvbnNlEiEKBnZpZGVvcxgBIAMoCzIRLnZpZG1lc2gudjEuVmlkZW8SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEi8KCmhpZ2hsaWdodHMYAyADKAsyGy52aWRtZXNoLnYxLlNlYXJjaEhpZ2hsaWdodCJQCg9TZWFyY2hIaWdobGlnaHQSEAoIdmlkZW9faWQYASABKAkSKwoMdGl0bGVfcmFuZ2VzGAIgAygLMhUudmlkbWVzaC52MS5UZXh0UmFuZ2UiJwoJVGV4dFJhbmdlEg0KBXN0YXJ0GAEgASgFEgsKA2VuZBgCIAEoBSJtChJVcGRhdGVWaWRlb1JlcXVlc3QSJgoFdmlkZW8YASABKAsyES52aWRtZXNoLnYxLlZpZGVvQgTiQQECEi8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzayI3ChNVcGRhdGVWaWRlb1Jlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbyIsChJEZWxldGVWaWRlb1JlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQIiFQoTRGVsZXRlVmlkZW9SZXNwb25zZSIrChFXYXRjaFZpZGVvUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAiI2ChJXYXRjaFZpZGVvUmVzcG9uc2USIAoFdmlkZW8YASABKAsyES52aWRtZXNoLnYxLlZpZGVvIjEKF0dldFZpZGVvVGltZWxpbmVSZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECIkMKGEdldFZpZGVvVGltZWxpbmVSZXNwb25zZRInCgVzdGVwcxgBIAMoCzIYLnZpZG1lc2gudjEuVGltZWxpbmVTdGVwItADCgxUaW1lbGluZVN0ZXASKwoEa2luZBgBIAEoDjIdLnZpZG1lc2gudjEuVGltZWxpbmVTdGVwLktpbmQSDAoEbmFtZRgCIAEoCRISCgpnZW5lcmF0aW9uGAMgASgFEi4KCnN0YXJ0X3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIrCghkdXJhdGlvbhgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIOCgZ3b3JrZXIYByABKAkSEAoIZGVsaXZlcnkYCCABKAUSDgoGZGV0YWlsGAkgASgJIrMBCgRLaW5kEhQKEEtJTkRfVU5TUEVDSUZJRUQQABIPCgtLSU5EX1VQTE9BRBABEg4KCktJTkRfUVVFVUUQAhINCglLSU5EX1BMQU4QAxIOCgpLSU5EX0NIVU5LEAQSDgoKS0lORF9BVURJTxAFEhEKDUtJTkRfRklOQUxJWkUQBhIRCg1LSU5EX1BMQVlBQkxFEAcSDgoKS0lORF9SRUFEWRAIEg8KC0tJTkRfRkFJTEVEEAkqcAoKVmlzaWJpbGl0eRIaChZWSVNJQklMSVRZX1VOU1BFQ0lGSUVEEAASFQoRVklTSUJJTElUWV9QVUJMSUMQARIXChNWSVNJQklMSVRZX1VOTElTVEVEEAISFgoSVklTSUJJTElUWV9QUklWQVRFEAMyvAUKDFZpZGVvU2VydmljZRJkCghHZXRWaWRlbxIbLnZpZG1lc2gudjEuR2V0VmlkZW9SZXF1ZXN0GhwudmlkbWVzaC52MS5HZXRWaWRlb1Jlc3BvbnNlIh2C0+STAhcSFS92MS92aWRlb3Mve3ZpZGVvX2lkfRJfCgpMaXN0VmlkZW9zEh0udmlkbWVzaC52MS5MaXN0VmlkZW9zUmVxdWVzdBoeLnZpZG1lc2gudjEuTGlzdFZpZGVvc1Jlc3BvbnNlIhKC0+STAgwSCi92MS92aWRlb3MSegoLVXBkYXRlVmlkZW8SHi52aWRtZXNoLnYxLlVwZGF0ZVZpZGVvUmVxdWVzdBofLnZpZG1lc2gudjEuVXBkYXRlVmlkZW9SZXNwb25zZSIqgtPkkwIkMhsvdjEvdmlkZW9zL3t2aWRlby52aWRlb19pZH06BXZpZGVvEm0KC0RlbGV0ZVZpZGVvEh4udmlkbWVzaC52MS5EZWxldGVWaWRlb1JlcXVlc3QaHy52aWRtZXNoLnYxLkRlbGV0ZVZpZGVvUmVzcG9uc2UiHYLT5JMCFyoVL3YxL3ZpZGVvcy97dmlkZW9faWR9EnIKCldhdGNoVmlkZW8SHS52aWRtZXNoLnYxLldhdGNoVmlkZW9SZXF1ZXN0Gh4udmlkbWVzaC52MS5XYXRjaFZpZGVvUmVzcG9uc2UiI4LT5JMCHRIbL3YxL3ZpZGVvcy97dmlkZW9faWR9OndhdGNoMAEShQEKEEdldFZpZGVvVGltZWxpbmUSIy52aWRtZXNoLnYxLkdldFZpZGVvVGltZWxpbmVSZXF1ZXN0GiQudmlkbWVzaC52MS5HZXRWaWRlb1RpbWVsaW5lUmVzcG9uc2UiJoLT5JMCIBIeL3YxL3ZpZGVvcy97dmlkZW9faWR9L3RpbWVsaW5lYgZwcm90bzM", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
+  fileDesc("ChZ2aWRtZXNoL3YxL3ZpZGVvLnByb3RvEgp2aWRtZXNoLnYxIooBCglSZW5kaXRpb24SDAoEbmFtZRgBIAEoCRINCgV3aWR0aBgCIAEoBRIOCgZoZWlnaHQYAyABKAUSEQoJYmFuZHdpZHRoGAQgASgDEhkKEWF2ZXJhZ2VfYmFuZHdpZHRoGAUgASgDEg4KBmNvZGVjcxgGIAEoCRISCgpmcmFtZV9yYXRlGAcgASgBImYKC1ZpZGVvU291cmNlEhAKCGZpbGVuYW1lGAEgASgJEhIKCnNpemVfYnl0ZXMYAiABKAMSDgoGc2hhMjU2GAMgASgJEhEKCWNvbnRhaW5lchgEIAEoCRIOCgZjb2RlY3MYBSADKAkiLwoMVmlkZW9GYWlsdXJlEg4KBnJlYXNvbhgBIAEoCRIPCgdtZXNzYWdlGAIgASgJIpoKCgVWaWRlbxIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAxIWCghvd25lcl9pZBgCIAEoCUIE4kEBAxINCgV0aXRsZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIqCgp2aXNpYmlsaXR5GAUgASgOMhYudmlkbWVzaC52MS5WaXNpYmlsaXR5EiwKBXN0YXRlGAYgASgOMhcudmlkbWVzaC52MS5WaWRlby5TdGF0ZUIE4kEBAxIvCgdmYWlsdXJlGAcgASgLMhgudmlkbWVzaC52MS5WaWRlb0ZhaWx1cmVCBOJBAQMSHgoQcHJvZ3Jlc3NfcGVyY2VudBgIIAEoAkIE4kEBAxIxCghkdXJhdGlvbhgJIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIE4kEBAxITCgV3aWR0aBgKIAEoBUIE4kEBAxIUCgZoZWlnaHQYCyABKAVCBOJBAQMSLwoKcmVuZGl0aW9ucxgMIAMoCzIVLnZpZG1lc2gudjEuUmVuZGl0aW9uQgTiQQEDEhgKCnBvc3Rlcl91cmwYDSABKAlCBOJBAQMSNQoLY3JlYXRlX3RpbWUYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDEjUKC3VwZGF0ZV90aW1lGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxI0CgpyZWFkeV90aW1lGBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxItCgZzb3VyY2UYESABKAsyFy52aWRtZXNoLnYxLlZpZGVvU291cmNlQgTiQQEDEjcKC3RyYW5zaXRpb25zGBIgAygLMhwudmlkbWVzaC52MS5WaWRlby5UcmFuc2l0aW9uQgTiQQEDEhYKCHBsYXlhYmxlGBMgASgIQgTiQQEDEjcKDXBsYXlhYmxlX3RpbWUYFCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDEjQKCXRyYW5zY29kZRgVIAEoCzIbLnZpZG1lc2gudjEuVmlkZW8uVHJhbnNjb2RlQgTiQQEDEi8KCWRvd25sb2FkcxgWIAEoCzIcLnZpZG1lc2gudjEuRG93bmxvYWRTZXR0aW5ncxqCAQoKVHJhbnNpdGlvbhImCgVzdGF0ZRgBIAEoDjIXLnZpZG1lc2gudjEuVmlkZW8uU3RhdGUSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGam9iX2lkGAMgASgJEhIKCmdlbmVyYXRpb24YBCABKAUanwEKCVRyYW5zY29kZRITCgtjaHVua3NfZG9uZRgBIAEoBRIUCgxjaHVua3NfdG90YWwYAiABKAUSFgoOcXVldWVfcG9zaXRpb24YAyABKAUSOwoYZXN0aW1hdGVkX3RpbWVfcmVtYWluaW5nGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhIKCmdlbmVyYXRpb24YBSABKAUifgoFU3RhdGUSFQoRU1RBVEVfVU5TUEVDSUZJRUQQABITCg9TVEFURV9VUExPQURJTkcQARIQCgxTVEFURV9RVUVVRUQQAhIUChBTVEFURV9QUk9DRVNTSU5HEAMSDwoLU1RBVEVfUkVBRFkQBBIQCgxTVEFURV9GQUlMRUQQBSJGChBEb3dubG9hZFNldHRpbmdzEg8KB2VuYWJsZWQYASABKAgSEgoKcmVuZGl0aW9ucxgCIAMoCRINCgVhdWRpbxgDIAEoCCIpCg9HZXRWaWRlb1JlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQIiNAoQR2V0VmlkZW9SZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8i5wEKEUxpc3RWaWRlb3NSZXF1ZXN0EjIKBXNjb3BlGAEgASgOMiMudmlkbWVzaC52MS5MaXN0VmlkZW9zUmVxdWVzdC5TY29wZRImCgVzdGF0ZRgCIAEoDjIXLnZpZG1lc2gudjEuVmlkZW8uU3RhdGUSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkSDQoFcXVlcnkYBSABKAkiQAoFU2NvcGUSFQoRU0NPUEVfVU5TUEVDSUZJRUQQABIQCgxTQ09QRV9QVUJMSUMQARIOCgpTQ09QRV9NSU5FEAIigQEKEkxpc3RWaWRlb3NSZXNwb25zZRIhCgZ2aWRlb3MYASADKAsyES52aWRtZXNoLnYxLlZpZGVvEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIvCgpoaWdobGlnaHRzGAMgAygLMhsudmlkbWVzaC52MS5TZWFyY2hIaWdobGlnaHQiUAoPU2VhcmNoSGlnaGxpZ2h0EhAKCHZpZGVvX2lkGAEgASgJEisKDHRpdGxlX3JhbmdlcxgCIAMoCzIVLnZpZG1lc2gudjEuVGV4dFJhbmdlIicKCVRleHRSYW5nZRINCgVzdGFydBgBIAEoBRILCgNlbmQYAiABKAUibQoSVXBkYXRlVmlkZW9SZXF1ZXN0EiYKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlb0IE4kEBAhIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siNwoTVXBkYXRlVmlkZW9SZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8iLAoSRGVsZXRlVmlkZW9SZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECIhUKE0RlbGV0ZVZpZGVvUmVzcG9uc2UiKwoRV2F0Y2hWaWRlb1JlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQIiNgoSV2F0Y2hWaWRlb1Jlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbyIxChdHZXRWaWRlb1RpbWVsaW5lUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAiJDChhHZXRWaWRlb1RpbWVsaW5lUmVzcG9uc2USJwoFc3RlcHMYASADKAsyGC52aWRtZXNoLnYxLlRpbWVsaW5lU3RlcCLQAwoMVGltZWxpbmVTdGVwEisKBGtpbmQYASABKA4yHS52aWRtZXNoLnYxLlRpbWVsaW5lU3RlcC5LaW5kEgwKBG5hbWUYAiABKAkSEgoKZ2VuZXJhdGlvbhgDIAEoBRIuCgpzdGFydF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKwoIZHVyYXRpb24YBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDgoGd29ya2VyGAcgASgJEhAKCGRlbGl2ZXJ5GAggASgFEg4KBmRldGFpbBgJIAEoCSKzAQoES2luZBIUChBLSU5EX1VOU1BFQ0lGSUVEEAASDwoLS0lORF9VUExPQUQQARIOCgpLSU5EX1FVRVVFEAISDQoJS0lORF9QTEFOEAMSDgoKS0lORF9DSFVOSxAEEg4KCktJTkRfQVVESU8QBRIRCg1LSU5EX0ZJTkFMSVpFEAYSEQoNS0lORF9QTEFZQUJMRRAHEg4KCktJTkRfUkVBRFkQCBIPCgtLSU5EX0ZBSUxFRBAJKnAKClZpc2liaWxpdHkSGgoWVklTSUJJTElUWV9VTlNQRUNJRklFRBAAEhUKEVZJU0lCSUxJVFlfUFVCTElDEAESFwoTVklTSUJJTElUWV9VTkxJU1RFRBACEhYKElZJU0lCSUxJVFlfUFJJVkFURRADMrwFCgxWaWRlb1NlcnZpY2USZAoIR2V0VmlkZW8SGy52aWRtZXNoLnYxLkdldFZpZGVvUmVxdWVzdBocLnZpZG1lc2gudjEuR2V0VmlkZW9SZXNwb25zZSIdgtPkkwIXEhUvdjEvdmlkZW9zL3t2aWRlb19pZH0SXwoKTGlzdFZpZGVvcxIdLnZpZG1lc2gudjEuTGlzdFZpZGVvc1JlcXVlc3QaHi52aWRtZXNoLnYxLkxpc3RWaWRlb3NSZXNwb25zZSISgtPkkwIMEgovdjEvdmlkZW9zEnoKC1VwZGF0ZVZpZGVvEh4udmlkbWVzaC52MS5VcGRhdGVWaWRlb1JlcXVlc3QaHy52aWRtZXNoLnYxLlVwZGF0ZVZpZGVvUmVzcG9uc2UiKoLT5JMCJDIbL3YxL3ZpZGVvcy97dmlkZW8udmlkZW9faWR9OgV2aWRlbxJtCgtEZWxldGVWaWRlbxIeLnZpZG1lc2gudjEuRGVsZXRlVmlkZW9SZXF1ZXN0Gh8udmlkbWVzaC52MS5EZWxldGVWaWRlb1Jlc3BvbnNlIh2C0+STAhcqFS92MS92aWRlb3Mve3ZpZGVvX2lkfRJyCgpXYXRjaFZpZGVvEh0udmlkbWVzaC52MS5XYXRjaFZpZGVvUmVxdWVzdBoeLnZpZG1lc2gudjEuV2F0Y2hWaWRlb1Jlc3BvbnNlIiOC0+STAh0SGy92MS92aWRlb3Mve3ZpZGVvX2lkfTp3YXRjaDABEoUBChBHZXRWaWRlb1RpbWVsaW5lEiMudmlkbWVzaC52MS5HZXRWaWRlb1RpbWVsaW5lUmVxdWVzdBokLnZpZG1lc2gudjEuR2V0VmlkZW9UaW1lbGluZVJlc3BvbnNlIiaC0+STAiASHi92MS92aWRlb3Mve3ZpZGVvX2lkfS90aW1lbGluZWIGcHJvdG8z", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
 
 /**
  * One rung of the HLS ladder.
@@ -311,6 +311,13 @@ export type Video = Message<"vidmesh.v1.Video"> & {
    * @generated from field: vidmesh.v1.Video.Transcode transcode = 21;
    */
   transcode?: Video_Transcode;
+
+  /**
+   * Which files viewers may download; set by the owner (`update_mask` path `downloads`).
+   *
+   * @generated from field: vidmesh.v1.DownloadSettings downloads = 22;
+   */
+  downloads?: DownloadSettings;
 };
 
 /**
@@ -468,6 +475,43 @@ export const Video_StateSchema: GenEnum<Video_State> = /*@__PURE__*/
   enumDesc(file_vidmesh_v1_video, 3, 0);
 
 /**
+ * Which files of a video whoever may watch it may also download: MP4 files of chosen rungs
+ * (remuxed from the encoded segments with `faststart`, never encoded again) and an M4A of the
+ * audio. They are made on the first request and kept; GetPlaybackInfo lists their URLs.
+ *
+ * @generated from message vidmesh.v1.DownloadSettings
+ */
+export type DownloadSettings = Message<"vidmesh.v1.DownloadSettings"> & {
+  /**
+   * Whether downloads are offered at all.
+   *
+   * @generated from field: bool enabled = 1;
+   */
+  enabled: boolean;
+
+  /**
+   * The rungs offered as MP4, by name (e.g. `720p`); empty means every rung.
+   *
+   * @generated from field: repeated string renditions = 2;
+   */
+  renditions: string[];
+
+  /**
+   * Whether the audio is offered on its own, as M4A.
+   *
+   * @generated from field: bool audio = 3;
+   */
+  audio: boolean;
+};
+
+/**
+ * Describes the message vidmesh.v1.DownloadSettings.
+ * Use `create(DownloadSettingsSchema)` to create a new message.
+ */
+export const DownloadSettingsSchema: GenMessage<DownloadSettings> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video, 4);
+
+/**
  * Request of GetVideo.
  *
  * @generated from message vidmesh.v1.GetVideoRequest
@@ -486,7 +530,7 @@ export type GetVideoRequest = Message<"vidmesh.v1.GetVideoRequest"> & {
  * Use `create(GetVideoRequestSchema)` to create a new message.
  */
 export const GetVideoRequestSchema: GenMessage<GetVideoRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video, 4);
+  messageDesc(file_vidmesh_v1_video, 5);
 
 /**
  * Response of GetVideo.
@@ -507,7 +551,7 @@ export type GetVideoResponse = Message<"vidmesh.v1.GetVideoResponse"> & {
  * Use `create(GetVideoResponseSchema)` to create a new message.
  */
 export const GetVideoResponseSchema: GenMessage<GetVideoResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video, 5);
+  messageDesc(file_vidmesh_v1_video, 6);
 
 /**
  * Request of ListVideos.
@@ -559,7 +603,7 @@ export type ListVideosRequest = Message<"vidmesh.v1.ListVideosRequest"> & {
  * Use `create(ListVideosRequestSchema)` to create a new message.
  */
 export const ListVideosRequestSchema: GenMessage<ListVideosRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video, 6);
+  messageDesc(file_vidmesh_v1_video, 7);
 
 /**
  * Which videos to list.
@@ -593,7 +637,7 @@ export enum ListVideosRequest_Scope {
  * Describes the enum vidmesh.v1.ListVideosRequest.Scope.
  */
 export const ListVideosRequest_ScopeSchema: GenEnum<ListVideosRequest_Scope> = /*@__PURE__*/
-  enumDesc(file_vidmesh_v1_video, 6, 0);
+  enumDesc(file_vidmesh_v1_video, 7, 0);
 
 /**
  * Response of ListVideos.
@@ -628,7 +672,7 @@ export type ListVideosResponse = Message<"vidmesh.v1.ListVideosResponse"> & {
  * Use `create(ListVideosResponseSchema)` to create a new message.
  */
 export const ListVideosResponseSchema: GenMessage<ListVideosResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video, 7);
+  messageDesc(file_vidmesh_v1_video, 8);
 
 /**
  * Where a search matched one video's title.
@@ -656,7 +700,7 @@ export type SearchHighlight = Message<"vidmesh.v1.SearchHighlight"> & {
  * Use `create(SearchHighlightSchema)` to create a new message.
  */
 export const SearchHighlightSchema: GenMessage<SearchHighlight> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video, 8);
+  messageDesc(file_vidmesh_v1_video, 9);
 
 /**
  * A stretch of text: code points `start` (inclusive) to `end` (exclusive).
@@ -684,7 +728,7 @@ export type TextRange = Message<"vidmesh.v1.TextRange"> & {
  * Use `create(TextRangeSchema)` to create a new message.
  */
 export const TextRangeSchema: GenMessage<TextRange> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video, 9);
+  messageDesc(file_vidmesh_v1_video, 10);
 
 /**
  * Request of UpdateVideo.
@@ -700,8 +744,8 @@ export type UpdateVideoRequest = Message<"vidmesh.v1.UpdateVideoRequest"> & {
   video?: Video;
 
   /**
-   * Fields to change: any of `title`, `description`, `visibility`. Empty means every one of
-   * those set to a non-default value in `video`.
+   * Fields to change: any of `title`, `description`, `visibility`, `downloads`. Empty means
+   * every one of the first three set to a non-default value in `video`.
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
    */
@@ -713,7 +757,7 @@ export type UpdateVideoRequest = Message<"vidmesh.v1.UpdateVideoRequest"> & {
  * Use `create(UpdateVideoRequestSchema)` to create a new message.
  */
 export const UpdateVideoRequestSchema: GenMessage<UpdateVideoRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video, 10);
+  messageDesc(file_vidmesh_v1_video, 11);
 
 /**
  * Response of UpdateVideo.
@@ -734,7 +778,7 @@ export type UpdateVideoResponse = Message<"vidmesh.v1.UpdateVideoResponse"> & {
  * Use `create(UpdateVideoResponseSchema)` to create a new message.
  */
 export const UpdateVideoResponseSchema: GenMessage<UpdateVideoResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video, 11);
+  messageDesc(file_vidmesh_v1_video, 12);
 
 /**
  * Request of DeleteVideo.
@@ -755,7 +799,7 @@ export type DeleteVideoRequest = Message<"vidmesh.v1.DeleteVideoRequest"> & {
  * Use `create(DeleteVideoRequestSchema)` to create a new message.
  */
 export const DeleteVideoRequestSchema: GenMessage<DeleteVideoRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video, 12);
+  messageDesc(file_vidmesh_v1_video, 13);
 
 /**
  * Response of DeleteVideo.
@@ -770,7 +814,7 @@ export type DeleteVideoResponse = Message<"vidmesh.v1.DeleteVideoResponse"> & {
  * Use `create(DeleteVideoResponseSchema)` to create a new message.
  */
 export const DeleteVideoResponseSchema: GenMessage<DeleteVideoResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video, 13);
+  messageDesc(file_vidmesh_v1_video, 14);
 
 /**
  * Request of WatchVideo.
@@ -791,7 +835,7 @@ export type WatchVideoRequest = Message<"vidmesh.v1.WatchVideoRequest"> & {
  * Use `create(WatchVideoRequestSchema)` to create a new message.
  */
 export const WatchVideoRequestSchema: GenMessage<WatchVideoRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video, 14);
+  messageDesc(file_vidmesh_v1_video, 15);
 
 /**
  * One message of WatchVideo.
@@ -812,7 +856,7 @@ export type WatchVideoResponse = Message<"vidmesh.v1.WatchVideoResponse"> & {
  * Use `create(WatchVideoResponseSchema)` to create a new message.
  */
 export const WatchVideoResponseSchema: GenMessage<WatchVideoResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video, 15);
+  messageDesc(file_vidmesh_v1_video, 16);
 
 /**
  * Request of GetVideoTimeline.
@@ -833,7 +877,7 @@ export type GetVideoTimelineRequest = Message<"vidmesh.v1.GetVideoTimelineReques
  * Use `create(GetVideoTimelineRequestSchema)` to create a new message.
  */
 export const GetVideoTimelineRequestSchema: GenMessage<GetVideoTimelineRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video, 16);
+  messageDesc(file_vidmesh_v1_video, 17);
 
 /**
  * Response of GetVideoTimeline.
@@ -854,7 +898,7 @@ export type GetVideoTimelineResponse = Message<"vidmesh.v1.GetVideoTimelineRespo
  * Use `create(GetVideoTimelineResponseSchema)` to create a new message.
  */
 export const GetVideoTimelineResponseSchema: GenMessage<GetVideoTimelineResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video, 17);
+  messageDesc(file_vidmesh_v1_video, 18);
 
 /**
  * One step of a video's life: a stretch of time (the upload, a task) or a moment (playable).
@@ -932,7 +976,7 @@ export type TimelineStep = Message<"vidmesh.v1.TimelineStep"> & {
  * Use `create(TimelineStepSchema)` to create a new message.
  */
 export const TimelineStepSchema: GenMessage<TimelineStep> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video, 18);
+  messageDesc(file_vidmesh_v1_video, 19);
 
 /**
  * What the step is.
@@ -1015,7 +1059,7 @@ export enum TimelineStep_Kind {
  * Describes the enum vidmesh.v1.TimelineStep.Kind.
  */
 export const TimelineStep_KindSchema: GenEnum<TimelineStep_Kind> = /*@__PURE__*/
-  enumDesc(file_vidmesh_v1_video, 18, 0);
+  enumDesc(file_vidmesh_v1_video, 19, 0);
 
 /**
  * Who may find and play a video.
@@ -1110,7 +1154,8 @@ export const VideoService: GenService<{
    *
    * Errors:
    * - INVALID_ARGUMENT (`INVALID_VIDEO_ID`, `INVALID_UPDATE_MASK`, `FIELD_REQUIRED`,
-   *   `FIELD_TOO_LONG`, `INVALID_VISIBILITY`, `INVALID_CHARACTERS`)
+   *   `FIELD_TOO_LONG`, `INVALID_VISIBILITY`, `INVALID_CHARACTERS`, `INVALID_RENDITION`
+   *   for a download rung name that is no rung name)
    * - UNAUTHENTICATED (`MISSING_TOKEN`, `INVALID_TOKEN`, `TOKEN_EXPIRED`)
    * - PERMISSION_DENIED (`NOT_VIDEO_OWNER`; `ADMIN_MAY_ONLY_RESTRICT` when an admin changes
    *   another owner's title or description, or raises its visibility)
