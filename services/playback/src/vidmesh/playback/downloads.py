@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vidmesh.common import hls_playlists
-from vidmesh.common.channels import ServiceCredential, remote_errors
-from vidmesh.common.errors import FailedPrecondition, InvalidArgument, NotFound
+from vidmesh.common.channels import ServiceCredential
 from vidmesh.common.layout import AUDIO_RENDITION, hls_key, variant_playlist
 from vidmesh.common.storage import MEDIA, BlobNotFound, BlobStore, check_key
 from vidmesh.common.tracing import child_span
-from vidmesh.v1 import video_pb2, video_state_pb2, video_state_pb2_grpc
+from vidmesh.playback.sources import playback_source
+from vidmesh.v1 import video_pb2, video_state_pb2_grpc
 
 AUDIO = "audio"
 REMUX_TIMEOUT_SECONDS = 600.0
@@ -102,13 +102,8 @@ class Downloads:
         name, extension = match.groups()
         if (extension == "m4a") != (name == AUDIO):
             return None
-        try:
-            with remote_errors():
-                source = await self._states.GetPlaybackSource(
-                    video_state_pb2.GetPlaybackSourceRequest(video_id=video_id),
-                    metadata=self._credential.metadata(),
-                )
-        except (NotFound, FailedPrecondition, InvalidArgument):
+        source = await playback_source(self._states, self._credential, video_id)
+        if source is None:
             return None
         if source.media_prefix != prefix or name not in offered(source.video):
             return None

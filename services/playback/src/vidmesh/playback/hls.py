@@ -41,8 +41,8 @@ from typing import BinaryIO
 from aiohttp import web
 
 from vidmesh.common import hls_playlists
-from vidmesh.common.channels import ServiceCredential, remote_errors
-from vidmesh.common.errors import FailedPrecondition, InvalidArgument, NotFound, Unauthenticated
+from vidmesh.common.channels import ServiceCredential
+from vidmesh.common.errors import InvalidArgument, Unauthenticated
 from vidmesh.common.http import edge_middleware
 from vidmesh.common.layout import (
     AUDIO_RENDITION,
@@ -55,7 +55,8 @@ from vidmesh.common.tokens import TokenCodec
 from vidmesh.playback import metrics
 from vidmesh.playback.downloads import Downloads
 from vidmesh.playback.public import PublicVideos
-from vidmesh.v1 import video_state_pb2, video_state_pb2_grpc
+from vidmesh.playback.sources import playback_source
+from vidmesh.v1 import video_state_pb2_grpc
 
 _log = logging.getLogger(__name__)
 
@@ -167,13 +168,8 @@ class LivePlaylists:
     async def render(self, video_id: str, prefix: str, path: str) -> str | None:
         """The playlist at `path` of the video's live generation, or None when there is none
         (unknown path, another generation, or finished: then the store has it)."""
-        try:
-            with remote_errors():
-                source = await self._states.GetPlaybackSource(
-                    video_state_pb2.GetPlaybackSourceRequest(video_id=video_id),
-                    metadata=self._credential.metadata(),
-                )
-        except (NotFound, FailedPrecondition, InvalidArgument):
+        source = await playback_source(self._states, self._credential, video_id)
+        if source is None:
             return None
         live = source.live
         if not source.HasField("live") or live.plan.media_prefix != prefix:
