@@ -221,6 +221,28 @@ try {
   const savedPath = await saved.path();
   assert.ok(savedPath && statSync(savedPath).size > 10_000, "the MP4 arrived");
 
+  step("a named clip of 4 s plays on its own page and stops at its end");
+  await page.getByLabel("Clip name").fill("Best bit");
+  await page.getByLabel("From (seconds)").fill("5");
+  await page.getByLabel("To (seconds)").fill("9");
+  await page.getByRole("button", { name: "Make clip" }).click();
+  await page.getByTestId("clip").getByRole("link", { name: "Best bit" }).click();
+  await page.waitForURL(/\/clips\/[0-9a-f-]{36}$/);
+  await page.getByRole("heading", { name: "Best bit" }).waitFor();
+  await page.getByTestId("player").waitFor();
+  await page.getByRole("button", { name: "Play" }).click();
+  await page.waitForFunction(() => document.querySelector("video")?.paused === false, null, { timeout: 30_000 });
+  const clipFrom = await page.evaluate(() => document.querySelector("video").currentTime);
+  await page.waitForFunction((t) => document.querySelector("video").currentTime > t + 1, clipFrom, {
+    timeout: 30_000,
+  });
+  // It pauses by itself at the clip's end and rewinds to the clip's start.
+  await page.waitForFunction(() => document.querySelector("video").paused, null, { timeout: 30_000 });
+  const clipDuration = await page.evaluate(() => document.querySelector("video").duration);
+  assert.ok(clipDuration < 15, `the clip's playlist holds only its segments (${clipDuration} s)`);
+  await page.screenshot({ path: `${shots}/clip.png` });
+  await page.goto(`${base}/watch/${videoId}`);
+
   step("make it private");
   await page.goto(`${base}/me/videos`);
   await page.getByRole("button", { name: "Edit" }).click();

@@ -14,6 +14,7 @@ import { UploadsProvider } from "./upload/uploads";
 
 // The player pulls in hls.js; load it with the first video page, not with the feed.
 const WatchPage = lazy(() => import("./pages/watch-page").then((module) => ({ default: module.WatchPage })));
+const ClipPage = lazy(() => import("./pages/clip-page").then((module) => ({ default: module.ClipPage })));
 
 function RequireSession({ children, admin = false }: { children: React.ReactNode; admin?: boolean }) {
   const session = useSession();
@@ -69,6 +70,14 @@ const router = createBrowserRouter([
         element: (
           <Suspense fallback={<p className="text-zinc-400">Loading…</p>}>
             <WatchPage />
+          </Suspense>
+        ),
+      },
+      {
+        path: "/clips/:clipId",
+        element: (
+          <Suspense fallback={<p className="text-zinc-400">Loading…</p>}>
+            <ClipPage />
           </Suspense>
         ),
       },

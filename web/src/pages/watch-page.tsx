@@ -6,6 +6,7 @@ import { toApiError, type ApiError } from "../api/errors";
 import { useSession } from "../api/use-session";
 import { useWatchVideo } from "../api/use-watch-video";
 import { canPlay, failureText, isTerminal, transcodeText, VISIBILITY_LABEL } from "../api/video-state";
+import { ClipsPanel } from "../components/clips-panel";
 import { CopyLinkButton } from "../components/copy-link-button";
 import { Badge } from "../components/ui/badge";
 import { ProgressBar } from "../components/ui/progress";
@@ -127,6 +128,7 @@ export function WatchPage() {
         {info && info.downloads.length > 0 && <DownloadMenu links={info.downloads} />}
         {video.description && <p className="whitespace-pre-wrap text-zinc-300">{video.description}</p>}
       </div>
+      {video.state === Video_State.READY && <ClipsPanel video={video} owner={session?.userId === video.ownerId} />}
     </article>
   );
 }

@@ -25,11 +25,22 @@ interface Props {
   refresh: () => Promise<GetPlaybackInfoResponse>;
 }
 
+function seconds(value: { seconds: bigint; nanos: number }): number {
+  return Number(value.seconds) + value.nanos / 1e9;
+}
+
+/** A clip's range on its cut playlist's timeline (the playlist holds whole segments). */
+function clipRange(info: GetPlaybackInfoResponse): { start: number; end: number } | null {
+  return info.clipStart && info.clipEnd ? { start: seconds(info.clipStart), end: seconds(info.clipEnd) } : null;
+}
+
 function expiry(info: GetPlaybackInfoResponse): number {
   return info.tokenExpireTime ? timestampDate(info.tokenExpireTime).getTime() : Date.now() + 300_000;
 }
 
 export function Player({ info, refresh }: Props) {
+  const clip = clipRange(info);
+  const clipStart = clip?.start ?? -1;
   const video = useRef<HTMLVideoElement>(null);
   const frame = useRef<HTMLDivElement>(null);
   const hlsRef = useRef<Hls | null>(null);
@@ -86,13 +97,17 @@ export function Player({ info, refresh }: Props) {
     if (!element) return;
     token.current = info.token;
     if (!Hls.isSupported()) {
-      if (element.canPlayType("application/vnd.apple.mpegurl")) element.src = info.masterPlaylistUrl;
-      else setProblem("This browser cannot play HLS video.");
+      if (element.canPlayType("application/vnd.apple.mpegurl")) {
+        element.src = info.masterPlaylistUrl;
+        if (clipStart >= 0)
+          element.addEventListener("loadedmetadata", () => (element.currentTime = clipStart), { once: true });
+      } else setProblem("This browser cannot play HLS video.");
       return;
     }
     const hls = new Hls({
       xhrSetup: (xhr, url) => xhr.open("GET", withToken(url, token.current), true),
       capLevelToPlayerSize: false,
+      startPosition: clipStart,
     });
     hlsRef.current = hls;
     let networkRetries = 0;
@@ -137,11 +152,12 @@ export function Player({ info, refresh }: Props) {
       hlsRef.current = null;
       hls.destroy();
     };
-  }, [info.masterPlaylistUrl, info.token, renew]);
+  }, [info.masterPlaylistUrl, info.token, renew, clipStart]);
 
   // Storyboard index for seek previews.
   useEffect(() => {
-    if (!info.storyboardVttUrl) return;
+    // A clip's timeline is not the video's: its previews would show the wrong frames.
+    if (!info.storyboardVttUrl || info.clipStart) return;
     let cancelled = false;
     fetch(info.storyboardVttUrl)
       .then((response) => (response.ok ? response.text() : ""))
@@ -150,7 +166,7 @@ export function Player({ info, refresh }: Props) {
     return () => {
       cancelled = true;
     };
-  }, [info.storyboardVttUrl]);
+  }, [info.storyboardVttUrl, info.clipStart]);
 
   function choose(index: number) {
     setSelected(index);
@@ -213,7 +229,15 @@ export function Player({ info, refresh }: Props) {
         poster={info.posterUrl}
         playsInline
         onClick={toggle}
-        onTimeUpdate={(e) => setTime(e.currentTarget.currentTime)}
+        onTimeUpdate={(e) => {
+          const element = e.currentTarget;
+          setTime(element.currentTime);
+          // A clip stops at its end (the last segment runs past it); play again from its start.
+          if (clip && element.currentTime >= clip.end) {
+            element.pause();
+            element.currentTime = clip.start;
+          }
+        }}
         onDurationChange={(e) => Number.isFinite(e.currentTarget.duration) && setDuration(e.currentTarget.duration)}
         onPlay={() => setPaused(false)}
         onPause={() => setPaused(true)}

@@ -28,16 +28,20 @@ class GetPlaybackInfoRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     VIDEO_ID_FIELD_NUMBER: _builtins.int
+    CLIP_ID_FIELD_NUMBER: _builtins.int
     video_id: _builtins.str
     """Id of the video."""
+    clip_id: _builtins.str
+    """A clip of it: the playlist URL is then the clip's, cut to the segments its range overlaps."""
     def __init__(
         self,
         *,
         video_id: _builtins.str = ...,
+        clip_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["video_id", b"video_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["clip_id", b"clip_id", "video_id", b"video_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -59,6 +63,8 @@ class GetPlaybackInfoResponse(_message.Message):
     TOKEN_EXPIRE_TIME_FIELD_NUMBER: _builtins.int
     DURATION_FIELD_NUMBER: _builtins.int
     DOWNLOADS_FIELD_NUMBER: _builtins.int
+    CLIP_START_FIELD_NUMBER: _builtins.int
+    CLIP_END_FIELD_NUMBER: _builtins.int
     video_id: _builtins.str
     """Id of the video."""
     master_playlist_url: _builtins.str
@@ -89,6 +95,16 @@ class GetPlaybackInfoResponse(_message.Message):
         READY (signed like the playlists).
         """
 
+    @_builtins.property
+    def clip_start(self) -> _duration_pb2.Duration:
+        """For a clip: where, on the clip playlist's own timeline, the clip starts and ends (the
+        playlist holds whole segments, so players seek to the start and stop at the end).
+        """
+
+    @_builtins.property
+    def clip_end(self) -> _duration_pb2.Duration:
+        """See `clip_start`."""
+
     def __init__(
         self,
         *,
@@ -102,10 +118,12 @@ class GetPlaybackInfoResponse(_message.Message):
         token_expire_time: _timestamp_pb2.Timestamp | None = ...,
         duration: _duration_pb2.Duration | None = ...,
         downloads: _abc.Iterable[Global___DownloadLink] | None = ...,
+        clip_start: _duration_pb2.Duration | None = ...,
+        clip_end: _duration_pb2.Duration | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["duration", b"duration", "token_expire_time", b"token_expire_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["clip_end", b"clip_end", "clip_start", b"clip_start", "duration", b"duration", "token_expire_time", b"token_expire_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["downloads", b"downloads", "duration", b"duration", "master_playlist_url", b"master_playlist_url", "poster_url", b"poster_url", "renditions", b"renditions", "storyboard_url", b"storyboard_url", "storyboard_vtt_url", b"storyboard_vtt_url", "token", b"token", "token_expire_time", b"token_expire_time", "video_id", b"video_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["clip_end", b"clip_end", "clip_start", b"clip_start", "downloads", b"downloads", "duration", b"duration", "master_playlist_url", b"master_playlist_url", "poster_url", b"poster_url", "renditions", b"renditions", "storyboard_url", b"storyboard_url", "storyboard_vtt_url", b"storyboard_vtt_url", "token", b"token", "token_expire_time", b"token_expire_time", "video_id", b"video_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

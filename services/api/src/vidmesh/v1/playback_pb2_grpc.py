@@ -59,8 +59,9 @@ class PlaybackServiceServicer:
         Errors:
         - INVALID_ARGUMENT (`INVALID_VIDEO_ID`)
         - UNAUTHENTICATED (`INVALID_TOKEN`, `TOKEN_EXPIRED`)
-        - NOT_FOUND (`VIDEO_NOT_FOUND`) when the video does not exist or the caller may not see it.
-        - FAILED_PRECONDITION (`VIDEO_NOT_READY`)
+        - NOT_FOUND (`VIDEO_NOT_FOUND`) when the video does not exist or the caller may not see it;
+        (`CLIP_NOT_FOUND`) for a clip that is not the video's.
+        - FAILED_PRECONDITION (`VIDEO_NOT_READY`; `NOT_READY` for a clip of a video not READY)
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -44,8 +44,9 @@ class PlaybackServiceStub:
     Errors:
     - INVALID_ARGUMENT (`INVALID_VIDEO_ID`)
     - UNAUTHENTICATED (`INVALID_TOKEN`, `TOKEN_EXPIRED`)
-    - NOT_FOUND (`VIDEO_NOT_FOUND`) when the video does not exist or the caller may not see it.
-    - FAILED_PRECONDITION (`VIDEO_NOT_READY`)
+    - NOT_FOUND (`VIDEO_NOT_FOUND`) when the video does not exist or the caller may not see it;
+      (`CLIP_NOT_FOUND`) for a clip that is not the video's.
+    - FAILED_PRECONDITION (`VIDEO_NOT_READY`; `NOT_READY` for a clip of a video not READY)
     """
 
 @_typing.type_check_only
@@ -64,8 +65,9 @@ class PlaybackServiceAsyncStub(PlaybackServiceStub):
     Errors:
     - INVALID_ARGUMENT (`INVALID_VIDEO_ID`)
     - UNAUTHENTICATED (`INVALID_TOKEN`, `TOKEN_EXPIRED`)
-    - NOT_FOUND (`VIDEO_NOT_FOUND`) when the video does not exist or the caller may not see it.
-    - FAILED_PRECONDITION (`VIDEO_NOT_READY`)
+    - NOT_FOUND (`VIDEO_NOT_FOUND`) when the video does not exist or the caller may not see it;
+      (`CLIP_NOT_FOUND`) for a clip that is not the video's.
+    - FAILED_PRECONDITION (`VIDEO_NOT_READY`; `NOT_READY` for a clip of a video not READY)
     """
 
 class PlaybackServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -87,8 +89,9 @@ class PlaybackServiceServicer(metaclass=_abc_1.ABCMeta):
         Errors:
         - INVALID_ARGUMENT (`INVALID_VIDEO_ID`)
         - UNAUTHENTICATED (`INVALID_TOKEN`, `TOKEN_EXPIRED`)
-        - NOT_FOUND (`VIDEO_NOT_FOUND`) when the video does not exist or the caller may not see it.
-        - FAILED_PRECONDITION (`VIDEO_NOT_READY`)
+        - NOT_FOUND (`VIDEO_NOT_FOUND`) when the video does not exist or the caller may not see it;
+          (`CLIP_NOT_FOUND`) for a clip that is not the video's.
+        - FAILED_PRECONDITION (`VIDEO_NOT_READY`; `NOT_READY` for a clip of a video not READY)
         """
 
 def add_PlaybackServiceServicer_to_server(servicer: PlaybackServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

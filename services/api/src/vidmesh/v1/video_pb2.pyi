@@ -937,3 +937,240 @@ class TimelineStep(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___TimelineStep: _TypeAlias = TimelineStep  # noqa: Y015
+
+@_typing.final
+class Clip(_message.Message):
+    """A named time range of a video that plays on its own (see CreateClip)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLIP_ID_FIELD_NUMBER: _builtins.int
+    VIDEO_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    START_OFFSET_FIELD_NUMBER: _builtins.int
+    END_OFFSET_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    clip_id: _builtins.str
+    """Server-assigned id (UUID)."""
+    video_id: _builtins.str
+    """The video it is cut from."""
+    name: _builtins.str
+    """Its name, 1 to 100 characters."""
+    @_builtins.property
+    def start_offset(self) -> _duration_pb2.Duration:
+        """Where it starts in the video."""
+
+    @_builtins.property
+    def end_offset(self) -> _duration_pb2.Duration:
+        """Where it ends in the video (after `start_offset` by one second at least)."""
+
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """When it was made."""
+
+    def __init__(
+        self,
+        *,
+        clip_id: _builtins.str = ...,
+        video_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        start_offset: _duration_pb2.Duration | None = ...,
+        end_offset: _duration_pb2.Duration | None = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "end_offset", b"end_offset", "start_offset", b"start_offset"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["clip_id", b"clip_id", "create_time", b"create_time", "end_offset", b"end_offset", "name", b"name", "start_offset", b"start_offset", "video_id", b"video_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Clip: _TypeAlias = Clip  # noqa: Y015
+
+@_typing.final
+class CreateClipRequest(_message.Message):
+    """Request of CreateClip."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VIDEO_ID_FIELD_NUMBER: _builtins.int
+    CLIP_FIELD_NUMBER: _builtins.int
+    video_id: _builtins.str
+    """Id of the video."""
+    @_builtins.property
+    def clip(self) -> Global___Clip:
+        """The clip: its name and range."""
+
+    def __init__(
+        self,
+        *,
+        video_id: _builtins.str = ...,
+        clip: Global___Clip | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["clip", b"clip"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["clip", b"clip", "video_id", b"video_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateClipRequest: _TypeAlias = CreateClipRequest  # noqa: Y015
+
+@_typing.final
+class CreateClipResponse(_message.Message):
+    """Response of CreateClip."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLIP_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def clip(self) -> Global___Clip:
+        """The new clip."""
+
+    def __init__(
+        self,
+        *,
+        clip: Global___Clip | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["clip", b"clip"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["clip", b"clip"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateClipResponse: _TypeAlias = CreateClipResponse  # noqa: Y015
+
+@_typing.final
+class ListClipsRequest(_message.Message):
+    """Request of ListClips."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VIDEO_ID_FIELD_NUMBER: _builtins.int
+    video_id: _builtins.str
+    """Id of the video."""
+    def __init__(
+        self,
+        *,
+        video_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["video_id", b"video_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListClipsRequest: _TypeAlias = ListClipsRequest  # noqa: Y015
+
+@_typing.final
+class ListClipsResponse(_message.Message):
+    """Response of ListClips."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLIPS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def clips(self) -> _containers.RepeatedCompositeFieldContainer[Global___Clip]:
+        """The clips, oldest first."""
+
+    def __init__(
+        self,
+        *,
+        clips: _abc.Iterable[Global___Clip] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["clips", b"clips"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListClipsResponse: _TypeAlias = ListClipsResponse  # noqa: Y015
+
+@_typing.final
+class GetClipRequest(_message.Message):
+    """Request of GetClip."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLIP_ID_FIELD_NUMBER: _builtins.int
+    clip_id: _builtins.str
+    """Id of the clip."""
+    def __init__(
+        self,
+        *,
+        clip_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["clip_id", b"clip_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetClipRequest: _TypeAlias = GetClipRequest  # noqa: Y015
+
+@_typing.final
+class GetClipResponse(_message.Message):
+    """Response of GetClip."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLIP_FIELD_NUMBER: _builtins.int
+    VIDEO_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def clip(self) -> Global___Clip:
+        """The clip."""
+
+    @_builtins.property
+    def video(self) -> Global___Video:
+        """Its video, as the caller may see it."""
+
+    def __init__(
+        self,
+        *,
+        clip: Global___Clip | None = ...,
+        video: Global___Video | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["clip", b"clip", "video", b"video"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["clip", b"clip", "video", b"video"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetClipResponse: _TypeAlias = GetClipResponse  # noqa: Y015
+
+@_typing.final
+class DeleteClipRequest(_message.Message):
+    """Request of DeleteClip."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLIP_ID_FIELD_NUMBER: _builtins.int
+    clip_id: _builtins.str
+    """Id of the clip."""
+    def __init__(
+        self,
+        *,
+        clip_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["clip_id", b"clip_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteClipRequest: _TypeAlias = DeleteClipRequest  # noqa: Y015
+
+@_typing.final
+class DeleteClipResponse(_message.Message):
+    """Response of DeleteClip."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteClipResponse: _TypeAlias = DeleteClipResponse  # noqa: Y015

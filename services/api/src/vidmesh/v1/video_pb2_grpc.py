@@ -72,6 +72,26 @@ class VideoServiceStub:
                 request_serializer=vidmesh_dot_v1_dot_video__pb2.GetVideoTimelineRequest.SerializeToString,
                 response_deserializer=vidmesh_dot_v1_dot_video__pb2.GetVideoTimelineResponse.FromString,
                 _registered_method=True)
+        self.CreateClip = channel.unary_unary(
+                '/vidmesh.v1.VideoService/CreateClip',
+                request_serializer=vidmesh_dot_v1_dot_video__pb2.CreateClipRequest.SerializeToString,
+                response_deserializer=vidmesh_dot_v1_dot_video__pb2.CreateClipResponse.FromString,
+                _registered_method=True)
+        self.ListClips = channel.unary_unary(
+                '/vidmesh.v1.VideoService/ListClips',
+                request_serializer=vidmesh_dot_v1_dot_video__pb2.ListClipsRequest.SerializeToString,
+                response_deserializer=vidmesh_dot_v1_dot_video__pb2.ListClipsResponse.FromString,
+                _registered_method=True)
+        self.GetClip = channel.unary_unary(
+                '/vidmesh.v1.VideoService/GetClip',
+                request_serializer=vidmesh_dot_v1_dot_video__pb2.GetClipRequest.SerializeToString,
+                response_deserializer=vidmesh_dot_v1_dot_video__pb2.GetClipResponse.FromString,
+                _registered_method=True)
+        self.DeleteClip = channel.unary_unary(
+                '/vidmesh.v1.VideoService/DeleteClip',
+                request_serializer=vidmesh_dot_v1_dot_video__pb2.DeleteClipRequest.SerializeToString,
+                response_deserializer=vidmesh_dot_v1_dot_video__pb2.DeleteClipResponse.FromString,
+                _registered_method=True)
 
 
 class VideoServiceServicer:
@@ -167,6 +187,49 @@ class VideoServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateClip(self, request, context):
+        """Creates a named clip of a READY video: a time range that plays as its own HLS ladder from
+        the video's segments, without encoding anything. Owner only.
+
+        Errors: INVALID_ARGUMENT (`INVALID_VIDEO_ID`, `FIELD_REQUIRED`, `FIELD_TOO_LONG`,
+        `INVALID_CHARACTERS`, `INVALID_RANGE` for a range outside the video or shorter than one
+        second); UNAUTHENTICATED; PERMISSION_DENIED (`NOT_VIDEO_OWNER`); NOT_FOUND
+        (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`NOT_READY`); RESOURCE_EXHAUSTED
+        (`TOO_MANY_CLIPS`, 100 per video).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListClips(self, request, context):
+        """Lists a video's clips, oldest first, for anyone who may see the video.
+
+        Errors: as GetVideo.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetClip(self, request, context):
+        """Returns one clip, for anyone who may see its video (a clip link is shared like the
+        video's: an unlisted video's clips are unlisted too).
+
+        Errors: INVALID_ARGUMENT (`INVALID_CLIP_ID`); NOT_FOUND (`CLIP_NOT_FOUND`, also when its
+        video is not visible to the caller).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteClip(self, request, context):
+        """Deletes a clip. The video's owner only.
+
+        Errors: as GetClip; PERMISSION_DENIED (`NOT_VIDEO_OWNER`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_VideoServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -199,6 +262,26 @@ def add_VideoServiceServicer_to_server(servicer, server):
                     servicer.GetVideoTimeline,
                     request_deserializer=vidmesh_dot_v1_dot_video__pb2.GetVideoTimelineRequest.FromString,
                     response_serializer=vidmesh_dot_v1_dot_video__pb2.GetVideoTimelineResponse.SerializeToString,
+            ),
+            'CreateClip': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateClip,
+                    request_deserializer=vidmesh_dot_v1_dot_video__pb2.CreateClipRequest.FromString,
+                    response_serializer=vidmesh_dot_v1_dot_video__pb2.CreateClipResponse.SerializeToString,
+            ),
+            'ListClips': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListClips,
+                    request_deserializer=vidmesh_dot_v1_dot_video__pb2.ListClipsRequest.FromString,
+                    response_serializer=vidmesh_dot_v1_dot_video__pb2.ListClipsResponse.SerializeToString,
+            ),
+            'GetClip': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetClip,
+                    request_deserializer=vidmesh_dot_v1_dot_video__pb2.GetClipRequest.FromString,
+                    response_serializer=vidmesh_dot_v1_dot_video__pb2.GetClipResponse.SerializeToString,
+            ),
+            'DeleteClip': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteClip,
+                    request_deserializer=vidmesh_dot_v1_dot_video__pb2.DeleteClipRequest.FromString,
+                    response_serializer=vidmesh_dot_v1_dot_video__pb2.DeleteClipResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -371,6 +454,114 @@ class VideoService:
             '/vidmesh.v1.VideoService/GetVideoTimeline',
             vidmesh_dot_v1_dot_video__pb2.GetVideoTimelineRequest.SerializeToString,
             vidmesh_dot_v1_dot_video__pb2.GetVideoTimelineResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateClip(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidmesh.v1.VideoService/CreateClip',
+            vidmesh_dot_v1_dot_video__pb2.CreateClipRequest.SerializeToString,
+            vidmesh_dot_v1_dot_video__pb2.CreateClipResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListClips(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidmesh.v1.VideoService/ListClips',
+            vidmesh_dot_v1_dot_video__pb2.ListClipsRequest.SerializeToString,
+            vidmesh_dot_v1_dot_video__pb2.ListClipsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetClip(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidmesh.v1.VideoService/GetClip',
+            vidmesh_dot_v1_dot_video__pb2.GetClipRequest.SerializeToString,
+            vidmesh_dot_v1_dot_video__pb2.GetClipResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteClip(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidmesh.v1.VideoService/DeleteClip',
+            vidmesh_dot_v1_dot_video__pb2.DeleteClipRequest.SerializeToString,
+            vidmesh_dot_v1_dot_video__pb2.DeleteClipResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -99,6 +99,33 @@ class VideoServiceStub:
     Errors: INVALID_ARGUMENT (`FIELD_REQUIRED`, `INVALID_VIDEO_ID`); UNAUTHENTICATED;
     NOT_FOUND (`VIDEO_NOT_FOUND`, also for a video the caller neither owns nor administers).
     """
+    CreateClip: _grpc.UnaryUnaryMultiCallable[_video_pb2.CreateClipRequest, _video_pb2.CreateClipResponse]
+    """Creates a named clip of a READY video: a time range that plays as its own HLS ladder from
+    the video's segments, without encoding anything. Owner only.
+
+    Errors: INVALID_ARGUMENT (`INVALID_VIDEO_ID`, `FIELD_REQUIRED`, `FIELD_TOO_LONG`,
+    `INVALID_CHARACTERS`, `INVALID_RANGE` for a range outside the video or shorter than one
+    second); UNAUTHENTICATED; PERMISSION_DENIED (`NOT_VIDEO_OWNER`); NOT_FOUND
+    (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`NOT_READY`); RESOURCE_EXHAUSTED
+    (`TOO_MANY_CLIPS`, 100 per video).
+    """
+    ListClips: _grpc.UnaryUnaryMultiCallable[_video_pb2.ListClipsRequest, _video_pb2.ListClipsResponse]
+    """Lists a video's clips, oldest first, for anyone who may see the video.
+
+    Errors: as GetVideo.
+    """
+    GetClip: _grpc.UnaryUnaryMultiCallable[_video_pb2.GetClipRequest, _video_pb2.GetClipResponse]
+    """Returns one clip, for anyone who may see its video (a clip link is shared like the
+    video's: an unlisted video's clips are unlisted too).
+
+    Errors: INVALID_ARGUMENT (`INVALID_CLIP_ID`); NOT_FOUND (`CLIP_NOT_FOUND`, also when its
+    video is not visible to the caller).
+    """
+    DeleteClip: _grpc.UnaryUnaryMultiCallable[_video_pb2.DeleteClipRequest, _video_pb2.DeleteClipResponse]
+    """Deletes a clip. The video's owner only.
+
+    Errors: as GetClip; PERMISSION_DENIED (`NOT_VIDEO_OWNER`).
+    """
 
 @_typing.type_check_only
 class VideoServiceAsyncStub(VideoServiceStub):
@@ -170,6 +197,33 @@ class VideoServiceAsyncStub(VideoServiceStub):
 
     Errors: INVALID_ARGUMENT (`FIELD_REQUIRED`, `INVALID_VIDEO_ID`); UNAUTHENTICATED;
     NOT_FOUND (`VIDEO_NOT_FOUND`, also for a video the caller neither owns nor administers).
+    """
+    CreateClip: _aio.UnaryUnaryMultiCallable[_video_pb2.CreateClipRequest, _video_pb2.CreateClipResponse]  # type: ignore[assignment]
+    """Creates a named clip of a READY video: a time range that plays as its own HLS ladder from
+    the video's segments, without encoding anything. Owner only.
+
+    Errors: INVALID_ARGUMENT (`INVALID_VIDEO_ID`, `FIELD_REQUIRED`, `FIELD_TOO_LONG`,
+    `INVALID_CHARACTERS`, `INVALID_RANGE` for a range outside the video or shorter than one
+    second); UNAUTHENTICATED; PERMISSION_DENIED (`NOT_VIDEO_OWNER`); NOT_FOUND
+    (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`NOT_READY`); RESOURCE_EXHAUSTED
+    (`TOO_MANY_CLIPS`, 100 per video).
+    """
+    ListClips: _aio.UnaryUnaryMultiCallable[_video_pb2.ListClipsRequest, _video_pb2.ListClipsResponse]  # type: ignore[assignment]
+    """Lists a video's clips, oldest first, for anyone who may see the video.
+
+    Errors: as GetVideo.
+    """
+    GetClip: _aio.UnaryUnaryMultiCallable[_video_pb2.GetClipRequest, _video_pb2.GetClipResponse]  # type: ignore[assignment]
+    """Returns one clip, for anyone who may see its video (a clip link is shared like the
+    video's: an unlisted video's clips are unlisted too).
+
+    Errors: INVALID_ARGUMENT (`INVALID_CLIP_ID`); NOT_FOUND (`CLIP_NOT_FOUND`, also when its
+    video is not visible to the caller).
+    """
+    DeleteClip: _aio.UnaryUnaryMultiCallable[_video_pb2.DeleteClipRequest, _video_pb2.DeleteClipResponse]  # type: ignore[assignment]
+    """Deletes a clip. The video's owner only.
+
+    Errors: as GetClip; PERMISSION_DENIED (`NOT_VIDEO_OWNER`).
     """
 
 class VideoServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -275,6 +329,57 @@ class VideoServiceServicer(metaclass=_abc_1.ABCMeta):
 
         Errors: INVALID_ARGUMENT (`FIELD_REQUIRED`, `INVALID_VIDEO_ID`); UNAUTHENTICATED;
         NOT_FOUND (`VIDEO_NOT_FOUND`, also for a video the caller neither owns nor administers).
+        """
+
+    @_abc_1.abstractmethod
+    def CreateClip(
+        self,
+        request: _video_pb2.CreateClipRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_video_pb2.CreateClipResponse, _abc.Awaitable[_video_pb2.CreateClipResponse]]:
+        """Creates a named clip of a READY video: a time range that plays as its own HLS ladder from
+        the video's segments, without encoding anything. Owner only.
+
+        Errors: INVALID_ARGUMENT (`INVALID_VIDEO_ID`, `FIELD_REQUIRED`, `FIELD_TOO_LONG`,
+        `INVALID_CHARACTERS`, `INVALID_RANGE` for a range outside the video or shorter than one
+        second); UNAUTHENTICATED; PERMISSION_DENIED (`NOT_VIDEO_OWNER`); NOT_FOUND
+        (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`NOT_READY`); RESOURCE_EXHAUSTED
+        (`TOO_MANY_CLIPS`, 100 per video).
+        """
+
+    @_abc_1.abstractmethod
+    def ListClips(
+        self,
+        request: _video_pb2.ListClipsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_video_pb2.ListClipsResponse, _abc.Awaitable[_video_pb2.ListClipsResponse]]:
+        """Lists a video's clips, oldest first, for anyone who may see the video.
+
+        Errors: as GetVideo.
+        """
+
+    @_abc_1.abstractmethod
+    def GetClip(
+        self,
+        request: _video_pb2.GetClipRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_video_pb2.GetClipResponse, _abc.Awaitable[_video_pb2.GetClipResponse]]:
+        """Returns one clip, for anyone who may see its video (a clip link is shared like the
+        video's: an unlisted video's clips are unlisted too).
+
+        Errors: INVALID_ARGUMENT (`INVALID_CLIP_ID`); NOT_FOUND (`CLIP_NOT_FOUND`, also when its
+        video is not visible to the caller).
+        """
+
+    @_abc_1.abstractmethod
+    def DeleteClip(
+        self,
+        request: _video_pb2.DeleteClipRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_video_pb2.DeleteClipResponse, _abc.Awaitable[_video_pb2.DeleteClipResponse]]:
+        """Deletes a clip. The video's owner only.
+
+        Errors: as GetClip; PERMISSION_DENIED (`NOT_VIDEO_OWNER`).
         """
 
 def add_VideoServiceServicer_to_server(servicer: VideoServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -485,16 +485,20 @@ class GetPlaybackSourceRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     VIDEO_ID_FIELD_NUMBER: _builtins.int
+    CLIP_ID_FIELD_NUMBER: _builtins.int
     video_id: _builtins.str
     """Id of the video."""
+    clip_id: _builtins.str
+    """A clip of the video to return too (NOT_FOUND `CLIP_NOT_FOUND` when it is not the video's)."""
     def __init__(
         self,
         *,
         video_id: _builtins.str = ...,
+        clip_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["video_id", b"video_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["clip_id", b"clip_id", "video_id", b"video_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -509,6 +513,7 @@ class GetPlaybackSourceResponse(_message.Message):
     VIDEO_FIELD_NUMBER: _builtins.int
     MEDIA_PREFIX_FIELD_NUMBER: _builtins.int
     LIVE_FIELD_NUMBER: _builtins.int
+    CLIP_FIELD_NUMBER: _builtins.int
     media_prefix: _builtins.str
     """Object prefix under the `media` bucket of the published ladder."""
     @_builtins.property
@@ -521,16 +526,21 @@ class GetPlaybackSourceResponse(_message.Message):
         READY): playback renders its growing EVENT playlists from it. Unset once READY.
         """
 
+    @_builtins.property
+    def clip(self) -> _video_pb2.Clip:
+        """The clip asked for."""
+
     def __init__(
         self,
         *,
         video: _video_pb2.Video | None = ...,
         media_prefix: _builtins.str = ...,
         live: Global___Generation | None = ...,
+        clip: _video_pb2.Clip | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["live", b"live", "video", b"video"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["clip", b"clip", "live", b"live", "video", b"video"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["live", b"live", "media_prefix", b"media_prefix", "video", b"video"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["clip", b"clip", "live", b"live", "media_prefix", b"media_prefix", "video", b"video"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

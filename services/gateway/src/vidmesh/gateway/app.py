@@ -16,6 +16,7 @@ from vidmesh.common.storage import BlobStore
 from vidmesh.common.tokens import TokenCodec
 from vidmesh.gateway.accounts import Accounts, AuthPolicy
 from vidmesh.gateway.catalog import Catalog
+from vidmesh.gateway.clips import Clips
 from vidmesh.gateway.generations import Generations
 from vidmesh.gateway.migrate import upgrade_to_head
 from vidmesh.gateway.notifications import ChangeHub
@@ -75,8 +76,9 @@ async def gateway(
             admin_emails=settings.admin_email_set(),
         )
         auth = AuthServicer(Accounts(sessions, codec, policy), settings.trusted_proxy_set())
+        clips = Clips(sessions)
         videos = VideoServicer(
-            Catalog(sessions, store), hub, PlaybackLinks(codec), Timelines(sessions)
+            Catalog(sessions, store), hub, PlaybackLinks(codec), Timelines(sessions), clips
         )
         leases = UploadLeases(sessions, timedelta(seconds=settings.upload_lease_seconds))
         quotas = Quotas(
@@ -86,6 +88,7 @@ async def gateway(
             StateReports(sessions, timedelta(seconds=settings.upload_lease_seconds), quotas),
             leases,
             Generations(sessions),
+            clips,
         )
 
         async def release_watchers(stop: asyncio.Event) -> None:

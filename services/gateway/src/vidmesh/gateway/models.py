@@ -238,6 +238,21 @@ class TaskRun(Base):
     finished_at: Mapped[datetime]
 
 
+class Clip(Base):
+    """A named time range of a video that plays as its own ladder, cut from the video's
+    playlists (no media of its own); it goes with its video."""
+
+    __tablename__ = "clips"
+    __table_args__ = (Index("ix_clips_video_created", "video_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    video_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    start_seconds: Mapped[float] = mapped_column(Float)
+    end_seconds: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime]
+
+
 class AdminAction(Base):
     """An admin's action on someone else's video: who did what, to which video, when."""
 

@@ -33,6 +33,7 @@ from vidmesh.gateway.catalog import (
     plays_without_token,
     video_not_found,
 )
+from vidmesh.gateway.clips import Clips, clip_to_proto
 from vidmesh.gateway.generations import Generations
 from vidmesh.gateway.lifecycle import TERMINAL
 from vidmesh.gateway.models import Video, VideoState
@@ -198,12 +199,45 @@ class QuotaServicer(quota_pb2_grpc.QuotaServiceServicer):
 
 class VideoServicer(video_pb2_grpc.VideoServiceServicer):
     def __init__(
-        self, catalog: Catalog, hub: ChangeHub, links: PlaybackLinks, timelines: Timelines
+        self,
+        catalog: Catalog,
+        hub: ChangeHub,
+        links: PlaybackLinks,
+        timelines: Timelines,
+        clips: Clips,
     ) -> None:
         self._catalog = catalog
         self._hub = hub
         self._links = links
         self._timelines = timelines
+        self._clips = clips
+
+    async def CreateClip(
+        self, request: video_pb2.CreateClipRequest, context: Context
+    ) -> video_pb2.CreateClipResponse:
+        clip = await self._clips.create(request.video_id, request.clip, require_user())
+        return video_pb2.CreateClipResponse(clip=clip)
+
+    async def ListClips(
+        self, request: video_pb2.ListClipsRequest, context: Context
+    ) -> video_pb2.ListClipsResponse:
+        video = await self._catalog.get(request.video_id, optional_principal())
+        return video_pb2.ListClipsResponse(clips=await self._clips.list(video))
+
+    async def GetClip(
+        self, request: video_pb2.GetClipRequest, context: Context
+    ) -> video_pb2.GetClipResponse:
+        principal = optional_principal()
+        clip, video = await self._clips.get(request.clip_id, principal)
+        return video_pb2.GetClipResponse(
+            clip=clip_to_proto(clip), video=self._to_proto(video, principal)
+        )
+
+    async def DeleteClip(
+        self, request: video_pb2.DeleteClipRequest, context: Context
+    ) -> video_pb2.DeleteClipResponse:
+        await self._clips.delete(request.clip_id, require_user())
+        return video_pb2.DeleteClipResponse()
 
     def _to_proto(
         self, video: Video, principal: Principal | None, *, queue_position: int = 0
@@ -322,8 +356,13 @@ class VideoServicer(video_pb2_grpc.VideoServiceServicer):
 
 class VideoStateServicer(video_state_pb2_grpc.VideoStateServiceServicer):
     def __init__(
-        self, reports: StateReports, leases: UploadLeases, generations: Generations
+        self,
+        reports: StateReports,
+        leases: UploadLeases,
+        generations: Generations,
+        clips: Clips,
     ) -> None:
+        self._clips = clips
         self._reports = reports
         self._leases = leases
         self._generations = generations
@@ -443,8 +482,12 @@ class VideoStateServicer(video_state_pb2_grpc.VideoStateServiceServicer):
         require_service()
         video = await self._reports.playback_source(request.video_id)
         live = await self._generations.live(video)
+        clip = await self._clips.of_video(request.clip_id, video) if request.clip_id else None
         return video_state_pb2.GetPlaybackSourceResponse(
-            video=convert.video_to_proto(video), media_prefix=video.media_prefix or "", live=live
+            video=convert.video_to_proto(video),
+            media_prefix=video.media_prefix or "",
+            live=live,
+            clip=clip_to_proto(clip) if clip is not None else None,
         )
 
     async def AuthorizePlayback(

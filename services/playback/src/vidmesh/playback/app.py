@@ -13,6 +13,7 @@ from vidmesh.common.runtime import Loop
 from vidmesh.common.server import ServiceBinding
 from vidmesh.common.storage import BlobStore
 from vidmesh.common.tokens import TokenCodec
+from vidmesh.playback.clip_playlists import ClipPlaylists
 from vidmesh.playback.downloads import Downloads
 from vidmesh.playback.hls import LivePlaylists, build_app
 from vidmesh.playback.public import PublicVideos
@@ -38,7 +39,8 @@ async def playback(
     try:
         states = video_state_pb2_grpc.VideoStateServiceStub(channel)
         credential = ServiceCredential(codec, "playback")
-        servicer = PlaybackServicer(states, credential, PlaybackLinks(codec, settings))
+        clips = ClipPlaylists(store, states, credential)
+        servicer = PlaybackServicer(states, credential, PlaybackLinks(codec, settings), clips)
         name = playback_pb2.DESCRIPTOR.services_by_name["PlaybackService"].full_name
         binding = ServiceBinding(
             name,
@@ -54,6 +56,7 @@ async def playback(
             public_max_age=settings.public_playlist_max_age,
             redirect=settings.redirect == "presigned",
             downloads=Downloads(store, states, credential, settings.work_dir),
+            clips=clips,
         )
         async with http_listener(
             app, settings.host, settings.http_port, reuse_port=reuse_port

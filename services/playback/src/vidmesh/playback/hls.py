@@ -53,6 +53,7 @@ from vidmesh.common.layout import (
 from vidmesh.common.storage import MEDIA, BlobNotFound, BlobStore
 from vidmesh.common.tokens import TokenCodec
 from vidmesh.playback import metrics
+from vidmesh.playback.clip_playlists import ClipPlaylists
 from vidmesh.playback.downloads import Downloads
 from vidmesh.playback.public import PublicVideos
 from vidmesh.playback.sources import playback_source
@@ -195,7 +196,9 @@ class HlsHandler:
         public_max_age: int,
         redirect: bool,
         downloads: Downloads | None = None,
+        clips: ClipPlaylists | None = None,
     ) -> None:
+        self._clips = clips
         self._store = store
         self._codec = codec
         self._live = live
@@ -236,6 +239,11 @@ class HlsHandler:
         prefix, caching = await self._grant(video_id, token)
         if Downloads.is_download(path):
             return await self._download(request, video_id, prefix, path, caching)
+        if ClipPlaylists.is_clip(path):
+            rendered = await self._clips.render(video_id, prefix, path) if self._clips else None
+            if rendered is None:
+                raise _not_found()
+            return self._playlist_reply(request, rendered, token, caching.playlist)
         try:
             key = published_key(prefix, path)
         except InvalidArgument:
@@ -301,6 +309,11 @@ class HlsHandler:
                 raise _not_found() from None
             # It grows with every chunk: players must ask again each time.
             text, cache = rendered, caching.live_playlist
+        return self._playlist_reply(request, text, token, cache)
+
+    def _playlist_reply(
+        self, request: web.Request, text: str, token: str, cache: str
+    ) -> web.Response:
         body = (rewrite_playlist(text, token) if token else text).encode()
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         headers = {"ETag": etag, "Cache-Control": cache, **CORS_HEADERS}
@@ -472,6 +485,7 @@ def build_app(
     public_max_age: int = 60,
     redirect: bool = False,
     downloads: Downloads | None = None,
+    clips: ClipPlaylists | None = None,
 ) -> web.Application:
     """The HLS listener; without `live` it serves stored ladders only, without `public` only
     signed URLs; `redirect` answers segment requests with presigned S3 URLs."""
@@ -484,6 +498,7 @@ def build_app(
         public_max_age=public_max_age,
         redirect=redirect,
         downloads=downloads,
+        clips=clips,
     )
     app.add_routes(handler.routes())
     return app

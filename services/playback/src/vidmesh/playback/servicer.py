@@ -5,17 +5,32 @@ from __future__ import annotations
 from typing import Any
 
 import grpc
-from google.protobuf import timestamp_pb2
+from google.protobuf import duration_pb2, timestamp_pb2
 
 from vidmesh.common import hls_playlists
 from vidmesh.common.auth import optional_principal
 from vidmesh.common.channels import ServiceCredential, remote_errors
+from vidmesh.common.errors import FailedPrecondition, NotFound
 from vidmesh.common.layout import MASTER_PLAYLIST, POSTER, STORYBOARD, STORYBOARD_INDEX
-from vidmesh.common.playback_links import PlaybackLinks
+from vidmesh.common.playback_links import PlaybackGrant, PlaybackLinks
+from vidmesh.playback.clip_playlists import ClipPlaylists
 from vidmesh.playback.downloads import Download, describe, download_path, offered
-from vidmesh.v1 import playback_pb2, playback_pb2_grpc, video_state_pb2, video_state_pb2_grpc
+from vidmesh.playback.sources import playback_source
+from vidmesh.v1 import (
+    playback_pb2,
+    playback_pb2_grpc,
+    video_pb2,
+    video_state_pb2,
+    video_state_pb2_grpc,
+)
 
 Context = grpc.aio.ServicerContext[Any, Any]
+
+
+def _seconds(value: float) -> duration_pb2.Duration:
+    result = duration_pb2.Duration()
+    result.FromNanoseconds(round(value * 1e9))
+    return result
 
 
 def _link(download: Download, url: str) -> playback_pb2.DownloadLink:
@@ -33,10 +48,12 @@ class PlaybackServicer(playback_pb2_grpc.PlaybackServiceServicer):
         states: video_state_pb2_grpc.VideoStateServiceAsyncStub,
         credential: ServiceCredential,
         links: PlaybackLinks,
+        clips: ClipPlaylists,
     ) -> None:
         self._states = states
         self._credential = credential
         self._links = links
+        self._clips = clips
 
     async def GetPlaybackInfo(
         self, request: playback_pb2.GetPlaybackInfoRequest, context: Context
@@ -75,8 +92,33 @@ class PlaybackServicer(playback_pb2_grpc.PlaybackServiceServicer):
                 for name in offered(video)
             ],
         )
+        if request.clip_id:
+            await self._clip(request, granted, grant, response)
         if grant.expire_time is not None:
             expire = timestamp_pb2.Timestamp()
             expire.FromDatetime(grant.expire_time)
             response.token_expire_time.CopyFrom(expire)
         return response
+
+    async def _clip(
+        self,
+        request: playback_pb2.GetPlaybackInfoRequest,
+        granted: video_state_pb2.AuthorizePlaybackResponse,
+        grant: PlaybackGrant,
+        response: playback_pb2.GetPlaybackInfoResponse,
+    ) -> None:
+        """Point the response at a clip of the video: its cut master and where it starts and
+        ends on the cut timeline."""
+        source = await playback_source(
+            self._states, self._credential, request.video_id, request.clip_id
+        )
+        if source is None or not source.HasField("clip"):
+            raise NotFound("CLIP_NOT_FOUND", "The clip does not exist or is not this video's.")
+        video = granted.video
+        if video.state != video_pb2.Video.STATE_READY or not video.renditions:
+            raise FailedPrecondition("NOT_READY", "The video of this clip is not ready.")
+        cut = await self._clips.trim(granted.media_prefix, video.renditions[0].name, source.clip)
+        response.master_playlist_url = grant.url(f"clips/{request.clip_id}/{MASTER_PLAYLIST}")
+        response.clip_start.CopyFrom(_seconds(cut.start))
+        response.clip_end.CopyFrom(_seconds(cut.end))
+        del response.downloads[:]

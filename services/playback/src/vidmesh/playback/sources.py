@@ -12,12 +12,14 @@ async def playback_source(
     states: video_state_pb2_grpc.VideoStateServiceAsyncStub,
     credential: ServiceCredential,
     video_id: str,
+    clip_id: str = "",
 ) -> video_state_pb2.GetPlaybackSourceResponse | None:
-    """None for a video that is gone or has nothing playable (the caller answers 404)."""
+    """None for a video that is gone or has nothing playable, or a clip that is not the
+    video's (the caller answers 404)."""
     try:
         with remote_errors():
             return await states.GetPlaybackSource(
-                video_state_pb2.GetPlaybackSourceRequest(video_id=video_id),
+                video_state_pb2.GetPlaybackSourceRequest(video_id=video_id, clip_id=clip_id),
                 metadata=credential.metadata(),
             )
     except (NotFound, FailedPrecondition, InvalidArgument):

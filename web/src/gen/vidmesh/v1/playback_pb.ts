@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vidmesh/v1/playback.proto.
  */
 export const file_vidmesh_v1_playback: GenFile = /*@__PURE__*/
-  fileDesc("Chl2aWRtZXNoL3YxL3BsYXliYWNrLnByb3RvEgp2aWRtZXNoLnYxIjAKFkdldFBsYXliYWNrSW5mb1JlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQIi2wIKF0dldFBsYXliYWNrSW5mb1Jlc3BvbnNlEhAKCHZpZGVvX2lkGAEgASgJEhsKE21hc3Rlcl9wbGF5bGlzdF91cmwYAiABKAkSKQoKcmVuZGl0aW9ucxgDIAMoCzIVLnZpZG1lc2gudjEuUmVuZGl0aW9uEhIKCnBvc3Rlcl91cmwYBCABKAkSFgoOc3Rvcnlib2FyZF91cmwYBSABKAkSGgoSc3Rvcnlib2FyZF92dHRfdXJsGAYgASgJEg0KBXRva2VuGAcgASgJEjUKEXRva2VuX2V4cGlyZV90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIrCghkdXJhdGlvbhgJIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIrCglkb3dubG9hZHMYCiADKAsyGC52aWRtZXNoLnYxLkRvd25sb2FkTGluayJRCgxEb3dubG9hZExpbmsSDAoEbmFtZRgBIAEoCRILCgN1cmwYAiABKAkSEAoIZmlsZW5hbWUYAyABKAkSFAoMY29udGVudF90eXBlGAQgASgJMpYBCg9QbGF5YmFja1NlcnZpY2USggEKD0dldFBsYXliYWNrSW5mbxIiLnZpZG1lc2gudjEuR2V0UGxheWJhY2tJbmZvUmVxdWVzdBojLnZpZG1lc2gudjEuR2V0UGxheWJhY2tJbmZvUmVzcG9uc2UiJoLT5JMCIBIeL3YxL3ZpZGVvcy97dmlkZW9faWR9L3BsYXliYWNrYgZwcm90bzM", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_duration, file_google_protobuf_timestamp, file_vidmesh_v1_video]);
+  fileDesc("Chl2aWRtZXNoL3YxL3BsYXliYWNrLnByb3RvEgp2aWRtZXNoLnYxIkEKFkdldFBsYXliYWNrSW5mb1JlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQISDwoHY2xpcF9pZBgCIAEoCSK3AwoXR2V0UGxheWJhY2tJbmZvUmVzcG9uc2USEAoIdmlkZW9faWQYASABKAkSGwoTbWFzdGVyX3BsYXlsaXN0X3VybBgCIAEoCRIpCgpyZW5kaXRpb25zGAMgAygLMhUudmlkbWVzaC52MS5SZW5kaXRpb24SEgoKcG9zdGVyX3VybBgEIAEoCRIWCg5zdG9yeWJvYXJkX3VybBgFIAEoCRIaChJzdG9yeWJvYXJkX3Z0dF91cmwYBiABKAkSDQoFdG9rZW4YByABKAkSNQoRdG9rZW5fZXhwaXJlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKCGR1cmF0aW9uGAkgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEisKCWRvd25sb2FkcxgKIAMoCzIYLnZpZG1lc2gudjEuRG93bmxvYWRMaW5rEi0KCmNsaXBfc3RhcnQYCyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKwoIY2xpcF9lbmQYDCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iUQoMRG93bmxvYWRMaW5rEgwKBG5hbWUYASABKAkSCwoDdXJsGAIgASgJEhAKCGZpbGVuYW1lGAMgASgJEhQKDGNvbnRlbnRfdHlwZRgEIAEoCTKWAQoPUGxheWJhY2tTZXJ2aWNlEoIBCg9HZXRQbGF5YmFja0luZm8SIi52aWRtZXNoLnYxLkdldFBsYXliYWNrSW5mb1JlcXVlc3QaIy52aWRtZXNoLnYxLkdldFBsYXliYWNrSW5mb1Jlc3BvbnNlIiaC0+STAiASHi92MS92aWRlb3Mve3ZpZGVvX2lkfS9wbGF5YmFja2IGcHJvdG8z", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_duration, file_google_protobuf_timestamp, file_vidmesh_v1_video]);
 
 /**
  * Request of GetPlaybackInfo.
@@ -30,6 +30,13 @@ export type GetPlaybackInfoRequest = Message<"vidmesh.v1.GetPlaybackInfoRequest"
    * @generated from field: string video_id = 1;
    */
   videoId: string;
+
+  /**
+   * A clip of it: the playlist URL is then the clip's, cut to the segments its range overlaps.
+   *
+   * @generated from field: string clip_id = 2;
+   */
+  clipId: string;
 };
 
 /**
@@ -115,6 +122,21 @@ export type GetPlaybackInfoResponse = Message<"vidmesh.v1.GetPlaybackInfoRespons
    * @generated from field: repeated vidmesh.v1.DownloadLink downloads = 10;
    */
   downloads: DownloadLink[];
+
+  /**
+   * For a clip: where, on the clip playlist's own timeline, the clip starts and ends (the
+   * playlist holds whole segments, so players seek to the start and stop at the end).
+   *
+   * @generated from field: google.protobuf.Duration clip_start = 11;
+   */
+  clipStart?: Duration;
+
+  /**
+   * See `clip_start`.
+   *
+   * @generated from field: google.protobuf.Duration clip_end = 12;
+   */
+  clipEnd?: Duration;
 };
 
 /**
@@ -182,8 +204,9 @@ export const PlaybackService: GenService<{
    * Errors:
    * - INVALID_ARGUMENT (`INVALID_VIDEO_ID`)
    * - UNAUTHENTICATED (`INVALID_TOKEN`, `TOKEN_EXPIRED`)
-   * - NOT_FOUND (`VIDEO_NOT_FOUND`) when the video does not exist or the caller may not see it.
-   * - FAILED_PRECONDITION (`VIDEO_NOT_READY`)
+   * - NOT_FOUND (`VIDEO_NOT_FOUND`) when the video does not exist or the caller may not see it;
+   *   (`CLIP_NOT_FOUND`) for a clip that is not the video's.
+   * - FAILED_PRECONDITION (`VIDEO_NOT_READY`; `NOT_READY` for a clip of a video not READY)
    *
    * @generated from rpc vidmesh.v1.PlaybackService.GetPlaybackInfo
    */

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vidmesh/v1/video.proto.
  */
 export const file_vidmesh_v1_video: GenFile = /*@__PURE__*/
-  fileDesc("ChZ2aWRtZXNoL3YxL3ZpZGVvLnByb3RvEgp2aWRtZXNoLnYxIooBCglSZW5kaXRpb24SDAoEbmFtZRgBIAEoCRINCgV3aWR0aBgCIAEoBRIOCgZoZWlnaHQYAyABKAUSEQoJYmFuZHdpZHRoGAQgASgDEhkKEWF2ZXJhZ2VfYmFuZHdpZHRoGAUgASgDEg4KBmNvZGVjcxgGIAEoCRISCgpmcmFtZV9yYXRlGAcgASgBImYKC1ZpZGVvU291cmNlEhAKCGZpbGVuYW1lGAEgASgJEhIKCnNpemVfYnl0ZXMYAiABKAMSDgoGc2hhMjU2GAMgASgJEhEKCWNvbnRhaW5lchgEIAEoCRIOCgZjb2RlY3MYBSADKAkiLwoMVmlkZW9GYWlsdXJlEg4KBnJlYXNvbhgBIAEoCRIPCgdtZXNzYWdlGAIgASgJIpoKCgVWaWRlbxIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAxIWCghvd25lcl9pZBgCIAEoCUIE4kEBAxINCgV0aXRsZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIqCgp2aXNpYmlsaXR5GAUgASgOMhYudmlkbWVzaC52MS5WaXNpYmlsaXR5EiwKBXN0YXRlGAYgASgOMhcudmlkbWVzaC52MS5WaWRlby5TdGF0ZUIE4kEBAxIvCgdmYWlsdXJlGAcgASgLMhgudmlkbWVzaC52MS5WaWRlb0ZhaWx1cmVCBOJBAQMSHgoQcHJvZ3Jlc3NfcGVyY2VudBgIIAEoAkIE4kEBAxIxCghkdXJhdGlvbhgJIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIE4kEBAxITCgV3aWR0aBgKIAEoBUIE4kEBAxIUCgZoZWlnaHQYCyABKAVCBOJBAQMSLwoKcmVuZGl0aW9ucxgMIAMoCzIVLnZpZG1lc2gudjEuUmVuZGl0aW9uQgTiQQEDEhgKCnBvc3Rlcl91cmwYDSABKAlCBOJBAQMSNQoLY3JlYXRlX3RpbWUYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDEjUKC3VwZGF0ZV90aW1lGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxI0CgpyZWFkeV90aW1lGBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxItCgZzb3VyY2UYESABKAsyFy52aWRtZXNoLnYxLlZpZGVvU291cmNlQgTiQQEDEjcKC3RyYW5zaXRpb25zGBIgAygLMhwudmlkbWVzaC52MS5WaWRlby5UcmFuc2l0aW9uQgTiQQEDEhYKCHBsYXlhYmxlGBMgASgIQgTiQQEDEjcKDXBsYXlhYmxlX3RpbWUYFCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDEjQKCXRyYW5zY29kZRgVIAEoCzIbLnZpZG1lc2gudjEuVmlkZW8uVHJhbnNjb2RlQgTiQQEDEi8KCWRvd25sb2FkcxgWIAEoCzIcLnZpZG1lc2gudjEuRG93bmxvYWRTZXR0aW5ncxqCAQoKVHJhbnNpdGlvbhImCgVzdGF0ZRgBIAEoDjIXLnZpZG1lc2gudjEuVmlkZW8uU3RhdGUSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGam9iX2lkGAMgASgJEhIKCmdlbmVyYXRpb24YBCABKAUanwEKCVRyYW5zY29kZRITCgtjaHVua3NfZG9uZRgBIAEoBRIUCgxjaHVua3NfdG90YWwYAiABKAUSFgoOcXVldWVfcG9zaXRpb24YAyABKAUSOwoYZXN0aW1hdGVkX3RpbWVfcmVtYWluaW5nGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhIKCmdlbmVyYXRpb24YBSABKAUifgoFU3RhdGUSFQoRU1RBVEVfVU5TUEVDSUZJRUQQABITCg9TVEFURV9VUExPQURJTkcQARIQCgxTVEFURV9RVUVVRUQQAhIUChBTVEFURV9QUk9DRVNTSU5HEAMSDwoLU1RBVEVfUkVBRFkQBBIQCgxTVEFURV9GQUlMRUQQBSJGChBEb3dubG9hZFNldHRpbmdzEg8KB2VuYWJsZWQYASABKAgSEgoKcmVuZGl0aW9ucxgCIAMoCRINCgVhdWRpbxgDIAEoCCIpCg9HZXRWaWRlb1JlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQIiNAoQR2V0VmlkZW9SZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8i5wEKEUxpc3RWaWRlb3NSZXF1ZXN0EjIKBXNjb3BlGAEgASgOMiMudmlkbWVzaC52MS5MaXN0VmlkZW9zUmVxdWVzdC5TY29wZRImCgVzdGF0ZRgCIAEoDjIXLnZpZG1lc2gudjEuVmlkZW8uU3RhdGUSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkSDQoFcXVlcnkYBSABKAkiQAoFU2NvcGUSFQoRU0NPUEVfVU5TUEVDSUZJRUQQABIQCgxTQ09QRV9QVUJMSUMQARIOCgpTQ09QRV9NSU5FEAIigQEKEkxpc3RWaWRlb3NSZXNwb25zZRIhCgZ2aWRlb3MYASADKAsyES52aWRtZXNoLnYxLlZpZGVvEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIvCgpoaWdobGlnaHRzGAMgAygLMhsudmlkbWVzaC52MS5TZWFyY2hIaWdobGlnaHQiUAoPU2VhcmNoSGlnaGxpZ2h0EhAKCHZpZGVvX2lkGAEgASgJEisKDHRpdGxlX3JhbmdlcxgCIAMoCzIVLnZpZG1lc2gudjEuVGV4dFJhbmdlIicKCVRleHRSYW5nZRINCgVzdGFydBgBIAEoBRILCgNlbmQYAiABKAUibQoSVXBkYXRlVmlkZW9SZXF1ZXN0EiYKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlb0IE4kEBAhIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siNwoTVXBkYXRlVmlkZW9SZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8iLAoSRGVsZXRlVmlkZW9SZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECIhUKE0RlbGV0ZVZpZGVvUmVzcG9uc2UiKwoRV2F0Y2hWaWRlb1JlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQIiNgoSV2F0Y2hWaWRlb1Jlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbyIxChdHZXRWaWRlb1RpbWVsaW5lUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAiJDChhHZXRWaWRlb1RpbWVsaW5lUmVzcG9uc2USJwoFc3RlcHMYASADKAsyGC52aWRtZXNoLnYxLlRpbWVsaW5lU3RlcCLQAwoMVGltZWxpbmVTdGVwEisKBGtpbmQYASABKA4yHS52aWRtZXNoLnYxLlRpbWVsaW5lU3RlcC5LaW5kEgwKBG5hbWUYAiABKAkSEgoKZ2VuZXJhdGlvbhgDIAEoBRIuCgpzdGFydF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKwoIZHVyYXRpb24YBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDgoGd29ya2VyGAcgASgJEhAKCGRlbGl2ZXJ5GAggASgFEg4KBmRldGFpbBgJIAEoCSKzAQoES2luZBIUChBLSU5EX1VOU1BFQ0lGSUVEEAASDwoLS0lORF9VUExPQUQQARIOCgpLSU5EX1FVRVVFEAISDQoJS0lORF9QTEFOEAMSDgoKS0lORF9DSFVOSxAEEg4KCktJTkRfQVVESU8QBRIRCg1LSU5EX0ZJTkFMSVpFEAYSEQoNS0lORF9QTEFZQUJMRRAHEg4KCktJTkRfUkVBRFkQCBIPCgtLSU5EX0ZBSUxFRBAJKnAKClZpc2liaWxpdHkSGgoWVklTSUJJTElUWV9VTlNQRUNJRklFRBAAEhUKEVZJU0lCSUxJVFlfUFVCTElDEAESFwoTVklTSUJJTElUWV9VTkxJU1RFRBACEhYKElZJU0lCSUxJVFlfUFJJVkFURRADMrwFCgxWaWRlb1NlcnZpY2USZAoIR2V0VmlkZW8SGy52aWRtZXNoLnYxLkdldFZpZGVvUmVxdWVzdBocLnZpZG1lc2gudjEuR2V0VmlkZW9SZXNwb25zZSIdgtPkkwIXEhUvdjEvdmlkZW9zL3t2aWRlb19pZH0SXwoKTGlzdFZpZGVvcxIdLnZpZG1lc2gudjEuTGlzdFZpZGVvc1JlcXVlc3QaHi52aWRtZXNoLnYxLkxpc3RWaWRlb3NSZXNwb25zZSISgtPkkwIMEgovdjEvdmlkZW9zEnoKC1VwZGF0ZVZpZGVvEh4udmlkbWVzaC52MS5VcGRhdGVWaWRlb1JlcXVlc3QaHy52aWRtZXNoLnYxLlVwZGF0ZVZpZGVvUmVzcG9uc2UiKoLT5JMCJDIbL3YxL3ZpZGVvcy97dmlkZW8udmlkZW9faWR9OgV2aWRlbxJtCgtEZWxldGVWaWRlbxIeLnZpZG1lc2gudjEuRGVsZXRlVmlkZW9SZXF1ZXN0Gh8udmlkbWVzaC52MS5EZWxldGVWaWRlb1Jlc3BvbnNlIh2C0+STAhcqFS92MS92aWRlb3Mve3ZpZGVvX2lkfRJyCgpXYXRjaFZpZGVvEh0udmlkbWVzaC52MS5XYXRjaFZpZGVvUmVxdWVzdBoeLnZpZG1lc2gudjEuV2F0Y2hWaWRlb1Jlc3BvbnNlIiOC0+STAh0SGy92MS92aWRlb3Mve3ZpZGVvX2lkfTp3YXRjaDABEoUBChBHZXRWaWRlb1RpbWVsaW5lEiMudmlkbWVzaC52MS5HZXRWaWRlb1RpbWVsaW5lUmVxdWVzdBokLnZpZG1lc2gudjEuR2V0VmlkZW9UaW1lbGluZVJlc3BvbnNlIiaC0+STAiASHi92MS92aWRlb3Mve3ZpZGVvX2lkfS90aW1lbGluZWIGcHJvdG8z", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
+  fileDesc("ChZ2aWRtZXNoL3YxL3ZpZGVvLnByb3RvEgp2aWRtZXNoLnYxIooBCglSZW5kaXRpb24SDAoEbmFtZRgBIAEoCRINCgV3aWR0aBgCIAEoBRIOCgZoZWlnaHQYAyABKAUSEQoJYmFuZHdpZHRoGAQgASgDEhkKEWF2ZXJhZ2VfYmFuZHdpZHRoGAUgASgDEg4KBmNvZGVjcxgGIAEoCRISCgpmcmFtZV9yYXRlGAcgASgBImYKC1ZpZGVvU291cmNlEhAKCGZpbGVuYW1lGAEgASgJEhIKCnNpemVfYnl0ZXMYAiABKAMSDgoGc2hhMjU2GAMgASgJEhEKCWNvbnRhaW5lchgEIAEoCRIOCgZjb2RlY3MYBSADKAkiLwoMVmlkZW9GYWlsdXJlEg4KBnJlYXNvbhgBIAEoCRIPCgdtZXNzYWdlGAIgASgJIpoKCgVWaWRlbxIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAxIWCghvd25lcl9pZBgCIAEoCUIE4kEBAxINCgV0aXRsZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIqCgp2aXNpYmlsaXR5GAUgASgOMhYudmlkbWVzaC52MS5WaXNpYmlsaXR5EiwKBXN0YXRlGAYgASgOMhcudmlkbWVzaC52MS5WaWRlby5TdGF0ZUIE4kEBAxIvCgdmYWlsdXJlGAcgASgLMhgudmlkbWVzaC52MS5WaWRlb0ZhaWx1cmVCBOJBAQMSHgoQcHJvZ3Jlc3NfcGVyY2VudBgIIAEoAkIE4kEBAxIxCghkdXJhdGlvbhgJIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIE4kEBAxITCgV3aWR0aBgKIAEoBUIE4kEBAxIUCgZoZWlnaHQYCyABKAVCBOJBAQMSLwoKcmVuZGl0aW9ucxgMIAMoCzIVLnZpZG1lc2gudjEuUmVuZGl0aW9uQgTiQQEDEhgKCnBvc3Rlcl91cmwYDSABKAlCBOJBAQMSNQoLY3JlYXRlX3RpbWUYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDEjUKC3VwZGF0ZV90aW1lGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxI0CgpyZWFkeV90aW1lGBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxItCgZzb3VyY2UYESABKAsyFy52aWRtZXNoLnYxLlZpZGVvU291cmNlQgTiQQEDEjcKC3RyYW5zaXRpb25zGBIgAygLMhwudmlkbWVzaC52MS5WaWRlby5UcmFuc2l0aW9uQgTiQQEDEhYKCHBsYXlhYmxlGBMgASgIQgTiQQEDEjcKDXBsYXlhYmxlX3RpbWUYFCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDEjQKCXRyYW5zY29kZRgVIAEoCzIbLnZpZG1lc2gudjEuVmlkZW8uVHJhbnNjb2RlQgTiQQEDEi8KCWRvd25sb2FkcxgWIAEoCzIcLnZpZG1lc2gudjEuRG93bmxvYWRTZXR0aW5ncxqCAQoKVHJhbnNpdGlvbhImCgVzdGF0ZRgBIAEoDjIXLnZpZG1lc2gudjEuVmlkZW8uU3RhdGUSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGam9iX2lkGAMgASgJEhIKCmdlbmVyYXRpb24YBCABKAUanwEKCVRyYW5zY29kZRITCgtjaHVua3NfZG9uZRgBIAEoBRIUCgxjaHVua3NfdG90YWwYAiABKAUSFgoOcXVldWVfcG9zaXRpb24YAyABKAUSOwoYZXN0aW1hdGVkX3RpbWVfcmVtYWluaW5nGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhIKCmdlbmVyYXRpb24YBSABKAUifgoFU3RhdGUSFQoRU1RBVEVfVU5TUEVDSUZJRUQQABITCg9TVEFURV9VUExPQURJTkcQARIQCgxTVEFURV9RVUVVRUQQAhIUChBTVEFURV9QUk9DRVNTSU5HEAMSDwoLU1RBVEVfUkVBRFkQBBIQCgxTVEFURV9GQUlMRUQQBSJGChBEb3dubG9hZFNldHRpbmdzEg8KB2VuYWJsZWQYASABKAgSEgoKcmVuZGl0aW9ucxgCIAMoCRINCgVhdWRpbxgDIAEoCCIpCg9HZXRWaWRlb1JlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQIiNAoQR2V0VmlkZW9SZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8i5wEKEUxpc3RWaWRlb3NSZXF1ZXN0EjIKBXNjb3BlGAEgASgOMiMudmlkbWVzaC52MS5MaXN0VmlkZW9zUmVxdWVzdC5TY29wZRImCgVzdGF0ZRgCIAEoDjIXLnZpZG1lc2gudjEuVmlkZW8uU3RhdGUSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkSDQoFcXVlcnkYBSABKAkiQAoFU2NvcGUSFQoRU0NPUEVfVU5TUEVDSUZJRUQQABIQCgxTQ09QRV9QVUJMSUMQARIOCgpTQ09QRV9NSU5FEAIigQEKEkxpc3RWaWRlb3NSZXNwb25zZRIhCgZ2aWRlb3MYASADKAsyES52aWRtZXNoLnYxLlZpZGVvEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIvCgpoaWdobGlnaHRzGAMgAygLMhsudmlkbWVzaC52MS5TZWFyY2hIaWdobGlnaHQiUAoPU2VhcmNoSGlnaGxpZ2h0EhAKCHZpZGVvX2lkGAEgASgJEisKDHRpdGxlX3JhbmdlcxgCIAMoCzIVLnZpZG1lc2gudjEuVGV4dFJhbmdlIicKCVRleHRSYW5nZRINCgVzdGFydBgBIAEoBRILCgNlbmQYAiABKAUibQoSVXBkYXRlVmlkZW9SZXF1ZXN0EiYKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlb0IE4kEBAhIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siNwoTVXBkYXRlVmlkZW9SZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8iLAoSRGVsZXRlVmlkZW9SZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECIhUKE0RlbGV0ZVZpZGVvUmVzcG9uc2UiKwoRV2F0Y2hWaWRlb1JlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQIiNgoSV2F0Y2hWaWRlb1Jlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbyIxChdHZXRWaWRlb1RpbWVsaW5lUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAiJDChhHZXRWaWRlb1RpbWVsaW5lUmVzcG9uc2USJwoFc3RlcHMYASADKAsyGC52aWRtZXNoLnYxLlRpbWVsaW5lU3RlcCLQAwoMVGltZWxpbmVTdGVwEisKBGtpbmQYASABKA4yHS52aWRtZXNoLnYxLlRpbWVsaW5lU3RlcC5LaW5kEgwKBG5hbWUYAiABKAkSEgoKZ2VuZXJhdGlvbhgDIAEoBRIuCgpzdGFydF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKwoIZHVyYXRpb24YBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDgoGd29ya2VyGAcgASgJEhAKCGRlbGl2ZXJ5GAggASgFEg4KBmRldGFpbBgJIAEoCSKzAQoES2luZBIUChBLSU5EX1VOU1BFQ0lGSUVEEAASDwoLS0lORF9VUExPQUQQARIOCgpLSU5EX1FVRVVFEAISDQoJS0lORF9QTEFOEAMSDgoKS0lORF9DSFVOSxAEEg4KCktJTkRfQVVESU8QBRIRCg1LSU5EX0ZJTkFMSVpFEAYSEQoNS0lORF9QTEFZQUJMRRAHEg4KCktJTkRfUkVBRFkQCBIPCgtLSU5EX0ZBSUxFRBAJIuwBCgRDbGlwEhUKB2NsaXBfaWQYASABKAlCBOJBAQMSFgoIdmlkZW9faWQYAiABKAlCBOJBAQMSEgoEbmFtZRgDIAEoCUIE4kEBAhI1CgxzdGFydF9vZmZzZXQYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25CBOJBAQISMwoKZW5kX29mZnNldBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIE4kEBAhI1CgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQMiUQoRQ3JlYXRlQ2xpcFJlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQISJAoEY2xpcBgCIAEoCzIQLnZpZG1lc2gudjEuQ2xpcEIE4kEBAiI0ChJDcmVhdGVDbGlwUmVzcG9uc2USHgoEY2xpcBgBIAEoCzIQLnZpZG1lc2gudjEuQ2xpcCIqChBMaXN0Q2xpcHNSZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECIjQKEUxpc3RDbGlwc1Jlc3BvbnNlEh8KBWNsaXBzGAEgAygLMhAudmlkbWVzaC52MS5DbGlwIicKDkdldENsaXBSZXF1ZXN0EhUKB2NsaXBfaWQYASABKAlCBOJBAQIiUwoPR2V0Q2xpcFJlc3BvbnNlEh4KBGNsaXAYASABKAsyEC52aWRtZXNoLnYxLkNsaXASIAoFdmlkZW8YAiABKAsyES52aWRtZXNoLnYxLlZpZGVvIioKEURlbGV0ZUNsaXBSZXF1ZXN0EhUKB2NsaXBfaWQYASABKAlCBOJBAQIiFAoSRGVsZXRlQ2xpcFJlc3BvbnNlKnAKClZpc2liaWxpdHkSGgoWVklTSUJJTElUWV9VTlNQRUNJRklFRBAAEhUKEVZJU0lCSUxJVFlfUFVCTElDEAESFwoTVklTSUJJTElUWV9VTkxJU1RFRBACEhYKElZJU0lCSUxJVFlfUFJJVkFURRADMu4ICgxWaWRlb1NlcnZpY2USZAoIR2V0VmlkZW8SGy52aWRtZXNoLnYxLkdldFZpZGVvUmVxdWVzdBocLnZpZG1lc2gudjEuR2V0VmlkZW9SZXNwb25zZSIdgtPkkwIXEhUvdjEvdmlkZW9zL3t2aWRlb19pZH0SXwoKTGlzdFZpZGVvcxIdLnZpZG1lc2gudjEuTGlzdFZpZGVvc1JlcXVlc3QaHi52aWRtZXNoLnYxLkxpc3RWaWRlb3NSZXNwb25zZSISgtPkkwIMEgovdjEvdmlkZW9zEnoKC1VwZGF0ZVZpZGVvEh4udmlkbWVzaC52MS5VcGRhdGVWaWRlb1JlcXVlc3QaHy52aWRtZXNoLnYxLlVwZGF0ZVZpZGVvUmVzcG9uc2UiKoLT5JMCJDIbL3YxL3ZpZGVvcy97dmlkZW8udmlkZW9faWR9OgV2aWRlbxJtCgtEZWxldGVWaWRlbxIeLnZpZG1lc2gudjEuRGVsZXRlVmlkZW9SZXF1ZXN0Gh8udmlkbWVzaC52MS5EZWxldGVWaWRlb1Jlc3BvbnNlIh2C0+STAhcqFS92MS92aWRlb3Mve3ZpZGVvX2lkfRJyCgpXYXRjaFZpZGVvEh0udmlkbWVzaC52MS5XYXRjaFZpZGVvUmVxdWVzdBoeLnZpZG1lc2gudjEuV2F0Y2hWaWRlb1Jlc3BvbnNlIiOC0+STAh0SGy92MS92aWRlb3Mve3ZpZGVvX2lkfTp3YXRjaDABEoUBChBHZXRWaWRlb1RpbWVsaW5lEiMudmlkbWVzaC52MS5HZXRWaWRlb1RpbWVsaW5lUmVxdWVzdBokLnZpZG1lc2gudjEuR2V0VmlkZW9UaW1lbGluZVJlc3BvbnNlIiaC0+STAiASHi92MS92aWRlb3Mve3ZpZGVvX2lkfS90aW1lbGluZRJ2CgpDcmVhdGVDbGlwEh0udmlkbWVzaC52MS5DcmVhdGVDbGlwUmVxdWVzdBoeLnZpZG1lc2gudjEuQ3JlYXRlQ2xpcFJlc3BvbnNlIimC0+STAiMiGy92MS92aWRlb3Mve3ZpZGVvX2lkfS9jbGlwczoEY2xpcBJtCglMaXN0Q2xpcHMSHC52aWRtZXNoLnYxLkxpc3RDbGlwc1JlcXVlc3QaHS52aWRtZXNoLnYxLkxpc3RDbGlwc1Jlc3BvbnNlIiOC0+STAh0SGy92MS92aWRlb3Mve3ZpZGVvX2lkfS9jbGlwcxJfCgdHZXRDbGlwEhoudmlkbWVzaC52MS5HZXRDbGlwUmVxdWVzdBobLnZpZG1lc2gudjEuR2V0Q2xpcFJlc3BvbnNlIhuC0+STAhUSEy92MS9jbGlwcy97Y2xpcF9pZH0SaAoKRGVsZXRlQ2xpcBIdLnZpZG1lc2gudjEuRGVsZXRlQ2xpcFJlcXVlc3QaHi52aWRtZXNoLnYxLkRlbGV0ZUNsaXBSZXNwb25zZSIbgtPkkwIVKhMvdjEvY2xpcHMve2NsaXBfaWR9YgZwcm90bzM", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
 
 /**
  * One rung of the HLS ladder.
@@ -1062,6 +1062,238 @@ export const TimelineStep_KindSchema: GenEnum<TimelineStep_Kind> = /*@__PURE__*/
   enumDesc(file_vidmesh_v1_video, 19, 0);
 
 /**
+ * A named time range of a video that plays on its own (see CreateClip).
+ *
+ * @generated from message vidmesh.v1.Clip
+ */
+export type Clip = Message<"vidmesh.v1.Clip"> & {
+  /**
+   * Server-assigned id (UUID).
+   *
+   * @generated from field: string clip_id = 1;
+   */
+  clipId: string;
+
+  /**
+   * The video it is cut from.
+   *
+   * @generated from field: string video_id = 2;
+   */
+  videoId: string;
+
+  /**
+   * Its name, 1 to 100 characters.
+   *
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * Where it starts in the video.
+   *
+   * @generated from field: google.protobuf.Duration start_offset = 4;
+   */
+  startOffset?: Duration;
+
+  /**
+   * Where it ends in the video (after `start_offset` by one second at least).
+   *
+   * @generated from field: google.protobuf.Duration end_offset = 5;
+   */
+  endOffset?: Duration;
+
+  /**
+   * When it was made.
+   *
+   * @generated from field: google.protobuf.Timestamp create_time = 6;
+   */
+  createTime?: Timestamp;
+};
+
+/**
+ * Describes the message vidmesh.v1.Clip.
+ * Use `create(ClipSchema)` to create a new message.
+ */
+export const ClipSchema: GenMessage<Clip> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video, 20);
+
+/**
+ * Request of CreateClip.
+ *
+ * @generated from message vidmesh.v1.CreateClipRequest
+ */
+export type CreateClipRequest = Message<"vidmesh.v1.CreateClipRequest"> & {
+  /**
+   * Id of the video.
+   *
+   * @generated from field: string video_id = 1;
+   */
+  videoId: string;
+
+  /**
+   * The clip: its name and range.
+   *
+   * @generated from field: vidmesh.v1.Clip clip = 2;
+   */
+  clip?: Clip;
+};
+
+/**
+ * Describes the message vidmesh.v1.CreateClipRequest.
+ * Use `create(CreateClipRequestSchema)` to create a new message.
+ */
+export const CreateClipRequestSchema: GenMessage<CreateClipRequest> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video, 21);
+
+/**
+ * Response of CreateClip.
+ *
+ * @generated from message vidmesh.v1.CreateClipResponse
+ */
+export type CreateClipResponse = Message<"vidmesh.v1.CreateClipResponse"> & {
+  /**
+   * The new clip.
+   *
+   * @generated from field: vidmesh.v1.Clip clip = 1;
+   */
+  clip?: Clip;
+};
+
+/**
+ * Describes the message vidmesh.v1.CreateClipResponse.
+ * Use `create(CreateClipResponseSchema)` to create a new message.
+ */
+export const CreateClipResponseSchema: GenMessage<CreateClipResponse> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video, 22);
+
+/**
+ * Request of ListClips.
+ *
+ * @generated from message vidmesh.v1.ListClipsRequest
+ */
+export type ListClipsRequest = Message<"vidmesh.v1.ListClipsRequest"> & {
+  /**
+   * Id of the video.
+   *
+   * @generated from field: string video_id = 1;
+   */
+  videoId: string;
+};
+
+/**
+ * Describes the message vidmesh.v1.ListClipsRequest.
+ * Use `create(ListClipsRequestSchema)` to create a new message.
+ */
+export const ListClipsRequestSchema: GenMessage<ListClipsRequest> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video, 23);
+
+/**
+ * Response of ListClips.
+ *
+ * @generated from message vidmesh.v1.ListClipsResponse
+ */
+export type ListClipsResponse = Message<"vidmesh.v1.ListClipsResponse"> & {
+  /**
+   * The clips, oldest first.
+   *
+   * @generated from field: repeated vidmesh.v1.Clip clips = 1;
+   */
+  clips: Clip[];
+};
+
+/**
+ * Describes the message vidmesh.v1.ListClipsResponse.
+ * Use `create(ListClipsResponseSchema)` to create a new message.
+ */
+export const ListClipsResponseSchema: GenMessage<ListClipsResponse> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video, 24);
+
+/**
+ * Request of GetClip.
+ *
+ * @generated from message vidmesh.v1.GetClipRequest
+ */
+export type GetClipRequest = Message<"vidmesh.v1.GetClipRequest"> & {
+  /**
+   * Id of the clip.
+   *
+   * @generated from field: string clip_id = 1;
+   */
+  clipId: string;
+};
+
+/**
+ * Describes the message vidmesh.v1.GetClipRequest.
+ * Use `create(GetClipRequestSchema)` to create a new message.
+ */
+export const GetClipRequestSchema: GenMessage<GetClipRequest> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video, 25);
+
+/**
+ * Response of GetClip.
+ *
+ * @generated from message vidmesh.v1.GetClipResponse
+ */
+export type GetClipResponse = Message<"vidmesh.v1.GetClipResponse"> & {
+  /**
+   * The clip.
+   *
+   * @generated from field: vidmesh.v1.Clip clip = 1;
+   */
+  clip?: Clip;
+
+  /**
+   * Its video, as the caller may see it.
+   *
+   * @generated from field: vidmesh.v1.Video video = 2;
+   */
+  video?: Video;
+};
+
+/**
+ * Describes the message vidmesh.v1.GetClipResponse.
+ * Use `create(GetClipResponseSchema)` to create a new message.
+ */
+export const GetClipResponseSchema: GenMessage<GetClipResponse> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video, 26);
+
+/**
+ * Request of DeleteClip.
+ *
+ * @generated from message vidmesh.v1.DeleteClipRequest
+ */
+export type DeleteClipRequest = Message<"vidmesh.v1.DeleteClipRequest"> & {
+  /**
+   * Id of the clip.
+   *
+   * @generated from field: string clip_id = 1;
+   */
+  clipId: string;
+};
+
+/**
+ * Describes the message vidmesh.v1.DeleteClipRequest.
+ * Use `create(DeleteClipRequestSchema)` to create a new message.
+ */
+export const DeleteClipRequestSchema: GenMessage<DeleteClipRequest> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video, 27);
+
+/**
+ * Response of DeleteClip.
+ *
+ * @generated from message vidmesh.v1.DeleteClipResponse
+ */
+export type DeleteClipResponse = Message<"vidmesh.v1.DeleteClipResponse"> & {
+};
+
+/**
+ * Describes the message vidmesh.v1.DeleteClipResponse.
+ * Use `create(DeleteClipResponseSchema)` to create a new message.
+ */
+export const DeleteClipResponseSchema: GenMessage<DeleteClipResponse> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video, 28);
+
+/**
  * Who may find and play a video.
  *
  * @generated from enum vidmesh.v1.Visibility
@@ -1214,6 +1446,61 @@ export const VideoService: GenService<{
     methodKind: "unary";
     input: typeof GetVideoTimelineRequestSchema;
     output: typeof GetVideoTimelineResponseSchema;
+  },
+  /**
+   * Creates a named clip of a READY video: a time range that plays as its own HLS ladder from
+   * the video's segments, without encoding anything. Owner only.
+   *
+   * Errors: INVALID_ARGUMENT (`INVALID_VIDEO_ID`, `FIELD_REQUIRED`, `FIELD_TOO_LONG`,
+   * `INVALID_CHARACTERS`, `INVALID_RANGE` for a range outside the video or shorter than one
+   * second); UNAUTHENTICATED; PERMISSION_DENIED (`NOT_VIDEO_OWNER`); NOT_FOUND
+   * (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`NOT_READY`); RESOURCE_EXHAUSTED
+   * (`TOO_MANY_CLIPS`, 100 per video).
+   *
+   * @generated from rpc vidmesh.v1.VideoService.CreateClip
+   */
+  createClip: {
+    methodKind: "unary";
+    input: typeof CreateClipRequestSchema;
+    output: typeof CreateClipResponseSchema;
+  },
+  /**
+   * Lists a video's clips, oldest first, for anyone who may see the video.
+   *
+   * Errors: as GetVideo.
+   *
+   * @generated from rpc vidmesh.v1.VideoService.ListClips
+   */
+  listClips: {
+    methodKind: "unary";
+    input: typeof ListClipsRequestSchema;
+    output: typeof ListClipsResponseSchema;
+  },
+  /**
+   * Returns one clip, for anyone who may see its video (a clip link is shared like the
+   * video's: an unlisted video's clips are unlisted too).
+   *
+   * Errors: INVALID_ARGUMENT (`INVALID_CLIP_ID`); NOT_FOUND (`CLIP_NOT_FOUND`, also when its
+   * video is not visible to the caller).
+   *
+   * @generated from rpc vidmesh.v1.VideoService.GetClip
+   */
+  getClip: {
+    methodKind: "unary";
+    input: typeof GetClipRequestSchema;
+    output: typeof GetClipResponseSchema;
+  },
+  /**
+   * Deletes a clip. The video's owner only.
+   *
+   * Errors: as GetClip; PERMISSION_DENIED (`NOT_VIDEO_OWNER`).
+   *
+   * @generated from rpc vidmesh.v1.VideoService.DeleteClip
+   */
+  deleteClip: {
+    methodKind: "unary";
+    input: typeof DeleteClipRequestSchema;
+    output: typeof DeleteClipResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_vidmesh_v1_video, 0);
