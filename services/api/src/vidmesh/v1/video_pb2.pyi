@@ -1174,3 +1174,248 @@ class DeleteClipResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DeleteClipResponse: _TypeAlias = DeleteClipResponse  # noqa: Y015
+
+@_typing.final
+class Captions(_message.Message):
+    """One language's captions of a video."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    LABEL_FIELD_NUMBER: _builtins.int
+    IS_DEFAULT_FIELD_NUMBER: _builtins.int
+    CUE_COUNT_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    language: _builtins.str
+    """BCP 47 language tag, e.g. `en`, `fr-CA`."""
+    label: _builtins.str
+    """What players show in their captions menu, e.g. `English`; defaults to the tag."""
+    is_default: _builtins.bool
+    """Whether players show them without being asked (one language per video at most)."""
+    cue_count: _builtins.int
+    """How many cues they hold."""
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp:
+        """When they were last set."""
+
+    def __init__(
+        self,
+        *,
+        language: _builtins.str = ...,
+        label: _builtins.str = ...,
+        is_default: _builtins.bool = ...,
+        cue_count: _builtins.int = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cue_count", b"cue_count", "is_default", b"is_default", "label", b"label", "language", b"language", "update_time", b"update_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Captions: _TypeAlias = Captions  # noqa: Y015
+
+@_typing.final
+class CreateCaptionsRequest(_message.Message):
+    """Request of CreateCaptions."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VIDEO_ID_FIELD_NUMBER: _builtins.int
+    CAPTIONS_FIELD_NUMBER: _builtins.int
+    CONTENT_FIELD_NUMBER: _builtins.int
+    video_id: _builtins.str
+    """Id of the video."""
+    content: _builtins.bytes
+    """The file: WebVTT or SRT, UTF-8."""
+    @_builtins.property
+    def captions(self) -> Global___Captions:
+        """Language, label and default flag."""
+
+    def __init__(
+        self,
+        *,
+        video_id: _builtins.str = ...,
+        captions: Global___Captions | None = ...,
+        content: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["captions", b"captions"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["captions", b"captions", "content", b"content", "video_id", b"video_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateCaptionsRequest: _TypeAlias = CreateCaptionsRequest  # noqa: Y015
+
+@_typing.final
+class CreateCaptionsResponse(_message.Message):
+    """Response of CreateCaptions."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CAPTIONS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def captions(self) -> Global___Captions:
+        """The captions as stored."""
+
+    def __init__(
+        self,
+        *,
+        captions: Global___Captions | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["captions", b"captions"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["captions", b"captions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateCaptionsResponse: _TypeAlias = CreateCaptionsResponse  # noqa: Y015
+
+@_typing.final
+class UpdateCaptionsRequest(_message.Message):
+    """Request of UpdateCaptions."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VIDEO_ID_FIELD_NUMBER: _builtins.int
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    CAPTIONS_FIELD_NUMBER: _builtins.int
+    CONTENT_FIELD_NUMBER: _builtins.int
+    video_id: _builtins.str
+    """Id of the video."""
+    language: _builtins.str
+    """The language whose captions to replace."""
+    content: _builtins.bytes
+    """A new file; empty keeps the cues."""
+    @_builtins.property
+    def captions(self) -> Global___Captions:
+        """New label and default flag."""
+
+    def __init__(
+        self,
+        *,
+        video_id: _builtins.str = ...,
+        language: _builtins.str = ...,
+        captions: Global___Captions | None = ...,
+        content: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["captions", b"captions"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["captions", b"captions", "content", b"content", "language", b"language", "video_id", b"video_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateCaptionsRequest: _TypeAlias = UpdateCaptionsRequest  # noqa: Y015
+
+@_typing.final
+class UpdateCaptionsResponse(_message.Message):
+    """Response of UpdateCaptions."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CAPTIONS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def captions(self) -> Global___Captions:
+        """The captions as stored."""
+
+    def __init__(
+        self,
+        *,
+        captions: Global___Captions | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["captions", b"captions"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["captions", b"captions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateCaptionsResponse: _TypeAlias = UpdateCaptionsResponse  # noqa: Y015
+
+@_typing.final
+class ListCaptionsRequest(_message.Message):
+    """Request of ListCaptions."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VIDEO_ID_FIELD_NUMBER: _builtins.int
+    video_id: _builtins.str
+    """Id of the video."""
+    def __init__(
+        self,
+        *,
+        video_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["video_id", b"video_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListCaptionsRequest: _TypeAlias = ListCaptionsRequest  # noqa: Y015
+
+@_typing.final
+class ListCaptionsResponse(_message.Message):
+    """Response of ListCaptions."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CAPTIONS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def captions(self) -> _containers.RepeatedCompositeFieldContainer[Global___Captions]:
+        """The captions, by language."""
+
+    def __init__(
+        self,
+        *,
+        captions: _abc.Iterable[Global___Captions] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["captions", b"captions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListCaptionsResponse: _TypeAlias = ListCaptionsResponse  # noqa: Y015
+
+@_typing.final
+class DeleteCaptionsRequest(_message.Message):
+    """Request of DeleteCaptions."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VIDEO_ID_FIELD_NUMBER: _builtins.int
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    video_id: _builtins.str
+    """Id of the video."""
+    language: _builtins.str
+    """The language whose captions to delete."""
+    def __init__(
+        self,
+        *,
+        video_id: _builtins.str = ...,
+        language: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["language", b"language", "video_id", b"video_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteCaptionsRequest: _TypeAlias = DeleteCaptionsRequest  # noqa: Y015
+
+@_typing.final
+class DeleteCaptionsResponse(_message.Message):
+    """Response of DeleteCaptions."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteCaptionsResponse: _TypeAlias = DeleteCaptionsResponse  # noqa: Y015

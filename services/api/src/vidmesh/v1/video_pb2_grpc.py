@@ -87,6 +87,26 @@ class VideoServiceStub:
                 request_serializer=vidmesh_dot_v1_dot_video__pb2.GetClipRequest.SerializeToString,
                 response_deserializer=vidmesh_dot_v1_dot_video__pb2.GetClipResponse.FromString,
                 _registered_method=True)
+        self.CreateCaptions = channel.unary_unary(
+                '/vidmesh.v1.VideoService/CreateCaptions',
+                request_serializer=vidmesh_dot_v1_dot_video__pb2.CreateCaptionsRequest.SerializeToString,
+                response_deserializer=vidmesh_dot_v1_dot_video__pb2.CreateCaptionsResponse.FromString,
+                _registered_method=True)
+        self.UpdateCaptions = channel.unary_unary(
+                '/vidmesh.v1.VideoService/UpdateCaptions',
+                request_serializer=vidmesh_dot_v1_dot_video__pb2.UpdateCaptionsRequest.SerializeToString,
+                response_deserializer=vidmesh_dot_v1_dot_video__pb2.UpdateCaptionsResponse.FromString,
+                _registered_method=True)
+        self.ListCaptions = channel.unary_unary(
+                '/vidmesh.v1.VideoService/ListCaptions',
+                request_serializer=vidmesh_dot_v1_dot_video__pb2.ListCaptionsRequest.SerializeToString,
+                response_deserializer=vidmesh_dot_v1_dot_video__pb2.ListCaptionsResponse.FromString,
+                _registered_method=True)
+        self.DeleteCaptions = channel.unary_unary(
+                '/vidmesh.v1.VideoService/DeleteCaptions',
+                request_serializer=vidmesh_dot_v1_dot_video__pb2.DeleteCaptionsRequest.SerializeToString,
+                response_deserializer=vidmesh_dot_v1_dot_video__pb2.DeleteCaptionsResponse.FromString,
+                _registered_method=True)
         self.DeleteClip = channel.unary_unary(
                 '/vidmesh.v1.VideoService/DeleteClip',
                 request_serializer=vidmesh_dot_v1_dot_video__pb2.DeleteClipRequest.SerializeToString,
@@ -221,6 +241,49 @@ class VideoServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateCaptions(self, request, context):
+        """Adds captions in one language to a video, from a WebVTT or SRT file (UTF-8, at most
+        1 MiB; SRT is converted). They play as an HLS subtitle rendition. Owner only.
+
+        Errors: INVALID_ARGUMENT (`INVALID_VIDEO_ID`, `INVALID_LANGUAGE` for a tag that is not BCP
+        47, `FIELD_TOO_LONG`, `INVALID_CHARACTERS`, `INVALID_ENCODING` for a file that is not
+        UTF-8, `INVALID_CAPTIONS` for a file that is neither WebVTT nor SRT or has no cue,
+        `CAPTIONS_TOO_LARGE`); ALREADY_EXISTS (`CAPTIONS_EXIST` for a language it has: replace
+        them with UpdateCaptions); UNAUTHENTICATED; PERMISSION_DENIED (`NOT_VIDEO_OWNER`);
+        NOT_FOUND (`VIDEO_NOT_FOUND`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateCaptions(self, request, context):
+        """Replaces one language's captions: a new file, label or default flag. Owner only.
+
+        Errors: as CreateCaptions; NOT_FOUND (`CAPTIONS_NOT_FOUND`) instead of ALREADY_EXISTS.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCaptions(self, request, context):
+        """Lists a video's captions, for anyone who may see the video.
+
+        Errors: as GetVideo.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteCaptions(self, request, context):
+        """Deletes one language's captions. Owner only.
+
+        Errors: as GetVideo; PERMISSION_DENIED (`NOT_VIDEO_OWNER`); NOT_FOUND
+        (`CAPTIONS_NOT_FOUND`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def DeleteClip(self, request, context):
         """Deletes a clip. The video's owner only.
 
@@ -277,6 +340,26 @@ def add_VideoServiceServicer_to_server(servicer, server):
                     servicer.GetClip,
                     request_deserializer=vidmesh_dot_v1_dot_video__pb2.GetClipRequest.FromString,
                     response_serializer=vidmesh_dot_v1_dot_video__pb2.GetClipResponse.SerializeToString,
+            ),
+            'CreateCaptions': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateCaptions,
+                    request_deserializer=vidmesh_dot_v1_dot_video__pb2.CreateCaptionsRequest.FromString,
+                    response_serializer=vidmesh_dot_v1_dot_video__pb2.CreateCaptionsResponse.SerializeToString,
+            ),
+            'UpdateCaptions': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateCaptions,
+                    request_deserializer=vidmesh_dot_v1_dot_video__pb2.UpdateCaptionsRequest.FromString,
+                    response_serializer=vidmesh_dot_v1_dot_video__pb2.UpdateCaptionsResponse.SerializeToString,
+            ),
+            'ListCaptions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCaptions,
+                    request_deserializer=vidmesh_dot_v1_dot_video__pb2.ListCaptionsRequest.FromString,
+                    response_serializer=vidmesh_dot_v1_dot_video__pb2.ListCaptionsResponse.SerializeToString,
+            ),
+            'DeleteCaptions': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteCaptions,
+                    request_deserializer=vidmesh_dot_v1_dot_video__pb2.DeleteCaptionsRequest.FromString,
+                    response_serializer=vidmesh_dot_v1_dot_video__pb2.DeleteCaptionsResponse.SerializeToString,
             ),
             'DeleteClip': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteClip,
@@ -535,6 +618,114 @@ class VideoService:
             '/vidmesh.v1.VideoService/GetClip',
             vidmesh_dot_v1_dot_video__pb2.GetClipRequest.SerializeToString,
             vidmesh_dot_v1_dot_video__pb2.GetClipResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateCaptions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidmesh.v1.VideoService/CreateCaptions',
+            vidmesh_dot_v1_dot_video__pb2.CreateCaptionsRequest.SerializeToString,
+            vidmesh_dot_v1_dot_video__pb2.CreateCaptionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateCaptions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidmesh.v1.VideoService/UpdateCaptions',
+            vidmesh_dot_v1_dot_video__pb2.UpdateCaptionsRequest.SerializeToString,
+            vidmesh_dot_v1_dot_video__pb2.UpdateCaptionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCaptions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidmesh.v1.VideoService/ListCaptions',
+            vidmesh_dot_v1_dot_video__pb2.ListCaptionsRequest.SerializeToString,
+            vidmesh_dot_v1_dot_video__pb2.ListCaptionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteCaptions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidmesh.v1.VideoService/DeleteCaptions',
+            vidmesh_dot_v1_dot_video__pb2.DeleteCaptionsRequest.SerializeToString,
+            vidmesh_dot_v1_dot_video__pb2.DeleteCaptionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

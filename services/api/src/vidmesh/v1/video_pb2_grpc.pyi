@@ -121,6 +121,33 @@ class VideoServiceStub:
     Errors: INVALID_ARGUMENT (`INVALID_CLIP_ID`); NOT_FOUND (`CLIP_NOT_FOUND`, also when its
     video is not visible to the caller).
     """
+    CreateCaptions: _grpc.UnaryUnaryMultiCallable[_video_pb2.CreateCaptionsRequest, _video_pb2.CreateCaptionsResponse]
+    """Adds captions in one language to a video, from a WebVTT or SRT file (UTF-8, at most
+    1 MiB; SRT is converted). They play as an HLS subtitle rendition. Owner only.
+
+    Errors: INVALID_ARGUMENT (`INVALID_VIDEO_ID`, `INVALID_LANGUAGE` for a tag that is not BCP
+    47, `FIELD_TOO_LONG`, `INVALID_CHARACTERS`, `INVALID_ENCODING` for a file that is not
+    UTF-8, `INVALID_CAPTIONS` for a file that is neither WebVTT nor SRT or has no cue,
+    `CAPTIONS_TOO_LARGE`); ALREADY_EXISTS (`CAPTIONS_EXIST` for a language it has: replace
+    them with UpdateCaptions); UNAUTHENTICATED; PERMISSION_DENIED (`NOT_VIDEO_OWNER`);
+    NOT_FOUND (`VIDEO_NOT_FOUND`).
+    """
+    UpdateCaptions: _grpc.UnaryUnaryMultiCallable[_video_pb2.UpdateCaptionsRequest, _video_pb2.UpdateCaptionsResponse]
+    """Replaces one language's captions: a new file, label or default flag. Owner only.
+
+    Errors: as CreateCaptions; NOT_FOUND (`CAPTIONS_NOT_FOUND`) instead of ALREADY_EXISTS.
+    """
+    ListCaptions: _grpc.UnaryUnaryMultiCallable[_video_pb2.ListCaptionsRequest, _video_pb2.ListCaptionsResponse]
+    """Lists a video's captions, for anyone who may see the video.
+
+    Errors: as GetVideo.
+    """
+    DeleteCaptions: _grpc.UnaryUnaryMultiCallable[_video_pb2.DeleteCaptionsRequest, _video_pb2.DeleteCaptionsResponse]
+    """Deletes one language's captions. Owner only.
+
+    Errors: as GetVideo; PERMISSION_DENIED (`NOT_VIDEO_OWNER`); NOT_FOUND
+    (`CAPTIONS_NOT_FOUND`).
+    """
     DeleteClip: _grpc.UnaryUnaryMultiCallable[_video_pb2.DeleteClipRequest, _video_pb2.DeleteClipResponse]
     """Deletes a clip. The video's owner only.
 
@@ -219,6 +246,33 @@ class VideoServiceAsyncStub(VideoServiceStub):
 
     Errors: INVALID_ARGUMENT (`INVALID_CLIP_ID`); NOT_FOUND (`CLIP_NOT_FOUND`, also when its
     video is not visible to the caller).
+    """
+    CreateCaptions: _aio.UnaryUnaryMultiCallable[_video_pb2.CreateCaptionsRequest, _video_pb2.CreateCaptionsResponse]  # type: ignore[assignment]
+    """Adds captions in one language to a video, from a WebVTT or SRT file (UTF-8, at most
+    1 MiB; SRT is converted). They play as an HLS subtitle rendition. Owner only.
+
+    Errors: INVALID_ARGUMENT (`INVALID_VIDEO_ID`, `INVALID_LANGUAGE` for a tag that is not BCP
+    47, `FIELD_TOO_LONG`, `INVALID_CHARACTERS`, `INVALID_ENCODING` for a file that is not
+    UTF-8, `INVALID_CAPTIONS` for a file that is neither WebVTT nor SRT or has no cue,
+    `CAPTIONS_TOO_LARGE`); ALREADY_EXISTS (`CAPTIONS_EXIST` for a language it has: replace
+    them with UpdateCaptions); UNAUTHENTICATED; PERMISSION_DENIED (`NOT_VIDEO_OWNER`);
+    NOT_FOUND (`VIDEO_NOT_FOUND`).
+    """
+    UpdateCaptions: _aio.UnaryUnaryMultiCallable[_video_pb2.UpdateCaptionsRequest, _video_pb2.UpdateCaptionsResponse]  # type: ignore[assignment]
+    """Replaces one language's captions: a new file, label or default flag. Owner only.
+
+    Errors: as CreateCaptions; NOT_FOUND (`CAPTIONS_NOT_FOUND`) instead of ALREADY_EXISTS.
+    """
+    ListCaptions: _aio.UnaryUnaryMultiCallable[_video_pb2.ListCaptionsRequest, _video_pb2.ListCaptionsResponse]  # type: ignore[assignment]
+    """Lists a video's captions, for anyone who may see the video.
+
+    Errors: as GetVideo.
+    """
+    DeleteCaptions: _aio.UnaryUnaryMultiCallable[_video_pb2.DeleteCaptionsRequest, _video_pb2.DeleteCaptionsResponse]  # type: ignore[assignment]
+    """Deletes one language's captions. Owner only.
+
+    Errors: as GetVideo; PERMISSION_DENIED (`NOT_VIDEO_OWNER`); NOT_FOUND
+    (`CAPTIONS_NOT_FOUND`).
     """
     DeleteClip: _aio.UnaryUnaryMultiCallable[_video_pb2.DeleteClipRequest, _video_pb2.DeleteClipResponse]  # type: ignore[assignment]
     """Deletes a clip. The video's owner only.
@@ -369,6 +423,57 @@ class VideoServiceServicer(metaclass=_abc_1.ABCMeta):
 
         Errors: INVALID_ARGUMENT (`INVALID_CLIP_ID`); NOT_FOUND (`CLIP_NOT_FOUND`, also when its
         video is not visible to the caller).
+        """
+
+    @_abc_1.abstractmethod
+    def CreateCaptions(
+        self,
+        request: _video_pb2.CreateCaptionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_video_pb2.CreateCaptionsResponse, _abc.Awaitable[_video_pb2.CreateCaptionsResponse]]:
+        """Adds captions in one language to a video, from a WebVTT or SRT file (UTF-8, at most
+        1 MiB; SRT is converted). They play as an HLS subtitle rendition. Owner only.
+
+        Errors: INVALID_ARGUMENT (`INVALID_VIDEO_ID`, `INVALID_LANGUAGE` for a tag that is not BCP
+        47, `FIELD_TOO_LONG`, `INVALID_CHARACTERS`, `INVALID_ENCODING` for a file that is not
+        UTF-8, `INVALID_CAPTIONS` for a file that is neither WebVTT nor SRT or has no cue,
+        `CAPTIONS_TOO_LARGE`); ALREADY_EXISTS (`CAPTIONS_EXIST` for a language it has: replace
+        them with UpdateCaptions); UNAUTHENTICATED; PERMISSION_DENIED (`NOT_VIDEO_OWNER`);
+        NOT_FOUND (`VIDEO_NOT_FOUND`).
+        """
+
+    @_abc_1.abstractmethod
+    def UpdateCaptions(
+        self,
+        request: _video_pb2.UpdateCaptionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_video_pb2.UpdateCaptionsResponse, _abc.Awaitable[_video_pb2.UpdateCaptionsResponse]]:
+        """Replaces one language's captions: a new file, label or default flag. Owner only.
+
+        Errors: as CreateCaptions; NOT_FOUND (`CAPTIONS_NOT_FOUND`) instead of ALREADY_EXISTS.
+        """
+
+    @_abc_1.abstractmethod
+    def ListCaptions(
+        self,
+        request: _video_pb2.ListCaptionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_video_pb2.ListCaptionsResponse, _abc.Awaitable[_video_pb2.ListCaptionsResponse]]:
+        """Lists a video's captions, for anyone who may see the video.
+
+        Errors: as GetVideo.
+        """
+
+    @_abc_1.abstractmethod
+    def DeleteCaptions(
+        self,
+        request: _video_pb2.DeleteCaptionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_video_pb2.DeleteCaptionsResponse, _abc.Awaitable[_video_pb2.DeleteCaptionsResponse]]:
+        """Deletes one language's captions. Owner only.
+
+        Errors: as GetVideo; PERMISSION_DENIED (`NOT_VIDEO_OWNER`); NOT_FOUND
+        (`CAPTIONS_NOT_FOUND`).
         """
 
     @_abc_1.abstractmethod

@@ -514,6 +514,7 @@ class GetPlaybackSourceResponse(_message.Message):
     MEDIA_PREFIX_FIELD_NUMBER: _builtins.int
     LIVE_FIELD_NUMBER: _builtins.int
     CLIP_FIELD_NUMBER: _builtins.int
+    CAPTIONS_FIELD_NUMBER: _builtins.int
     media_prefix: _builtins.str
     """Object prefix under the `media` bucket of the published ladder."""
     @_builtins.property
@@ -530,6 +531,10 @@ class GetPlaybackSourceResponse(_message.Message):
     def clip(self) -> _video_pb2.Clip:
         """The clip asked for."""
 
+    @_builtins.property
+    def captions(self) -> _containers.RepeatedCompositeFieldContainer[Global___CaptionTrack]:
+        """The video's captions, for its master playlist's subtitle renditions."""
+
     def __init__(
         self,
         *,
@@ -537,14 +542,51 @@ class GetPlaybackSourceResponse(_message.Message):
         media_prefix: _builtins.str = ...,
         live: Global___Generation | None = ...,
         clip: _video_pb2.Clip | None = ...,
+        captions: _abc.Iterable[Global___CaptionTrack] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["clip", b"clip", "live", b"live", "video", b"video"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["clip", b"clip", "live", b"live", "media_prefix", b"media_prefix", "video", b"video"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["captions", b"captions", "clip", b"clip", "live", b"live", "media_prefix", b"media_prefix", "video", b"video"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetPlaybackSourceResponse: _TypeAlias = GetPlaybackSourceResponse  # noqa: Y015
+
+@_typing.final
+class CaptionTrack(_message.Message):
+    """One language's captions as playback serves them."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    LABEL_FIELD_NUMBER: _builtins.int
+    IS_DEFAULT_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    language: _builtins.str
+    """BCP 47 language tag."""
+    label: _builtins.str
+    """Name in players' menus."""
+    is_default: _builtins.bool
+    """Whether players show it unasked."""
+    version: _builtins.str
+    """Version of the cues (changes with every new file): part of the segment URLs, so they
+    are immutable.
+    """
+    def __init__(
+        self,
+        *,
+        language: _builtins.str = ...,
+        label: _builtins.str = ...,
+        is_default: _builtins.bool = ...,
+        version: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["is_default", b"is_default", "label", b"label", "language", b"language", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CaptionTrack: _TypeAlias = CaptionTrack  # noqa: Y015
 
 @_typing.final
 class AuthorizePlaybackRequest(_message.Message):

@@ -76,3 +76,9 @@ def published_key(prefix: str, path: str) -> str:
     `poster.jpg`) in a generation's prefix; refuses traversal like every key."""
     relative = path if path in BESIDE_HLS else f"{HLS_FOLDER}/{path}"
     return check_key(f"{prefix}/{relative}")
+
+
+def captions_key(video_id: str, language: str, version: str) -> str:
+    """One version of a video's captions in one language (normalised WebVTT, never rewritten:
+    a new file is a new version), beside its generations so it outlives re-transcodes."""
+    return check_key(f"{media_prefix(video_id)}captions/{language}-{version}.vtt")

@@ -15,6 +15,7 @@ from vidmesh.common.server import ServiceBinding
 from vidmesh.common.storage import BlobStore
 from vidmesh.common.tokens import TokenCodec
 from vidmesh.gateway.accounts import Accounts, AuthPolicy
+from vidmesh.gateway.captions import CaptionStore
 from vidmesh.gateway.catalog import Catalog
 from vidmesh.gateway.clips import Clips
 from vidmesh.gateway.generations import Generations
@@ -77,8 +78,14 @@ async def gateway(
         )
         auth = AuthServicer(Accounts(sessions, codec, policy), settings.trusted_proxy_set())
         clips = Clips(sessions)
+        captions = CaptionStore(sessions, store)
         videos = VideoServicer(
-            Catalog(sessions, store), hub, PlaybackLinks(codec), Timelines(sessions), clips
+            Catalog(sessions, store),
+            hub,
+            PlaybackLinks(codec),
+            Timelines(sessions),
+            clips,
+            captions,
         )
         leases = UploadLeases(sessions, timedelta(seconds=settings.upload_lease_seconds))
         quotas = Quotas(
@@ -89,6 +96,7 @@ async def gateway(
             leases,
             Generations(sessions),
             clips,
+            captions,
         )
 
         async def release_watchers(stop: asyncio.Event) -> None:

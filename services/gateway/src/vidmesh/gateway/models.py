@@ -253,6 +253,23 @@ class Clip(Base):
     created_at: Mapped[datetime]
 
 
+class CaptionTrack(Base):
+    """A video's captions in one language; the cues are a normalised WebVTT object
+    (`layout.captions_key`) whose version changes with every new file."""
+
+    __tablename__ = "captions"
+
+    video_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("videos.id", ondelete="CASCADE"), primary_key=True
+    )
+    language: Mapped[str] = mapped_column(String(35), primary_key=True)
+    label: Mapped[str] = mapped_column(String(100))
+    is_default: Mapped[bool] = mapped_column(Boolean)
+    version: Mapped[str] = mapped_column(String(16))
+    cue_count: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime]
+
+
 class AdminAction(Base):
     """An admin's action on someone else's video: who did what, to which video, when."""
 

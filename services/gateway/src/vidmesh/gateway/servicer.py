@@ -23,6 +23,7 @@ from vidmesh.common.tokens import Principal, Role
 from vidmesh.common.validation import parse_uuid
 from vidmesh.gateway import convert
 from vidmesh.gateway.accounts import Accounts
+from vidmesh.gateway.captions import CaptionStore, captions_to_proto, track_to_proto
 from vidmesh.gateway.catalog import (
     Catalog,
     Scope,
@@ -205,12 +206,43 @@ class VideoServicer(video_pb2_grpc.VideoServiceServicer):
         links: PlaybackLinks,
         timelines: Timelines,
         clips: Clips,
+        captions: CaptionStore,
     ) -> None:
+        self._captions = captions
         self._catalog = catalog
         self._hub = hub
         self._links = links
         self._timelines = timelines
         self._clips = clips
+
+    async def CreateCaptions(
+        self, request: video_pb2.CreateCaptionsRequest, context: Context
+    ) -> video_pb2.CreateCaptionsResponse:
+        captions = await self._captions.create(
+            request.video_id, request.captions, request.content, require_user()
+        )
+        return video_pb2.CreateCaptionsResponse(captions=captions)
+
+    async def UpdateCaptions(
+        self, request: video_pb2.UpdateCaptionsRequest, context: Context
+    ) -> video_pb2.UpdateCaptionsResponse:
+        captions = await self._captions.update(
+            request.video_id, request.language, request.captions, request.content, require_user()
+        )
+        return video_pb2.UpdateCaptionsResponse(captions=captions)
+
+    async def ListCaptions(
+        self, request: video_pb2.ListCaptionsRequest, context: Context
+    ) -> video_pb2.ListCaptionsResponse:
+        video = await self._catalog.get(request.video_id, optional_principal())
+        tracks = await self._captions.tracks(video)
+        return video_pb2.ListCaptionsResponse(captions=[captions_to_proto(t) for t in tracks])
+
+    async def DeleteCaptions(
+        self, request: video_pb2.DeleteCaptionsRequest, context: Context
+    ) -> video_pb2.DeleteCaptionsResponse:
+        await self._captions.delete(request.video_id, request.language, require_user())
+        return video_pb2.DeleteCaptionsResponse()
 
     async def CreateClip(
         self, request: video_pb2.CreateClipRequest, context: Context
@@ -361,7 +393,9 @@ class VideoStateServicer(video_state_pb2_grpc.VideoStateServiceServicer):
         leases: UploadLeases,
         generations: Generations,
         clips: Clips,
+        captions: CaptionStore,
     ) -> None:
+        self._captions = captions
         self._clips = clips
         self._reports = reports
         self._leases = leases
@@ -488,6 +522,7 @@ class VideoStateServicer(video_state_pb2_grpc.VideoStateServiceServicer):
             media_prefix=video.media_prefix or "",
             live=live,
             clip=clip_to_proto(clip) if clip is not None else None,
+            captions=[track_to_proto(t) for t in await self._captions.tracks(video)],
         )
 
     async def AuthorizePlayback(

@@ -19,6 +19,7 @@ from vidmesh.playback.hls import LivePlaylists, build_app
 from vidmesh.playback.public import PublicVideos
 from vidmesh.playback.servicer import PlaybackServicer
 from vidmesh.playback.settings import PlaybackSettings
+from vidmesh.playback.subtitles import Subtitles
 from vidmesh.v1 import playback_pb2, playback_pb2_grpc, video_state_pb2_grpc
 
 
@@ -57,6 +58,7 @@ async def playback(
             redirect=settings.redirect == "presigned",
             downloads=Downloads(store, states, credential, settings.work_dir),
             clips=clips,
+            subtitles=Subtitles(store),
         )
         async with http_listener(
             app, settings.host, settings.http_port, reuse_port=reuse_port

@@ -57,7 +57,8 @@ from vidmesh.playback.clip_playlists import ClipPlaylists
 from vidmesh.playback.downloads import Downloads
 from vidmesh.playback.public import PublicVideos
 from vidmesh.playback.sources import playback_source
-from vidmesh.v1 import video_state_pb2_grpc
+from vidmesh.playback.subtitles import Subtitles, with_subtitles
+from vidmesh.v1 import video_state_pb2, video_state_pb2_grpc
 
 _log = logging.getLogger(__name__)
 
@@ -166,6 +167,13 @@ class LivePlaylists:
         self._states = states
         self._credential = credential
 
+    async def captions(self, video_id: str, prefix: str) -> list[video_state_pb2.CaptionTrack]:
+        """The captions of the READY ladder at `prefix` (none for another generation)."""
+        source = await playback_source(self._states, self._credential, video_id)
+        if source is None or source.media_prefix != prefix or source.HasField("live"):
+            return []
+        return list(source.captions)
+
     async def render(self, video_id: str, prefix: str, path: str) -> str | None:
         """The playlist at `path` of the video's live generation, or None when there is none
         (unknown path, another generation, or finished: then the store has it)."""
@@ -197,7 +205,9 @@ class HlsHandler:
         redirect: bool,
         downloads: Downloads | None = None,
         clips: ClipPlaylists | None = None,
+        subtitles: Subtitles | None = None,
     ) -> None:
+        self._subtitles = subtitles
         self._clips = clips
         self._store = store
         self._codec = codec
@@ -239,6 +249,8 @@ class HlsHandler:
         prefix, caching = await self._grant(video_id, token)
         if Downloads.is_download(path):
             return await self._download(request, video_id, prefix, path, caching)
+        if Subtitles.is_subtitle(path):
+            return await self._subtitle(request, video_id, prefix, path, token, caching)
         if ClipPlaylists.is_clip(path):
             rendered = await self._clips.render(video_id, prefix, path) if self._clips else None
             if rendered is None:
@@ -256,6 +268,39 @@ class HlsHandler:
         except (FileNotFoundError, NotADirectoryError, BlobNotFound):
             # Removed between lookup and read (a deleted or re-transcoded video).
             raise _not_found() from None
+
+    async def _subtitle(
+        self,
+        request: web.Request,
+        video_id: str,
+        prefix: str,
+        path: str,
+        token: str,
+        caching: Caching,
+    ) -> web.StreamResponse:
+        """A subtitle rendition's playlist, or one of its WebVTT segments (see subtitles.py)."""
+        if self._subtitles is None or self._live is None:
+            raise _not_found()
+        try:
+            if path.endswith(".m3u8"):
+                tracks = await self._live.captions(video_id, prefix)
+                text = await self._subtitles.playlist(prefix, path, tracks) if tracks else None
+                if text is None:
+                    raise _not_found()
+                return self._playlist_reply(request, text, token, caching.playlist)
+            text = await self._subtitles.segment(video_id, prefix, path)
+        except BlobNotFound:
+            raise _not_found() from None
+        if text is None:
+            raise _not_found()
+        body = text.encode()
+        headers = {"Cache-Control": caching.segment, **CORS_HEADERS}
+        return web.Response(
+            body=body if request.method == "GET" else None,
+            headers={**headers, "Content-Length": str(len(body))},
+            content_type="text/vtt",
+            charset="utf-8",
+        )
 
     async def _download(
         self, request: web.Request, video_id: str, prefix: str, path: str, caching: Caching
@@ -303,6 +348,9 @@ class HlsHandler:
         cache = caching.playlist
         try:
             text = (await self._store.read_all(MEDIA, key)).decode()
+            if where[2] == MASTER_PLAYLIST and self._live is not None:
+                # A READY ladder's master, with the video's captions as subtitle renditions.
+                text = with_subtitles(text, await self._live.captions(where[0], where[1]))
         except BlobNotFound:
             rendered = await self._live.render(*where) if self._live else None
             if rendered is None:
@@ -486,6 +534,7 @@ def build_app(
     redirect: bool = False,
     downloads: Downloads | None = None,
     clips: ClipPlaylists | None = None,
+    subtitles: Subtitles | None = None,
 ) -> web.Application:
     """The HLS listener; without `live` it serves stored ladders only, without `public` only
     signed URLs; `redirect` answers segment requests with presigned S3 URLs."""
@@ -499,6 +548,7 @@ def build_app(
         redirect=redirect,
         downloads=downloads,
         clips=clips,
+        subtitles=subtitles,
     )
     app.add_routes(handler.routes())
     return app

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vidmesh/v1/video.proto.
  */
 export const file_vidmesh_v1_video: GenFile = /*@__PURE__*/
-  fileDesc("ChZ2aWRtZXNoL3YxL3ZpZGVvLnByb3RvEgp2aWRtZXNoLnYxIooBCglSZW5kaXRpb24SDAoEbmFtZRgBIAEoCRINCgV3aWR0aBgCIAEoBRIOCgZoZWlnaHQYAyABKAUSEQoJYmFuZHdpZHRoGAQgASgDEhkKEWF2ZXJhZ2VfYmFuZHdpZHRoGAUgASgDEg4KBmNvZGVjcxgGIAEoCRISCgpmcmFtZV9yYXRlGAcgASgBImYKC1ZpZGVvU291cmNlEhAKCGZpbGVuYW1lGAEgASgJEhIKCnNpemVfYnl0ZXMYAiABKAMSDgoGc2hhMjU2GAMgASgJEhEKCWNvbnRhaW5lchgEIAEoCRIOCgZjb2RlY3MYBSADKAkiLwoMVmlkZW9GYWlsdXJlEg4KBnJlYXNvbhgBIAEoCRIPCgdtZXNzYWdlGAIgASgJIpoKCgVWaWRlbxIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAxIWCghvd25lcl9pZBgCIAEoCUIE4kEBAxINCgV0aXRsZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIqCgp2aXNpYmlsaXR5GAUgASgOMhYudmlkbWVzaC52MS5WaXNpYmlsaXR5EiwKBXN0YXRlGAYgASgOMhcudmlkbWVzaC52MS5WaWRlby5TdGF0ZUIE4kEBAxIvCgdmYWlsdXJlGAcgASgLMhgudmlkbWVzaC52MS5WaWRlb0ZhaWx1cmVCBOJBAQMSHgoQcHJvZ3Jlc3NfcGVyY2VudBgIIAEoAkIE4kEBAxIxCghkdXJhdGlvbhgJIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIE4kEBAxITCgV3aWR0aBgKIAEoBUIE4kEBAxIUCgZoZWlnaHQYCyABKAVCBOJBAQMSLwoKcmVuZGl0aW9ucxgMIAMoCzIVLnZpZG1lc2gudjEuUmVuZGl0aW9uQgTiQQEDEhgKCnBvc3Rlcl91cmwYDSABKAlCBOJBAQMSNQoLY3JlYXRlX3RpbWUYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDEjUKC3VwZGF0ZV90aW1lGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxI0CgpyZWFkeV90aW1lGBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxItCgZzb3VyY2UYESABKAsyFy52aWRtZXNoLnYxLlZpZGVvU291cmNlQgTiQQEDEjcKC3RyYW5zaXRpb25zGBIgAygLMhwudmlkbWVzaC52MS5WaWRlby5UcmFuc2l0aW9uQgTiQQEDEhYKCHBsYXlhYmxlGBMgASgIQgTiQQEDEjcKDXBsYXlhYmxlX3RpbWUYFCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDEjQKCXRyYW5zY29kZRgVIAEoCzIbLnZpZG1lc2gudjEuVmlkZW8uVHJhbnNjb2RlQgTiQQEDEi8KCWRvd25sb2FkcxgWIAEoCzIcLnZpZG1lc2gudjEuRG93bmxvYWRTZXR0aW5ncxqCAQoKVHJhbnNpdGlvbhImCgVzdGF0ZRgBIAEoDjIXLnZpZG1lc2gudjEuVmlkZW8uU3RhdGUSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGam9iX2lkGAMgASgJEhIKCmdlbmVyYXRpb24YBCABKAUanwEKCVRyYW5zY29kZRITCgtjaHVua3NfZG9uZRgBIAEoBRIUCgxjaHVua3NfdG90YWwYAiABKAUSFgoOcXVldWVfcG9zaXRpb24YAyABKAUSOwoYZXN0aW1hdGVkX3RpbWVfcmVtYWluaW5nGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhIKCmdlbmVyYXRpb24YBSABKAUifgoFU3RhdGUSFQoRU1RBVEVfVU5TUEVDSUZJRUQQABITCg9TVEFURV9VUExPQURJTkcQARIQCgxTVEFURV9RVUVVRUQQAhIUChBTVEFURV9QUk9DRVNTSU5HEAMSDwoLU1RBVEVfUkVBRFkQBBIQCgxTVEFURV9GQUlMRUQQBSJGChBEb3dubG9hZFNldHRpbmdzEg8KB2VuYWJsZWQYASABKAgSEgoKcmVuZGl0aW9ucxgCIAMoCRINCgVhdWRpbxgDIAEoCCIpCg9HZXRWaWRlb1JlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQIiNAoQR2V0VmlkZW9SZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8i5wEKEUxpc3RWaWRlb3NSZXF1ZXN0EjIKBXNjb3BlGAEgASgOMiMudmlkbWVzaC52MS5MaXN0VmlkZW9zUmVxdWVzdC5TY29wZRImCgVzdGF0ZRgCIAEoDjIXLnZpZG1lc2gudjEuVmlkZW8uU3RhdGUSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkSDQoFcXVlcnkYBSABKAkiQAoFU2NvcGUSFQoRU0NPUEVfVU5TUEVDSUZJRUQQABIQCgxTQ09QRV9QVUJMSUMQARIOCgpTQ09QRV9NSU5FEAIigQEKEkxpc3RWaWRlb3NSZXNwb25zZRIhCgZ2aWRlb3MYASADKAsyES52aWRtZXNoLnYxLlZpZGVvEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIvCgpoaWdobGlnaHRzGAMgAygLMhsudmlkbWVzaC52MS5TZWFyY2hIaWdobGlnaHQiUAoPU2VhcmNoSGlnaGxpZ2h0EhAKCHZpZGVvX2lkGAEgASgJEisKDHRpdGxlX3JhbmdlcxgCIAMoCzIVLnZpZG1lc2gudjEuVGV4dFJhbmdlIicKCVRleHRSYW5nZRINCgVzdGFydBgBIAEoBRILCgNlbmQYAiABKAUibQoSVXBkYXRlVmlkZW9SZXF1ZXN0EiYKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlb0IE4kEBAhIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siNwoTVXBkYXRlVmlkZW9SZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8iLAoSRGVsZXRlVmlkZW9SZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECIhUKE0RlbGV0ZVZpZGVvUmVzcG9uc2UiKwoRV2F0Y2hWaWRlb1JlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQIiNgoSV2F0Y2hWaWRlb1Jlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbyIxChdHZXRWaWRlb1RpbWVsaW5lUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAiJDChhHZXRWaWRlb1RpbWVsaW5lUmVzcG9uc2USJwoFc3RlcHMYASADKAsyGC52aWRtZXNoLnYxLlRpbWVsaW5lU3RlcCLQAwoMVGltZWxpbmVTdGVwEisKBGtpbmQYASABKA4yHS52aWRtZXNoLnYxLlRpbWVsaW5lU3RlcC5LaW5kEgwKBG5hbWUYAiABKAkSEgoKZ2VuZXJhdGlvbhgDIAEoBRIuCgpzdGFydF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKwoIZHVyYXRpb24YBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDgoGd29ya2VyGAcgASgJEhAKCGRlbGl2ZXJ5GAggASgFEg4KBmRldGFpbBgJIAEoCSKzAQoES2luZBIUChBLSU5EX1VOU1BFQ0lGSUVEEAASDwoLS0lORF9VUExPQUQQARIOCgpLSU5EX1FVRVVFEAISDQoJS0lORF9QTEFOEAMSDgoKS0lORF9DSFVOSxAEEg4KCktJTkRfQVVESU8QBRIRCg1LSU5EX0ZJTkFMSVpFEAYSEQoNS0lORF9QTEFZQUJMRRAHEg4KCktJTkRfUkVBRFkQCBIPCgtLSU5EX0ZBSUxFRBAJIuwBCgRDbGlwEhUKB2NsaXBfaWQYASABKAlCBOJBAQMSFgoIdmlkZW9faWQYAiABKAlCBOJBAQMSEgoEbmFtZRgDIAEoCUIE4kEBAhI1CgxzdGFydF9vZmZzZXQYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25CBOJBAQISMwoKZW5kX29mZnNldBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIE4kEBAhI1CgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQMiUQoRQ3JlYXRlQ2xpcFJlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQISJAoEY2xpcBgCIAEoCzIQLnZpZG1lc2gudjEuQ2xpcEIE4kEBAiI0ChJDcmVhdGVDbGlwUmVzcG9uc2USHgoEY2xpcBgBIAEoCzIQLnZpZG1lc2gudjEuQ2xpcCIqChBMaXN0Q2xpcHNSZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECIjQKEUxpc3RDbGlwc1Jlc3BvbnNlEh8KBWNsaXBzGAEgAygLMhAudmlkbWVzaC52MS5DbGlwIicKDkdldENsaXBSZXF1ZXN0EhUKB2NsaXBfaWQYASABKAlCBOJBAQIiUwoPR2V0Q2xpcFJlc3BvbnNlEh4KBGNsaXAYASABKAsyEC52aWRtZXNoLnYxLkNsaXASIAoFdmlkZW8YAiABKAsyES52aWRtZXNoLnYxLlZpZGVvIioKEURlbGV0ZUNsaXBSZXF1ZXN0EhUKB2NsaXBfaWQYASABKAlCBOJBAQIiFAoSRGVsZXRlQ2xpcFJlc3BvbnNlKnAKClZpc2liaWxpdHkSGgoWVklTSUJJTElUWV9VTlNQRUNJRklFRBAAEhUKEVZJU0lCSUxJVFlfUFVCTElDEAESFwoTVklTSUJJTElUWV9VTkxJU1RFRBACEhYKElZJU0lCSUxJVFlfUFJJVkFURRADMu4ICgxWaWRlb1NlcnZpY2USZAoIR2V0VmlkZW8SGy52aWRtZXNoLnYxLkdldFZpZGVvUmVxdWVzdBocLnZpZG1lc2gudjEuR2V0VmlkZW9SZXNwb25zZSIdgtPkkwIXEhUvdjEvdmlkZW9zL3t2aWRlb19pZH0SXwoKTGlzdFZpZGVvcxIdLnZpZG1lc2gudjEuTGlzdFZpZGVvc1JlcXVlc3QaHi52aWRtZXNoLnYxLkxpc3RWaWRlb3NSZXNwb25zZSISgtPkkwIMEgovdjEvdmlkZW9zEnoKC1VwZGF0ZVZpZGVvEh4udmlkbWVzaC52MS5VcGRhdGVWaWRlb1JlcXVlc3QaHy52aWRtZXNoLnYxLlVwZGF0ZVZpZGVvUmVzcG9uc2UiKoLT5JMCJDIbL3YxL3ZpZGVvcy97dmlkZW8udmlkZW9faWR9OgV2aWRlbxJtCgtEZWxldGVWaWRlbxIeLnZpZG1lc2gudjEuRGVsZXRlVmlkZW9SZXF1ZXN0Gh8udmlkbWVzaC52MS5EZWxldGVWaWRlb1Jlc3BvbnNlIh2C0+STAhcqFS92MS92aWRlb3Mve3ZpZGVvX2lkfRJyCgpXYXRjaFZpZGVvEh0udmlkbWVzaC52MS5XYXRjaFZpZGVvUmVxdWVzdBoeLnZpZG1lc2gudjEuV2F0Y2hWaWRlb1Jlc3BvbnNlIiOC0+STAh0SGy92MS92aWRlb3Mve3ZpZGVvX2lkfTp3YXRjaDABEoUBChBHZXRWaWRlb1RpbWVsaW5lEiMudmlkbWVzaC52MS5HZXRWaWRlb1RpbWVsaW5lUmVxdWVzdBokLnZpZG1lc2gudjEuR2V0VmlkZW9UaW1lbGluZVJlc3BvbnNlIiaC0+STAiASHi92MS92aWRlb3Mve3ZpZGVvX2lkfS90aW1lbGluZRJ2CgpDcmVhdGVDbGlwEh0udmlkbWVzaC52MS5DcmVhdGVDbGlwUmVxdWVzdBoeLnZpZG1lc2gudjEuQ3JlYXRlQ2xpcFJlc3BvbnNlIimC0+STAiMiGy92MS92aWRlb3Mve3ZpZGVvX2lkfS9jbGlwczoEY2xpcBJtCglMaXN0Q2xpcHMSHC52aWRtZXNoLnYxLkxpc3RDbGlwc1JlcXVlc3QaHS52aWRtZXNoLnYxLkxpc3RDbGlwc1Jlc3BvbnNlIiOC0+STAh0SGy92MS92aWRlb3Mve3ZpZGVvX2lkfS9jbGlwcxJfCgdHZXRDbGlwEhoudmlkbWVzaC52MS5HZXRDbGlwUmVxdWVzdBobLnZpZG1lc2gudjEuR2V0Q2xpcFJlc3BvbnNlIhuC0+STAhUSEy92MS9jbGlwcy97Y2xpcF9pZH0SaAoKRGVsZXRlQ2xpcBIdLnZpZG1lc2gudjEuRGVsZXRlQ2xpcFJlcXVlc3QaHi52aWRtZXNoLnYxLkRlbGV0ZUNsaXBSZXNwb25zZSIbgtPkkwIVKhMvdjEvY2xpcHMve2NsaXBfaWR9YgZwcm90bzM", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
+  fileDesc("ChZ2aWRtZXNoL3YxL3ZpZGVvLnByb3RvEgp2aWRtZXNoLnYxIooBCglSZW5kaXRpb24SDAoEbmFtZRgBIAEoCRINCgV3aWR0aBgCIAEoBRIOCgZoZWlnaHQYAyABKAUSEQoJYmFuZHdpZHRoGAQgASgDEhkKEWF2ZXJhZ2VfYmFuZHdpZHRoGAUgASgDEg4KBmNvZGVjcxgGIAEoCRISCgpmcmFtZV9yYXRlGAcgASgBImYKC1ZpZGVvU291cmNlEhAKCGZpbGVuYW1lGAEgASgJEhIKCnNpemVfYnl0ZXMYAiABKAMSDgoGc2hhMjU2GAMgASgJEhEKCWNvbnRhaW5lchgEIAEoCRIOCgZjb2RlY3MYBSADKAkiLwoMVmlkZW9GYWlsdXJlEg4KBnJlYXNvbhgBIAEoCRIPCgdtZXNzYWdlGAIgASgJIpoKCgVWaWRlbxIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAxIWCghvd25lcl9pZBgCIAEoCUIE4kEBAxINCgV0aXRsZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIqCgp2aXNpYmlsaXR5GAUgASgOMhYudmlkbWVzaC52MS5WaXNpYmlsaXR5EiwKBXN0YXRlGAYgASgOMhcudmlkbWVzaC52MS5WaWRlby5TdGF0ZUIE4kEBAxIvCgdmYWlsdXJlGAcgASgLMhgudmlkbWVzaC52MS5WaWRlb0ZhaWx1cmVCBOJBAQMSHgoQcHJvZ3Jlc3NfcGVyY2VudBgIIAEoAkIE4kEBAxIxCghkdXJhdGlvbhgJIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIE4kEBAxITCgV3aWR0aBgKIAEoBUIE4kEBAxIUCgZoZWlnaHQYCyABKAVCBOJBAQMSLwoKcmVuZGl0aW9ucxgMIAMoCzIVLnZpZG1lc2gudjEuUmVuZGl0aW9uQgTiQQEDEhgKCnBvc3Rlcl91cmwYDSABKAlCBOJBAQMSNQoLY3JlYXRlX3RpbWUYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDEjUKC3VwZGF0ZV90aW1lGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxI0CgpyZWFkeV90aW1lGBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxItCgZzb3VyY2UYESABKAsyFy52aWRtZXNoLnYxLlZpZGVvU291cmNlQgTiQQEDEjcKC3RyYW5zaXRpb25zGBIgAygLMhwudmlkbWVzaC52MS5WaWRlby5UcmFuc2l0aW9uQgTiQQEDEhYKCHBsYXlhYmxlGBMgASgIQgTiQQEDEjcKDXBsYXlhYmxlX3RpbWUYFCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDEjQKCXRyYW5zY29kZRgVIAEoCzIbLnZpZG1lc2gudjEuVmlkZW8uVHJhbnNjb2RlQgTiQQEDEi8KCWRvd25sb2FkcxgWIAEoCzIcLnZpZG1lc2gudjEuRG93bmxvYWRTZXR0aW5ncxqCAQoKVHJhbnNpdGlvbhImCgVzdGF0ZRgBIAEoDjIXLnZpZG1lc2gudjEuVmlkZW8uU3RhdGUSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGam9iX2lkGAMgASgJEhIKCmdlbmVyYXRpb24YBCABKAUanwEKCVRyYW5zY29kZRITCgtjaHVua3NfZG9uZRgBIAEoBRIUCgxjaHVua3NfdG90YWwYAiABKAUSFgoOcXVldWVfcG9zaXRpb24YAyABKAUSOwoYZXN0aW1hdGVkX3RpbWVfcmVtYWluaW5nGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhIKCmdlbmVyYXRpb24YBSABKAUifgoFU3RhdGUSFQoRU1RBVEVfVU5TUEVDSUZJRUQQABITCg9TVEFURV9VUExPQURJTkcQARIQCgxTVEFURV9RVUVVRUQQAhIUChBTVEFURV9QUk9DRVNTSU5HEAMSDwoLU1RBVEVfUkVBRFkQBBIQCgxTVEFURV9GQUlMRUQQBSJGChBEb3dubG9hZFNldHRpbmdzEg8KB2VuYWJsZWQYASABKAgSEgoKcmVuZGl0aW9ucxgCIAMoCRINCgVhdWRpbxgDIAEoCCIpCg9HZXRWaWRlb1JlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQIiNAoQR2V0VmlkZW9SZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8i5wEKEUxpc3RWaWRlb3NSZXF1ZXN0EjIKBXNjb3BlGAEgASgOMiMudmlkbWVzaC52MS5MaXN0VmlkZW9zUmVxdWVzdC5TY29wZRImCgVzdGF0ZRgCIAEoDjIXLnZpZG1lc2gudjEuVmlkZW8uU3RhdGUSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkSDQoFcXVlcnkYBSABKAkiQAoFU2NvcGUSFQoRU0NPUEVfVU5TUEVDSUZJRUQQABIQCgxTQ09QRV9QVUJMSUMQARIOCgpTQ09QRV9NSU5FEAIigQEKEkxpc3RWaWRlb3NSZXNwb25zZRIhCgZ2aWRlb3MYASADKAsyES52aWRtZXNoLnYxLlZpZGVvEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIvCgpoaWdobGlnaHRzGAMgAygLMhsudmlkbWVzaC52MS5TZWFyY2hIaWdobGlnaHQiUAoPU2VhcmNoSGlnaGxpZ2h0EhAKCHZpZGVvX2lkGAEgASgJEisKDHRpdGxlX3JhbmdlcxgCIAMoCzIVLnZpZG1lc2gudjEuVGV4dFJhbmdlIicKCVRleHRSYW5nZRINCgVzdGFydBgBIAEoBRILCgNlbmQYAiABKAUibQoSVXBkYXRlVmlkZW9SZXF1ZXN0EiYKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlb0IE4kEBAhIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siNwoTVXBkYXRlVmlkZW9SZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8iLAoSRGVsZXRlVmlkZW9SZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECIhUKE0RlbGV0ZVZpZGVvUmVzcG9uc2UiKwoRV2F0Y2hWaWRlb1JlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQIiNgoSV2F0Y2hWaWRlb1Jlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbyIxChdHZXRWaWRlb1RpbWVsaW5lUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAiJDChhHZXRWaWRlb1RpbWVsaW5lUmVzcG9uc2USJwoFc3RlcHMYASADKAsyGC52aWRtZXNoLnYxLlRpbWVsaW5lU3RlcCLQAwoMVGltZWxpbmVTdGVwEisKBGtpbmQYASABKA4yHS52aWRtZXNoLnYxLlRpbWVsaW5lU3RlcC5LaW5kEgwKBG5hbWUYAiABKAkSEgoKZ2VuZXJhdGlvbhgDIAEoBRIuCgpzdGFydF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKwoIZHVyYXRpb24YBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDgoGd29ya2VyGAcgASgJEhAKCGRlbGl2ZXJ5GAggASgFEg4KBmRldGFpbBgJIAEoCSKzAQoES2luZBIUChBLSU5EX1VOU1BFQ0lGSUVEEAASDwoLS0lORF9VUExPQUQQARIOCgpLSU5EX1FVRVVFEAISDQoJS0lORF9QTEFOEAMSDgoKS0lORF9DSFVOSxAEEg4KCktJTkRfQVVESU8QBRIRCg1LSU5EX0ZJTkFMSVpFEAYSEQoNS0lORF9QTEFZQUJMRRAHEg4KCktJTkRfUkVBRFkQCBIPCgtLSU5EX0ZBSUxFRBAJIuwBCgRDbGlwEhUKB2NsaXBfaWQYASABKAlCBOJBAQMSFgoIdmlkZW9faWQYAiABKAlCBOJBAQMSEgoEbmFtZRgDIAEoCUIE4kEBAhI1CgxzdGFydF9vZmZzZXQYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25CBOJBAQISMwoKZW5kX29mZnNldBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIE4kEBAhI1CgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQMiUQoRQ3JlYXRlQ2xpcFJlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQISJAoEY2xpcBgCIAEoCzIQLnZpZG1lc2gudjEuQ2xpcEIE4kEBAiI0ChJDcmVhdGVDbGlwUmVzcG9uc2USHgoEY2xpcBgBIAEoCzIQLnZpZG1lc2gudjEuQ2xpcCIqChBMaXN0Q2xpcHNSZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECIjQKEUxpc3RDbGlwc1Jlc3BvbnNlEh8KBWNsaXBzGAEgAygLMhAudmlkbWVzaC52MS5DbGlwIicKDkdldENsaXBSZXF1ZXN0EhUKB2NsaXBfaWQYASABKAlCBOJBAQIiUwoPR2V0Q2xpcFJlc3BvbnNlEh4KBGNsaXAYASABKAsyEC52aWRtZXNoLnYxLkNsaXASIAoFdmlkZW8YAiABKAsyES52aWRtZXNoLnYxLlZpZGVvIioKEURlbGV0ZUNsaXBSZXF1ZXN0EhUKB2NsaXBfaWQYASABKAlCBOJBAQIiFAoSRGVsZXRlQ2xpcFJlc3BvbnNlIpUBCghDYXB0aW9ucxIWCghsYW5ndWFnZRgBIAEoCUIE4kEBAhINCgVsYWJlbBgCIAEoCRISCgppc19kZWZhdWx0GAMgASgIEhcKCWN1ZV9jb3VudBgEIAEoBUIE4kEBAxI1Cgt1cGRhdGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQMidAoVQ3JlYXRlQ2FwdGlvbnNSZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECEiwKCGNhcHRpb25zGAIgASgLMhQudmlkbWVzaC52MS5DYXB0aW9uc0IE4kEBAhIVCgdjb250ZW50GAMgASgMQgTiQQECIkAKFkNyZWF0ZUNhcHRpb25zUmVzcG9uc2USJgoIY2FwdGlvbnMYASABKAsyFC52aWRtZXNoLnYxLkNhcHRpb25zIoABChVVcGRhdGVDYXB0aW9uc1JlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQISFgoIbGFuZ3VhZ2UYAiABKAlCBOJBAQISJgoIY2FwdGlvbnMYAyABKAsyFC52aWRtZXNoLnYxLkNhcHRpb25zEg8KB2NvbnRlbnQYBCABKAwiQAoWVXBkYXRlQ2FwdGlvbnNSZXNwb25zZRImCghjYXB0aW9ucxgBIAEoCzIULnZpZG1lc2gudjEuQ2FwdGlvbnMiLQoTTGlzdENhcHRpb25zUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAiI+ChRMaXN0Q2FwdGlvbnNSZXNwb25zZRImCghjYXB0aW9ucxgBIAMoCzIULnZpZG1lc2gudjEuQ2FwdGlvbnMiRwoVRGVsZXRlQ2FwdGlvbnNSZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECEhYKCGxhbmd1YWdlGAIgASgJQgTiQQECIhgKFkRlbGV0ZUNhcHRpb25zUmVzcG9uc2UqcAoKVmlzaWJpbGl0eRIaChZWSVNJQklMSVRZX1VOU1BFQ0lGSUVEEAASFQoRVklTSUJJTElUWV9QVUJMSUMQARIXChNWSVNJQklMSVRZX1VOTElTVEVEEAISFgoSVklTSUJJTElUWV9QUklWQVRFEAMyiw0KDFZpZGVvU2VydmljZRJkCghHZXRWaWRlbxIbLnZpZG1lc2gudjEuR2V0VmlkZW9SZXF1ZXN0GhwudmlkbWVzaC52MS5HZXRWaWRlb1Jlc3BvbnNlIh2C0+STAhcSFS92MS92aWRlb3Mve3ZpZGVvX2lkfRJfCgpMaXN0VmlkZW9zEh0udmlkbWVzaC52MS5MaXN0VmlkZW9zUmVxdWVzdBoeLnZpZG1lc2gudjEuTGlzdFZpZGVvc1Jlc3BvbnNlIhKC0+STAgwSCi92MS92aWRlb3MSegoLVXBkYXRlVmlkZW8SHi52aWRtZXNoLnYxLlVwZGF0ZVZpZGVvUmVxdWVzdBofLnZpZG1lc2gudjEuVXBkYXRlVmlkZW9SZXNwb25zZSIqgtPkkwIkMhsvdjEvdmlkZW9zL3t2aWRlby52aWRlb19pZH06BXZpZGVvEm0KC0RlbGV0ZVZpZGVvEh4udmlkbWVzaC52MS5EZWxldGVWaWRlb1JlcXVlc3QaHy52aWRtZXNoLnYxLkRlbGV0ZVZpZGVvUmVzcG9uc2UiHYLT5JMCFyoVL3YxL3ZpZGVvcy97dmlkZW9faWR9EnIKCldhdGNoVmlkZW8SHS52aWRtZXNoLnYxLldhdGNoVmlkZW9SZXF1ZXN0Gh4udmlkbWVzaC52MS5XYXRjaFZpZGVvUmVzcG9uc2UiI4LT5JMCHRIbL3YxL3ZpZGVvcy97dmlkZW9faWR9OndhdGNoMAEShQEKEEdldFZpZGVvVGltZWxpbmUSIy52aWRtZXNoLnYxLkdldFZpZGVvVGltZWxpbmVSZXF1ZXN0GiQudmlkbWVzaC52MS5HZXRWaWRlb1RpbWVsaW5lUmVzcG9uc2UiJoLT5JMCIBIeL3YxL3ZpZGVvcy97dmlkZW9faWR9L3RpbWVsaW5lEnYKCkNyZWF0ZUNsaXASHS52aWRtZXNoLnYxLkNyZWF0ZUNsaXBSZXF1ZXN0Gh4udmlkbWVzaC52MS5DcmVhdGVDbGlwUmVzcG9uc2UiKYLT5JMCIyIbL3YxL3ZpZGVvcy97dmlkZW9faWR9L2NsaXBzOgRjbGlwEm0KCUxpc3RDbGlwcxIcLnZpZG1lc2gudjEuTGlzdENsaXBzUmVxdWVzdBodLnZpZG1lc2gudjEuTGlzdENsaXBzUmVzcG9uc2UiI4LT5JMCHRIbL3YxL3ZpZGVvcy97dmlkZW9faWR9L2NsaXBzEl8KB0dldENsaXASGi52aWRtZXNoLnYxLkdldENsaXBSZXF1ZXN0GhsudmlkbWVzaC52MS5HZXRDbGlwUmVzcG9uc2UiG4LT5JMCFRITL3YxL2NsaXBzL3tjbGlwX2lkfRKCAQoOQ3JlYXRlQ2FwdGlvbnMSIS52aWRtZXNoLnYxLkNyZWF0ZUNhcHRpb25zUmVxdWVzdBoiLnZpZG1lc2gudjEuQ3JlYXRlQ2FwdGlvbnNSZXNwb25zZSIpgtPkkwIjIh4vdjEvdmlkZW9zL3t2aWRlb19pZH0vY2FwdGlvbnM6ASoSjQEKDlVwZGF0ZUNhcHRpb25zEiEudmlkbWVzaC52MS5VcGRhdGVDYXB0aW9uc1JlcXVlc3QaIi52aWRtZXNoLnYxLlVwZGF0ZUNhcHRpb25zUmVzcG9uc2UiNILT5JMCLhopL3YxL3ZpZGVvcy97dmlkZW9faWR9L2NhcHRpb25zL3tsYW5ndWFnZX06ASoSeQoMTGlzdENhcHRpb25zEh8udmlkbWVzaC52MS5MaXN0Q2FwdGlvbnNSZXF1ZXN0GiAudmlkbWVzaC52MS5MaXN0Q2FwdGlvbnNSZXNwb25zZSImgtPkkwIgEh4vdjEvdmlkZW9zL3t2aWRlb19pZH0vY2FwdGlvbnMSigEKDkRlbGV0ZUNhcHRpb25zEiEudmlkbWVzaC52MS5EZWxldGVDYXB0aW9uc1JlcXVlc3QaIi52aWRtZXNoLnYxLkRlbGV0ZUNhcHRpb25zUmVzcG9uc2UiMYLT5JMCKyopL3YxL3ZpZGVvcy97dmlkZW9faWR9L2NhcHRpb25zL3tsYW5ndWFnZX0SaAoKRGVsZXRlQ2xpcBIdLnZpZG1lc2gudjEuRGVsZXRlQ2xpcFJlcXVlc3QaHi52aWRtZXNoLnYxLkRlbGV0ZUNsaXBSZXNwb25zZSIbgtPkkwIVKhMvdjEvY2xpcHMve2NsaXBfaWR9YgZwcm90bzM", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
 
 /**
  * One rung of the HLS ladder.
@@ -1294,6 +1294,259 @@ export const DeleteClipResponseSchema: GenMessage<DeleteClipResponse> = /*@__PUR
   messageDesc(file_vidmesh_v1_video, 28);
 
 /**
+ * One language's captions of a video.
+ *
+ * @generated from message vidmesh.v1.Captions
+ */
+export type Captions = Message<"vidmesh.v1.Captions"> & {
+  /**
+   * BCP 47 language tag, e.g. `en`, `fr-CA`.
+   *
+   * @generated from field: string language = 1;
+   */
+  language: string;
+
+  /**
+   * What players show in their captions menu, e.g. `English`; defaults to the tag.
+   *
+   * @generated from field: string label = 2;
+   */
+  label: string;
+
+  /**
+   * Whether players show them without being asked (one language per video at most).
+   *
+   * @generated from field: bool is_default = 3;
+   */
+  isDefault: boolean;
+
+  /**
+   * How many cues they hold.
+   *
+   * @generated from field: int32 cue_count = 4;
+   */
+  cueCount: number;
+
+  /**
+   * When they were last set.
+   *
+   * @generated from field: google.protobuf.Timestamp update_time = 5;
+   */
+  updateTime?: Timestamp;
+};
+
+/**
+ * Describes the message vidmesh.v1.Captions.
+ * Use `create(CaptionsSchema)` to create a new message.
+ */
+export const CaptionsSchema: GenMessage<Captions> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video, 29);
+
+/**
+ * Request of CreateCaptions.
+ *
+ * @generated from message vidmesh.v1.CreateCaptionsRequest
+ */
+export type CreateCaptionsRequest = Message<"vidmesh.v1.CreateCaptionsRequest"> & {
+  /**
+   * Id of the video.
+   *
+   * @generated from field: string video_id = 1;
+   */
+  videoId: string;
+
+  /**
+   * Language, label and default flag.
+   *
+   * @generated from field: vidmesh.v1.Captions captions = 2;
+   */
+  captions?: Captions;
+
+  /**
+   * The file: WebVTT or SRT, UTF-8.
+   *
+   * @generated from field: bytes content = 3;
+   */
+  content: Uint8Array;
+};
+
+/**
+ * Describes the message vidmesh.v1.CreateCaptionsRequest.
+ * Use `create(CreateCaptionsRequestSchema)` to create a new message.
+ */
+export const CreateCaptionsRequestSchema: GenMessage<CreateCaptionsRequest> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video, 30);
+
+/**
+ * Response of CreateCaptions.
+ *
+ * @generated from message vidmesh.v1.CreateCaptionsResponse
+ */
+export type CreateCaptionsResponse = Message<"vidmesh.v1.CreateCaptionsResponse"> & {
+  /**
+   * The captions as stored.
+   *
+   * @generated from field: vidmesh.v1.Captions captions = 1;
+   */
+  captions?: Captions;
+};
+
+/**
+ * Describes the message vidmesh.v1.CreateCaptionsResponse.
+ * Use `create(CreateCaptionsResponseSchema)` to create a new message.
+ */
+export const CreateCaptionsResponseSchema: GenMessage<CreateCaptionsResponse> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video, 31);
+
+/**
+ * Request of UpdateCaptions.
+ *
+ * @generated from message vidmesh.v1.UpdateCaptionsRequest
+ */
+export type UpdateCaptionsRequest = Message<"vidmesh.v1.UpdateCaptionsRequest"> & {
+  /**
+   * Id of the video.
+   *
+   * @generated from field: string video_id = 1;
+   */
+  videoId: string;
+
+  /**
+   * The language whose captions to replace.
+   *
+   * @generated from field: string language = 2;
+   */
+  language: string;
+
+  /**
+   * New label and default flag.
+   *
+   * @generated from field: vidmesh.v1.Captions captions = 3;
+   */
+  captions?: Captions;
+
+  /**
+   * A new file; empty keeps the cues.
+   *
+   * @generated from field: bytes content = 4;
+   */
+  content: Uint8Array;
+};
+
+/**
+ * Describes the message vidmesh.v1.UpdateCaptionsRequest.
+ * Use `create(UpdateCaptionsRequestSchema)` to create a new message.
+ */
+export const UpdateCaptionsRequestSchema: GenMessage<UpdateCaptionsRequest> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video, 32);
+
+/**
+ * Response of UpdateCaptions.
+ *
+ * @generated from message vidmesh.v1.UpdateCaptionsResponse
+ */
+export type UpdateCaptionsResponse = Message<"vidmesh.v1.UpdateCaptionsResponse"> & {
+  /**
+   * The captions as stored.
+   *
+   * @generated from field: vidmesh.v1.Captions captions = 1;
+   */
+  captions?: Captions;
+};
+
+/**
+ * Describes the message vidmesh.v1.UpdateCaptionsResponse.
+ * Use `create(UpdateCaptionsResponseSchema)` to create a new message.
+ */
+export const UpdateCaptionsResponseSchema: GenMessage<UpdateCaptionsResponse> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video, 33);
+
+/**
+ * Request of ListCaptions.
+ *
+ * @generated from message vidmesh.v1.ListCaptionsRequest
+ */
+export type ListCaptionsRequest = Message<"vidmesh.v1.ListCaptionsRequest"> & {
+  /**
+   * Id of the video.
+   *
+   * @generated from field: string video_id = 1;
+   */
+  videoId: string;
+};
+
+/**
+ * Describes the message vidmesh.v1.ListCaptionsRequest.
+ * Use `create(ListCaptionsRequestSchema)` to create a new message.
+ */
+export const ListCaptionsRequestSchema: GenMessage<ListCaptionsRequest> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video, 34);
+
+/**
+ * Response of ListCaptions.
+ *
+ * @generated from message vidmesh.v1.ListCaptionsResponse
+ */
+export type ListCaptionsResponse = Message<"vidmesh.v1.ListCaptionsResponse"> & {
+  /**
+   * The captions, by language.
+   *
+   * @generated from field: repeated vidmesh.v1.Captions captions = 1;
+   */
+  captions: Captions[];
+};
+
+/**
+ * Describes the message vidmesh.v1.ListCaptionsResponse.
+ * Use `create(ListCaptionsResponseSchema)` to create a new message.
+ */
+export const ListCaptionsResponseSchema: GenMessage<ListCaptionsResponse> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video, 35);
+
+/**
+ * Request of DeleteCaptions.
+ *
+ * @generated from message vidmesh.v1.DeleteCaptionsRequest
+ */
+export type DeleteCaptionsRequest = Message<"vidmesh.v1.DeleteCaptionsRequest"> & {
+  /**
+   * Id of the video.
+   *
+   * @generated from field: string video_id = 1;
+   */
+  videoId: string;
+
+  /**
+   * The language whose captions to delete.
+   *
+   * @generated from field: string language = 2;
+   */
+  language: string;
+};
+
+/**
+ * Describes the message vidmesh.v1.DeleteCaptionsRequest.
+ * Use `create(DeleteCaptionsRequestSchema)` to create a new message.
+ */
+export const DeleteCaptionsRequestSchema: GenMessage<DeleteCaptionsRequest> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video, 36);
+
+/**
+ * Response of DeleteCaptions.
+ *
+ * @generated from message vidmesh.v1.DeleteCaptionsResponse
+ */
+export type DeleteCaptionsResponse = Message<"vidmesh.v1.DeleteCaptionsResponse"> & {
+};
+
+/**
+ * Describes the message vidmesh.v1.DeleteCaptionsResponse.
+ * Use `create(DeleteCaptionsResponseSchema)` to create a new message.
+ */
+export const DeleteCaptionsResponseSchema: GenMessage<DeleteCaptionsResponse> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video, 37);
+
+/**
  * Who may find and play a video.
  *
  * @generated from enum vidmesh.v1.Visibility
@@ -1489,6 +1742,61 @@ export const VideoService: GenService<{
     methodKind: "unary";
     input: typeof GetClipRequestSchema;
     output: typeof GetClipResponseSchema;
+  },
+  /**
+   * Adds captions in one language to a video, from a WebVTT or SRT file (UTF-8, at most
+   * 1 MiB; SRT is converted). They play as an HLS subtitle rendition. Owner only.
+   *
+   * Errors: INVALID_ARGUMENT (`INVALID_VIDEO_ID`, `INVALID_LANGUAGE` for a tag that is not BCP
+   * 47, `FIELD_TOO_LONG`, `INVALID_CHARACTERS`, `INVALID_ENCODING` for a file that is not
+   * UTF-8, `INVALID_CAPTIONS` for a file that is neither WebVTT nor SRT or has no cue,
+   * `CAPTIONS_TOO_LARGE`); ALREADY_EXISTS (`CAPTIONS_EXIST` for a language it has: replace
+   * them with UpdateCaptions); UNAUTHENTICATED; PERMISSION_DENIED (`NOT_VIDEO_OWNER`);
+   * NOT_FOUND (`VIDEO_NOT_FOUND`).
+   *
+   * @generated from rpc vidmesh.v1.VideoService.CreateCaptions
+   */
+  createCaptions: {
+    methodKind: "unary";
+    input: typeof CreateCaptionsRequestSchema;
+    output: typeof CreateCaptionsResponseSchema;
+  },
+  /**
+   * Replaces one language's captions: a new file, label or default flag. Owner only.
+   *
+   * Errors: as CreateCaptions; NOT_FOUND (`CAPTIONS_NOT_FOUND`) instead of ALREADY_EXISTS.
+   *
+   * @generated from rpc vidmesh.v1.VideoService.UpdateCaptions
+   */
+  updateCaptions: {
+    methodKind: "unary";
+    input: typeof UpdateCaptionsRequestSchema;
+    output: typeof UpdateCaptionsResponseSchema;
+  },
+  /**
+   * Lists a video's captions, for anyone who may see the video.
+   *
+   * Errors: as GetVideo.
+   *
+   * @generated from rpc vidmesh.v1.VideoService.ListCaptions
+   */
+  listCaptions: {
+    methodKind: "unary";
+    input: typeof ListCaptionsRequestSchema;
+    output: typeof ListCaptionsResponseSchema;
+  },
+  /**
+   * Deletes one language's captions. Owner only.
+   *
+   * Errors: as GetVideo; PERMISSION_DENIED (`NOT_VIDEO_OWNER`); NOT_FOUND
+   * (`CAPTIONS_NOT_FOUND`).
+   *
+   * @generated from rpc vidmesh.v1.VideoService.DeleteCaptions
+   */
+  deleteCaptions: {
+    methodKind: "unary";
+    input: typeof DeleteCaptionsRequestSchema;
+    output: typeof DeleteCaptionsResponseSchema;
   },
   /**
    * Deletes a clip. The video's owner only.

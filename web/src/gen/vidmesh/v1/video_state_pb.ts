@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vidmesh/v1/video_state.proto.
  */
 export const file_vidmesh_v1_video_state: GenFile = /*@__PURE__*/
-  fileDesc("Chx2aWRtZXNoL3YxL3ZpZGVvX3N0YXRlLnByb3RvEgp2aWRtZXNoLnYxIrwBChJDcmVhdGVWaWRlb1JlcXVlc3QSFgoIb3duZXJfaWQYASABKAlCBOJBAQISEwoFdGl0bGUYAiABKAlCBOJBAQISEwoLZGVzY3JpcHRpb24YAyABKAkSKgoKdmlzaWJpbGl0eRgEIAEoDjIWLnZpZG1lc2gudjEuVmlzaWJpbGl0eRIQCghmaWxlbmFtZRgFIAEoCRISCgpzaXplX2J5dGVzGAYgASgDEhIKCnJlcXVlc3RfaWQYByABKAkiNwoTQ3JlYXRlVmlkZW9SZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8iKAoTUmVuZXdVcGxvYWRzUmVxdWVzdBIRCgl2aWRlb19pZHMYASADKAkiLwoUUmVuZXdVcGxvYWRzUmVzcG9uc2USFwoPZW5kZWRfdmlkZW9faWRzGAEgAygJIusBChFNYXJrUXVldWVkUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAhIUCgZqb2JfaWQYAiABKAlCBOJBAQISEgoKZ2VuZXJhdGlvbhgDIAEoBRInCgZzb3VyY2UYBCABKAsyFy52aWRtZXNoLnYxLlZpZGVvU291cmNlEisKCGR1cmF0aW9uGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg0KBXdpZHRoGAYgASgFEg4KBmhlaWdodBgHIAEoBRIPCgdyZXF1ZXVlGAggASgIEg4KBnJlc3VtZRgJIAEoCCI2ChJNYXJrUXVldWVkUmVzcG9uc2USIAoFdmlkZW8YASABKAsyES52aWRtZXNoLnYxLlZpZGVvImcKFU1hcmtQcm9jZXNzaW5nUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAhIUCgZqb2JfaWQYAiABKAlCBOJBAQISEAoIZGVsaXZlcnkYAyABKAUSDgoGd29ya2VyGAQgASgJIjoKFk1hcmtQcm9jZXNzaW5nUmVzcG9uc2USIAoFdmlkZW8YASABKAsyES52aWRtZXNoLnYxLlZpZGVvIlYKFVJlcG9ydFByb2dyZXNzUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAhIUCgZqb2JfaWQYAiABKAlCBOJBAQISDwoHcGVyY2VudBgDIAEoAiI6ChZSZXBvcnRQcm9ncmVzc1Jlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbyKQAgoYQ29tcGxldGVUcmFuc2NvZGVSZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECEhQKBmpvYl9pZBgCIAEoCUIE4kEBAhIQCghkZWxpdmVyeRgDIAEoBRIvCgpyZW5kaXRpb25zGAQgAygLMhUudmlkbWVzaC52MS5SZW5kaXRpb25CBOJBAQISGgoMbWVkaWFfcHJlZml4GAUgASgJQgTiQQECEisKCGR1cmF0aW9uGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhIKCnBvc3Rlcl9rZXkYByABKAkSJgoGcnVubmVyGAggASgLMhYudmlkbWVzaC52MS5UYXNrUnVubmVyIj0KGUNvbXBsZXRlVHJhbnNjb2RlUmVzcG9uc2USIAoFdmlkZW8YASABKAsyES52aWRtZXNoLnYxLlZpZGVvIoEBChRGYWlsVHJhbnNjb2RlUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAhIOCgZqb2JfaWQYAiABKAkSEAoIZGVsaXZlcnkYAyABKAUSLwoHZmFpbHVyZRgEIAEoCzIYLnZpZG1lc2gudjEuVmlkZW9GYWlsdXJlQgTiQQECIjkKFUZhaWxUcmFuc2NvZGVSZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8iQwoYR2V0UGxheWJhY2tTb3VyY2VSZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECEg8KB2NsaXBfaWQYAiABKAkimQEKGUdldFBsYXliYWNrU291cmNlUmVzcG9uc2USIAoFdmlkZW8YASABKAsyES52aWRtZXNoLnYxLlZpZGVvEhQKDG1lZGlhX3ByZWZpeBgCIAEoCRIkCgRsaXZlGAMgASgLMhYudmlkbWVzaC52MS5HZW5lcmF0aW9uEh4KBGNsaXAYBCABKAsyEC52aWRtZXNoLnYxLkNsaXAiXgoYQXV0aG9yaXplUGxheWJhY2tSZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECEhEKCXZpZXdlcl9pZBgCIAEoCRIXCg92aWV3ZXJfaXNfYWRtaW4YAyABKAgiiQEKGUF1dGhvcml6ZVBsYXliYWNrUmVzcG9uc2USIAoFdmlkZW8YASABKAsyES52aWRtZXNoLnYxLlZpZGVvEhQKDG1lZGlhX3ByZWZpeBgCIAEoCRIkCgRsaXZlGAMgASgLMhYudmlkbWVzaC52MS5HZW5lcmF0aW9uEg4KBnB1YmxpYxgEIAEoCCJWChhMaXN0U3RhbGxlZFZpZGVvc1JlcXVlc3QSJwoEaWRsZRgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIRCglwYWdlX3NpemUYAiABKAUiRQoZTGlzdFN0YWxsZWRWaWRlb3NSZXNwb25zZRIoCgZ2aWRlb3MYASADKAsyGC52aWRtZXNoLnYxLlN0YWxsZWRWaWRlbyJ+CgxTdGFsbGVkVmlkZW8SEAoIdmlkZW9faWQYASABKAkSEAoIb3duZXJfaWQYAiABKAkSDgoGam9iX2lkGAMgASgJEhIKCmdlbmVyYXRpb24YBCABKAUSJgoFc3RhdGUYBSABKA4yFy52aWRtZXNoLnYxLlZpZGVvLlN0YXRlIuMBCgpTZWdtZW50UnVuEgsKA3J1bhgBIAEoCRIVCg1maXJzdF9zZWdtZW50GAIgASgFEhEKCWR1cmF0aW9ucxgDIAMoARI0CgpyZW5kaXRpb25zGAQgAygLMiAudmlkbWVzaC52MS5TZWdtZW50UnVuLlJlbmRpdGlvbhIWCg5lbmNvZGVfc2Vjb25kcxgFIAEoARpQCglSZW5kaXRpb24SDAoEbmFtZRgBIAEoCRINCgVzaXplcxgCIAMoAxIWCg5rZXlmcmFtZV9zaXplcxgDIAMoAxIOCgZjb2RlY3MYBCABKAkioAIKCkdlbmVyYXRpb24SDgoGam9iX2lkGAEgASgJEicKBHBsYW4YAiABKAsyGS52aWRtZXNoLnYxLlRyYW5zY29kZVBsYW4SMAoGY2h1bmtzGAMgAygLMiAudmlkbWVzaC52MS5HZW5lcmF0aW9uLkRvbmVDaHVuaxIlCgVhdWRpbxgEIAEoCzIWLnZpZG1lc2gudjEuU2VnbWVudFJ1bhIWCg5hdWRpb19jb21wbGV0ZRgFIAEoCBIQCghwbGF5YWJsZRgGIAEoCBIQCghmaW5pc2hlZBgHIAEoCBpECglEb25lQ2h1bmsSDQoFaW5kZXgYASABKAUSKAoIc2VnbWVudHMYAiABKAsyFi52aWRtZXNoLnYxLlNlZ21lbnRSdW4ipAEKC1Rhc2tPdXRjb21lEiYKA2R1ZRgBIAMoCzIZLnZpZG1lc2gudjEuVHJhbnNjb2RlVGFzaxIQCghwbGF5YWJsZRgCIAEoCBIgCgV2aWRlbxgDIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8SEAoIcmVjb3JkZWQYBCABKAgSJwoEcGxhbhgFIAEoCzIZLnZpZG1lc2gudjEuVHJhbnNjb2RlUGxhbiKYAQoRUmVjb3JkUGxhblJlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQISFAoGam9iX2lkGAIgASgJQgTiQQECEi0KBHBsYW4YAyABKAsyGS52aWRtZXNoLnYxLlRyYW5zY29kZVBsYW5CBOJBAQISJgoGcnVubmVyGAQgASgLMhYudmlkbWVzaC52MS5UYXNrUnVubmVyIkwKClRhc2tSdW5uZXISDgoGd29ya2VyGAEgASgJEi4KCnN0YXJ0X3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIu4BChNDb21wbGV0ZVRhc2tSZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECEhQKBmpvYl9pZBgCIAEoCUIE4kEBAhItCgR0YXNrGAMgASgLMhkudmlkbWVzaC52MS5UcmFuc2NvZGVUYXNrQgTiQQECEhAKCGRlbGl2ZXJ5GAQgASgFEi4KCHNlZ21lbnRzGAUgASgLMhYudmlkbWVzaC52MS5TZWdtZW50UnVuQgTiQQECEhAKCGNvbXBsZXRlGAYgASgIEiYKBnJ1bm5lchgHIAEoCzIWLnZpZG1lc2gudjEuVGFza1J1bm5lciI+ChJSZWNvcmRQbGFuUmVzcG9uc2USKAoHb3V0Y29tZRgBIAEoCzIXLnZpZG1lc2gudjEuVGFza091dGNvbWUiQAoUQ29tcGxldGVUYXNrUmVzcG9uc2USKAoHb3V0Y29tZRgBIAEoCzIXLnZpZG1lc2gudjEuVGFza091dGNvbWUiRAoUR2V0R2VuZXJhdGlvblJlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQISFAoGam9iX2lkGAIgASgJQgTiQQECIkMKFUdldEdlbmVyYXRpb25SZXNwb25zZRIqCgpnZW5lcmF0aW9uGAEgASgLMhYudmlkbWVzaC52MS5HZW5lcmF0aW9uMokJChFWaWRlb1N0YXRlU2VydmljZRJOCgtDcmVhdGVWaWRlbxIeLnZpZG1lc2gudjEuQ3JlYXRlVmlkZW9SZXF1ZXN0Gh8udmlkbWVzaC52MS5DcmVhdGVWaWRlb1Jlc3BvbnNlElEKDFJlbmV3VXBsb2FkcxIfLnZpZG1lc2gudjEuUmVuZXdVcGxvYWRzUmVxdWVzdBogLnZpZG1lc2gudjEuUmVuZXdVcGxvYWRzUmVzcG9uc2USSwoKTWFya1F1ZXVlZBIdLnZpZG1lc2gudjEuTWFya1F1ZXVlZFJlcXVlc3QaHi52aWRtZXNoLnYxLk1hcmtRdWV1ZWRSZXNwb25zZRJXCg5NYXJrUHJvY2Vzc2luZxIhLnZpZG1lc2gudjEuTWFya1Byb2Nlc3NpbmdSZXF1ZXN0GiIudmlkbWVzaC52MS5NYXJrUHJvY2Vzc2luZ1Jlc3BvbnNlElcKDlJlcG9ydFByb2dyZXNzEiEudmlkbWVzaC52MS5SZXBvcnRQcm9ncmVzc1JlcXVlc3QaIi52aWRtZXNoLnYxLlJlcG9ydFByb2dyZXNzUmVzcG9uc2USYAoRQ29tcGxldGVUcmFuc2NvZGUSJC52aWRtZXNoLnYxLkNvbXBsZXRlVHJhbnNjb2RlUmVxdWVzdBolLnZpZG1lc2gudjEuQ29tcGxldGVUcmFuc2NvZGVSZXNwb25zZRJUCg1GYWlsVHJhbnNjb2RlEiAudmlkbWVzaC52MS5GYWlsVHJhbnNjb2RlUmVxdWVzdBohLnZpZG1lc2gudjEuRmFpbFRyYW5zY29kZVJlc3BvbnNlEmAKEUdldFBsYXliYWNrU291cmNlEiQudmlkbWVzaC52MS5HZXRQbGF5YmFja1NvdXJjZVJlcXVlc3QaJS52aWRtZXNoLnYxLkdldFBsYXliYWNrU291cmNlUmVzcG9uc2USYAoRQXV0aG9yaXplUGxheWJhY2sSJC52aWRtZXNoLnYxLkF1dGhvcml6ZVBsYXliYWNrUmVxdWVzdBolLnZpZG1lc2gudjEuQXV0aG9yaXplUGxheWJhY2tSZXNwb25zZRJgChFMaXN0U3RhbGxlZFZpZGVvcxIkLnZpZG1lc2gudjEuTGlzdFN0YWxsZWRWaWRlb3NSZXF1ZXN0GiUudmlkbWVzaC52MS5MaXN0U3RhbGxlZFZpZGVvc1Jlc3BvbnNlEksKClJlY29yZFBsYW4SHS52aWRtZXNoLnYxLlJlY29yZFBsYW5SZXF1ZXN0Gh4udmlkbWVzaC52MS5SZWNvcmRQbGFuUmVzcG9uc2USUQoMQ29tcGxldGVUYXNrEh8udmlkbWVzaC52MS5Db21wbGV0ZVRhc2tSZXF1ZXN0GiAudmlkbWVzaC52MS5Db21wbGV0ZVRhc2tSZXNwb25zZRJUCg1HZXRHZW5lcmF0aW9uEiAudmlkbWVzaC52MS5HZXRHZW5lcmF0aW9uUmVxdWVzdBohLnZpZG1lc2gudjEuR2V0R2VuZXJhdGlvblJlc3BvbnNlYgZwcm90bzM", [file_google_api_field_behavior, file_google_protobuf_duration, file_google_protobuf_timestamp, file_vidmesh_v1_transcode, file_vidmesh_v1_video]);
+  fileDesc("Chx2aWRtZXNoL3YxL3ZpZGVvX3N0YXRlLnByb3RvEgp2aWRtZXNoLnYxIrwBChJDcmVhdGVWaWRlb1JlcXVlc3QSFgoIb3duZXJfaWQYASABKAlCBOJBAQISEwoFdGl0bGUYAiABKAlCBOJBAQISEwoLZGVzY3JpcHRpb24YAyABKAkSKgoKdmlzaWJpbGl0eRgEIAEoDjIWLnZpZG1lc2gudjEuVmlzaWJpbGl0eRIQCghmaWxlbmFtZRgFIAEoCRISCgpzaXplX2J5dGVzGAYgASgDEhIKCnJlcXVlc3RfaWQYByABKAkiNwoTQ3JlYXRlVmlkZW9SZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8iKAoTUmVuZXdVcGxvYWRzUmVxdWVzdBIRCgl2aWRlb19pZHMYASADKAkiLwoUUmVuZXdVcGxvYWRzUmVzcG9uc2USFwoPZW5kZWRfdmlkZW9faWRzGAEgAygJIusBChFNYXJrUXVldWVkUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAhIUCgZqb2JfaWQYAiABKAlCBOJBAQISEgoKZ2VuZXJhdGlvbhgDIAEoBRInCgZzb3VyY2UYBCABKAsyFy52aWRtZXNoLnYxLlZpZGVvU291cmNlEisKCGR1cmF0aW9uGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg0KBXdpZHRoGAYgASgFEg4KBmhlaWdodBgHIAEoBRIPCgdyZXF1ZXVlGAggASgIEg4KBnJlc3VtZRgJIAEoCCI2ChJNYXJrUXVldWVkUmVzcG9uc2USIAoFdmlkZW8YASABKAsyES52aWRtZXNoLnYxLlZpZGVvImcKFU1hcmtQcm9jZXNzaW5nUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAhIUCgZqb2JfaWQYAiABKAlCBOJBAQISEAoIZGVsaXZlcnkYAyABKAUSDgoGd29ya2VyGAQgASgJIjoKFk1hcmtQcm9jZXNzaW5nUmVzcG9uc2USIAoFdmlkZW8YASABKAsyES52aWRtZXNoLnYxLlZpZGVvIlYKFVJlcG9ydFByb2dyZXNzUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAhIUCgZqb2JfaWQYAiABKAlCBOJBAQISDwoHcGVyY2VudBgDIAEoAiI6ChZSZXBvcnRQcm9ncmVzc1Jlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbyKQAgoYQ29tcGxldGVUcmFuc2NvZGVSZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECEhQKBmpvYl9pZBgCIAEoCUIE4kEBAhIQCghkZWxpdmVyeRgDIAEoBRIvCgpyZW5kaXRpb25zGAQgAygLMhUudmlkbWVzaC52MS5SZW5kaXRpb25CBOJBAQISGgoMbWVkaWFfcHJlZml4GAUgASgJQgTiQQECEisKCGR1cmF0aW9uGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhIKCnBvc3Rlcl9rZXkYByABKAkSJgoGcnVubmVyGAggASgLMhYudmlkbWVzaC52MS5UYXNrUnVubmVyIj0KGUNvbXBsZXRlVHJhbnNjb2RlUmVzcG9uc2USIAoFdmlkZW8YASABKAsyES52aWRtZXNoLnYxLlZpZGVvIoEBChRGYWlsVHJhbnNjb2RlUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAhIOCgZqb2JfaWQYAiABKAkSEAoIZGVsaXZlcnkYAyABKAUSLwoHZmFpbHVyZRgEIAEoCzIYLnZpZG1lc2gudjEuVmlkZW9GYWlsdXJlQgTiQQECIjkKFUZhaWxUcmFuc2NvZGVSZXNwb25zZRIgCgV2aWRlbxgBIAEoCzIRLnZpZG1lc2gudjEuVmlkZW8iQwoYR2V0UGxheWJhY2tTb3VyY2VSZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECEg8KB2NsaXBfaWQYAiABKAkixQEKGUdldFBsYXliYWNrU291cmNlUmVzcG9uc2USIAoFdmlkZW8YASABKAsyES52aWRtZXNoLnYxLlZpZGVvEhQKDG1lZGlhX3ByZWZpeBgCIAEoCRIkCgRsaXZlGAMgASgLMhYudmlkbWVzaC52MS5HZW5lcmF0aW9uEh4KBGNsaXAYBCABKAsyEC52aWRtZXNoLnYxLkNsaXASKgoIY2FwdGlvbnMYBSADKAsyGC52aWRtZXNoLnYxLkNhcHRpb25UcmFjayJUCgxDYXB0aW9uVHJhY2sSEAoIbGFuZ3VhZ2UYASABKAkSDQoFbGFiZWwYAiABKAkSEgoKaXNfZGVmYXVsdBgDIAEoCBIPCgd2ZXJzaW9uGAQgASgJIl4KGEF1dGhvcml6ZVBsYXliYWNrUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAhIRCgl2aWV3ZXJfaWQYAiABKAkSFwoPdmlld2VyX2lzX2FkbWluGAMgASgIIokBChlBdXRob3JpemVQbGF5YmFja1Jlc3BvbnNlEiAKBXZpZGVvGAEgASgLMhEudmlkbWVzaC52MS5WaWRlbxIUCgxtZWRpYV9wcmVmaXgYAiABKAkSJAoEbGl2ZRgDIAEoCzIWLnZpZG1lc2gudjEuR2VuZXJhdGlvbhIOCgZwdWJsaWMYBCABKAgiVgoYTGlzdFN0YWxsZWRWaWRlb3NSZXF1ZXN0EicKBGlkbGUYASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEQoJcGFnZV9zaXplGAIgASgFIkUKGUxpc3RTdGFsbGVkVmlkZW9zUmVzcG9uc2USKAoGdmlkZW9zGAEgAygLMhgudmlkbWVzaC52MS5TdGFsbGVkVmlkZW8ifgoMU3RhbGxlZFZpZGVvEhAKCHZpZGVvX2lkGAEgASgJEhAKCG93bmVyX2lkGAIgASgJEg4KBmpvYl9pZBgDIAEoCRISCgpnZW5lcmF0aW9uGAQgASgFEiYKBXN0YXRlGAUgASgOMhcudmlkbWVzaC52MS5WaWRlby5TdGF0ZSLjAQoKU2VnbWVudFJ1bhILCgNydW4YASABKAkSFQoNZmlyc3Rfc2VnbWVudBgCIAEoBRIRCglkdXJhdGlvbnMYAyADKAESNAoKcmVuZGl0aW9ucxgEIAMoCzIgLnZpZG1lc2gudjEuU2VnbWVudFJ1bi5SZW5kaXRpb24SFgoOZW5jb2RlX3NlY29uZHMYBSABKAEaUAoJUmVuZGl0aW9uEgwKBG5hbWUYASABKAkSDQoFc2l6ZXMYAiADKAMSFgoOa2V5ZnJhbWVfc2l6ZXMYAyADKAMSDgoGY29kZWNzGAQgASgJIqACCgpHZW5lcmF0aW9uEg4KBmpvYl9pZBgBIAEoCRInCgRwbGFuGAIgASgLMhkudmlkbWVzaC52MS5UcmFuc2NvZGVQbGFuEjAKBmNodW5rcxgDIAMoCzIgLnZpZG1lc2gudjEuR2VuZXJhdGlvbi5Eb25lQ2h1bmsSJQoFYXVkaW8YBCABKAsyFi52aWRtZXNoLnYxLlNlZ21lbnRSdW4SFgoOYXVkaW9fY29tcGxldGUYBSABKAgSEAoIcGxheWFibGUYBiABKAgSEAoIZmluaXNoZWQYByABKAgaRAoJRG9uZUNodW5rEg0KBWluZGV4GAEgASgFEigKCHNlZ21lbnRzGAIgASgLMhYudmlkbWVzaC52MS5TZWdtZW50UnVuIqQBCgtUYXNrT3V0Y29tZRImCgNkdWUYASADKAsyGS52aWRtZXNoLnYxLlRyYW5zY29kZVRhc2sSEAoIcGxheWFibGUYAiABKAgSIAoFdmlkZW8YAyABKAsyES52aWRtZXNoLnYxLlZpZGVvEhAKCHJlY29yZGVkGAQgASgIEicKBHBsYW4YBSABKAsyGS52aWRtZXNoLnYxLlRyYW5zY29kZVBsYW4imAEKEVJlY29yZFBsYW5SZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECEhQKBmpvYl9pZBgCIAEoCUIE4kEBAhItCgRwbGFuGAMgASgLMhkudmlkbWVzaC52MS5UcmFuc2NvZGVQbGFuQgTiQQECEiYKBnJ1bm5lchgEIAEoCzIWLnZpZG1lc2gudjEuVGFza1J1bm5lciJMCgpUYXNrUnVubmVyEg4KBndvcmtlchgBIAEoCRIuCgpzdGFydF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLuAQoTQ29tcGxldGVUYXNrUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAhIUCgZqb2JfaWQYAiABKAlCBOJBAQISLQoEdGFzaxgDIAEoCzIZLnZpZG1lc2gudjEuVHJhbnNjb2RlVGFza0IE4kEBAhIQCghkZWxpdmVyeRgEIAEoBRIuCghzZWdtZW50cxgFIAEoCzIWLnZpZG1lc2gudjEuU2VnbWVudFJ1bkIE4kEBAhIQCghjb21wbGV0ZRgGIAEoCBImCgZydW5uZXIYByABKAsyFi52aWRtZXNoLnYxLlRhc2tSdW5uZXIiPgoSUmVjb3JkUGxhblJlc3BvbnNlEigKB291dGNvbWUYASABKAsyFy52aWRtZXNoLnYxLlRhc2tPdXRjb21lIkAKFENvbXBsZXRlVGFza1Jlc3BvbnNlEigKB291dGNvbWUYASABKAsyFy52aWRtZXNoLnYxLlRhc2tPdXRjb21lIkQKFEdldEdlbmVyYXRpb25SZXF1ZXN0EhYKCHZpZGVvX2lkGAEgASgJQgTiQQECEhQKBmpvYl9pZBgCIAEoCUIE4kEBAiJDChVHZXRHZW5lcmF0aW9uUmVzcG9uc2USKgoKZ2VuZXJhdGlvbhgBIAEoCzIWLnZpZG1lc2gudjEuR2VuZXJhdGlvbjKJCQoRVmlkZW9TdGF0ZVNlcnZpY2USTgoLQ3JlYXRlVmlkZW8SHi52aWRtZXNoLnYxLkNyZWF0ZVZpZGVvUmVxdWVzdBofLnZpZG1lc2gudjEuQ3JlYXRlVmlkZW9SZXNwb25zZRJRCgxSZW5ld1VwbG9hZHMSHy52aWRtZXNoLnYxLlJlbmV3VXBsb2Fkc1JlcXVlc3QaIC52aWRtZXNoLnYxLlJlbmV3VXBsb2Fkc1Jlc3BvbnNlEksKCk1hcmtRdWV1ZWQSHS52aWRtZXNoLnYxLk1hcmtRdWV1ZWRSZXF1ZXN0Gh4udmlkbWVzaC52MS5NYXJrUXVldWVkUmVzcG9uc2USVwoOTWFya1Byb2Nlc3NpbmcSIS52aWRtZXNoLnYxLk1hcmtQcm9jZXNzaW5nUmVxdWVzdBoiLnZpZG1lc2gudjEuTWFya1Byb2Nlc3NpbmdSZXNwb25zZRJXCg5SZXBvcnRQcm9ncmVzcxIhLnZpZG1lc2gudjEuUmVwb3J0UHJvZ3Jlc3NSZXF1ZXN0GiIudmlkbWVzaC52MS5SZXBvcnRQcm9ncmVzc1Jlc3BvbnNlEmAKEUNvbXBsZXRlVHJhbnNjb2RlEiQudmlkbWVzaC52MS5Db21wbGV0ZVRyYW5zY29kZVJlcXVlc3QaJS52aWRtZXNoLnYxLkNvbXBsZXRlVHJhbnNjb2RlUmVzcG9uc2USVAoNRmFpbFRyYW5zY29kZRIgLnZpZG1lc2gudjEuRmFpbFRyYW5zY29kZVJlcXVlc3QaIS52aWRtZXNoLnYxLkZhaWxUcmFuc2NvZGVSZXNwb25zZRJgChFHZXRQbGF5YmFja1NvdXJjZRIkLnZpZG1lc2gudjEuR2V0UGxheWJhY2tTb3VyY2VSZXF1ZXN0GiUudmlkbWVzaC52MS5HZXRQbGF5YmFja1NvdXJjZVJlc3BvbnNlEmAKEUF1dGhvcml6ZVBsYXliYWNrEiQudmlkbWVzaC52MS5BdXRob3JpemVQbGF5YmFja1JlcXVlc3QaJS52aWRtZXNoLnYxLkF1dGhvcml6ZVBsYXliYWNrUmVzcG9uc2USYAoRTGlzdFN0YWxsZWRWaWRlb3MSJC52aWRtZXNoLnYxLkxpc3RTdGFsbGVkVmlkZW9zUmVxdWVzdBolLnZpZG1lc2gudjEuTGlzdFN0YWxsZWRWaWRlb3NSZXNwb25zZRJLCgpSZWNvcmRQbGFuEh0udmlkbWVzaC52MS5SZWNvcmRQbGFuUmVxdWVzdBoeLnZpZG1lc2gudjEuUmVjb3JkUGxhblJlc3BvbnNlElEKDENvbXBsZXRlVGFzaxIfLnZpZG1lc2gudjEuQ29tcGxldGVUYXNrUmVxdWVzdBogLnZpZG1lc2gudjEuQ29tcGxldGVUYXNrUmVzcG9uc2USVAoNR2V0R2VuZXJhdGlvbhIgLnZpZG1lc2gudjEuR2V0R2VuZXJhdGlvblJlcXVlc3QaIS52aWRtZXNoLnYxLkdldEdlbmVyYXRpb25SZXNwb25zZWIGcHJvdG8z", [file_google_api_field_behavior, file_google_protobuf_duration, file_google_protobuf_timestamp, file_vidmesh_v1_transcode, file_vidmesh_v1_video]);
 
 /**
  * Request of CreateVideo.
@@ -580,6 +580,13 @@ export type GetPlaybackSourceResponse = Message<"vidmesh.v1.GetPlaybackSourceRes
    * @generated from field: vidmesh.v1.Clip clip = 4;
    */
   clip?: Clip;
+
+  /**
+   * The video's captions, for its master playlist's subtitle renditions.
+   *
+   * @generated from field: repeated vidmesh.v1.CaptionTrack captions = 5;
+   */
+  captions: CaptionTrack[];
 };
 
 /**
@@ -588,6 +595,49 @@ export type GetPlaybackSourceResponse = Message<"vidmesh.v1.GetPlaybackSourceRes
  */
 export const GetPlaybackSourceResponseSchema: GenMessage<GetPlaybackSourceResponse> = /*@__PURE__*/
   messageDesc(file_vidmesh_v1_video_state, 15);
+
+/**
+ * One language's captions as playback serves them.
+ *
+ * @generated from message vidmesh.v1.CaptionTrack
+ */
+export type CaptionTrack = Message<"vidmesh.v1.CaptionTrack"> & {
+  /**
+   * BCP 47 language tag.
+   *
+   * @generated from field: string language = 1;
+   */
+  language: string;
+
+  /**
+   * Name in players' menus.
+   *
+   * @generated from field: string label = 2;
+   */
+  label: string;
+
+  /**
+   * Whether players show it unasked.
+   *
+   * @generated from field: bool is_default = 3;
+   */
+  isDefault: boolean;
+
+  /**
+   * Version of the cues (changes with every new file): part of the segment URLs, so they
+   * are immutable.
+   *
+   * @generated from field: string version = 4;
+   */
+  version: string;
+};
+
+/**
+ * Describes the message vidmesh.v1.CaptionTrack.
+ * Use `create(CaptionTrackSchema)` to create a new message.
+ */
+export const CaptionTrackSchema: GenMessage<CaptionTrack> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_video_state, 16);
 
 /**
  * Request of AuthorizePlayback.
@@ -623,7 +673,7 @@ export type AuthorizePlaybackRequest = Message<"vidmesh.v1.AuthorizePlaybackRequ
  * Use `create(AuthorizePlaybackRequestSchema)` to create a new message.
  */
 export const AuthorizePlaybackRequestSchema: GenMessage<AuthorizePlaybackRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 16);
+  messageDesc(file_vidmesh_v1_video_state, 17);
 
 /**
  * Response of AuthorizePlayback.
@@ -666,7 +716,7 @@ export type AuthorizePlaybackResponse = Message<"vidmesh.v1.AuthorizePlaybackRes
  * Use `create(AuthorizePlaybackResponseSchema)` to create a new message.
  */
 export const AuthorizePlaybackResponseSchema: GenMessage<AuthorizePlaybackResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 17);
+  messageDesc(file_vidmesh_v1_video_state, 18);
 
 /**
  * Request of ListStalledVideos.
@@ -694,7 +744,7 @@ export type ListStalledVideosRequest = Message<"vidmesh.v1.ListStalledVideosRequ
  * Use `create(ListStalledVideosRequestSchema)` to create a new message.
  */
 export const ListStalledVideosRequestSchema: GenMessage<ListStalledVideosRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 18);
+  messageDesc(file_vidmesh_v1_video_state, 19);
 
 /**
  * Response of ListStalledVideos.
@@ -715,7 +765,7 @@ export type ListStalledVideosResponse = Message<"vidmesh.v1.ListStalledVideosRes
  * Use `create(ListStalledVideosResponseSchema)` to create a new message.
  */
 export const ListStalledVideosResponseSchema: GenMessage<ListStalledVideosResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 19);
+  messageDesc(file_vidmesh_v1_video_state, 20);
 
 /**
  * A video waiting for transcoding work, as the reconciler needs it.
@@ -764,7 +814,7 @@ export type StalledVideo = Message<"vidmesh.v1.StalledVideo"> & {
  * Use `create(StalledVideoSchema)` to create a new message.
  */
 export const StalledVideoSchema: GenMessage<StalledVideo> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 20);
+  messageDesc(file_vidmesh_v1_video_state, 21);
 
 /**
  * What one finished task stored: its segments, in order, with their sizes per rendition.
@@ -814,7 +864,7 @@ export type SegmentRun = Message<"vidmesh.v1.SegmentRun"> & {
  * Use `create(SegmentRunSchema)` to create a new message.
  */
 export const SegmentRunSchema: GenMessage<SegmentRun> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 21);
+  messageDesc(file_vidmesh_v1_video_state, 22);
 
 /**
  * Sizes of one rendition's segments.
@@ -856,7 +906,7 @@ export type SegmentRun_Rendition = Message<"vidmesh.v1.SegmentRun.Rendition"> & 
  * Use `create(SegmentRun_RenditionSchema)` to create a new message.
  */
 export const SegmentRun_RenditionSchema: GenMessage<SegmentRun_Rendition> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 21, 0);
+  messageDesc(file_vidmesh_v1_video_state, 22, 0);
 
 /**
  * A generation's plan and what of it has finished.
@@ -919,7 +969,7 @@ export type Generation = Message<"vidmesh.v1.Generation"> & {
  * Use `create(GenerationSchema)` to create a new message.
  */
 export const GenerationSchema: GenMessage<Generation> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 22);
+  messageDesc(file_vidmesh_v1_video_state, 23);
 
 /**
  * One finished chunk.
@@ -947,7 +997,7 @@ export type Generation_DoneChunk = Message<"vidmesh.v1.Generation.DoneChunk"> & 
  * Use `create(Generation_DoneChunkSchema)` to create a new message.
  */
 export const Generation_DoneChunkSchema: GenMessage<Generation_DoneChunk> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 22, 0);
+  messageDesc(file_vidmesh_v1_video_state, 23, 0);
 
 /**
  * The answer to a plan or task report: what to publish now.
@@ -997,7 +1047,7 @@ export type TaskOutcome = Message<"vidmesh.v1.TaskOutcome"> & {
  * Use `create(TaskOutcomeSchema)` to create a new message.
  */
 export const TaskOutcomeSchema: GenMessage<TaskOutcome> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 23);
+  messageDesc(file_vidmesh_v1_video_state, 24);
 
 /**
  * Request of RecordPlan.
@@ -1039,7 +1089,7 @@ export type RecordPlanRequest = Message<"vidmesh.v1.RecordPlanRequest"> & {
  * Use `create(RecordPlanRequestSchema)` to create a new message.
  */
 export const RecordPlanRequestSchema: GenMessage<RecordPlanRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 24);
+  messageDesc(file_vidmesh_v1_video_state, 25);
 
 /**
  * Which worker ran a task and when it started, for the video's timeline.
@@ -1067,7 +1117,7 @@ export type TaskRunner = Message<"vidmesh.v1.TaskRunner"> & {
  * Use `create(TaskRunnerSchema)` to create a new message.
  */
 export const TaskRunnerSchema: GenMessage<TaskRunner> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 25);
+  messageDesc(file_vidmesh_v1_video_state, 26);
 
 /**
  * Request of CompleteTask.
@@ -1130,7 +1180,7 @@ export type CompleteTaskRequest = Message<"vidmesh.v1.CompleteTaskRequest"> & {
  * Use `create(CompleteTaskRequestSchema)` to create a new message.
  */
 export const CompleteTaskRequestSchema: GenMessage<CompleteTaskRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 26);
+  messageDesc(file_vidmesh_v1_video_state, 27);
 
 /**
  * Response of RecordPlan.
@@ -1151,7 +1201,7 @@ export type RecordPlanResponse = Message<"vidmesh.v1.RecordPlanResponse"> & {
  * Use `create(RecordPlanResponseSchema)` to create a new message.
  */
 export const RecordPlanResponseSchema: GenMessage<RecordPlanResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 27);
+  messageDesc(file_vidmesh_v1_video_state, 28);
 
 /**
  * Response of CompleteTask.
@@ -1172,7 +1222,7 @@ export type CompleteTaskResponse = Message<"vidmesh.v1.CompleteTaskResponse"> & 
  * Use `create(CompleteTaskResponseSchema)` to create a new message.
  */
 export const CompleteTaskResponseSchema: GenMessage<CompleteTaskResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 28);
+  messageDesc(file_vidmesh_v1_video_state, 29);
 
 /**
  * Request of GetGeneration.
@@ -1200,7 +1250,7 @@ export type GetGenerationRequest = Message<"vidmesh.v1.GetGenerationRequest"> & 
  * Use `create(GetGenerationRequestSchema)` to create a new message.
  */
 export const GetGenerationRequestSchema: GenMessage<GetGenerationRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 29);
+  messageDesc(file_vidmesh_v1_video_state, 30);
 
 /**
  * Response of GetGeneration.
@@ -1221,7 +1271,7 @@ export type GetGenerationResponse = Message<"vidmesh.v1.GetGenerationResponse"> 
  * Use `create(GetGenerationResponseSchema)` to create a new message.
  */
 export const GetGenerationResponseSchema: GenMessage<GetGenerationResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_video_state, 30);
+  messageDesc(file_vidmesh_v1_video_state, 31);
 
 /**
  * VideoStateService is internal: ingest and the transcoder report what happens to a video, and
