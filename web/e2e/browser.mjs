@@ -243,6 +243,40 @@ try {
   await page.screenshot({ path: `${shots}/clip.png` });
   await page.goto(`${base}/watch/${videoId}`);
 
+  step("English and French captions play as subtitle tracks and can be switched");
+  const cueTimes = Array.from({ length: 8 }, (_, i) => i * 2);
+  const clock = (t) => `00:00:${String(t).padStart(2, "0")}`;
+  const english = `WEBVTT\n\n${cueTimes.map((t) => `${clock(t)}.000 --> ${clock(t + 2)}.000\nEnglish ${t}`).join("\n\n")}\n`;
+  const french = cueTimes
+    .map((t, i) => `${i + 1}\n${clock(t)},000 --> ${clock(t + 2)},000\nFrançais ${t}`)
+    .join("\n\n");
+  for (const [name, content, language, label] of [
+    ["en.vtt", english, "en", "English"],
+    ["fr.srt", french, "fr", "Français"],
+  ]) {
+    await page
+      .getByLabel("Caption file (WebVTT or SRT)")
+      .setInputFiles({ name, mimeType: "text/plain", buffer: Buffer.from(content) });
+    await page.getByLabel("Language (e.g. en, fr-CA)").fill(language);
+    await page.getByLabel("Label", { exact: true }).fill(label);
+    if (language === "en") await page.getByLabel("Show by default").check();
+    await page.getByRole("button", { name: "Add captions" }).click();
+    await page.getByTestId("captions").filter({ hasText: label }).waitFor();
+  }
+  await page.getByTestId("captions-button").waitFor({ timeout: 30_000 });
+  await page.getByRole("button", { name: "Play" }).click();
+  await page.getByTestId("captions-button").click();
+  await page.getByRole("menuitemradio", { name: "Français" }).click();
+  await page.waitForFunction(
+    () =>
+      [...document.querySelector("video").textTracks].some(
+        (track) => track.mode === "showing" && [...(track.cues ?? [])].some((cue) => cue.text.startsWith("Français")),
+      ),
+    null,
+    { timeout: 30_000 },
+  );
+  await page.screenshot({ path: `${shots}/captions.png` });
+
   step("make it private");
   await page.goto(`${base}/me/videos`);
   await page.getByRole("button", { name: "Edit" }).click();

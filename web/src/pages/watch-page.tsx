@@ -6,6 +6,7 @@ import { toApiError, type ApiError } from "../api/errors";
 import { useSession } from "../api/use-session";
 import { useWatchVideo } from "../api/use-watch-video";
 import { canPlay, failureText, isTerminal, transcodeText, VISIBILITY_LABEL } from "../api/video-state";
+import { CaptionsPanel } from "../components/captions-panel";
 import { ClipsPanel } from "../components/clips-panel";
 import { CopyLinkButton } from "../components/copy-link-button";
 import { Badge } from "../components/ui/badge";
@@ -54,6 +55,8 @@ export function WatchPage() {
   const session = useSession();
   const [video, setVideo] = useState<Video | null>(null);
   const [info, setInfo] = useState<GetPlaybackInfoResponse | null>(null);
+  // Captions changed: the player starts again so its captions menu lists them.
+  const [captionsRevision, setCaptionsRevision] = useState(0);
   const [error, setError] = useState<ApiError | null>(null);
 
   const refresh = useCallback(() => playback.getPlaybackInfo({ videoId }), [videoId]);
@@ -108,7 +111,7 @@ export function WatchPage() {
     <article className="space-y-4">
       {info ? (
         <>
-          <Player info={info} refresh={refresh} />
+          <Player key={captionsRevision} info={info} refresh={refresh} />
           {!isTerminal(video.state) && <StillProcessing initial={video} onChange={setVideo} />}
         </>
       ) : canPlay(video) ? (
@@ -129,6 +132,22 @@ export function WatchPage() {
         {video.description && <p className="whitespace-pre-wrap text-zinc-300">{video.description}</p>}
       </div>
       {video.state === Video_State.READY && <ClipsPanel video={video} owner={session?.userId === video.ownerId} />}
+      {video.state === Video_State.READY && session?.userId === video.ownerId && (
+        <CaptionsPanel
+          video={video}
+          onChanged={() =>
+            void refresh().then((next) => {
+              const revision = captionsRevision + 1;
+              // Masters are cached (a public one for a minute): ask for this one afresh.
+              const [path, query = ""] = next.masterPlaylistUrl.split("?", 2) as [string, string?];
+              const params = new URLSearchParams(query);
+              params.set("captions", String(revision));
+              setInfo({ ...next, masterPlaylistUrl: `${path}?${params.toString()}` });
+              setCaptionsRevision(revision);
+            })
+          }
+        />
+      )}
     </article>
   );
 }

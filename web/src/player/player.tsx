@@ -17,6 +17,7 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { GetPlaybackInfoResponse } from "../gen/vidmesh/v1/playback_pb";
 import { formatClock } from "../lib/format";
 import { parseStoryboard, thumbnailAt, type Thumbnail } from "../lib/storyboard";
+import { CaptionsMenu, type CaptionTrackChoice } from "./captions-menu";
 import { QualityMenu, type Level } from "./quality-menu";
 import { refreshDelay, withToken } from "./tokens";
 
@@ -47,6 +48,8 @@ export function Player({ info, refresh }: Props) {
   const token = useRef(info.token);
   const [levels, setLevels] = useState<Level[]>([]);
   const [selected, setSelected] = useState(-1);
+  const [captions, setCaptions] = useState<CaptionTrackChoice[]>([]);
+  const [caption, setCaption] = useState(-1);
   const [playingLevel, setPlayingLevel] = useState("");
   const [time, setTime] = useState(0);
   const [duration, setDuration] = useState(
@@ -119,6 +122,10 @@ export function Player({ info, refresh }: Props) {
           .map(({ index, label }) => ({ index, label })),
       );
     });
+    hls.on(Events.SUBTITLE_TRACKS_UPDATED, (_event, data) => {
+      setCaptions(data.subtitleTracks.map((track, index) => ({ index, label: track.name || track.lang || "" })));
+    });
+    hls.on(Events.SUBTITLE_TRACK_SWITCH, (_event, data) => setCaption(data.id));
     hls.on(Events.LEVEL_SWITCHED, (_event, data) => {
       const level = hls.levels[data.level];
       if (level) setPlayingLevel(`${level.height}p`);
@@ -172,6 +179,14 @@ export function Player({ info, refresh }: Props) {
     setSelected(index);
     const hls = hlsRef.current;
     if (hls) hls.currentLevel = index;
+  }
+
+  function chooseCaption(index: number) {
+    setCaption(index);
+    const hls = hlsRef.current;
+    if (!hls) return;
+    hls.subtitleDisplay = index >= 0;
+    hls.subtitleTrack = index;
   }
 
   function toggle() {
@@ -303,6 +318,7 @@ export function Player({ info, refresh }: Props) {
             {formatClock(time)} / {formatClock(duration)}
           </span>
           <span className="ml-auto" />
+          <CaptionsMenu tracks={captions} selected={caption} onSelect={chooseCaption} />
           {levels.length > 0 && (
             <QualityMenu levels={levels} selected={selected} playing={playingLevel} onSelect={choose} />
           )}
