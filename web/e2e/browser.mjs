@@ -277,6 +277,18 @@ try {
   );
   await page.screenshot({ path: `${shots}/captions.png` });
 
+  step("the owner picks a frame as the poster, and Explore shows it");
+  await page.getByLabel("Frame at (seconds)").fill("3");
+  await page.getByRole("button", { name: "Use frame" }).click();
+  await page.waitForFunction(() =>
+    /\/poster-[0-9a-f]{16}\.jpg/.test(document.querySelector('[data-testid="poster"]')?.src ?? ""),
+  );
+  await page.goto(`${base}/`);
+  await page.waitForFunction((id) => {
+    const img = document.querySelector(`a[href="/watch/${id}"] img`);
+    return /\/poster-[0-9a-f]{16}\.jpg$/.test(img?.src ?? "") && img.complete && img.naturalWidth > 0;
+  }, videoId);
+
   step("make it private");
   await page.goto(`${base}/me/videos`);
   await page.getByRole("button", { name: "Edit" }).click();

@@ -9,6 +9,7 @@ import { canPlay, failureText, isTerminal, transcodeText, VISIBILITY_LABEL } fro
 import { CaptionsPanel } from "../components/captions-panel";
 import { ClipsPanel } from "../components/clips-panel";
 import { CopyLinkButton } from "../components/copy-link-button";
+import { PosterPanel } from "../components/poster-panel";
 import { Badge } from "../components/ui/badge";
 import { ProgressBar } from "../components/ui/progress";
 import type { GetPlaybackInfoResponse } from "../gen/vidmesh/v1/playback_pb";
@@ -132,6 +133,7 @@ export function WatchPage() {
         {video.description && <p className="whitespace-pre-wrap text-zinc-300">{video.description}</p>}
       </div>
       {video.state === Video_State.READY && <ClipsPanel video={video} owner={session?.userId === video.ownerId} />}
+      {video.state === Video_State.READY && session?.userId === video.ownerId && <PosterPanel video={video} />}
       {video.state === Video_State.READY && session?.userId === video.ownerId && (
         <CaptionsPanel
           video={video}

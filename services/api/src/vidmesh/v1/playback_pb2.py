@@ -29,23 +29,31 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from vidmesh.v1 import video_pb2 as vidmesh_dot_v1_dot_video__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19vidmesh/v1/playback.proto\x12\nvidmesh.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16vidmesh/v1/video.proto\"A\n\x16GetPlaybackInfoRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0f\n\x07\x63lip_id\x18\x02 \x01(\t\"\xb7\x03\n\x17GetPlaybackInfoResponse\x12\x10\n\x08video_id\x18\x01 \x01(\t\x12\x1b\n\x13master_playlist_url\x18\x02 \x01(\t\x12)\n\nrenditions\x18\x03 \x03(\x0b\x32\x15.vidmesh.v1.Rendition\x12\x12\n\nposter_url\x18\x04 \x01(\t\x12\x16\n\x0estoryboard_url\x18\x05 \x01(\t\x12\x1a\n\x12storyboard_vtt_url\x18\x06 \x01(\t\x12\r\n\x05token\x18\x07 \x01(\t\x12\x35\n\x11token_expire_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x08\x64uration\x18\t \x01(\x0b\x32\x19.google.protobuf.Duration\x12+\n\tdownloads\x18\n \x03(\x0b\x32\x18.vidmesh.v1.DownloadLink\x12-\n\nclip_start\x18\x0b \x01(\x0b\x32\x19.google.protobuf.Duration\x12+\n\x08\x63lip_end\x18\x0c \x01(\x0b\x32\x19.google.protobuf.Duration\"Q\n\x0c\x44ownloadLink\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0b\n\x03url\x18\x02 \x01(\t\x12\x10\n\x08\x66ilename\x18\x03 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t2\x96\x01\n\x0fPlaybackService\x12\x82\x01\n\x0fGetPlaybackInfo\x12\".vidmesh.v1.GetPlaybackInfoRequest\x1a#.vidmesh.v1.GetPlaybackInfoResponse\"&\x82\xd3\xe4\x93\x02 \x12\x1e/v1/videos/{video_id}/playbackb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19vidmesh/v1/playback.proto\x12\nvidmesh.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16vidmesh/v1/video.proto\"v\n\x10SetPosterRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0f\n\x05image\x18\x02 \x01(\x0cH\x00\x12/\n\nframe_time\x18\x03 \x01(\x0b\x32\x19.google.protobuf.DurationH\x00\x42\x08\n\x06source\"\'\n\x11SetPosterResponse\x12\x12\n\nposter_url\x18\x01 \x01(\t\"A\n\x16GetPlaybackInfoRequest\x12\x16\n\x08video_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0f\n\x07\x63lip_id\x18\x02 \x01(\t\"\xb7\x03\n\x17GetPlaybackInfoResponse\x12\x10\n\x08video_id\x18\x01 \x01(\t\x12\x1b\n\x13master_playlist_url\x18\x02 \x01(\t\x12)\n\nrenditions\x18\x03 \x03(\x0b\x32\x15.vidmesh.v1.Rendition\x12\x12\n\nposter_url\x18\x04 \x01(\t\x12\x16\n\x0estoryboard_url\x18\x05 \x01(\t\x12\x1a\n\x12storyboard_vtt_url\x18\x06 \x01(\t\x12\r\n\x05token\x18\x07 \x01(\t\x12\x35\n\x11token_expire_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x08\x64uration\x18\t \x01(\x0b\x32\x19.google.protobuf.Duration\x12+\n\tdownloads\x18\n \x03(\x0b\x32\x18.vidmesh.v1.DownloadLink\x12-\n\nclip_start\x18\x0b \x01(\x0b\x32\x19.google.protobuf.Duration\x12+\n\x08\x63lip_end\x18\x0c \x01(\x0b\x32\x19.google.protobuf.Duration\"Q\n\x0c\x44ownloadLink\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0b\n\x03url\x18\x02 \x01(\t\x12\x10\n\x08\x66ilename\x18\x03 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t2\x89\x02\n\x0fPlaybackService\x12\x82\x01\n\x0fGetPlaybackInfo\x12\".vidmesh.v1.GetPlaybackInfoRequest\x1a#.vidmesh.v1.GetPlaybackInfoResponse\"&\x82\xd3\xe4\x93\x02 \x12\x1e/v1/videos/{video_id}/playback\x12q\n\tSetPoster\x12\x1c.vidmesh.v1.SetPosterRequest\x1a\x1d.vidmesh.v1.SetPosterResponse\"\'\x82\xd3\xe4\x93\x02!\"\x1c/v1/videos/{video_id}/poster:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'vidmesh.v1.playback_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_SETPOSTERREQUEST'].fields_by_name['video_id']._loaded_options = None
+  _globals['_SETPOSTERREQUEST'].fields_by_name['video_id']._serialized_options = b'\342A\001\002'
   _globals['_GETPLAYBACKINFOREQUEST'].fields_by_name['video_id']._loaded_options = None
   _globals['_GETPLAYBACKINFOREQUEST'].fields_by_name['video_id']._serialized_options = b'\342A\001\002'
   _globals['_PLAYBACKSERVICE'].methods_by_name['GetPlaybackInfo']._loaded_options = None
   _globals['_PLAYBACKSERVICE'].methods_by_name['GetPlaybackInfo']._serialized_options = b'\202\323\344\223\002 \022\036/v1/videos/{video_id}/playback'
-  _globals['_GETPLAYBACKINFOREQUEST']._serialized_start=193
-  _globals['_GETPLAYBACKINFOREQUEST']._serialized_end=258
-  _globals['_GETPLAYBACKINFORESPONSE']._serialized_start=261
-  _globals['_GETPLAYBACKINFORESPONSE']._serialized_end=700
-  _globals['_DOWNLOADLINK']._serialized_start=702
-  _globals['_DOWNLOADLINK']._serialized_end=783
-  _globals['_PLAYBACKSERVICE']._serialized_start=786
-  _globals['_PLAYBACKSERVICE']._serialized_end=936
+  _globals['_PLAYBACKSERVICE'].methods_by_name['SetPoster']._loaded_options = None
+  _globals['_PLAYBACKSERVICE'].methods_by_name['SetPoster']._serialized_options = b'\202\323\344\223\002!\"\034/v1/videos/{video_id}/poster:\001*'
+  _globals['_SETPOSTERREQUEST']._serialized_start=193
+  _globals['_SETPOSTERREQUEST']._serialized_end=311
+  _globals['_SETPOSTERRESPONSE']._serialized_start=313
+  _globals['_SETPOSTERRESPONSE']._serialized_end=352
+  _globals['_GETPLAYBACKINFOREQUEST']._serialized_start=354
+  _globals['_GETPLAYBACKINFOREQUEST']._serialized_end=419
+  _globals['_GETPLAYBACKINFORESPONSE']._serialized_start=422
+  _globals['_GETPLAYBACKINFORESPONSE']._serialized_end=861
+  _globals['_DOWNLOADLINK']._serialized_start=863
+  _globals['_DOWNLOADLINK']._serialized_end=944
+  _globals['_PLAYBACKSERVICE']._serialized_start=947
+  _globals['_PLAYBACKSERVICE']._serialized_end=1212
 # @@protoc_insertion_point(module_scope)

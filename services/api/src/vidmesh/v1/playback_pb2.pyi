@@ -22,6 +22,62 @@ else:
 DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
+class SetPosterRequest(_message.Message):
+    """Request of SetPoster."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VIDEO_ID_FIELD_NUMBER: _builtins.int
+    IMAGE_FIELD_NUMBER: _builtins.int
+    FRAME_TIME_FIELD_NUMBER: _builtins.int
+    video_id: _builtins.str
+    """Id of the video."""
+    image: _builtins.bytes
+    """An image file: JPEG, PNG or WebP."""
+    @_builtins.property
+    def frame_time(self) -> _duration_pb2.Duration:
+        """The frame of the video at this time."""
+
+    def __init__(
+        self,
+        *,
+        video_id: _builtins.str = ...,
+        image: _builtins.bytes = ...,
+        frame_time: _duration_pb2.Duration | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["frame_time", b"frame_time", "image", b"image", "source", b"source"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["frame_time", b"frame_time", "image", b"image", "source", b"source", "video_id", b"video_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_source: _TypeAlias = _typing.Literal["image", "frame_time"]  # noqa: Y015
+    _WhichOneofArgType_source: _TypeAlias = _typing.Literal["source", b"source"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_source) -> _WhichOneofReturnType_source | None: ...
+
+Global___SetPosterRequest: _TypeAlias = SetPosterRequest  # noqa: Y015
+
+@_typing.final
+class SetPosterResponse(_message.Message):
+    """Response of SetPoster."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POSTER_URL_FIELD_NUMBER: _builtins.int
+    poster_url: _builtins.str
+    """URL of the new poster (signed unless the video is public)."""
+    def __init__(
+        self,
+        *,
+        poster_url: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["poster_url", b"poster_url"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetPosterResponse: _TypeAlias = SetPosterResponse  # noqa: Y015
+
+@_typing.final
 class GetPlaybackInfoRequest(_message.Message):
     """Request of GetPlaybackInfo."""
 

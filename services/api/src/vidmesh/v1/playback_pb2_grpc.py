@@ -43,6 +43,11 @@ class PlaybackServiceStub:
                 request_serializer=vidmesh_dot_v1_dot_playback__pb2.GetPlaybackInfoRequest.SerializeToString,
                 response_deserializer=vidmesh_dot_v1_dot_playback__pb2.GetPlaybackInfoResponse.FromString,
                 _registered_method=True)
+        self.SetPoster = channel.unary_unary(
+                '/vidmesh.v1.PlaybackService/SetPoster',
+                request_serializer=vidmesh_dot_v1_dot_playback__pb2.SetPosterRequest.SerializeToString,
+                response_deserializer=vidmesh_dot_v1_dot_playback__pb2.SetPosterResponse.FromString,
+                _registered_method=True)
 
 
 class PlaybackServiceServicer:
@@ -67,6 +72,21 @@ class PlaybackServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetPoster(self, request, context):
+        """Sets a READY video's poster, from an image (JPEG, PNG or WebP; at most 2 MiB and 8192
+        pixels a side) or from the frame at a time of the video. The image is decoded and encoded
+        again as a JPEG, so no uploaded file is ever served as it is. Owner only.
+
+        Errors: INVALID_ARGUMENT (`INVALID_VIDEO_ID`, `FIELD_REQUIRED`, `INVALID_IMAGE` for a file
+        that is not a JPEG, PNG or WebP picture, `IMAGE_TOO_LARGE`, `INVALID_TIME` for a time
+        outside the video); UNAUTHENTICATED; PERMISSION_DENIED (`NOT_VIDEO_OWNER`); NOT_FOUND
+        (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`NOT_READY`; `LADDER_MISSING` when its renditions
+        are gone from storage).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PlaybackServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -74,6 +94,11 @@ def add_PlaybackServiceServicer_to_server(servicer, server):
                     servicer.GetPlaybackInfo,
                     request_deserializer=vidmesh_dot_v1_dot_playback__pb2.GetPlaybackInfoRequest.FromString,
                     response_serializer=vidmesh_dot_v1_dot_playback__pb2.GetPlaybackInfoResponse.SerializeToString,
+            ),
+            'SetPoster': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetPoster,
+                    request_deserializer=vidmesh_dot_v1_dot_playback__pb2.SetPosterRequest.FromString,
+                    response_serializer=vidmesh_dot_v1_dot_playback__pb2.SetPosterResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -107,6 +132,33 @@ class PlaybackService:
             '/vidmesh.v1.PlaybackService/GetPlaybackInfo',
             vidmesh_dot_v1_dot_playback__pb2.GetPlaybackInfoRequest.SerializeToString,
             vidmesh_dot_v1_dot_playback__pb2.GetPlaybackInfoResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetPoster(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidmesh.v1.PlaybackService/SetPoster',
+            vidmesh_dot_v1_dot_playback__pb2.SetPosterRequest.SerializeToString,
+            vidmesh_dot_v1_dot_playback__pb2.SetPosterResponse.FromString,
             options,
             channel_credentials,
             insecure,

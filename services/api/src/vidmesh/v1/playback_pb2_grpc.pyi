@@ -48,6 +48,17 @@ class PlaybackServiceStub:
       (`CLIP_NOT_FOUND`) for a clip that is not the video's.
     - FAILED_PRECONDITION (`VIDEO_NOT_READY`; `NOT_READY` for a clip of a video not READY)
     """
+    SetPoster: _grpc.UnaryUnaryMultiCallable[_playback_pb2.SetPosterRequest, _playback_pb2.SetPosterResponse]
+    """Sets a READY video's poster, from an image (JPEG, PNG or WebP; at most 2 MiB and 8192
+    pixels a side) or from the frame at a time of the video. The image is decoded and encoded
+    again as a JPEG, so no uploaded file is ever served as it is. Owner only.
+
+    Errors: INVALID_ARGUMENT (`INVALID_VIDEO_ID`, `FIELD_REQUIRED`, `INVALID_IMAGE` for a file
+    that is not a JPEG, PNG or WebP picture, `IMAGE_TOO_LARGE`, `INVALID_TIME` for a time
+    outside the video); UNAUTHENTICATED; PERMISSION_DENIED (`NOT_VIDEO_OWNER`); NOT_FOUND
+    (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`NOT_READY`; `LADDER_MISSING` when its renditions
+    are gone from storage).
+    """
 
 @_typing.type_check_only
 class PlaybackServiceAsyncStub(PlaybackServiceStub):
@@ -68,6 +79,17 @@ class PlaybackServiceAsyncStub(PlaybackServiceStub):
     - NOT_FOUND (`VIDEO_NOT_FOUND`) when the video does not exist or the caller may not see it;
       (`CLIP_NOT_FOUND`) for a clip that is not the video's.
     - FAILED_PRECONDITION (`VIDEO_NOT_READY`; `NOT_READY` for a clip of a video not READY)
+    """
+    SetPoster: _aio.UnaryUnaryMultiCallable[_playback_pb2.SetPosterRequest, _playback_pb2.SetPosterResponse]  # type: ignore[assignment]
+    """Sets a READY video's poster, from an image (JPEG, PNG or WebP; at most 2 MiB and 8192
+    pixels a side) or from the frame at a time of the video. The image is decoded and encoded
+    again as a JPEG, so no uploaded file is ever served as it is. Owner only.
+
+    Errors: INVALID_ARGUMENT (`INVALID_VIDEO_ID`, `FIELD_REQUIRED`, `INVALID_IMAGE` for a file
+    that is not a JPEG, PNG or WebP picture, `IMAGE_TOO_LARGE`, `INVALID_TIME` for a time
+    outside the video); UNAUTHENTICATED; PERMISSION_DENIED (`NOT_VIDEO_OWNER`); NOT_FOUND
+    (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`NOT_READY`; `LADDER_MISSING` when its renditions
+    are gone from storage).
     """
 
 class PlaybackServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -92,6 +114,23 @@ class PlaybackServiceServicer(metaclass=_abc_1.ABCMeta):
         - NOT_FOUND (`VIDEO_NOT_FOUND`) when the video does not exist or the caller may not see it;
           (`CLIP_NOT_FOUND`) for a clip that is not the video's.
         - FAILED_PRECONDITION (`VIDEO_NOT_READY`; `NOT_READY` for a clip of a video not READY)
+        """
+
+    @_abc_1.abstractmethod
+    def SetPoster(
+        self,
+        request: _playback_pb2.SetPosterRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_playback_pb2.SetPosterResponse, _abc.Awaitable[_playback_pb2.SetPosterResponse]]:
+        """Sets a READY video's poster, from an image (JPEG, PNG or WebP; at most 2 MiB and 8192
+        pixels a side) or from the frame at a time of the video. The image is decoded and encoded
+        again as a JPEG, so no uploaded file is ever served as it is. Owner only.
+
+        Errors: INVALID_ARGUMENT (`INVALID_VIDEO_ID`, `FIELD_REQUIRED`, `INVALID_IMAGE` for a file
+        that is not a JPEG, PNG or WebP picture, `IMAGE_TOO_LARGE`, `INVALID_TIME` for a time
+        outside the video); UNAUTHENTICATED; PERMISSION_DENIED (`NOT_VIDEO_OWNER`); NOT_FOUND
+        (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`NOT_READY`; `LADDER_MISSING` when its renditions
+        are gone from storage).
         """
 
 def add_PlaybackServiceServicer_to_server(servicer: PlaybackServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

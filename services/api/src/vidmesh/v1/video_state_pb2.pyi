@@ -630,10 +630,13 @@ class AuthorizePlaybackResponse(_message.Message):
     MEDIA_PREFIX_FIELD_NUMBER: _builtins.int
     LIVE_FIELD_NUMBER: _builtins.int
     PUBLIC_FIELD_NUMBER: _builtins.int
+    POSTER_KEY_FIELD_NUMBER: _builtins.int
     media_prefix: _builtins.str
     """Object prefix under the `media` bucket of the published ladder."""
     public: _builtins.bool
     """Whether anyone may fetch its HLS without a token (a public video)."""
+    poster_key: _builtins.str
+    """Its poster's key relative to `media_prefix` (`poster.jpg`, or one its owner chose)."""
     @_builtins.property
     def video(self) -> _video_pb2.Video:
         """The video."""
@@ -651,10 +654,11 @@ class AuthorizePlaybackResponse(_message.Message):
         media_prefix: _builtins.str = ...,
         live: Global___Generation | None = ...,
         public: _builtins.bool = ...,
+        poster_key: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["live", b"live", "video", b"video"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["live", b"live", "media_prefix", b"media_prefix", "public", b"public", "video", b"video"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["live", b"live", "media_prefix", b"media_prefix", "poster_key", b"poster_key", "public", b"public", "video", b"video"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1169,3 +1173,57 @@ class GetGenerationResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetGenerationResponse: _TypeAlias = GetGenerationResponse  # noqa: Y015
+
+@_typing.final
+class RecordPosterRequest(_message.Message):
+    """Request of RecordPoster."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VIDEO_ID_FIELD_NUMBER: _builtins.int
+    MEDIA_PREFIX_FIELD_NUMBER: _builtins.int
+    POSTER_KEY_FIELD_NUMBER: _builtins.int
+    video_id: _builtins.str
+    """Id of the video."""
+    media_prefix: _builtins.str
+    """The ladder the poster was stored beside."""
+    poster_key: _builtins.str
+    """The poster's key relative to `media_prefix` (`poster-<hash>.jpg`)."""
+    def __init__(
+        self,
+        *,
+        video_id: _builtins.str = ...,
+        media_prefix: _builtins.str = ...,
+        poster_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["media_prefix", b"media_prefix", "poster_key", b"poster_key", "video_id", b"video_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordPosterRequest: _TypeAlias = RecordPosterRequest  # noqa: Y015
+
+@_typing.final
+class RecordPosterResponse(_message.Message):
+    """Response of RecordPoster."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VIDEO_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def video(self) -> _video_pb2.Video:
+        """The video after the change."""
+
+    def __init__(
+        self,
+        *,
+        video: _video_pb2.Video | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["video", b"video"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["video", b"video"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordPosterResponse: _TypeAlias = RecordPosterResponse  # noqa: Y015

@@ -89,6 +89,11 @@ class VideoStateServiceStub:
                 request_serializer=vidmesh_dot_v1_dot_video__state__pb2.AuthorizePlaybackRequest.SerializeToString,
                 response_deserializer=vidmesh_dot_v1_dot_video__state__pb2.AuthorizePlaybackResponse.FromString,
                 _registered_method=True)
+        self.RecordPoster = channel.unary_unary(
+                '/vidmesh.v1.VideoStateService/RecordPoster',
+                request_serializer=vidmesh_dot_v1_dot_video__state__pb2.RecordPosterRequest.SerializeToString,
+                response_deserializer=vidmesh_dot_v1_dot_video__state__pb2.RecordPosterResponse.FromString,
+                _registered_method=True)
         self.ListStalledVideos = channel.unary_unary(
                 '/vidmesh.v1.VideoStateService/ListStalledVideos',
                 request_serializer=vidmesh_dot_v1_dot_video__state__pb2.ListStalledVideosRequest.SerializeToString,
@@ -225,6 +230,16 @@ class VideoStateServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordPoster(self, request, context):
+        """Points a READY video at a new poster image that playback stored beside its ladder.
+
+        Errors: INVALID_ARGUMENT (`INVALID_POSTER_KEY`); NOT_FOUND (`VIDEO_NOT_FOUND`);
+        FAILED_PRECONDITION (`STALE_JOB` when `media_prefix` is no longer the video's ladder).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListStalledVideos(self, request, context):
         """Lists videos in STATE_QUEUED or STATE_PROCESSING that have not changed for `idle`, oldest
         first, for the transcoder's reconciler, which checks that each still has a job in the
@@ -319,6 +334,11 @@ def add_VideoStateServiceServicer_to_server(servicer, server):
                     servicer.AuthorizePlayback,
                     request_deserializer=vidmesh_dot_v1_dot_video__state__pb2.AuthorizePlaybackRequest.FromString,
                     response_serializer=vidmesh_dot_v1_dot_video__state__pb2.AuthorizePlaybackResponse.SerializeToString,
+            ),
+            'RecordPoster': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordPoster,
+                    request_deserializer=vidmesh_dot_v1_dot_video__state__pb2.RecordPosterRequest.FromString,
+                    response_serializer=vidmesh_dot_v1_dot_video__state__pb2.RecordPosterResponse.SerializeToString,
             ),
             'ListStalledVideos': grpc.unary_unary_rpc_method_handler(
                     servicer.ListStalledVideos,
@@ -594,6 +614,33 @@ class VideoStateService:
             '/vidmesh.v1.VideoStateService/AuthorizePlayback',
             vidmesh_dot_v1_dot_video__state__pb2.AuthorizePlaybackRequest.SerializeToString,
             vidmesh_dot_v1_dot_video__state__pb2.AuthorizePlaybackResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordPoster(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidmesh.v1.VideoStateService/RecordPoster',
+            vidmesh_dot_v1_dot_video__state__pb2.RecordPosterRequest.SerializeToString,
+            vidmesh_dot_v1_dot_video__state__pb2.RecordPosterResponse.FromString,
             options,
             channel_credentials,
             insecure,

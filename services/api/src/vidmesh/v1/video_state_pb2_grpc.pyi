@@ -108,6 +108,12 @@ class VideoStateServiceStub:
     FAILED_PRECONDITION (`VIDEO_NOT_READY` until playable); INVALID_ARGUMENT
     (`INVALID_VIDEO_ID`, `INVALID_USER_ID`).
     """
+    RecordPoster: _grpc.UnaryUnaryMultiCallable[_video_state_pb2.RecordPosterRequest, _video_state_pb2.RecordPosterResponse]
+    """Points a READY video at a new poster image that playback stored beside its ladder.
+
+    Errors: INVALID_ARGUMENT (`INVALID_POSTER_KEY`); NOT_FOUND (`VIDEO_NOT_FOUND`);
+    FAILED_PRECONDITION (`STALE_JOB` when `media_prefix` is no longer the video's ladder).
+    """
     ListStalledVideos: _grpc.UnaryUnaryMultiCallable[_video_state_pb2.ListStalledVideosRequest, _video_state_pb2.ListStalledVideosResponse]
     """Lists videos in STATE_QUEUED or STATE_PROCESSING that have not changed for `idle`, oldest
     first, for the transcoder's reconciler, which checks that each still has a job in the
@@ -219,6 +225,12 @@ class VideoStateServiceAsyncStub(VideoStateServiceStub):
     Errors: NOT_FOUND (`VIDEO_NOT_FOUND`) when it does not exist or the viewer may not see it;
     FAILED_PRECONDITION (`VIDEO_NOT_READY` until playable); INVALID_ARGUMENT
     (`INVALID_VIDEO_ID`, `INVALID_USER_ID`).
+    """
+    RecordPoster: _aio.UnaryUnaryMultiCallable[_video_state_pb2.RecordPosterRequest, _video_state_pb2.RecordPosterResponse]  # type: ignore[assignment]
+    """Points a READY video at a new poster image that playback stored beside its ladder.
+
+    Errors: INVALID_ARGUMENT (`INVALID_POSTER_KEY`); NOT_FOUND (`VIDEO_NOT_FOUND`);
+    FAILED_PRECONDITION (`STALE_JOB` when `media_prefix` is no longer the video's ladder).
     """
     ListStalledVideos: _aio.UnaryUnaryMultiCallable[_video_state_pb2.ListStalledVideosRequest, _video_state_pb2.ListStalledVideosResponse]  # type: ignore[assignment]
     """Lists videos in STATE_QUEUED or STATE_PROCESSING that have not changed for `idle`, oldest
@@ -382,6 +394,18 @@ class VideoStateServiceServicer(metaclass=_abc_1.ABCMeta):
         Errors: NOT_FOUND (`VIDEO_NOT_FOUND`) when it does not exist or the viewer may not see it;
         FAILED_PRECONDITION (`VIDEO_NOT_READY` until playable); INVALID_ARGUMENT
         (`INVALID_VIDEO_ID`, `INVALID_USER_ID`).
+        """
+
+    @_abc_1.abstractmethod
+    def RecordPoster(
+        self,
+        request: _video_state_pb2.RecordPosterRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_video_state_pb2.RecordPosterResponse, _abc.Awaitable[_video_state_pb2.RecordPosterResponse]]:
+        """Points a READY video at a new poster image that playback stored beside its ladder.
+
+        Errors: INVALID_ARGUMENT (`INVALID_POSTER_KEY`); NOT_FOUND (`VIDEO_NOT_FOUND`);
+        FAILED_PRECONDITION (`STALE_JOB` when `media_prefix` is no longer the video's ladder).
         """
 
     @_abc_1.abstractmethod

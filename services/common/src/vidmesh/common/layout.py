@@ -14,6 +14,8 @@ builds keys here.
 
 from __future__ import annotations
 
+import re
+
 from vidmesh.common.storage import check_key
 
 POSTER = "poster.jpg"
@@ -71,10 +73,24 @@ def hls_key(prefix: str, path: str) -> str:
     return check_key(f"{prefix}/{HLS_FOLDER}/{path}")
 
 
+_CUSTOM_POSTER = re.compile(r"^poster-[0-9a-f]{16}\.jpg$")
+
+
+def custom_poster(digest: str) -> str:
+    """The name of a poster an owner chose, beside the generated one (named by its content,
+    so its URL never changes content)."""
+    return f"poster-{digest[:16]}.jpg"
+
+
+def is_custom_poster(name: str) -> bool:
+    return _CUSTOM_POSTER.match(name) is not None
+
+
 def published_key(prefix: str, path: str) -> str:
     """The object behind `path` as HLS URLs name it (`master.m3u8`, `720p/seg_00001.ts`,
     `poster.jpg`) in a generation's prefix; refuses traversal like every key."""
-    relative = path if path in BESIDE_HLS else f"{HLS_FOLDER}/{path}"
+    beside = path in BESIDE_HLS or is_custom_poster(path)
+    relative = path if beside else f"{HLS_FOLDER}/{path}"
     return check_key(f"{prefix}/{relative}")
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from vidmesh.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from vidmesh.common.layout import is_custom_poster
 from vidmesh.common.validation import (
     DESCRIPTION_MAX,
     TITLE_MAX,
@@ -271,6 +272,21 @@ class StateReports:
                 metrics.observe_since(metrics.TIME_TO_READY, video.queued_at, now)
             video.ready_at = video.ready_at or now
             video.playable_at = video.playable_at or now
+        return video
+
+    async def record_poster(self, video_id: str, prefix: str, poster_key: str) -> Video:
+        """Point the video at a poster its owner chose (stored by playback beside the ladder)."""
+        if not is_custom_poster(poster_key):
+            raise InvalidArgument(
+                "INVALID_POSTER_KEY", "'poster_key' names no poster.", field="poster_key"
+            )
+        async with self._sessions.begin() as session:
+            video = await self._locked(session, video_id)
+            if video.media_prefix != prefix:
+                raise FailedPrecondition("STALE_JOB", "The video has another ladder now.")
+            video.poster_key = poster_key
+            video.updated_at = datetime.now(UTC)
+            await announce_change(session, video.id)
         return video
 
     async def fail(self, video_id: str, job_id: str, failure: Failure) -> Video:

@@ -16,7 +16,6 @@ from vidmesh.common.auth import (
 )
 from vidmesh.common.errors import InvalidArgument, NotFound, Unauthenticated, Unavailable
 from vidmesh.common.jobs import generation_of
-from vidmesh.common.layout import POSTER
 from vidmesh.common.peers import client_address
 from vidmesh.common.playback_links import PlaybackLinks
 from vidmesh.common.tokens import Principal, Role
@@ -284,7 +283,7 @@ class VideoServicer(video_pb2_grpc.VideoServiceServicer):
                 principal.subject if principal else None,
                 public=plays_without_token(video),
             )
-            message.poster_url = grant.url(POSTER)
+            message.poster_url = grant.url(video.poster_key)
         return message
 
     async def GetVideo(
@@ -539,7 +538,17 @@ class VideoStateServicer(video_state_pb2_grpc.VideoStateServiceServicer):
             media_prefix=video.media_prefix or "",
             live=live,
             public=plays_without_token(video),
+            poster_key=video.poster_key or "",
         )
+
+    async def RecordPoster(
+        self, request: video_state_pb2.RecordPosterRequest, context: Context
+    ) -> video_state_pb2.RecordPosterResponse:
+        require_service()
+        video = await self._reports.record_poster(
+            request.video_id, request.media_prefix, request.poster_key
+        )
+        return video_state_pb2.RecordPosterResponse(video=convert.video_to_proto(video))
 
     async def RecordPlan(
         self, request: video_state_pb2.RecordPlanRequest, context: Context

@@ -16,6 +16,7 @@ from vidmesh.common.tokens import TokenCodec
 from vidmesh.playback.clip_playlists import ClipPlaylists
 from vidmesh.playback.downloads import Downloads
 from vidmesh.playback.hls import LivePlaylists, build_app
+from vidmesh.playback.posters import Posters
 from vidmesh.playback.public import PublicVideos
 from vidmesh.playback.servicer import PlaybackServicer
 from vidmesh.playback.settings import PlaybackSettings
@@ -41,7 +42,13 @@ async def playback(
         states = video_state_pb2_grpc.VideoStateServiceStub(channel)
         credential = ServiceCredential(codec, "playback")
         clips = ClipPlaylists(store, states, credential)
-        servicer = PlaybackServicer(states, credential, PlaybackLinks(codec, settings), clips)
+        servicer = PlaybackServicer(
+            states,
+            credential,
+            PlaybackLinks(codec, settings),
+            clips,
+            Posters(store, settings.work_dir),
+        )
         name = playback_pb2.DESCRIPTOR.services_by_name["PlaybackService"].full_name
         binding = ServiceBinding(
             name,

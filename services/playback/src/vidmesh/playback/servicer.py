@@ -8,13 +8,14 @@ import grpc
 from google.protobuf import duration_pb2, timestamp_pb2
 
 from vidmesh.common import hls_playlists
-from vidmesh.common.auth import optional_principal
+from vidmesh.common.auth import optional_principal, require_user
 from vidmesh.common.channels import ServiceCredential, remote_errors
-from vidmesh.common.errors import FailedPrecondition, NotFound
+from vidmesh.common.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from vidmesh.common.layout import MASTER_PLAYLIST, POSTER, STORYBOARD, STORYBOARD_INDEX
 from vidmesh.common.playback_links import PlaybackGrant, PlaybackLinks
 from vidmesh.playback.clip_playlists import ClipPlaylists
 from vidmesh.playback.downloads import Download, describe, download_path, offered
+from vidmesh.playback.posters import Posters, reencode
 from vidmesh.playback.sources import playback_source
 from vidmesh.v1 import (
     playback_pb2,
@@ -49,7 +50,9 @@ class PlaybackServicer(playback_pb2_grpc.PlaybackServiceServicer):
         credential: ServiceCredential,
         links: PlaybackLinks,
         clips: ClipPlaylists,
+        posters: Posters,
     ) -> None:
+        self._posters = posters
         self._states = states
         self._credential = credential
         self._links = links
@@ -82,7 +85,7 @@ class PlaybackServicer(playback_pb2_grpc.PlaybackServiceServicer):
                 if granted.HasField("live")
                 else video.renditions
             ),
-            poster_url=grant.url(POSTER),
+            poster_url=grant.url(granted.poster_key or POSTER),
             storyboard_url=grant.url(STORYBOARD),
             storyboard_vtt_url=grant.url(STORYBOARD_INDEX),
             token=grant.token,
@@ -122,3 +125,45 @@ class PlaybackServicer(playback_pb2_grpc.PlaybackServiceServicer):
         response.clip_start.CopyFrom(_seconds(cut.start))
         response.clip_end.CopyFrom(_seconds(cut.end))
         del response.downloads[:]
+
+    async def SetPoster(
+        self, request: playback_pb2.SetPosterRequest, context: Context
+    ) -> playback_pb2.SetPosterResponse:
+        principal = require_user()
+        with remote_errors():
+            granted = await self._states.AuthorizePlayback(
+                video_state_pb2.AuthorizePlaybackRequest(
+                    video_id=request.video_id,
+                    viewer_id=principal.subject,
+                    viewer_is_admin=principal.is_admin,
+                ),
+                metadata=self._credential.metadata(),
+            )
+        video = granted.video
+        if video.owner_id != principal.subject:
+            raise PermissionDenied("NOT_VIDEO_OWNER", "Only the owner may set the poster.")
+        if video.state != video_pb2.Video.STATE_READY:
+            raise FailedPrecondition("NOT_READY", "Only a READY video's poster can be set.")
+        source = request.WhichOneof("source")
+        if source == "image":
+            jpeg = reencode(request.image)
+        elif source == "frame_time":
+            jpeg = await self._posters.frame(
+                granted.media_prefix, request.frame_time.ToNanoseconds() / 1e9
+            )
+        else:
+            raise InvalidArgument(
+                "FIELD_REQUIRED", "Send an 'image' or a 'frame_time'.", field="image"
+            )
+        name = await self._posters.store(granted.media_prefix, jpeg)
+        with remote_errors():
+            await self._states.RecordPoster(
+                video_state_pb2.RecordPosterRequest(
+                    video_id=video.video_id, media_prefix=granted.media_prefix, poster_key=name
+                ),
+                metadata=self._credential.metadata(),
+            )
+        grant = self._links.grant(
+            video.video_id, granted.media_prefix, principal.subject, public=granted.public
+        )
+        return playback_pb2.SetPosterResponse(poster_url=grant.url(name))

@@ -16,7 +16,72 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vidmesh/v1/playback.proto.
  */
 export const file_vidmesh_v1_playback: GenFile = /*@__PURE__*/
-  fileDesc("Chl2aWRtZXNoL3YxL3BsYXliYWNrLnByb3RvEgp2aWRtZXNoLnYxIkEKFkdldFBsYXliYWNrSW5mb1JlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQISDwoHY2xpcF9pZBgCIAEoCSK3AwoXR2V0UGxheWJhY2tJbmZvUmVzcG9uc2USEAoIdmlkZW9faWQYASABKAkSGwoTbWFzdGVyX3BsYXlsaXN0X3VybBgCIAEoCRIpCgpyZW5kaXRpb25zGAMgAygLMhUudmlkbWVzaC52MS5SZW5kaXRpb24SEgoKcG9zdGVyX3VybBgEIAEoCRIWCg5zdG9yeWJvYXJkX3VybBgFIAEoCRIaChJzdG9yeWJvYXJkX3Z0dF91cmwYBiABKAkSDQoFdG9rZW4YByABKAkSNQoRdG9rZW5fZXhwaXJlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKCGR1cmF0aW9uGAkgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEisKCWRvd25sb2FkcxgKIAMoCzIYLnZpZG1lc2gudjEuRG93bmxvYWRMaW5rEi0KCmNsaXBfc3RhcnQYCyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKwoIY2xpcF9lbmQYDCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iUQoMRG93bmxvYWRMaW5rEgwKBG5hbWUYASABKAkSCwoDdXJsGAIgASgJEhAKCGZpbGVuYW1lGAMgASgJEhQKDGNvbnRlbnRfdHlwZRgEIAEoCTKWAQoPUGxheWJhY2tTZXJ2aWNlEoIBCg9HZXRQbGF5YmFja0luZm8SIi52aWRtZXNoLnYxLkdldFBsYXliYWNrSW5mb1JlcXVlc3QaIy52aWRtZXNoLnYxLkdldFBsYXliYWNrSW5mb1Jlc3BvbnNlIiaC0+STAiASHi92MS92aWRlb3Mve3ZpZGVvX2lkfS9wbGF5YmFja2IGcHJvdG8z", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_duration, file_google_protobuf_timestamp, file_vidmesh_v1_video]);
+  fileDesc("Chl2aWRtZXNoL3YxL3BsYXliYWNrLnByb3RvEgp2aWRtZXNoLnYxInYKEFNldFBvc3RlclJlcXVlc3QSFgoIdmlkZW9faWQYASABKAlCBOJBAQISDwoFaW1hZ2UYAiABKAxIABIvCgpmcmFtZV90aW1lGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uSABCCAoGc291cmNlIicKEVNldFBvc3RlclJlc3BvbnNlEhIKCnBvc3Rlcl91cmwYASABKAkiQQoWR2V0UGxheWJhY2tJbmZvUmVxdWVzdBIWCgh2aWRlb19pZBgBIAEoCUIE4kEBAhIPCgdjbGlwX2lkGAIgASgJIrcDChdHZXRQbGF5YmFja0luZm9SZXNwb25zZRIQCgh2aWRlb19pZBgBIAEoCRIbChNtYXN0ZXJfcGxheWxpc3RfdXJsGAIgASgJEikKCnJlbmRpdGlvbnMYAyADKAsyFS52aWRtZXNoLnYxLlJlbmRpdGlvbhISCgpwb3N0ZXJfdXJsGAQgASgJEhYKDnN0b3J5Ym9hcmRfdXJsGAUgASgJEhoKEnN0b3J5Ym9hcmRfdnR0X3VybBgGIAEoCRINCgV0b2tlbhgHIAEoCRI1ChF0b2tlbl9leHBpcmVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKwoIZHVyYXRpb24YCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKwoJZG93bmxvYWRzGAogAygLMhgudmlkbWVzaC52MS5Eb3dubG9hZExpbmsSLQoKY2xpcF9zdGFydBgLIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIrCghjbGlwX2VuZBgMIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJRCgxEb3dubG9hZExpbmsSDAoEbmFtZRgBIAEoCRILCgN1cmwYAiABKAkSEAoIZmlsZW5hbWUYAyABKAkSFAoMY29udGVudF90eXBlGAQgASgJMokCCg9QbGF5YmFja1NlcnZpY2USggEKD0dldFBsYXliYWNrSW5mbxIiLnZpZG1lc2gudjEuR2V0UGxheWJhY2tJbmZvUmVxdWVzdBojLnZpZG1lc2gudjEuR2V0UGxheWJhY2tJbmZvUmVzcG9uc2UiJoLT5JMCIBIeL3YxL3ZpZGVvcy97dmlkZW9faWR9L3BsYXliYWNrEnEKCVNldFBvc3RlchIcLnZpZG1lc2gudjEuU2V0UG9zdGVyUmVxdWVzdBodLnZpZG1lc2gudjEuU2V0UG9zdGVyUmVzcG9uc2UiJ4LT5JMCISIcL3YxL3ZpZGVvcy97dmlkZW9faWR9L3Bvc3RlcjoBKmIGcHJvdG8z", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_duration, file_google_protobuf_timestamp, file_vidmesh_v1_video]);
+
+/**
+ * Request of SetPoster.
+ *
+ * @generated from message vidmesh.v1.SetPosterRequest
+ */
+export type SetPosterRequest = Message<"vidmesh.v1.SetPosterRequest"> & {
+  /**
+   * Id of the video.
+   *
+   * @generated from field: string video_id = 1;
+   */
+  videoId: string;
+
+  /**
+   * Where the poster comes from.
+   *
+   * @generated from oneof vidmesh.v1.SetPosterRequest.source
+   */
+  source: {
+    /**
+     * An image file: JPEG, PNG or WebP.
+     *
+     * @generated from field: bytes image = 2;
+     */
+    value: Uint8Array;
+    case: "image";
+  } | {
+    /**
+     * The frame of the video at this time.
+     *
+     * @generated from field: google.protobuf.Duration frame_time = 3;
+     */
+    value: Duration;
+    case: "frameTime";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message vidmesh.v1.SetPosterRequest.
+ * Use `create(SetPosterRequestSchema)` to create a new message.
+ */
+export const SetPosterRequestSchema: GenMessage<SetPosterRequest> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_playback, 0);
+
+/**
+ * Response of SetPoster.
+ *
+ * @generated from message vidmesh.v1.SetPosterResponse
+ */
+export type SetPosterResponse = Message<"vidmesh.v1.SetPosterResponse"> & {
+  /**
+   * URL of the new poster (signed unless the video is public).
+   *
+   * @generated from field: string poster_url = 1;
+   */
+  posterUrl: string;
+};
+
+/**
+ * Describes the message vidmesh.v1.SetPosterResponse.
+ * Use `create(SetPosterResponseSchema)` to create a new message.
+ */
+export const SetPosterResponseSchema: GenMessage<SetPosterResponse> = /*@__PURE__*/
+  messageDesc(file_vidmesh_v1_playback, 1);
 
 /**
  * Request of GetPlaybackInfo.
@@ -44,7 +109,7 @@ export type GetPlaybackInfoRequest = Message<"vidmesh.v1.GetPlaybackInfoRequest"
  * Use `create(GetPlaybackInfoRequestSchema)` to create a new message.
  */
 export const GetPlaybackInfoRequestSchema: GenMessage<GetPlaybackInfoRequest> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_playback, 0);
+  messageDesc(file_vidmesh_v1_playback, 2);
 
 /**
  * Response of GetPlaybackInfo.
@@ -144,7 +209,7 @@ export type GetPlaybackInfoResponse = Message<"vidmesh.v1.GetPlaybackInfoRespons
  * Use `create(GetPlaybackInfoResponseSchema)` to create a new message.
  */
 export const GetPlaybackInfoResponseSchema: GenMessage<GetPlaybackInfoResponse> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_playback, 1);
+  messageDesc(file_vidmesh_v1_playback, 3);
 
 /**
  * One downloadable file of a video.
@@ -186,7 +251,7 @@ export type DownloadLink = Message<"vidmesh.v1.DownloadLink"> & {
  * Use `create(DownloadLinkSchema)` to create a new message.
  */
 export const DownloadLinkSchema: GenMessage<DownloadLink> = /*@__PURE__*/
-  messageDesc(file_vidmesh_v1_playback, 2);
+  messageDesc(file_vidmesh_v1_playback, 4);
 
 /**
  * PlaybackService tells a player where and how to fetch a playable video. The HLS playlists
@@ -214,6 +279,24 @@ export const PlaybackService: GenService<{
     methodKind: "unary";
     input: typeof GetPlaybackInfoRequestSchema;
     output: typeof GetPlaybackInfoResponseSchema;
+  },
+  /**
+   * Sets a READY video's poster, from an image (JPEG, PNG or WebP; at most 2 MiB and 8192
+   * pixels a side) or from the frame at a time of the video. The image is decoded and encoded
+   * again as a JPEG, so no uploaded file is ever served as it is. Owner only.
+   *
+   * Errors: INVALID_ARGUMENT (`INVALID_VIDEO_ID`, `FIELD_REQUIRED`, `INVALID_IMAGE` for a file
+   * that is not a JPEG, PNG or WebP picture, `IMAGE_TOO_LARGE`, `INVALID_TIME` for a time
+   * outside the video); UNAUTHENTICATED; PERMISSION_DENIED (`NOT_VIDEO_OWNER`); NOT_FOUND
+   * (`VIDEO_NOT_FOUND`); FAILED_PRECONDITION (`NOT_READY`; `LADDER_MISSING` when its renditions
+   * are gone from storage).
+   *
+   * @generated from rpc vidmesh.v1.PlaybackService.SetPoster
+   */
+  setPoster: {
+    methodKind: "unary";
+    input: typeof SetPosterRequestSchema;
+    output: typeof SetPosterResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_vidmesh_v1_playback, 0);
