@@ -29,9 +29,12 @@ from vidmesh.gateway.servicer import (
     QuotaServicer,
     VideoServicer,
     VideoStateServicer,
+    WebhookServicer,
 )
 from vidmesh.gateway.settings import GatewaySettings
 from vidmesh.gateway.timeline import Timelines
+from vidmesh.gateway.webhook_dispatch import WebhookDispatcher
+from vidmesh.gateway.webhooks import Webhooks
 from vidmesh.v1 import (
     auth_pb2,
     auth_pb2_grpc,
@@ -41,6 +44,8 @@ from vidmesh.v1 import (
     video_pb2_grpc,
     video_state_pb2,
     video_state_pb2_grpc,
+    webhook_pb2,
+    webhook_pb2_grpc,
 )
 
 
@@ -104,14 +109,27 @@ async def gateway(
             await stop.wait()
             hub.closing.set()
 
+        webhooks = Webhooks(sessions, allow_private=settings.webhook_allow_private)
+        dispatcher = WebhookDispatcher(
+            sessions,
+            allow_private=settings.webhook_allow_private,
+            schedule=settings.webhook_schedule(),
+        )
         loops = [
             every(settings.lease_sweep_seconds, "upload lease sweep", leases.expire),
+            every(settings.webhook_poll_seconds, "webhook deliveries", dispatcher.send_due),
             Loop("watch-release", release_watchers),
         ]
         bindings = [
             ServiceBinding(
                 _full_name(auth_pb2, "AuthService"),
                 lambda server: auth_pb2_grpc.add_AuthServiceServicer_to_server(auth, server),
+            ),
+            ServiceBinding(
+                _full_name(webhook_pb2, "WebhookService"),
+                lambda server: webhook_pb2_grpc.add_WebhookServiceServicer_to_server(
+                    WebhookServicer(webhooks), server
+                ),
             ),
             ServiceBinding(
                 _full_name(quota_pb2, "QuotaService"),

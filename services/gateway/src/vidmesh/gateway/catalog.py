@@ -27,6 +27,7 @@ from vidmesh.gateway import paging
 from vidmesh.gateway.models import AdminAction, Video, VideoState, Visibility
 from vidmesh.gateway.notifications import announce_change
 from vidmesh.gateway.search import Search, parse_query
+from vidmesh.gateway.webhooks import enqueue
 
 _log = logging.getLogger(__name__)
 
@@ -296,6 +297,7 @@ class Catalog:
             video = await self._owned_for_update(session, key, principal)
             if not is_owner(video, principal):
                 _audit(session, principal, video, "delete", {"title": video.title})
+            await enqueue(session, video, "video.deleted")
             await session.execute(delete(Video).where(Video.id == key))
             await announce_change(session, key)
         await self._remove_objects(key)

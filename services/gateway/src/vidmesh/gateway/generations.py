@@ -29,6 +29,7 @@ from vidmesh.gateway.lifecycle import stale_job
 from vidmesh.gateway.models import TranscodeTask, Video, VideoState
 from vidmesh.gateway.notifications import announce_change
 from vidmesh.gateway.timeline import note_run
+from vidmesh.gateway.webhooks import enqueue
 from vidmesh.v1 import transcode_pb2, video_state_pb2
 
 Kind = transcode_pb2.TranscodeTask
@@ -112,7 +113,8 @@ class Generations:
                 now = datetime.now(UTC)
                 if rows[name].complete:
                     await note_run(session, video, name, request.runner, request.delivery)
-                _account(video, generation, now)
+                if _account(video, generation, now):
+                    await enqueue(session, video, "video.playable")
                 video.updated_at = now
                 await announce_change(session, video.id)
             opens = request.task.kind == Kind.KIND_CHUNK and request.task.chunk_index == 0
@@ -194,8 +196,9 @@ def _record(
     return True
 
 
-def _account(video: Video, generation: video_state_pb2.Generation, now: datetime) -> None:
-    """Progress, the playable moment and the pointer, from the record."""
+def _account(video: Video, generation: video_state_pb2.Generation, now: datetime) -> bool:
+    """Progress, the playable moment and the pointer, from the record; True when the video
+    has just become playable for the first time."""
     plan = generation.plan
     video.chunks_done = len(generation.chunks)
     done = {chunk.index for chunk in generation.chunks}
@@ -212,6 +215,8 @@ def _account(video: Video, generation: video_state_pb2.Generation, now: datetime
             if video.playable_at is None:
                 video.playable_at = now
                 metrics.observe_since(metrics.TIME_TO_PLAYABLE, video.queued_at, now)
+                return True
+    return False
 
 
 def _outcome(

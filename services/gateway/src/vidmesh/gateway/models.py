@@ -270,6 +270,46 @@ class CaptionTrack(Base):
     updated_at: Mapped[datetime]
 
 
+class WebhookEndpoint(Base):
+    """Where a user wants to hear about their videos, and the secret deliveries are signed
+    with (Standard Webhooks)."""
+
+    __tablename__ = "webhook_endpoints"
+    __table_args__ = (Index("ix_webhook_endpoints_owner", "owner_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    secret: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class WebhookDelivery(Base):
+    """One event for one endpoint: written in the transaction of the change it reports (the
+    outbox), then sent and retried by the dispatcher until answered or 24 hours old."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_endpoint", "endpoint_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    endpoint_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE")
+    )
+    event_type: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_status_code: Mapped[int] = mapped_column(Integer, default=0)
+    last_latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime | None]
+
+
 class AdminAction(Base):
     """An admin's action on someone else's video: who did what, to which video, when."""
 

@@ -28,6 +28,7 @@ from vidmesh.gateway.models import User, Video, VideoState, VideoTransition, Vis
 from vidmesh.gateway.notifications import announce_change
 from vidmesh.gateway.quotas import Quotas
 from vidmesh.gateway.timeline import note_run
+from vidmesh.gateway.webhooks import enqueue
 from vidmesh.v1 import video_state_pb2
 
 # The failure of an upload whose bytes never arrived in full; its idempotency key may retry it.
@@ -268,6 +269,8 @@ class StateReports:
             await note_run(session, video, "finalize", runner, delivery)
             if video.playable_at is None:
                 metrics.observe_since(metrics.TIME_TO_PLAYABLE, video.queued_at, now)
+                await enqueue(session, video, "video.playable")
+            await enqueue(session, video, "video.ready")
             if video.ready_at is None:
                 metrics.observe_since(metrics.TIME_TO_READY, video.queued_at, now)
             video.ready_at = video.ready_at or now
@@ -302,6 +305,7 @@ class StateReports:
             video.failure_reason = reason
             video.failure_message = message
             await self._enter(session, video, VideoState.FAILED, job_id or None, video.generation)
+            await enqueue(session, video, "video.failed")
         metrics.VIDEOS_FAILED.labels(reason).inc()
         return video
 

@@ -43,6 +43,7 @@ from vidmesh.gateway.reconciler import UploadLeases
 from vidmesh.gateway.reports import Failure, Ladder, NewVideo, SourceFacts, StateReports
 from vidmesh.gateway.search import title_ranges
 from vidmesh.gateway.timeline import Timelines
+from vidmesh.gateway.webhooks import Webhooks
 from vidmesh.v1 import (
     auth_pb2,
     auth_pb2_grpc,
@@ -52,6 +53,8 @@ from vidmesh.v1 import (
     video_pb2_grpc,
     video_state_pb2,
     video_state_pb2_grpc,
+    webhook_pb2,
+    webhook_pb2_grpc,
 )
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -161,6 +164,44 @@ def _viewer(request: video_state_pb2.AuthorizePlaybackRequest) -> Principal | No
 
 # How often a watched video that waits in the queue re-reads its position (others move it).
 QUEUE_REFRESH_SECONDS = 2.0
+
+
+class WebhookServicer(webhook_pb2_grpc.WebhookServiceServicer):
+    def __init__(self, webhooks: Webhooks) -> None:
+        self._webhooks = webhooks
+
+    async def CreateWebhook(
+        self, request: webhook_pb2.CreateWebhookRequest, context: Context
+    ) -> webhook_pb2.CreateWebhookResponse:
+        webhook, secret = await self._webhooks.create(request.webhook, require_user())
+        return webhook_pb2.CreateWebhookResponse(webhook=webhook, secret=secret)
+
+    async def ListWebhooks(
+        self, request: webhook_pb2.ListWebhooksRequest, context: Context
+    ) -> webhook_pb2.ListWebhooksResponse:
+        return webhook_pb2.ListWebhooksResponse(
+            webhooks=await self._webhooks.endpoints(require_user())
+        )
+
+    async def DeleteWebhook(
+        self, request: webhook_pb2.DeleteWebhookRequest, context: Context
+    ) -> webhook_pb2.DeleteWebhookResponse:
+        await self._webhooks.delete(request.webhook_id, require_user())
+        return webhook_pb2.DeleteWebhookResponse()
+
+    async def ListWebhookDeliveries(
+        self, request: webhook_pb2.ListWebhookDeliveriesRequest, context: Context
+    ) -> webhook_pb2.ListWebhookDeliveriesResponse:
+        deliveries = await self._webhooks.deliveries(request.webhook_id, require_user())
+        return webhook_pb2.ListWebhookDeliveriesResponse(deliveries=deliveries)
+
+    async def RetryWebhookDelivery(
+        self, request: webhook_pb2.RetryWebhookDeliveryRequest, context: Context
+    ) -> webhook_pb2.RetryWebhookDeliveryResponse:
+        delivery = await self._webhooks.retry(
+            request.webhook_id, request.delivery_id, require_user()
+        )
+        return webhook_pb2.RetryWebhookDeliveryResponse(delivery=delivery)
 
 
 class QuotaServicer(quota_pb2_grpc.QuotaServiceServicer):

@@ -36,6 +36,17 @@ class GatewaySettings(ServerSettings):
         ge=-1,
         description="Default bytes a user may upload in any 24 hours (-1: unlimited).",
     )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Allow webhook endpoints on loopback, private and link-local addresses "
+        "(on-premise receivers); off, such endpoints are refused (SSRF).",
+    )
+    webhook_retry_seconds: str = Field(
+        default="5,300,1800,7200,18000,36000,36000",
+        description="Delays between a webhook delivery's attempts, comma-separated; the last "
+        "repeats until 24 hours have passed.",
+    )
+    webhook_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     trusted_proxies: str = Field(
         default="127.0.0.1,::1",
         description="Comma-separated peer addresses whose x-forwarded-for is believed.",
@@ -46,3 +57,6 @@ class GatewaySettings(ServerSettings):
 
     def trusted_proxy_set(self) -> frozenset[str]:
         return frozenset(p.strip() for p in self.trusted_proxies.split(",") if p.strip())
+
+    def webhook_schedule(self) -> tuple[float, ...]:
+        return tuple(float(step) for step in self.webhook_retry_seconds.split(",") if step.strip())
