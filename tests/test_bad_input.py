@@ -343,6 +343,17 @@ CASES = [
     Case("hls unknown suffix", "GET", f"/hls/{V}/poster.exe", 404, auth="none"),
     Case("download not enabled", "GET", f"/hls/{V}/downloads/720p.mp4", 404, auth="none"),
     Case("clip id that is no id", "GET", "/v1/clips/nope", 400, "INVALID_CLIP_ID", "none"),
+    Case("webhooks without a token", "GET", "/v1/webhooks", 401, auth="none"),
+    Case("webhook to ftp", "POST", "/v1/webhooks", 400, "INVALID_URL", json={"url": "ftp://x/y"}),
+    Case(
+        "webhook to the metadata service",
+        "POST",
+        "/v1/webhooks",
+        400,
+        "PRIVATE_ADDRESS",
+        json={"url": "http://169.254.169.254/latest"},
+    ),
+    Case("webhook id that is no id", "DELETE", "/v1/webhooks/nope", 400, "INVALID_WEBHOOK_ID"),
     Case(
         "poster that is no picture",
         "POST",

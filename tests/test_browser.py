@@ -86,6 +86,8 @@ async def test_an_admin_sees_a_dead_letter_in_the_console_and_retries_it_to_read
         "PATH": f"{faulty}{os.pathsep}{os.environ['PATH']}",
         "VIDMESH_GATEWAY_ADMIN_EMAILS": "root@example.com",
         "VIDMESH_TRANSCODER_ATTEMPTS": "1",
+        # The suite's webhook receiver listens on loopback.
+        "VIDMESH_GATEWAY_WEBHOOK_ALLOW_PRIVATE": "true",
     }
     async with running_stack(data_dir, env=env) as stack:
         script = {

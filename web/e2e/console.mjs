@@ -10,6 +10,7 @@
 // Every wait is bounded and waits for a condition, never for time.
 import assert from "node:assert/strict";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { resolve } from "node:path";
 
 import { chromium } from "playwright-core";
@@ -37,6 +38,25 @@ try {
   step("an admin signs up and sees the Console tab");
   await signUp(page, base, adminEmail, "Root");
   await page.getByRole("link", { name: "Console" }).waitFor();
+
+  step("a webhook endpoint is registered on the Webhooks page; its secret is shown once");
+  const received = [];
+  const hookServer = createServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk) => (body += chunk));
+    request.on("end", () => {
+      received.push({ headers: request.headers, body: JSON.parse(body) });
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise((done) => hookServer.listen(0, "127.0.0.1", done));
+  const hookUrl = `http://127.0.0.1:${hookServer.address().port}/hooks`;
+  await page.getByRole("link", { name: "Webhooks" }).click();
+  await page.getByLabel("Endpoint URL").fill(hookUrl);
+  await page.getByRole("button", { name: "Add endpoint" }).click();
+  assert.match((await page.getByTestId("webhook-secret").textContent()) ?? "", /^whsec_/);
+  await page.getByTestId("webhook").getByText(hookUrl).waitFor();
+  await page.goto(`${base}/upload`);
 
   step("with ffmpeg failing, an upload's task ends in the dead-letter queue");
   writeFileSync(faultFlag, "ffmpeg fails while this file exists\n");
@@ -116,6 +136,22 @@ try {
   assert.match((await chunk.textContent()) ?? "", /\d+\.\d+ s/);
   await page.screenshot({ path: `${shots}/timeline.png`, fullPage: true });
   await assertAccessible(page, "timeline");
+
+  step("the webhook received the failure and the READY, signed, and the page lists them delivered");
+  await page.goto(`${base}/me/webhooks`);
+  await page.getByTestId("delivery").filter({ hasText: "video.ready" }).filter({ hasText: "delivered" }).waitFor({
+    timeout: 30_000,
+  });
+  const types = received.map((event) => event.body.type);
+  for (const type of ["video.failed", "video.playable", "video.ready"])
+    assert.ok(types.includes(type), `${type} in ${types}`);
+  assert.ok(
+    received.every((event) => /^v1,/.test(event.headers["webhook-signature"] ?? "")),
+    "every delivery is signed",
+  );
+  await page.screenshot({ path: `${shots}/webhooks.png`, fullPage: true });
+  await assertAccessible(page, "webhooks");
+  hookServer.close();
 
   assert.deepEqual(errors, [], "no uncaught errors in the page");
   console.log("console suite passed");

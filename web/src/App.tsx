@@ -9,6 +9,7 @@ import { FeedPage } from "./pages/feed-page";
 import { MyVideosPage } from "./pages/my-videos-page";
 import { NotFoundPage } from "./pages/not-found-page";
 import { TimelinePage } from "./pages/timeline-page";
+import { WebhooksPage } from "./pages/webhooks-page";
 import { UploadPage } from "./pages/upload-page";
 import { UploadsProvider } from "./upload/uploads";
 
@@ -54,6 +55,14 @@ const router = createBrowserRouter([
         element: (
           <RequireSession>
             <TimelinePage />
+          </RequireSession>
+        ),
+      },
+      {
+        path: "/me/webhooks",
+        element: (
+          <RequireSession>
+            <WebhooksPage />
           </RequireSession>
         ),
       },

@@ -10,6 +10,7 @@ import { PlaybackService } from "../gen/vidmesh/v1/playback_pb";
 import { QuotaService } from "../gen/vidmesh/v1/quota_pb";
 import { TranscodeAdminService } from "../gen/vidmesh/v1/transcode_pb";
 import { VideoService } from "../gen/vidmesh/v1/video_pb";
+import { WebhookService } from "../gen/vidmesh/v1/webhook_pb";
 import { accessToken, setRefresher } from "./session";
 
 const baseUrl = typeof window === "undefined" ? "http://localhost:8080" : window.location.origin;
@@ -31,6 +32,7 @@ export const videos = createClient(VideoService, transport);
 export const playback = createClient(PlaybackService, transport);
 export const transcodes = createClient(TranscodeAdminService, transport);
 export const quotas = createClient(QuotaService, transport);
+export const webhooks = createClient(WebhookService, transport);
 
 const refreshClient = createClient(AuthService, plainTransport);
 setRefresher(async (refreshToken) => {

@@ -43,6 +43,7 @@ export function Layout() {
               {active > 0 ? <span className="ml-1 rounded bg-brand px-1.5 text-xs text-white">{active}</span> : null}
             </Tab>
           )}
+          {session && <Tab to="/me/webhooks">Webhooks</Tab>}
           {session?.isAdmin && <Tab to="/admin">Console</Tab>}
           <div className="ml-auto flex items-center gap-2">
             {session ? (
