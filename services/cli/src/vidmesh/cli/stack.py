@@ -179,6 +179,11 @@ class LocalStack:
             "VIDMESH_GATEWAY_METRICS_PORT": str(self.ports.gateway_metrics),
             "VIDMESH_INGEST_METRICS_PORT": str(self.ports.ingest_metrics),
             "VIDMESH_GATEWAY_ADMIN_EMAILS": self.admin_emails,
+            # A machine of one's own: webhooks may go to receivers on it (localhost) unless
+            # the environment says otherwise; compose and Kubernetes keep them refused.
+            "VIDMESH_GATEWAY_WEBHOOK_ALLOW_PRIVATE": os.environ.get(
+                "VIDMESH_GATEWAY_WEBHOOK_ALLOW_PRIVATE", "true"
+            ),
         }
         env.update(
             {
