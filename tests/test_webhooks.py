@@ -198,3 +198,21 @@ async def test_bad_endpoints_are_refused_and_internal_ones_need_the_operator(
     await expect_error(
         hooks(gw).ListWebhooks(webhook_pb2.ListWebhooksRequest()), Code.UNAUTHENTICATED
     )
+
+
+async def test_an_operator_allow_list_limits_destinations(gateway_factory: Any) -> None:
+    gw: GatewayHarness = await gateway_factory(
+        webhook_allow_private=True, webhook_allowed_hosts="hooks.example.com,.internal.test"
+    )
+    owner = await gw.register()
+    await expect_error(
+        register(gw, owner, "http://127.0.0.1:9/hooks"), Code.INVALID_ARGUMENT, "HOST_NOT_ALLOWED"
+    )
+    await expect_error(
+        register(gw, owner, "https://evil.example.com/"), Code.INVALID_ARGUMENT, "HOST_NOT_ALLOWED"
+    )
+    await expect_error(
+        register(gw, owner, "https://hooks.example.com.evil.test/"),
+        Code.INVALID_ARGUMENT,
+        "HOST_NOT_ALLOWED",
+    )

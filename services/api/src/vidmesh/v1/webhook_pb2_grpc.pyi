@@ -37,9 +37,10 @@ class WebhookServiceStub:
     2 h, 5 h, 10 h, 10 h) until it is answered 2xx or 24 hours have passed. Events are recorded in
     the same transaction as the change they describe, so none is lost to a crash or an outage.
 
-    Endpoints must be http or https URLs; ones that resolve to loopback, private, link-local or
-    otherwise internal addresses are refused unless the operator allows them
-    (`VIDMESH_GATEWAY_WEBHOOK_ALLOW_PRIVATE`, for on-premise receivers).
+    Endpoints must be http or https URLs, on the hosts the operator allows
+    (`VIDMESH_GATEWAY_WEBHOOK_ALLOWED_HOSTS`; any public host when unset); ones that resolve to
+    loopback, private, link-local or otherwise internal addresses are refused unless the operator
+    allows them (`VIDMESH_GATEWAY_WEBHOOK_ALLOW_PRIVATE`, for on-premise receivers).
     """
 
     @_typing.overload
@@ -49,8 +50,8 @@ class WebhookServiceStub:
     CreateWebhook: _grpc.UnaryUnaryMultiCallable[_webhook_pb2.CreateWebhookRequest, _webhook_pb2.CreateWebhookResponse]
     """Registers an endpoint of the caller's; the answer holds its signing secret, shown once.
 
-    Errors: INVALID_ARGUMENT (`INVALID_URL`, `PRIVATE_ADDRESS`, `INVALID_EVENT`,
-    `FIELD_REQUIRED`); UNAUTHENTICATED; RESOURCE_EXHAUSTED (`TOO_MANY_WEBHOOKS`, 20 a user).
+    Errors: INVALID_ARGUMENT (`INVALID_URL`, `PRIVATE_ADDRESS`, `HOST_NOT_ALLOWED`,
+    `INVALID_EVENT`, `FIELD_REQUIRED`); UNAUTHENTICATED; RESOURCE_EXHAUSTED (`TOO_MANY_WEBHOOKS`, 20 a user).
     """
     ListWebhooks: _grpc.UnaryUnaryMultiCallable[_webhook_pb2.ListWebhooksRequest, _webhook_pb2.ListWebhooksResponse]
     """Lists the caller's endpoints.
@@ -86,17 +87,18 @@ class WebhookServiceAsyncStub(WebhookServiceStub):
     2 h, 5 h, 10 h, 10 h) until it is answered 2xx or 24 hours have passed. Events are recorded in
     the same transaction as the change they describe, so none is lost to a crash or an outage.
 
-    Endpoints must be http or https URLs; ones that resolve to loopback, private, link-local or
-    otherwise internal addresses are refused unless the operator allows them
-    (`VIDMESH_GATEWAY_WEBHOOK_ALLOW_PRIVATE`, for on-premise receivers).
+    Endpoints must be http or https URLs, on the hosts the operator allows
+    (`VIDMESH_GATEWAY_WEBHOOK_ALLOWED_HOSTS`; any public host when unset); ones that resolve to
+    loopback, private, link-local or otherwise internal addresses are refused unless the operator
+    allows them (`VIDMESH_GATEWAY_WEBHOOK_ALLOW_PRIVATE`, for on-premise receivers).
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     CreateWebhook: _aio.UnaryUnaryMultiCallable[_webhook_pb2.CreateWebhookRequest, _webhook_pb2.CreateWebhookResponse]  # type: ignore[assignment]
     """Registers an endpoint of the caller's; the answer holds its signing secret, shown once.
 
-    Errors: INVALID_ARGUMENT (`INVALID_URL`, `PRIVATE_ADDRESS`, `INVALID_EVENT`,
-    `FIELD_REQUIRED`); UNAUTHENTICATED; RESOURCE_EXHAUSTED (`TOO_MANY_WEBHOOKS`, 20 a user).
+    Errors: INVALID_ARGUMENT (`INVALID_URL`, `PRIVATE_ADDRESS`, `HOST_NOT_ALLOWED`,
+    `INVALID_EVENT`, `FIELD_REQUIRED`); UNAUTHENTICATED; RESOURCE_EXHAUSTED (`TOO_MANY_WEBHOOKS`, 20 a user).
     """
     ListWebhooks: _aio.UnaryUnaryMultiCallable[_webhook_pb2.ListWebhooksRequest, _webhook_pb2.ListWebhooksResponse]  # type: ignore[assignment]
     """Lists the caller's endpoints.
@@ -131,9 +133,10 @@ class WebhookServiceServicer(metaclass=_abc_1.ABCMeta):
     2 h, 5 h, 10 h, 10 h) until it is answered 2xx or 24 hours have passed. Events are recorded in
     the same transaction as the change they describe, so none is lost to a crash or an outage.
 
-    Endpoints must be http or https URLs; ones that resolve to loopback, private, link-local or
-    otherwise internal addresses are refused unless the operator allows them
-    (`VIDMESH_GATEWAY_WEBHOOK_ALLOW_PRIVATE`, for on-premise receivers).
+    Endpoints must be http or https URLs, on the hosts the operator allows
+    (`VIDMESH_GATEWAY_WEBHOOK_ALLOWED_HOSTS`; any public host when unset); ones that resolve to
+    loopback, private, link-local or otherwise internal addresses are refused unless the operator
+    allows them (`VIDMESH_GATEWAY_WEBHOOK_ALLOW_PRIVATE`, for on-premise receivers).
     """
 
     @_abc_1.abstractmethod
@@ -144,8 +147,8 @@ class WebhookServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_webhook_pb2.CreateWebhookResponse, _abc.Awaitable[_webhook_pb2.CreateWebhookResponse]]:
         """Registers an endpoint of the caller's; the answer holds its signing secret, shown once.
 
-        Errors: INVALID_ARGUMENT (`INVALID_URL`, `PRIVATE_ADDRESS`, `INVALID_EVENT`,
-        `FIELD_REQUIRED`); UNAUTHENTICATED; RESOURCE_EXHAUSTED (`TOO_MANY_WEBHOOKS`, 20 a user).
+        Errors: INVALID_ARGUMENT (`INVALID_URL`, `PRIVATE_ADDRESS`, `HOST_NOT_ALLOWED`,
+        `INVALID_EVENT`, `FIELD_REQUIRED`); UNAUTHENTICATED; RESOURCE_EXHAUSTED (`TOO_MANY_WEBHOOKS`, 20 a user).
         """
 
     @_abc_1.abstractmethod

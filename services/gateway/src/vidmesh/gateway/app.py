@@ -109,10 +109,15 @@ async def gateway(
             await stop.wait()
             hub.closing.set()
 
-        webhooks = Webhooks(sessions, allow_private=settings.webhook_allow_private)
+        webhooks = Webhooks(
+            sessions,
+            allow_private=settings.webhook_allow_private,
+            allowed_hosts=settings.webhook_host_list(),
+        )
         dispatcher = WebhookDispatcher(
             sessions,
             allow_private=settings.webhook_allow_private,
+            allowed_hosts=settings.webhook_host_list(),
             schedule=settings.webhook_schedule(),
         )
         loops = [

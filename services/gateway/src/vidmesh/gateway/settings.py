@@ -41,6 +41,11 @@ class GatewaySettings(ServerSettings):
         description="Allow webhook endpoints on loopback, private and link-local addresses "
         "(on-premise receivers); off, such endpoints are refused (SSRF).",
     )
+    webhook_allowed_hosts: str = Field(
+        default="",
+        description="Comma-separated hosts webhooks may go to (`.example.com` for any name "
+        "under it); empty: any public host.",
+    )
     webhook_retry_seconds: str = Field(
         default="5,300,1800,7200,18000,36000,36000",
         description="Delays between a webhook delivery's attempts, comma-separated; the last "
@@ -60,3 +65,6 @@ class GatewaySettings(ServerSettings):
 
     def webhook_schedule(self) -> tuple[float, ...]:
         return tuple(float(step) for step in self.webhook_retry_seconds.split(",") if step.strip())
+
+    def webhook_host_list(self) -> tuple[str, ...]:
+        return tuple(h.strip().lower() for h in self.webhook_allowed_hosts.split(",") if h.strip())

@@ -37,11 +37,13 @@ class WebhookDispatcher:
         sessions: async_sessionmaker[AsyncSession],
         *,
         allow_private: bool,
+        allowed_hosts: tuple[str, ...] = (),
         schedule: Sequence[float] = SCHEDULE,
         timeout_seconds: float = 10.0,
     ) -> None:
         self._sessions = sessions
         self._allow_private = allow_private
+        self._allowed_hosts = allowed_hosts
         self._schedule = tuple(schedule)
         self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
 
@@ -80,7 +82,9 @@ class WebhookDispatcher:
         """(HTTP status or 0, milliseconds, error) of one POST."""
         started = time.monotonic()
         try:
-            await check_destination(endpoint.url, allow_private=self._allow_private)
+            await check_destination(
+                endpoint.url, allow_private=self._allow_private, allowed_hosts=self._allowed_hosts
+            )
             sent_at = datetime.now(UTC)
             signature = Webhook(endpoint.secret).sign(delivery.id, sent_at, delivery.payload)
             headers = {

@@ -62,12 +62,30 @@ def check_url(url: str) -> urllib.parse.SplitResult:
     return parts
 
 
-async def check_destination(url: str, *, allow_private: bool) -> None:
-    """Refuse a URL whose host resolves to an internal address (unless allowed)."""
+def allowed_host(host: str, allowed: tuple[str, ...]) -> bool:
+    """Whether `host` is one of the operator's allowed destinations (a name, or any name under
+    a `.suffix`); every host when the operator set none."""
+    host = host.lower().rstrip(".")
+    return not allowed or any(
+        host == entry or (entry.startswith(".") and host.endswith(entry)) for entry in allowed
+    )
+
+
+async def check_destination(
+    url: str, *, allow_private: bool, allowed_hosts: tuple[str, ...] = ()
+) -> None:
+    """Refuse a URL outside the operator's allow-list, or whose host resolves to an internal
+    address (unless private destinations are allowed)."""
     parts = check_url(url)
+    host = parts.hostname or ""
+    if not allowed_host(host, allowed_hosts):
+        raise InvalidArgument(
+            "HOST_NOT_ALLOWED",
+            f"Webhooks may go only to the hosts the operator allows; {host} is not one.",
+            field="webhook.url",
+        )
     if allow_private:
         return
-    host = parts.hostname or ""
     try:
         found = await asyncio.get_running_loop().getaddrinfo(
             host, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM
@@ -153,9 +171,16 @@ async def enqueue(session: AsyncSession, video: Video, event: str) -> None:
 
 
 class Webhooks:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, allow_private: bool) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        allow_private: bool,
+        allowed_hosts: tuple[str, ...] = (),
+    ) -> None:
         self._sessions = sessions
         self._allow_private = allow_private
+        self._allowed_hosts = allowed_hosts
 
     async def create(
         self, wanted: webhook_pb2.Webhook, principal: Principal
@@ -169,7 +194,9 @@ class Webhooks:
                 f"Unknown events {', '.join(unknown)}; choose from {', '.join(EVENTS)}.",
                 field="webhook.events",
             )
-        await check_destination(wanted.url, allow_private=self._allow_private)
+        await check_destination(
+            wanted.url, allow_private=self._allow_private, allowed_hosts=self._allowed_hosts
+        )
         secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
         owner = uuid.UUID(principal.subject)
         async with self._sessions.begin() as session:

@@ -44,7 +44,8 @@ class Download:
 
     @property
     def disposition(self) -> str:
-        ascii_name = _UNSAFE.sub("-", self.filename).strip("-") or f"video-{self.name}"
+        ascii_name = _UNSAFE.sub("-", self.filename).replace("-.", ".").strip("-")
+        ascii_name = ascii_name or f"video-{self.name}"
         quoted = urllib.parse.quote(self.filename)
         return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quoted}"
 

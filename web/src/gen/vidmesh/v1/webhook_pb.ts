@@ -406,9 +406,10 @@ export const RetryWebhookDeliveryResponseSchema: GenMessage<RetryWebhookDelivery
  * 2 h, 5 h, 10 h, 10 h) until it is answered 2xx or 24 hours have passed. Events are recorded in
  * the same transaction as the change they describe, so none is lost to a crash or an outage.
  *
- * Endpoints must be http or https URLs; ones that resolve to loopback, private, link-local or
- * otherwise internal addresses are refused unless the operator allows them
- * (`VIDMESH_GATEWAY_WEBHOOK_ALLOW_PRIVATE`, for on-premise receivers).
+ * Endpoints must be http or https URLs, on the hosts the operator allows
+ * (`VIDMESH_GATEWAY_WEBHOOK_ALLOWED_HOSTS`; any public host when unset); ones that resolve to
+ * loopback, private, link-local or otherwise internal addresses are refused unless the operator
+ * allows them (`VIDMESH_GATEWAY_WEBHOOK_ALLOW_PRIVATE`, for on-premise receivers).
  *
  * @generated from service vidmesh.v1.WebhookService
  */
@@ -416,8 +417,8 @@ export const WebhookService: GenService<{
   /**
    * Registers an endpoint of the caller's; the answer holds its signing secret, shown once.
    *
-   * Errors: INVALID_ARGUMENT (`INVALID_URL`, `PRIVATE_ADDRESS`, `INVALID_EVENT`,
-   * `FIELD_REQUIRED`); UNAUTHENTICATED; RESOURCE_EXHAUSTED (`TOO_MANY_WEBHOOKS`, 20 a user).
+   * Errors: INVALID_ARGUMENT (`INVALID_URL`, `PRIVATE_ADDRESS`, `HOST_NOT_ALLOWED`,
+   * `INVALID_EVENT`, `FIELD_REQUIRED`); UNAUTHENTICATED; RESOURCE_EXHAUSTED (`TOO_MANY_WEBHOOKS`, 20 a user).
    *
    * @generated from rpc vidmesh.v1.WebhookService.CreateWebhook
    */
