@@ -130,18 +130,29 @@ class Campaign:
         self.report = Report(seed)
         self.token = ""
         self._kills: dict[str, list[float]] = {}
+        self._frozen: list[int] = []
 
     async def run(self, uploads: int, settle_seconds: float = 240.0) -> Report:
-        async with httpx.AsyncClient(base_url=self.url, timeout=60) as http:
-            self.token = await self._account(http)
-            plan = [self._plan(index) for index in range(uploads)]
-            self.report.uploads = len(plan)
-            clients = asyncio.gather(*(self._upload(http, item) for item in plan))
-            injector = asyncio.create_task(self._inject())
-            await clients
-            await injector
-            await self._settle(http, plan, settle_seconds)
+        try:
+            async with httpx.AsyncClient(base_url=self.url, timeout=60) as http:
+                self.token = await self._account(http)
+                plan = [self._plan(index) for index in range(uploads)]
+                self.report.uploads = len(plan)
+                clients = asyncio.gather(*(self._upload(http, item) for item in plan))
+                injector = asyncio.create_task(self._inject())
+                await clients
+                await injector
+                await self._settle(http, plan, settle_seconds)
+        finally:
+            self._thaw()
         return self.report
+
+    def _thaw(self) -> None:
+        """Kill every ffmpeg this campaign froze: one whose transcoder was killed while it was
+        frozen has no watchdog left and would stay stopped after the test."""
+        for pid in self._frozen:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
     def _plan(self, index: int) -> Upload:
         bad = index % 5 == 4
@@ -175,6 +186,7 @@ class Campaign:
             with contextlib.suppress(ProcessLookupError):
                 if target == "ffmpeg":
                     os.kill(pid, signal.SIGSTOP)  # frozen, not dead: the stall watchdog's case
+                    self._frozen.append(pid)
                 else:
                     os.kill(pid, signal.SIGKILL)
                 self.report.faults[target] += 1
