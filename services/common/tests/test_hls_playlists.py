@@ -85,3 +85,18 @@ def test_iframe_playlist_points_at_each_segment_keyframe() -> None:
     text = hls_playlists.iframes(generation([0, 1]), "360p")
     assert "#EXT-X-I-FRAMES-ONLY" in text
     assert text.count("#EXT-X-BYTERANGE:9000@0") == 2
+
+
+def test_a_media_playlists_durations_and_a_masters_top_rung_are_read_back() -> None:
+    media = (
+        "#EXTM3U\n#EXT-X-TARGETDURATION:4\n"
+        "#EXTINF:1.000000,\na/seg_00000.ts\n#EXTINF:3.5,\nb/seg_00001.ts\n"
+    )
+    assert hls_playlists.segment_durations(media) == [1.0, 3.5]
+    assert hls_playlists.segment_uris(media) == ["a/seg_00000.ts", "b/seg_00001.ts"]
+    master = (
+        '#EXTM3U\n#EXT-X-MEDIA:TYPE=AUDIO,URI="audio/index.m3u8"\n'
+        "#EXT-X-STREAM-INF:BANDWIDTH=9\n720p/index.m3u8\n"
+    )
+    assert hls_playlists.first_variant(master) == "720p/index.m3u8"
+    assert hls_playlists.first_variant("#EXTM3U\n") is None

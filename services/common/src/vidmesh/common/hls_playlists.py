@@ -243,3 +243,21 @@ def master(generation: video_state_pb2.Generation, *, final: bool) -> str:
 def segment_uris(playlist: str) -> list[str]:
     """The URIs of a media playlist's segments, in order (relative to the playlist)."""
     return [line for line in playlist.splitlines() if line and not line.startswith("#")]
+
+
+def segment_durations(playlist: str) -> list[float]:
+    """The `EXTINF` durations of a media playlist's segments, in order."""
+    return [
+        float(line[len("#EXTINF:") :].split(",", 1)[0])
+        for line in playlist.splitlines()
+        if line.startswith("#EXTINF:")
+    ]
+
+
+def first_variant(master: str) -> str | None:
+    """The URI of a master playlist's first variant (`720p/index.m3u8`): its top rung."""
+    lines = master.splitlines()
+    for index, line in enumerate(lines[:-1]):
+        if line.startswith("#EXT-X-STREAM-INF:"):
+            return lines[index + 1]
+    return None

@@ -152,6 +152,25 @@ async def _probe(
     return report
 
 
+async def run_ffmpeg_once(argv: list[str], *, what: str, timeout: float) -> None:
+    """A short ffmpeg run that makes one file (a remux, a frame), as a span of the current
+    trace; OSError with ffmpeg's last words when it fails, TimeoutError (after killing it)
+    when it takes longer than `timeout`. Long encodes with progress are the transcoder's."""
+    with child_span(f"ffmpeg {what}"):
+        process = await asyncio.create_subprocess_exec(
+            *argv, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+        )
+        try:
+            async with asyncio.timeout(timeout):
+                _, errors = await process.communicate()
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+            raise
+    if process.returncode != 0:
+        raise OSError(f"ffmpeg {what} failed: {errors.decode(errors='replace')[-500:]}")
+
+
 async def measure_video_duration(path: Path | str) -> float:
     """End of the last video packet, for files whose header states no duration."""
     report = await run_ffprobe(

@@ -22,8 +22,8 @@ from pathlib import Path
 from vidmesh.common import hls_playlists
 from vidmesh.common.channels import ServiceCredential
 from vidmesh.common.layout import AUDIO_RENDITION, hls_key, variant_playlist
+from vidmesh.common.media import run_ffmpeg_once
 from vidmesh.common.storage import MEDIA, BlobNotFound, BlobStore, check_key
-from vidmesh.common.tracing import child_span
 from vidmesh.playback.sources import playback_source
 from vidmesh.v1 import video_pb2, video_state_pb2_grpc
 
@@ -145,21 +145,7 @@ class Downloads:
                 "+faststart",
                 str(output),
             ]
-            with child_span("ffmpeg remux", {"vidmesh.download": name}):
-                process = await asyncio.create_subprocess_exec(
-                    *argv, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
-                )
-                try:
-                    async with asyncio.timeout(REMUX_TIMEOUT_SECONDS):
-                        _, errors = await process.communicate()
-                except TimeoutError:
-                    process.kill()
-                    await process.wait()
-                    raise
-                if process.returncode != 0:
-                    raise OSError(
-                        f"remux of {name} failed: {errors.decode(errors='replace')[-500:]}"
-                    )
+            await run_ffmpeg_once(argv, what="remux", timeout=REMUX_TIMEOUT_SECONDS)
             await self._store.put_file(MEDIA, key, output, move=True)
 
     async def _has_audio(self, prefix: str) -> bool:

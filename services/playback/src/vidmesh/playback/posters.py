@@ -10,7 +10,6 @@ the top rung's segment that holds the time, then goes through the same encoder.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import io
 import tempfile
@@ -20,11 +19,10 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from vidmesh.common.errors import FailedPrecondition, InvalidArgument
-from vidmesh.common.hls_playlists import segment_uris
+from vidmesh.common.hls_playlists import first_variant, segment_durations, segment_uris
 from vidmesh.common.layout import MASTER_PLAYLIST, custom_poster, hls_key
+from vidmesh.common.media import run_ffmpeg_once
 from vidmesh.common.storage import MEDIA, BlobNotFound, BlobStore, check_key
-from vidmesh.common.tracing import child_span
-from vidmesh.playback.subtitles import first_variant
 
 MAX_BYTES = 2 * 1024 * 1024  # as YouTube; and well inside Envoy's and gRPC's 4 MiB
 MAX_SIDE = 8192
@@ -93,11 +91,7 @@ class Posters:
         if variant_path is None:
             raise _invalid("INVALID_TIME", "The video has no picture to take a frame from.")
         variant = (await self._store.read_all(MEDIA, hls_key(prefix, variant_path))).decode()
-        durations = [
-            float(line[len("#EXTINF:") :].split(",", 1)[0])
-            for line in variant.splitlines()
-            if line.startswith("#EXTINF:")
-        ]
+        durations = segment_durations(variant)
         start = 0.0
         for uri, length in zip(segment_uris(variant), durations, strict=False):
             if at < start + length:
@@ -116,17 +110,7 @@ class Posters:
             # transport stream without an index.
             argv = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(source), "-ss", f"{offset:.3f}"]
             argv += ["-frames:v", "1", str(target)]
-            with child_span("ffmpeg frame", {"vidmesh.offset": offset}):
-                process = await asyncio.create_subprocess_exec(
-                    *argv, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
-                )
-                try:
-                    async with asyncio.timeout(FRAME_TIMEOUT_SECONDS):
-                        _, errors = await process.communicate()
-                except TimeoutError:
-                    process.kill()
-                    await process.wait()
-                    raise
-            if process.returncode != 0 or not target.exists():
-                raise OSError(f"no frame at {offset:.3f}: {errors.decode(errors='replace')[-300:]}")
+            await run_ffmpeg_once(argv, what="frame", timeout=FRAME_TIMEOUT_SECONDS)
+            if not target.exists():
+                raise OSError(f"ffmpeg made no frame at {offset:.3f} s")
             return target.read_bytes()

@@ -16,7 +16,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TypeVar
 
-from vidmesh.common.hls_playlists import segment_uris
+from vidmesh.common.hls_playlists import first_variant, segment_durations, segment_uris
 from vidmesh.common.layout import MASTER_PLAYLIST, captions_key, hls_key
 from vidmesh.common.storage import MEDIA, BlobNotFound, BlobStore
 from vidmesh.common.transport_stream import first_video_pts
@@ -67,26 +67,9 @@ def with_subtitles(master: str, tracks: list[video_state_pb2.CaptionTrack]) -> s
     return "\n".join(out) + "\n"
 
 
-def first_variant(master: str) -> str | None:
-    """The path of the master's first variant playlist (`720p/index.m3u8`)."""
-    lines = master.splitlines()
-    for index, line in enumerate(lines[:-1]):
-        if line.startswith("#EXT-X-STREAM-INF:"):
-            return lines[index + 1]
-    return None
-
-
-def _durations(variant: str) -> list[float]:
-    return [
-        float(line[len("#EXTINF:") :].split(",", 1)[0])
-        for line in variant.splitlines()
-        if line.startswith("#EXTINF:")
-    ]
-
-
 def subtitle_playlist(variant: str, version: str) -> str:
     """A VOD playlist of one WebVTT segment per segment of `variant`."""
-    durations = _durations(variant)
+    durations = segment_durations(variant)
     target = max((round(d) for d in durations), default=1)
     lines = [
         "#EXTM3U",
@@ -139,8 +122,8 @@ class Subtitles:
         track = next((t for t in tracks if match and t.language == match.group(1)), None)
         if track is None:
             return None
-        variant = await self._variant(prefix)
-        return subtitle_playlist(variant, track.version) if variant is not None else None
+        rung = await self._top_rung(prefix)
+        return subtitle_playlist(rung[1], track.version) if rung is not None else None
 
     async def segment(self, video_id: str, prefix: str, path: str) -> str | None:
         """A WebVTT segment; its URL names the version, so it needs no word from gateway."""
@@ -158,12 +141,13 @@ class Subtitles:
         start = sum(durations[:number])
         return subtitle_segment(cues, start, start + durations[number], mpegts)
 
-    async def _variant(self, prefix: str) -> str | None:
+    async def _top_rung(self, prefix: str) -> tuple[str, str] | None:
+        """The path and text of the ladder's top rung playlist (its segment grid)."""
         master = (await self._store.read_all(MEDIA, hls_key(prefix, MASTER_PLAYLIST))).decode()
         path = first_variant(master)
         if path is None:
             return None
-        return (await self._store.read_all(MEDIA, hls_key(prefix, path))).decode()
+        return path, (await self._store.read_all(MEDIA, hls_key(prefix, path))).decode()
 
     async def _timeline(self, prefix: str) -> tuple[list[float], int] | None:
         """The segment durations of the ladder and its first PTS (a READY ladder never changes,
@@ -171,11 +155,10 @@ class Subtitles:
         if prefix in self._timelines:
             self._timelines.move_to_end(prefix)
             return self._timelines[prefix]
-        master = (await self._store.read_all(MEDIA, hls_key(prefix, MASTER_PLAYLIST))).decode()
-        path = first_variant(master)
-        if path is None:
+        rung = await self._top_rung(prefix)
+        if rung is None:
             return None
-        variant = (await self._store.read_all(MEDIA, hls_key(prefix, path))).decode()
+        path, variant = rung
         uris = segment_uris(variant)
         if not uris:
             return None
@@ -186,7 +169,7 @@ class Subtitles:
         head = b""
         async for chunk in self._store.read(MEDIA, first, end=min(facts.size, _HEAD_BYTES)):
             head += chunk
-        timeline = (_durations(variant), first_video_pts(head) or 0)
+        timeline = (segment_durations(variant), first_video_pts(head) or 0)
         self._remember(self._timelines, prefix, timeline)
         return timeline
 
