@@ -1,4 +1,5 @@
 import { Video_State, Visibility, type Video } from "../gen/vidmesh/v1/video_pb";
+import { durationSeconds } from "../lib/durations";
 import { formatClock } from "../lib/format";
 import { describeReason } from "./errors";
 
@@ -33,7 +34,7 @@ export function transcodeText(video: Video): string {
   if (video.state === Video_State.PROCESSING && transcode && transcode.chunksTotal > 0) {
     parts.push(`${transcode.chunksDone} of ${transcode.chunksTotal} chunks`);
     const left = transcode.estimatedTimeRemaining;
-    if (left) parts.push(`about ${formatClock(Number(left.seconds) + left.nanos / 1e9)} left`);
+    if (left) parts.push(`about ${formatClock(durationSeconds(left))} left`);
   } else if (video.state === Video_State.PROCESSING) {
     parts.push(`${video.progressPercent.toFixed(0)}%`);
   }

@@ -1,24 +1,14 @@
-import { create } from "@bufbuild/protobuf";
-import { DurationSchema } from "@bufbuild/protobuf/wkt";
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { Link } from "react-router";
 
 import { videos } from "../api/client";
 import { toApiError, type ApiError } from "../api/errors";
 import type { Clip, Video } from "../gen/vidmesh/v1/video_pb";
+import { durationSeconds, secondsDuration } from "../lib/durations";
 import { formatClock } from "../lib/format";
 import { AlertText } from "./ui/alert-text";
 import { Button } from "./ui/button";
 import { TextField } from "./ui/field";
-
-function duration(seconds: number) {
-  const whole = Math.floor(seconds);
-  return create(DurationSchema, { seconds: BigInt(whole), nanos: Math.round((seconds - whole) * 1e9) });
-}
-
-function secondsOf(value: { seconds: bigint; nanos: number } | undefined): number {
-  return value ? Number(value.seconds) + value.nanos / 1e9 : 0;
-}
 
 /**
  * A READY video's clips: named ranges that play on their own page (`/clips/<id>`) without
@@ -45,8 +35,8 @@ export function ClipsPanel({ video, owner }: { video: Video; owner: boolean }) {
         videoId: video.videoId,
         clip: {
           name: String(form.get("name") ?? ""),
-          startOffset: duration(Number(form.get("start"))),
-          endOffset: duration(Number(form.get("end"))),
+          startOffset: secondsDuration(Number(form.get("start"))),
+          endOffset: secondsDuration(Number(form.get("end"))),
         },
       });
       await load();
@@ -78,7 +68,7 @@ export function ClipsPanel({ video, owner }: { video: Video; owner: boolean }) {
               {clip.name}
             </Link>
             <span className="tabular-nums text-zinc-400">
-              {formatClock(secondsOf(clip.startOffset))}–{formatClock(secondsOf(clip.endOffset))}
+              {formatClock(durationSeconds(clip.startOffset))}–{formatClock(durationSeconds(clip.endOffset))}
             </span>
             {owner && (
               <Button size="sm" variant="ghost" onClick={() => void remove(clip.clipId)}>

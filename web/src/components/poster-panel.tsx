@@ -1,10 +1,9 @@
-import { create } from "@bufbuild/protobuf";
-import { DurationSchema } from "@bufbuild/protobuf/wkt";
 import { useState, type FormEvent } from "react";
 
 import { playback } from "../api/client";
 import { toApiError } from "../api/errors";
 import type { Video } from "../gen/vidmesh/v1/video_pb";
+import { secondsDuration } from "../lib/durations";
 import { AlertText } from "./ui/alert-text";
 import { Button } from "./ui/button";
 import { TextField } from "./ui/field";
@@ -40,9 +39,7 @@ export function PosterPanel({ video }: { video: Video }) {
   async function frame(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const at = Number(new FormData(event.currentTarget).get("at"));
-    const whole = Math.floor(at);
-    const value = create(DurationSchema, { seconds: BigInt(whole), nanos: Math.round((at - whole) * 1e9) });
-    await set({ case: "frameTime", value });
+    await set({ case: "frameTime", value: secondsDuration(at) });
   }
 
   return (

@@ -1,4 +1,5 @@
 import { Video_State, type Video } from "../gen/vidmesh/v1/video_pb";
+import { durationSeconds } from "../lib/durations";
 import { formatClock } from "../lib/format";
 
 /**
@@ -7,7 +8,7 @@ import { formatClock } from "../lib/format";
  */
 export function VideoPoster({ video }: { video: Video }) {
   const src = video.state === Video_State.READY ? video.posterUrl : "";
-  const seconds = video.duration ? Number(video.duration.seconds) + video.duration.nanos / 1e9 : 0;
+  const seconds = durationSeconds(video.duration);
   return (
     <div className="relative aspect-video overflow-hidden rounded-md bg-zinc-800">
       {src ? (

@@ -1,8 +1,9 @@
 import { create } from "@bufbuild/protobuf";
-import { DurationSchema, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
 
 import { TimelineStep_Kind, TimelineStepSchema } from "../gen/vidmesh/v1/video_pb";
+import { secondsDuration } from "./durations";
 import { formatStepSeconds, timelineBars } from "./timeline";
 
 function step(kind: TimelineStep_Kind, startMs: number, endMs: number | null) {
@@ -10,13 +11,7 @@ function step(kind: TimelineStep_Kind, startMs: number, endMs: number | null) {
     kind,
     startTime: timestampFromMs(startMs),
     endTime: endMs === null ? undefined : timestampFromMs(endMs),
-    duration:
-      endMs === null
-        ? undefined
-        : create(DurationSchema, {
-            seconds: BigInt(Math.floor((endMs - startMs) / 1000)),
-            nanos: ((endMs - startMs) % 1000) * 1e6,
-          }),
+    duration: endMs === null ? undefined : secondsDuration((endMs - startMs) / 1000),
   });
 }
 

@@ -2,6 +2,7 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 
 import { TimelineStep_Kind, type TimelineStep } from "../gen/vidmesh/v1/video_pb";
+import { durationSeconds } from "./durations";
 
 export interface TimelineBar {
   step: TimelineStep;
@@ -18,7 +19,7 @@ const MOMENTS = new Set([TimelineStep_Kind.PLAYABLE, TimelineStep_Kind.READY, Ti
 
 export function stepSeconds(step: TimelineStep): number | null {
   if (!step.duration) return null;
-  return Number(step.duration.seconds) + step.duration.nanos / 1e9;
+  return durationSeconds(step.duration);
 }
 
 /** The steps on one axis from the first start to the last end (or `now` for running steps). */

@@ -8,6 +8,7 @@ import { Button } from "../components/ui/button";
 import { TextField } from "../components/ui/field";
 import { Th } from "../components/ui/table";
 import { type Webhook, type WebhookDelivery, WebhookDelivery_Status } from "../gen/vidmesh/v1/webhook_pb";
+import { durationSeconds } from "../lib/durations";
 
 const EVENTS = ["video.playable", "video.ready", "video.failed", "video.deleted"];
 const STATUS: Record<WebhookDelivery_Status, string> = {
@@ -66,9 +67,7 @@ function Deliveries({ webhook }: { webhook: Webhook }) {
               <td className="py-1 pr-3 tabular-nums">{item.attempts}</td>
               <td className="py-1 pr-3 text-zinc-400">
                 {item.lastStatusCode ? `HTTP ${item.lastStatusCode}` : item.lastError || "–"}
-                {item.lastLatency && item.attempts > 0
-                  ? ` · ${Math.round(Number(item.lastLatency.seconds) * 1000 + item.lastLatency.nanos / 1e6)} ms`
-                  : ""}
+                {item.attempts > 0 ? ` · ${Math.round(durationSeconds(item.lastLatency) * 1000)} ms` : ""}
               </td>
               <td className="py-1 text-right">
                 <Button size="sm" variant="ghost" onClick={() => void replay(item.deliveryId)}>

@@ -15,6 +15,7 @@ import { useCallback, useEffect, useRef, useState, type KeyboardEvent, type Poin
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 
 import type { GetPlaybackInfoResponse } from "../gen/vidmesh/v1/playback_pb";
+import { durationSeconds } from "../lib/durations";
 import { formatClock } from "../lib/format";
 import { parseStoryboard, thumbnailAt, type Thumbnail } from "../lib/storyboard";
 import { CaptionsMenu, type CaptionTrackChoice } from "./captions-menu";
@@ -26,13 +27,11 @@ interface Props {
   refresh: () => Promise<GetPlaybackInfoResponse>;
 }
 
-function seconds(value: { seconds: bigint; nanos: number }): number {
-  return Number(value.seconds) + value.nanos / 1e9;
-}
-
 /** A clip's range on its cut playlist's timeline (the playlist holds whole segments). */
 function clipRange(info: GetPlaybackInfoResponse): { start: number; end: number } | null {
-  return info.clipStart && info.clipEnd ? { start: seconds(info.clipStart), end: seconds(info.clipEnd) } : null;
+  return info.clipStart && info.clipEnd
+    ? { start: durationSeconds(info.clipStart), end: durationSeconds(info.clipEnd) }
+    : null;
 }
 
 function expiry(info: GetPlaybackInfoResponse): number {
@@ -52,9 +51,7 @@ export function Player({ info, refresh }: Props) {
   const [caption, setCaption] = useState(-1);
   const [playingLevel, setPlayingLevel] = useState("");
   const [time, setTime] = useState(0);
-  const [duration, setDuration] = useState(
-    info.duration ? Number(info.duration.seconds) + info.duration.nanos / 1e9 : 0,
-  );
+  const [duration, setDuration] = useState(durationSeconds(info.duration));
   const [paused, setPaused] = useState(true);
   const [muted, setMuted] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
