@@ -22,12 +22,12 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from webvtt.errors import MalformedFileError
 
-from vidmesh.common.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
+from vidmesh.common.errors import AlreadyExists, InvalidArgument, NotFound
 from vidmesh.common.layout import captions_key
 from vidmesh.common.storage import MEDIA, BlobStore
 from vidmesh.common.tokens import Principal
 from vidmesh.common.validation import limit_text
-from vidmesh.gateway.catalog import can_view, is_owner, parse_video_id, video_not_found
+from vidmesh.gateway.catalog import locked_for_owner, parse_video_id
 from vidmesh.gateway.convert import timestamp
 from vidmesh.gateway.models import CaptionTrack, Video
 from vidmesh.v1 import video_pb2, video_state_pb2
@@ -132,12 +132,8 @@ class CaptionStore:
         self._store = store
 
     async def _owned(self, session: AsyncSession, video_id: str, principal: Principal) -> Video:
-        video = await session.get(Video, parse_video_id(video_id), with_for_update=True)
-        if video is None or not can_view(video, principal):
-            raise video_not_found()
-        if not is_owner(video, principal):
-            raise PermissionDenied("NOT_VIDEO_OWNER", "Only the owner may change captions.")
-        return video
+        key = parse_video_id(video_id)
+        return await locked_for_owner(session, key, principal, what="change captions", admins=False)
 
     async def _check_owner(self, video_id: str, principal: Principal) -> None:
         async with self._sessions.begin() as session:

@@ -124,6 +124,19 @@ def _audit(
     )
 
 
+async def locked_for_owner(
+    session: AsyncSession, key: uuid.UUID, principal: Principal, *, what: str, admins: bool
+) -> Video:
+    """The video, locked for this transaction, when `principal` may change it: its owner (and
+    admins when `admins`); NOT_FOUND when they may not even see it."""
+    video = await session.get(Video, key, with_for_update=True)
+    if video is None or not can_view(video, principal):
+        raise video_not_found()
+    if not (owns(video, principal) if admins else is_owner(video, principal)):
+        raise PermissionDenied("NOT_VIDEO_OWNER", f"Only the owner may {what}.")
+    return video
+
+
 def can_view(video: Video, principal: Principal | None) -> bool:
     """Owners and admins see everything; others only ready public or unlisted videos."""
     if owns(video, principal):
@@ -267,7 +280,9 @@ class Catalog:
     async def update(self, video_id: str, changes: VideoChanges, principal: Principal) -> Video:
         key = parse_video_id(video_id)
         async with self._sessions.begin() as session:
-            video = await self._owned_for_update(session, key, principal)
+            video = await locked_for_owner(
+                session, key, principal, what="change this video", admins=True
+            )
             if not is_owner(video, principal):
                 _check_restriction(video, changes)
                 _audit(
@@ -294,7 +309,9 @@ class Catalog:
     async def delete(self, video_id: str, principal: Principal) -> Video:
         key = parse_video_id(video_id)
         async with self._sessions.begin() as session:
-            video = await self._owned_for_update(session, key, principal)
+            video = await locked_for_owner(
+                session, key, principal, what="change this video", admins=True
+            )
             if not is_owner(video, principal):
                 _audit(session, principal, video, "delete", {"title": video.title})
             await enqueue(session, video, "video.deleted")
@@ -313,13 +330,3 @@ class Catalog:
                 "objects of a deleted video remain",
                 extra={"video_id": str(key), "error": str(error)},
             )
-
-    async def _owned_for_update(
-        self, session: AsyncSession, key: uuid.UUID, principal: Principal
-    ) -> Video:
-        video = await session.get(Video, key, with_for_update=True)
-        if video is None or not can_view(video, principal):
-            raise video_not_found()
-        if not owns(video, principal):
-            raise PermissionDenied("NOT_VIDEO_OWNER", "Only the owner may change this video.")
-        return video

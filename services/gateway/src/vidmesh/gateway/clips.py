@@ -19,7 +19,7 @@ from vidmesh.common.errors import (
 )
 from vidmesh.common.tokens import Principal
 from vidmesh.common.validation import parse_uuid, require_text
-from vidmesh.gateway.catalog import can_view, is_owner, parse_video_id, video_not_found
+from vidmesh.gateway.catalog import can_view, is_owner, locked_for_owner, parse_video_id
 from vidmesh.gateway.convert import duration, timestamp
 from vidmesh.gateway.models import Clip, Video, VideoState
 from vidmesh.v1 import video_pb2
@@ -71,11 +71,9 @@ class Clips:
         key = parse_video_id(video_id)
         name = require_text(clip.name, "clip.name", max_length=NAME_MAX)
         async with self._sessions.begin() as session:
-            video = await session.get(Video, key, with_for_update=True)
-            if video is None or not can_view(video, principal):
-                raise video_not_found()
-            if not is_owner(video, principal):
-                raise PermissionDenied("NOT_VIDEO_OWNER", "Only the owner may clip this video.")
+            video = await locked_for_owner(
+                session, key, principal, what="clip this video", admins=False
+            )
             if video.state is not VideoState.READY:
                 raise FailedPrecondition("NOT_READY", "Only a READY video can be clipped.")
             start, end = _range(clip, video)
