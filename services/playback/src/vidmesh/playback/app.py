@@ -65,7 +65,7 @@ async def playback(
             redirect=settings.redirect == "presigned",
             downloads=Downloads(store, states, credential, settings.work_dir),
             clips=clips,
-            subtitles=Subtitles(store),
+            subtitles=Subtitles(store, states, credential),
         )
         async with http_listener(
             app, settings.host, settings.http_port, reuse_port=reuse_port

@@ -58,7 +58,7 @@ from vidmesh.playback.downloads import Downloads
 from vidmesh.playback.public import PublicVideos
 from vidmesh.playback.sources import playback_source
 from vidmesh.playback.subtitles import Subtitles, with_subtitles
-from vidmesh.v1 import video_state_pb2, video_state_pb2_grpc
+from vidmesh.v1 import video_state_pb2_grpc
 
 _log = logging.getLogger(__name__)
 
@@ -167,13 +167,6 @@ class LivePlaylists:
         self._states = states
         self._credential = credential
 
-    async def captions(self, video_id: str, prefix: str) -> list[video_state_pb2.CaptionTrack]:
-        """The captions of the READY ladder at `prefix` (none for another generation)."""
-        source = await playback_source(self._states, self._credential, video_id)
-        if source is None or source.media_prefix != prefix or source.HasField("live"):
-            return []
-        return list(source.captions)
-
     async def render(self, video_id: str, prefix: str, path: str) -> str | None:
         """The playlist at `path` of the video's live generation, or None when there is none
         (unknown path, another generation, or finished: then the store has it)."""
@@ -279,11 +272,11 @@ class HlsHandler:
         caching: Caching,
     ) -> web.StreamResponse:
         """A subtitle rendition's playlist, or one of its WebVTT segments (see subtitles.py)."""
-        if self._subtitles is None or self._live is None:
+        if self._subtitles is None:
             raise _not_found()
         try:
             if path.endswith(".m3u8"):
-                tracks = await self._live.captions(video_id, prefix)
+                tracks = await self._subtitles.tracks(video_id, prefix)
                 text = await self._subtitles.playlist(prefix, path, tracks) if tracks else None
                 if text is None:
                     raise _not_found()
@@ -348,9 +341,9 @@ class HlsHandler:
         cache = caching.playlist
         try:
             text = (await self._store.read_all(MEDIA, key)).decode()
-            if where[2] == MASTER_PLAYLIST and self._live is not None:
+            if where[2] == MASTER_PLAYLIST and self._subtitles is not None:
                 # A READY ladder's master, with the video's captions as subtitle renditions.
-                text = with_subtitles(text, await self._live.captions(where[0], where[1]))
+                text = with_subtitles(text, await self._subtitles.tracks(where[0], where[1]))
         except BlobNotFound:
             rendered = await self._live.render(*where) if self._live else None
             if rendered is None:

@@ -16,11 +16,13 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TypeVar
 
+from vidmesh.common.channels import ServiceCredential
 from vidmesh.common.hls_playlists import first_variant, segment_durations, segment_uris
 from vidmesh.common.layout import MASTER_PLAYLIST, captions_key, hls_key
 from vidmesh.common.storage import MEDIA, BlobNotFound, BlobStore
 from vidmesh.common.transport_stream import first_video_pts
-from vidmesh.v1 import video_state_pb2
+from vidmesh.playback.sources import playback_source
+from vidmesh.v1 import video_state_pb2, video_state_pb2_grpc
 
 GROUP = "subs"
 _PLAYLIST = re.compile(r"^subtitles/([A-Za-z0-9-]{2,35})/index\.m3u8$")
@@ -106,14 +108,29 @@ def subtitle_segment(cues: list[Cue], start: float, end: float, mpegts: int) -> 
 
 
 class Subtitles:
-    def __init__(self, store: BlobStore) -> None:
+    def __init__(
+        self,
+        store: BlobStore,
+        states: video_state_pb2_grpc.VideoStateServiceAsyncStub,
+        credential: ServiceCredential,
+    ) -> None:
         self._store = store
+        self._states = states
+        self._credential = credential
         self._cues: OrderedDict[str, list[Cue]] = OrderedDict()
         self._timelines: OrderedDict[str, tuple[list[float], int]] = OrderedDict()
 
     @staticmethod
     def is_subtitle(path: str) -> bool:
         return path.startswith("subtitles/")
+
+    async def tracks(self, video_id: str, prefix: str) -> list[video_state_pb2.CaptionTrack]:
+        """The captions of the READY ladder at `prefix` (none for another generation, or
+        while the video is still being transcoded)."""
+        source = await playback_source(self._states, self._credential, video_id)
+        if source is None or source.media_prefix != prefix or source.HasField("live"):
+            return []
+        return list(source.captions)
 
     async def playlist(
         self, prefix: str, path: str, tracks: list[video_state_pb2.CaptionTrack]
