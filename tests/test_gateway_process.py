@@ -12,6 +12,7 @@ import grpc
 import pytest
 from harness import PASSWORD, error_details
 
+from vidmesh.common.local.postgres import PostgresCluster
 from vidmesh.common.local.process import ManagedProcess, free_port, grpc_serving
 from vidmesh.common.testing.plugin import TEST_JWT_SECRET
 from vidmesh.common.tokens import TokenCodec
@@ -25,26 +26,32 @@ from vidmesh.v1 import (
 )
 
 
+def gateway_command(database_url: str, workdir: Path) -> tuple[ManagedProcess, int]:
+    """A gateway process (not started) on a free port, configured as an operator would."""
+    port = free_port()
+    process = ManagedProcess(
+        "gateway",
+        [sys.executable, "-m", "vidmesh.gateway"],
+        log_path=workdir / f"gateway-{port}.log",
+        env={
+            "VIDMESH_DATABASE_URL": database_url,
+            "VIDMESH_JWT_SECRET": TEST_JWT_SECRET,
+            "VIDMESH_JWT_ISSUER": "vidmesh-test",
+            "VIDMESH_GATEWAY_PORT": str(port),
+            "VIDMESH_GATEWAY_GRACE_SECONDS": "5",
+            "VIDMESH_STORAGE_URL": f"file://{workdir / 'objects'}",
+        },
+    )
+    return process, port
+
+
 @pytest.fixture
 def gateway_process(
     database_factory: Callable[..., str],
     gateway_template: str,
     vidmesh_workdir: Path,
 ) -> Iterator[tuple[ManagedProcess, int]]:
-    port = free_port()
-    process = ManagedProcess(
-        "gateway",
-        [sys.executable, "-m", "vidmesh.gateway"],
-        log_path=vidmesh_workdir / f"gateway-{port}.log",
-        env={
-            "VIDMESH_DATABASE_URL": database_factory(template=gateway_template),
-            "VIDMESH_JWT_SECRET": TEST_JWT_SECRET,
-            "VIDMESH_JWT_ISSUER": "vidmesh-test",
-            "VIDMESH_GATEWAY_PORT": str(port),
-            "VIDMESH_GATEWAY_GRACE_SECONDS": "5",
-            "VIDMESH_STORAGE_URL": f"file://{vidmesh_workdir / 'objects'}",
-        },
-    )
+    process, port = gateway_command(database_factory(template=gateway_template), vidmesh_workdir)
     process.start()
     process.wait_ready(grpc_serving(port), 60)
     yield process, port
@@ -89,3 +96,26 @@ async def test_sigterm_drains_and_watchers_are_told_to_reconnect(
     assert register[0]["code"] == "OK"
     assert {"serving", "draining", "stopped"} <= {line["message"] for line in lines}
     assert PASSWORD not in process.log_path.read_text()
+
+
+def test_startup_waits_for_a_database_that_is_not_up_yet(vidmesh_workdir: Path) -> None:
+    """A PostgreSQL in crash recovery (or started after gateway) must not crash-loop gateway:
+    it waits, says so once, does not serve meanwhile, and serves once the database is up."""
+    cluster = PostgresCluster(vidmesh_workdir / f"late-{free_port()}", port=free_port())
+    process, port = gateway_command(cluster.url(), vidmesh_workdir)
+    process.start()
+    try:
+        process.wait_ready(lambda: "retrying" in process.log_path.read_text(), 60)
+        assert not grpc_serving(port)()
+        cluster.start()
+        try:
+            process.wait_ready(grpc_serving(port), 60)
+        finally:
+            process.stop()
+            cluster.stop()
+    finally:
+        process.stop()
+    lines = [json.loads(line) for line in process.log_path.read_text().splitlines()]
+    waits = [line for line in lines if line["message"].startswith("database migration")]
+    assert [line["reason"] for line in waits] == ["DATABASE_UNAVAILABLE"]
+    assert "Traceback" not in process.log_path.read_text()

@@ -67,7 +67,7 @@ async def gateway(
 ) -> AsyncIterator[Gateway]:
     """Migrate the database, start the change listener (a dependency: serving waits until it
     listens), and build the servicers and loops."""
-    await upgrade_to_head(database_url)
+    await upgrade_to_head(database_url, wait_seconds=settings.database_wait_seconds)
     engine = create_engine(database_url)
     sessions = create_sessions(engine)
     hub = ChangeHub(libpq_url(database_url))

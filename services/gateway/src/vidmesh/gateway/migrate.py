@@ -1,4 +1,10 @@
-"""Applies gateway's Alembic migrations at start-up (gateway is the only owner of tables)."""
+"""Applies gateway's Alembic migrations at start-up (gateway is the only owner of tables).
+
+The database may be away when gateway starts: a restarted PostgreSQL spends seconds to minutes
+in crash recovery, and a container orchestrator starts everything at once. Gateway then waits
+for it (one warning line, backoff) instead of exiting, which would only turn a database outage
+into a crash loop; it does not serve until the schema is current.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import make_url
 
-from vidmesh.common.local.process import StartupError
+from vidmesh.common.outages import outages_as_unavailable, until_acknowledged
 
 
 def migrations_dir() -> Path:
@@ -18,7 +24,7 @@ def migrations_dir() -> Path:
     for candidate in (here.parent / "migrations", here.parents[3] / "migrations"):
         if (candidate / "env.py").exists():
             return candidate
-    raise StartupError("gateway migrations not found")
+    raise FileNotFoundError("gateway migrations not found (env.py next to the module)")
 
 
 def alembic_config(database_url: str) -> Config:
@@ -31,6 +37,15 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-async def upgrade_to_head(database_url: str) -> None:
-    """Bring the schema up to date; runs in a thread because Alembic's env starts its own loop."""
-    await asyncio.to_thread(command.upgrade, alembic_config(database_url), "head")
+async def upgrade_to_head(database_url: str, *, wait_seconds: float | None = None) -> None:
+    """Bring the schema up to date, waiting up to `wait_seconds` (None: forever) for the
+    database to accept connections; Alembic runs in a thread because its env starts a loop."""
+    config = alembic_config(database_url)
+
+    async def attempt() -> None:
+        with outages_as_unavailable():
+            await asyncio.to_thread(command.upgrade, config, "head")
+
+    await until_acknowledged(
+        attempt, what="database migration", max_delay=2.0, deadline=wait_seconds
+    )

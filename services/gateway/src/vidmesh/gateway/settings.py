@@ -16,6 +16,12 @@ class GatewaySettings(ServerSettings):
     admin_emails: str = Field(
         default="", description="Comma-separated emails that register with the admin role."
     )
+    database_wait_seconds: float = Field(
+        default=90.0,
+        gt=0,
+        description="How long start-up waits for the database (e.g. in crash recovery) before "
+        "giving up; gateway does not serve meanwhile.",
+    )
     refresh_ttl_days: int = Field(default=30, ge=1, le=365)
     login_max_failures_per_account: int = Field(default=5, ge=1)
     login_max_failures_per_address: int = Field(default=20, ge=1)
