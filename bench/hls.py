@@ -35,9 +35,9 @@ from pathlib import Path
 import httpx
 from local_stack import Client, make_source, running_stack
 
-from vidmesh.common.local.envoy import EdgeConfig, EnvoyProxy
-from vidmesh.common.local.nginx import Nginx
-from vidmesh.common.local.process import free_port
+from vidmesh.devstack.envoy import EdgeConfig, EnvoyProxy
+from vidmesh.devstack.nginx import Nginx
+from vidmesh.devstack.process import free_port
 from vidmesh.v1 import video_pb2
 
 SEGMENTS = 16

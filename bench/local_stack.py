@@ -20,8 +20,8 @@ from pathlib import Path
 
 import grpc
 
-from vidmesh.cli.stack import PORT_NAMES
-from vidmesh.common.local.process import free_port
+from vidmesh.common.ports import PORT_NAMES
+from vidmesh.devstack.process import free_port
 from vidmesh.v1 import (
     auth_pb2,
     auth_pb2_grpc,

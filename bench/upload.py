@@ -23,8 +23,9 @@ from pathlib import Path
 import grpc
 import httpx
 
-from vidmesh.cli.stack import PORT_NAMES, LocalStack, StackPorts
-from vidmesh.common.local.process import free_port
+from vidmesh.cli.stack import LocalStack
+from vidmesh.common.ports import PORT_NAMES, Ports
+from vidmesh.devstack.process import free_port
 from vidmesh.v1 import ingest_pb2, ingest_pb2_grpc
 
 CHUNK = 1024 * 1024
@@ -104,7 +105,7 @@ def main() -> None:
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="vidmesh-bench-"))
     root.chmod(0o755)
-    stack = LocalStack(root / "stack", StackPorts(**{n: free_port() for n in PORT_NAMES}))
+    stack = LocalStack(root / "stack", Ports(**{n: free_port() for n in PORT_NAMES}))
     try:
         stack.start()
         payload = root / "payload.bin"

@@ -12,22 +12,23 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from vidmesh.common.local.envoy import EdgeConfig, render_config
+from vidmesh.common.ports import DEFAULT_PORTS
+from vidmesh.devstack.envoy import EdgeConfig, render_config
 
 HERE = Path(__file__).resolve().parent
 
 COMPOSE_EDGE = EdgeConfig(
-    listen_port=8080,
-    admin_port=9901,
+    listen_port=DEFAULT_PORTS.http,
+    admin_port=DEFAULT_PORTS.envoy_admin,
     stats_port=9902,
     listen_address="0.0.0.0",  # inside the container; compose publishes it
-    gateway_port=50051,
+    gateway_port=DEFAULT_PORTS.gateway,
     gateway_host="gateway",
     hosts={"ingest": "ingest", "transcoder": "transcoder", "playback": "playback", "web": "web"},
-    web_port=8080,
+    web_port=8080,  # the web image's nginx
     cluster_type="STRICT_DNS",
     descriptor_path="/etc/envoy/vidmesh.pb",
-    cors_origins=("http://localhost:8080",),
+    cors_origins=(f"http://localhost:{DEFAULT_PORTS.http}",),
 )
 
 

@@ -23,14 +23,15 @@ from harness import (
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
-from vidmesh.common.jobs import DLQ_STREAM, JOBS_STREAM, QueuePolicy, ensure_topology
-from vidmesh.common.local.envoy import EnvoyProxy
-from vidmesh.common.local.nats import NatsServer
-from vidmesh.common.local.postgres import PostgresCluster
+from vidmesh.common.queue_topology import QueuePolicy, ensure_topology
 from vidmesh.common.runtime import run_loops
 from vidmesh.common.server import RunningServer, create_server
 from vidmesh.common.storage import FileBlobStore
 from vidmesh.common.tokens import TokenCodec
+from vidmesh.common.transcode_tasks import DLQ_STREAM, JOBS_STREAM
+from vidmesh.devstack.envoy import EnvoyProxy
+from vidmesh.devstack.nats import NatsServer
+from vidmesh.devstack.postgres import PostgresCluster
 from vidmesh.gateway.app import gateway
 from vidmesh.gateway.migrate import upgrade_to_head
 from vidmesh.gateway.settings import GatewaySettings

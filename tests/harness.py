@@ -16,11 +16,11 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from nats.js import JetStreamContext
 
-from vidmesh.common.jobs import JOBS_STREAM
 from vidmesh.common.runtime import Loop, run_loops
 from vidmesh.common.server import RunningServer
 from vidmesh.common.storage import BlobStore
 from vidmesh.common.tokens import TokenCodec
+from vidmesh.common.transcode_tasks import JOBS_STREAM
 from vidmesh.ingest.intake import Intake
 from vidmesh.transcoder.settings import TranscoderSettings
 from vidmesh.transcoder.worker import Worker

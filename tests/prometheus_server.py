@@ -12,8 +12,8 @@ from pathlib import Path
 
 import yaml
 
-from vidmesh.common.local.envoy import repo_root
-from vidmesh.common.local.process import ManagedProcess, free_port, http_ok
+from vidmesh.devstack.envoy import repo_root
+from vidmesh.devstack.process import ManagedProcess, free_port, http_ok
 
 
 class Prometheus:

@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from vidmesh.cli.stack import PORT_NAMES
-from vidmesh.common.local.process import free_port
+from vidmesh.common.ports import PORT_NAMES
+from vidmesh.devstack.process import free_port
 
 VIDMESH = str(Path(sys.executable).parent / "vidmesh")
 

@@ -21,7 +21,7 @@ from harness import ADMIN_EMAIL, GatewayHarness, IngestHarness, TranscoderHarnes
 
 from vidmesh.cli.webapp import build_app as build_web_app
 from vidmesh.common.http import http_listener
-from vidmesh.common.local.envoy import EnvoyProxy
+from vidmesh.devstack.envoy import EnvoyProxy
 from vidmesh.v1 import video_pb2
 
 LEAKS = (

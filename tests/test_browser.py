@@ -16,7 +16,7 @@ from harness import run_command
 from media import clip
 from stack_runner import RunningStack, running_stack
 
-from vidmesh.common.local.envoy import repo_root
+from vidmesh.devstack.envoy import repo_root
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from harness import GatewayHarness
 
-from vidmesh.common.local.envoy import EnvoyProxy
+from vidmesh.devstack.envoy import EnvoyProxy
 from vidmesh.v1 import auth_pb2, auth_pb2_grpc, video_pb2, video_state_pb2, video_state_pb2_grpc
 
 PASSWORD = "a long enough password"

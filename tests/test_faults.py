@@ -18,11 +18,12 @@ from nats.js import JetStreamContext
 from test_ingest import upload_requests
 from test_pipeline import watch_until_done
 
-from vidmesh.common.jobs import CONSUMERS, JOBS_STREAM, LANES, URGENT, plan_job, publish_job
-from vidmesh.common.local.nats import NatsServer
-from vidmesh.common.local.process import ManagedProcess, free_port, grpc_serving
+from vidmesh.common.queue_topology import publish_job
 from vidmesh.common.storage import MEDIA, FileBlobStore
-from vidmesh.common.testing.plugin import TEST_JWT_SECRET
+from vidmesh.common.transcode_tasks import CONSUMERS, JOBS_STREAM, LANES, URGENT, plan_job
+from vidmesh.devstack.nats import NatsServer
+from vidmesh.devstack.process import ManagedProcess, free_port, grpc_serving
+from vidmesh.devstack.pytest_plugin import TEST_JWT_SECRET
 from vidmesh.transcoder.app import transcoder
 from vidmesh.transcoder.dead_letters import DeadLetters
 from vidmesh.transcoder.settings import TranscoderSettings

@@ -12,10 +12,10 @@ import grpc
 import pytest
 from harness import PASSWORD, error_details
 
-from vidmesh.common.local.postgres import PostgresCluster
-from vidmesh.common.local.process import ManagedProcess, free_port, grpc_serving
-from vidmesh.common.testing.plugin import TEST_JWT_SECRET
 from vidmesh.common.tokens import TokenCodec
+from vidmesh.devstack.postgres import PostgresCluster
+from vidmesh.devstack.process import ManagedProcess, free_port, grpc_serving
+from vidmesh.devstack.pytest_plugin import TEST_JWT_SECRET
 from vidmesh.v1 import (
     auth_pb2,
     auth_pb2_grpc,

@@ -11,7 +11,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from vidmesh.common.local.envoy import repo_root
+from vidmesh.devstack.envoy import repo_root
 
 ROOT = repo_root() / "deploy" / "kubernetes"
 BASE = ROOT / "base"

@@ -12,7 +12,7 @@ import httpx
 from harness import eventually
 from stack_runner import read_until, running_stack
 
-from vidmesh.common.local.process import port_open
+from vidmesh.devstack.process import port_open
 
 
 async def test_up_serves_and_stops_everything_on_interrupt(vidmesh_workdir: Path) -> None:

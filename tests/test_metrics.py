@@ -18,7 +18,7 @@ from prometheus_client import REGISTRY
 from prometheus_server import Prometheus, running_prometheus
 from stack_runner import running_stack
 
-from vidmesh.common.local.envoy import repo_root
+from vidmesh.devstack.envoy import repo_root
 
 SERVICES = ("gateway", "ingest", "playback", "transcoder")
 

@@ -14,7 +14,8 @@ from media import clip
 from nats.js import JetStreamContext
 from test_faults import settled, upload
 
-from vidmesh.common.jobs import BULK, URGENT, plan_job, publish_job, task_of
+from vidmesh.common.queue_topology import publish_job
+from vidmesh.common.transcode_tasks import BULK, URGENT, plan_job, task_of
 from vidmesh.transcoder.queue_state import read_queue
 from vidmesh.v1 import transcode_pb2, transcode_pb2_grpc, video_pb2
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from harness import GatewayHarness, run_command
 
-from vidmesh.common.local.process import free_port
+from vidmesh.devstack.process import free_port
 
 GRPCURL = str(Path(sys.executable).parent / "grpcurl")
 

@@ -20,12 +20,12 @@ from harness import Account, GatewayHarness, IngestHarness, eventually
 from media import clip
 from test_ingest import chunked, upload_requests
 
-from vidmesh.common.jobs import JOBS_STREAM
-from vidmesh.common.local.envoy import EnvoyProxy
-from vidmesh.common.local.nats import NatsServer
-from vidmesh.common.local.postgres import PostgresCluster
-from vidmesh.common.outages import close_nats
+from vidmesh.common.queue_client import close_nats
 from vidmesh.common.storage import MEDIA, FileBlobStore
+from vidmesh.common.transcode_tasks import JOBS_STREAM
+from vidmesh.devstack.envoy import EnvoyProxy
+from vidmesh.devstack.nats import NatsServer
+from vidmesh.devstack.postgres import PostgresCluster
 from vidmesh.ingest.intake import Declared
 from vidmesh.v1 import ingest_pb2, video_pb2, video_state_pb2
 

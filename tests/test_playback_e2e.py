@@ -14,8 +14,8 @@ from edge_stack import account, ffmpeg_plays, upload_ready
 from harness import eventually
 from media import clip
 
-from vidmesh.common.local.envoy import EnvoyProxy
 from vidmesh.common.tokens import TokenCodec
+from vidmesh.devstack.envoy import EnvoyProxy
 from vidmesh.v1 import (
     auth_pb2,
     auth_pb2_grpc,

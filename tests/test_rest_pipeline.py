@@ -12,7 +12,7 @@ import pytest
 from harness import GatewayHarness, IngestHarness, TranscoderHarness
 from media import clip
 
-from vidmesh.common.local.envoy import EnvoyProxy
+from vidmesh.devstack.envoy import EnvoyProxy
 
 
 @pytest.fixture

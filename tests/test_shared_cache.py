@@ -15,9 +15,9 @@ from edge_stack import account, first_uri, upload_ready
 from harness import eventually
 from media import clip
 
-from vidmesh.common.local.envoy import EnvoyProxy, repo_root
-from vidmesh.common.local.nginx import CACHE_LOCATION, Nginx
-from vidmesh.common.local.process import free_port
+from vidmesh.devstack.envoy import EnvoyProxy, repo_root
+from vidmesh.devstack.nginx import CACHE_LOCATION, Nginx
+from vidmesh.devstack.process import free_port
 
 PLAYLIST_MAX_AGE = 2
 

@@ -16,7 +16,7 @@ from aiohttp import web
 from harness import Account, GatewayHarness, eventually, expect_error
 from standardwebhooks.webhooks import Webhook
 
-from vidmesh.common.local.process import free_port
+from vidmesh.devstack.process import free_port
 from vidmesh.v1 import video_pb2, webhook_pb2, webhook_pb2_grpc
 
 Code = grpc.StatusCode

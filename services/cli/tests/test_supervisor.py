@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from vidmesh.cli.supervisor import CrashLoop, Supervised, Supervisor
-from vidmesh.common.local.process import ManagedProcess
+from vidmesh.devstack.process import ManagedProcess
 
 
 class Clock:

@@ -9,10 +9,10 @@ import pytest
 import yaml
 from opentelemetry.sdk.trace import TracerProvider
 
-from vidmesh.common.local.envoy import EdgeConfig, render_config
-from vidmesh.common.local.process import StartupError
 from vidmesh.common.logs import JsonFormatter
 from vidmesh.common.tracing import inject, otlp_traces_url
+from vidmesh.devstack.envoy import EdgeConfig, render_config
+from vidmesh.devstack.process import StartupError
 
 
 def test_traces_are_exported_only_where_an_endpoint_is_configured() -> None:

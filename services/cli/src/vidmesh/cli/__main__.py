@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 
 from vidmesh.cli.client import add_client_commands, run_client
-from vidmesh.cli.stack import PORT_NAMES, LocalStack, StackPorts
-from vidmesh.common.local.process import StartupError
+from vidmesh.cli.stack import LocalStack
+from vidmesh.common.ports import PORT_NAMES, Ports
+from vidmesh.devstack.process import StartupError
 
 
 def _port(name: str, default: int) -> int:
@@ -24,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument(
         "--data-dir", type=Path, default=Path(os.environ.get("VIDMESH_DATA_DIR", ".vidmesh"))
     )
-    defaults = StackPorts()
+    defaults = Ports()
     for name in PORT_NAMES:
         flag = f"--{name.replace('_', '-')}-port"
         up.add_argument(
@@ -58,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_up(args: argparse.Namespace) -> int:
-    ports = StackPorts(**{name: getattr(args, f"{name}_port") for name in PORT_NAMES})
+    ports = Ports(**{name: getattr(args, f"{name}_port") for name in PORT_NAMES})
     cpus = tuple(int(cpu) for cpu in args.transcoder_cpus.split(",") if cpu.strip())
     for flag, count in (("--transcoders", args.transcoders), ("--playback", args.playbacks)):
         if count < 1:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import grpc
 
+from vidmesh.common.ports import DEFAULT_PORTS, local_address
 from vidmesh.v1 import auth_pb2, auth_pb2_grpc
 
 Metadata = tuple[tuple[str, str], ...]
@@ -37,8 +38,8 @@ class Endpoints:
     @classmethod
     def from_env(cls) -> Endpoints:
         return cls(
-            gateway=os.environ.get("VIDMESH_GATEWAY", "127.0.0.1:50051"),
-            ingest=os.environ.get("VIDMESH_INGEST", "127.0.0.1:50052"),
+            gateway=os.environ.get("VIDMESH_GATEWAY", local_address(DEFAULT_PORTS.gateway)),
+            ingest=os.environ.get("VIDMESH_INGEST", local_address(DEFAULT_PORTS.ingest)),
             transcoder=os.environ.get("VIDMESH_TRANSCODER", "127.0.0.1:50054"),
         )
 

@@ -23,55 +23,18 @@ from pathlib import Path
 from types import FrameType
 
 from vidmesh.cli.supervisor import Supervised, Supervisor
-from vidmesh.common.local.envoy import EdgeConfig, EnvoyProxy, repo_root
-from vidmesh.common.local.nats import NatsServer
-from vidmesh.common.local.postgres import PostgresCluster
-from vidmesh.common.local.process import (
+from vidmesh.common.ports import PORT_NAMES, Ports
+from vidmesh.common.tracing import otlp_traces_url
+from vidmesh.devstack.envoy import EdgeConfig, EnvoyProxy, repo_root
+from vidmesh.devstack.nats import NatsServer
+from vidmesh.devstack.postgres import PostgresCluster
+from vidmesh.devstack.process import (
     ManagedProcess,
     StartupError,
     free_port,
     grpc_serving,
     http_ok,
     port_open,
-)
-from vidmesh.common.tracing import otlp_traces_url
-
-
-@dataclass(frozen=True, slots=True)
-class StackPorts:
-    http: int = 8080
-    envoy_admin: int = 9901
-    gateway: int = 50051
-    ingest: int = 50052
-    ingest_http: int = 8052
-    transcoder: int = 50054
-    playback: int = 50053
-    playback_http: int = 8053
-    web: int = 8090
-    postgres: int = 5432
-    nats: int = 4222
-    gateway_metrics: int = 9151
-    ingest_metrics: int = 9152
-    playback_metrics: int = 9153
-    transcoder_metrics: int = 9154
-
-
-PORT_NAMES = (
-    "http",
-    "envoy_admin",
-    "gateway",
-    "ingest",
-    "ingest_http",
-    "transcoder",
-    "playback",
-    "playback_http",
-    "web",
-    "postgres",
-    "nats",
-    "gateway_metrics",
-    "ingest_metrics",
-    "playback_metrics",
-    "transcoder_metrics",
 )
 
 
@@ -118,7 +81,7 @@ class LocalStack:
     def __init__(
         self,
         data_dir: Path,
-        ports: StackPorts,
+        ports: Ports,
         *,
         admin_emails: str = "",
         transcoders: int = 1,

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vidmesh.common.local.process import StartupError, tail
+from vidmesh.devstack.process import StartupError, tail
 
 
 @dataclass

@@ -9,20 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TypeVar
-
-import nats
-import psycopg
-import psycopg.errors
-from nats.aio.client import Client
-from nats.errors import Error as NatsError
-from nats.errors import NoServersError
-from nats.errors import TimeoutError as NatsTimeoutError
-from nats.js.errors import Error as JetStreamError
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from vidmesh.common.errors import ServiceError, Unavailable
 
@@ -33,40 +23,30 @@ RETRY_AFTER_SECONDS = 2.0
 
 
 def as_outage(error: BaseException) -> Unavailable | None:
-    """UNAVAILABLE for an error that means "a dependency is away", else None (a bug)."""
-    if isinstance(error, OperationalError | InterfaceError | PoolTimeout):
-        return Unavailable(
-            "DATABASE_UNAVAILABLE",
-            "The database is briefly unavailable; try again.",
-            retry_after_seconds=RETRY_AFTER_SECONDS,
-        )
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return Unavailable(
-            "DATABASE_UNAVAILABLE",
-            "The database connection was lost; try again.",
-            retry_after_seconds=RETRY_AFTER_SECONDS,
-        )
-    # During a failover the old primary may answer as a read-only standby for a moment.
-    cause = error.orig if isinstance(error, DBAPIError) else error
-    if isinstance(cause, psycopg.errors.ReadOnlySqlTransaction):
-        return Unavailable(
-            "DATABASE_UNAVAILABLE",
-            "The database is failing over; try again.",
-            retry_after_seconds=RETRY_AFTER_SECONDS,
-        )
-    if isinstance(error, psycopg.OperationalError):
-        return Unavailable(
-            "DATABASE_UNAVAILABLE",
-            "The database is briefly unavailable; try again.",
-            retry_after_seconds=RETRY_AFTER_SECONDS,
-        )
-    if isinstance(error, NatsError | JetStreamError | NatsTimeoutError):
-        return Unavailable(
-            "QUEUE_UNAVAILABLE",
-            "The transcode queue is briefly unavailable; try again.",
-            retry_after_seconds=RETRY_AFTER_SECONDS,
-        )
+    """UNAVAILABLE for an error that means "a dependency is away", else None (a bug).
+
+    Each client library is an optional extra of vidmesh-common (`database`, `queue`): a service
+    without one cannot raise its errors, so only the installed ones are asked.
+    """
+    for classify in _installed_classifiers():
+        outage = classify(error)
+        if outage is not None:
+            return outage
     return None
+
+
+@functools.cache
+def _installed_classifiers() -> tuple[Callable[[BaseException], Unavailable | None], ...]:
+    found: list[Callable[[BaseException], Unavailable | None]] = []
+    with contextlib.suppress(ImportError):
+        from vidmesh.common.database import database_outage
+
+        found.append(database_outage)
+    with contextlib.suppress(ImportError):
+        from vidmesh.common.queue_client import queue_outage
+
+        found.append(queue_outage)
+    return tuple(found)
 
 
 @contextlib.contextmanager
@@ -140,55 +120,3 @@ async def periodically(
                 log.warning("%s postponed", what, extra={"reason": outage.reason})
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), every)
-
-
-async def connect_nats(url: str, name: str) -> Client:
-    """A NATS client that reconnects forever and logs outages as single lines.
-
-    nats-py's default callbacks log a traceback for every failed reconnect; these say what
-    happened once per state change.
-    """
-    logger = logging.getLogger(f"vidmesh.{name}.nats")
-
-    async def on_error(error: Exception) -> None:
-        logger.warning("nats: %s", type(error).__name__, extra={"error": str(error)})
-
-    async def on_disconnected() -> None:
-        logger.warning("nats: disconnected; reconnecting")
-
-    async def on_reconnected() -> None:
-        logger.info("nats: reconnected")
-
-    delay = 0.2
-    for _ in range(30):
-        try:
-            return await nats.connect(
-                url,
-                name=f"vidmesh-{name}",
-                max_reconnect_attempts=-1,
-                reconnect_time_wait=0.5,
-                error_cb=on_error,
-                disconnected_cb=on_disconnected,
-                reconnected_cb=on_reconnected,
-            )
-        except (NoServersError, OSError):
-            # NATS may still be starting (or restarting) while this service starts.
-            logger.warning("nats: not reachable yet; retrying", extra={"url": url})
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 2.0)
-    raise Unavailable("QUEUE_UNAVAILABLE", f"NATS at {url} is not reachable.")
-
-
-async def close_nats(client: Client, timeout: float = 5.0) -> None:
-    """Drain and close `client` whatever its state (connected, reconnecting or closed).
-
-    nats-py's `drain()` raises while the client is reconnecting (ARCHITECTURE §6), and a
-    shutdown must complete then too: fall back to `close()`.
-    """
-    if client.is_closed:
-        return
-    try:
-        await asyncio.wait_for(client.drain(), timeout)
-    except (TimeoutError, NatsError):
-        with contextlib.suppress(Exception):
-            await client.close()

@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from vidmesh.common.errors import FailedPrecondition, InvalidArgument, NotFound
 from vidmesh.common.hls_playlists import contiguous_chunks, is_complete
-from vidmesh.common.jobs import task_name
 from vidmesh.common.layout import generation_prefix
+from vidmesh.common.transcode_tasks import task_name
 from vidmesh.gateway import metrics
 from vidmesh.gateway.catalog import parse_video_id, video_not_found
 from vidmesh.gateway.convert import video_to_proto

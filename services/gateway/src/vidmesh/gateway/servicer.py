@@ -15,10 +15,10 @@ from vidmesh.common.auth import (
     require_user,
 )
 from vidmesh.common.errors import InvalidArgument, NotFound, Unauthenticated, Unavailable
-from vidmesh.common.jobs import generation_of
 from vidmesh.common.peers import client_address
 from vidmesh.common.playback_links import PlaybackLinks
 from vidmesh.common.tokens import Principal, Role
+from vidmesh.common.transcode_tasks import generation_of
 from vidmesh.common.validation import parse_uuid
 from vidmesh.gateway import convert
 from vidmesh.gateway.accounts import Accounts

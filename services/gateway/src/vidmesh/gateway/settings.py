@@ -6,13 +6,14 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from vidmesh.common.config import ServerSettings
+from vidmesh.common.ports import DEFAULT_PORTS
 
 
 class GatewaySettings(ServerSettings):
     model_config = SettingsConfigDict(env_prefix="VIDMESH_GATEWAY_", extra="ignore")
 
-    port: int = Field(default=50051, ge=0, le=65535)
-    metrics_port: int = Field(default=9151, ge=-1, le=65535)
+    port: int = Field(default=DEFAULT_PORTS.gateway, ge=0, le=65535)
+    metrics_port: int = Field(default=DEFAULT_PORTS.gateway_metrics, ge=-1, le=65535)
     admin_emails: str = Field(
         default="", description="Comma-separated emails that register with the admin role."
     )

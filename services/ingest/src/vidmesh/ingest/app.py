@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from vidmesh.common.channels import ServiceCredential, connect
 from vidmesh.common.http import http_listener
-from vidmesh.common.outages import close_nats, connect_nats
+from vidmesh.common.queue_client import close_nats, connect_nats
 from vidmesh.common.runtime import Loop, every
 from vidmesh.common.server import ServiceBinding
 from vidmesh.common.storage import BlobStore

@@ -36,10 +36,11 @@ from vidmesh.common.errors import (
     ServiceError,
     Unavailable,
 )
-from vidmesh.common.jobs import generation_of, job_id, plan_job, publish_job
 from vidmesh.common.layout import source_key
 from vidmesh.common.outages import outages_as_unavailable, until_acknowledged
+from vidmesh.common.queue_topology import publish_job
 from vidmesh.common.storage import RAW, BlobStore
+from vidmesh.common.transcode_tasks import generation_of, job_id, plan_job
 from vidmesh.common.validation import (
     DESCRIPTION_MAX,
     INT64_MAX,

@@ -8,15 +8,16 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from vidmesh.common.config import ServerSettings
+from vidmesh.common.ports import DEFAULT_PORTS, local_address
 
 
 class IngestSettings(ServerSettings):
     model_config = SettingsConfigDict(env_prefix="VIDMESH_INGEST_", extra="ignore")
 
-    port: int = Field(default=50052, ge=0, le=65535)
-    metrics_port: int = Field(default=9152, ge=-1, le=65535)
-    http_port: int = Field(default=8052, ge=0, le=65535)
-    gateway_address: str = "127.0.0.1:50051"
+    port: int = Field(default=DEFAULT_PORTS.ingest, ge=0, le=65535)
+    metrics_port: int = Field(default=DEFAULT_PORTS.ingest_metrics, ge=-1, le=65535)
+    http_port: int = Field(default=DEFAULT_PORTS.ingest_http, ge=0, le=65535)
+    gateway_address: str = local_address(DEFAULT_PORTS.gateway)
     spool_dir: Path = Path(".vidmesh/spool")
     max_size_bytes: int = Field(default=10 * 1024**3, ge=1)
     max_duration_seconds: float = Field(default=6 * 3600, gt=0)

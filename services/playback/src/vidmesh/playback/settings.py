@@ -11,15 +11,16 @@ from pydantic_settings import SettingsConfigDict
 
 from vidmesh.common.config import ServerSettings
 from vidmesh.common.playback_links import PlaybackLinkSettings
+from vidmesh.common.ports import DEFAULT_PORTS, local_address
 
 
 class PlaybackSettings(ServerSettings, PlaybackLinkSettings):
     model_config = SettingsConfigDict(env_prefix="VIDMESH_PLAYBACK_", extra="ignore")
 
-    port: int = Field(default=50053, ge=0, le=65535)
-    metrics_port: int = Field(default=9153, ge=-1, le=65535)
-    http_port: int = Field(default=8053, ge=0, le=65535)
-    gateway_address: str = "127.0.0.1:50051"
+    port: int = Field(default=DEFAULT_PORTS.playback, ge=0, le=65535)
+    metrics_port: int = Field(default=DEFAULT_PORTS.playback_metrics, ge=-1, le=65535)
+    http_port: int = Field(default=DEFAULT_PORTS.playback_http, ge=0, le=65535)
+    gateway_address: str = local_address(DEFAULT_PORTS.gateway)
     public_check_seconds: float = Field(
         default=5.0,
         gt=0,

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from vidmesh.common.channels import ServiceCredential, connect
-from vidmesh.common.jobs import QueuePolicy, ensure_topology
-from vidmesh.common.outages import close_nats, connect_nats
+from vidmesh.common.queue_client import close_nats, connect_nats
+from vidmesh.common.queue_topology import QueuePolicy, ensure_topology
 from vidmesh.common.runtime import Loop, every
 from vidmesh.common.server import ServiceBinding
 from vidmesh.common.storage import BlobStore

@@ -11,9 +11,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from vidmesh.common.jobs import BULK, task_lane
 from vidmesh.common.layout import hls_key, segment_path
 from vidmesh.common.storage import MEDIA
+from vidmesh.common.transcode_tasks import BULK, task_lane
 from vidmesh.transcoder.command import chunk_command
 from vidmesh.transcoder.encoder import ProgressCallback, run_ffmpeg
 from vidmesh.transcoder.grid import ChunkSpan

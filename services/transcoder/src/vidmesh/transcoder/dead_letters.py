@@ -18,14 +18,8 @@ from nats.js import JetStreamContext
 from nats.js.errors import APIError, NotFoundError
 
 from vidmesh.common.errors import FailedPrecondition, InvalidArgument, NotFound
-from vidmesh.common.jobs import (
-    DLQ_STREAM,
-    generation_of,
-    plan_job,
-    publish_job,
-    task_name,
-    task_of,
-)
+from vidmesh.common.queue_topology import publish_job
+from vidmesh.common.transcode_tasks import DLQ_STREAM, generation_of, plan_job, task_name, task_of
 from vidmesh.common.video_states import VideoStates
 from vidmesh.v1 import transcode_pb2, video_pb2
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from nats.js import JetStreamContext
 from prometheus_client import Counter, Gauge, Histogram
 
-from vidmesh.common.jobs import CONSUMERS, task_kind
+from vidmesh.common.transcode_tasks import CONSUMERS, task_kind
 from vidmesh.transcoder import queue_state
 from vidmesh.v1 import transcode_pb2
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from nats.js import JetStreamContext
 
-from vidmesh.common.jobs import CONSUMERS, DLQ_STREAM, JOBS_STREAM, LANES, lane_subject
 from vidmesh.common.outages import outages_as_unavailable
+from vidmesh.common.transcode_tasks import CONSUMERS, DLQ_STREAM, JOBS_STREAM, LANES, lane_subject
 from vidmesh.v1 import transcode_pb2
 
 # Videos listed per lane: enough for a console, bounded however long the queue grows.

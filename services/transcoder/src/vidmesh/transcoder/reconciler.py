@@ -18,8 +18,9 @@ import time
 
 from nats.js import JetStreamContext
 
-from vidmesh.common.jobs import has_job, plan_job, publish_job
 from vidmesh.common.layout import source_key
+from vidmesh.common.queue_topology import has_job, publish_job
+from vidmesh.common.transcode_tasks import plan_job
 from vidmesh.common.video_states import VideoStates
 
 _log = logging.getLogger(__name__)

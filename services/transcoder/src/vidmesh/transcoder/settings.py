@@ -10,14 +10,15 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from vidmesh.common.config import ServerSettings
+from vidmesh.common.ports import DEFAULT_PORTS, local_address
 
 
 class TranscoderSettings(ServerSettings):
     model_config = SettingsConfigDict(env_prefix="VIDMESH_TRANSCODER_", extra="ignore")
 
-    port: int = Field(default=50054, ge=0, le=65535)
-    metrics_port: int = Field(default=9154, ge=-1, le=65535)
-    gateway_address: str = "127.0.0.1:50051"
+    port: int = Field(default=DEFAULT_PORTS.transcoder, ge=0, le=65535)
+    metrics_port: int = Field(default=DEFAULT_PORTS.transcoder_metrics, ge=-1, le=65535)
+    gateway_address: str = local_address(DEFAULT_PORTS.gateway)
     work_dir: Path = Path(".vidmesh/transcoder")
     worker_name: str = Field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
     attempts: int = Field(default=3, ge=1, le=20)

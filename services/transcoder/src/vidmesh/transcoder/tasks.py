@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import TypeVar
 
 from vidmesh.common.errors import NotFound
-from vidmesh.common.jobs import task_name
 from vidmesh.common.layout import hls_key
 from vidmesh.common.outages import until_acknowledged
 from vidmesh.common.storage import MEDIA, RAW, BlobNotFound, BlobStore
+from vidmesh.common.transcode_tasks import task_name
 from vidmesh.common.video_states import VideoStates
 from vidmesh.transcoder.ladder import Rung
 from vidmesh.transcoder.settings import TranscoderSettings

@@ -34,7 +34,11 @@ from nats.js.errors import APIError, NotFoundError
 from opentelemetry.trace import SpanKind
 
 from vidmesh.common.errors import FailedPrecondition, NotFound, ServiceError
-from vidmesh.common.jobs import (
+from vidmesh.common.outages import as_outage, until_acknowledged
+from vidmesh.common.queue_topology import publish_job
+from vidmesh.common.storage import BlobStore
+from vidmesh.common.tracing import mark_failed, server_span
+from vidmesh.common.transcode_tasks import (
     BULK,
     CONSUMERS,
     DLQ_SUBJECT,
@@ -42,14 +46,10 @@ from vidmesh.common.jobs import (
     MAX_DELIVERIES_ADVISORY,
     URGENT,
     progress_subject,
-    publish_job,
     task_kind,
     task_name,
     task_of,
 )
-from vidmesh.common.outages import as_outage, until_acknowledged
-from vidmesh.common.storage import BlobStore
-from vidmesh.common.tracing import mark_failed, server_span
 from vidmesh.common.validation import without_control_characters
 from vidmesh.common.video_states import VideoStates
 from vidmesh.transcoder import metrics

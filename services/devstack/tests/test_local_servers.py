@@ -8,9 +8,9 @@ import nats
 import psycopg
 import pytest
 
-from vidmesh.common.local.nats import NatsServer
-from vidmesh.common.local.postgres import PostgresCluster, embedded_bin_dir
-from vidmesh.common.local.process import StartupError, free_port
+from vidmesh.devstack.nats import NatsServer
+from vidmesh.devstack.postgres import PostgresCluster, embedded_bin_dir
+from vidmesh.devstack.process import StartupError, free_port
 
 
 def test_the_embedded_wheel_runs_a_password_protected_cluster(vidmesh_workdir: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vidmesh.common.local.process import (
+from vidmesh.devstack.process import (
     ManagedProcess,
     ServerProcess,
     bundled_binary,

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psycopg
 
-from vidmesh.common.local.process import ManagedProcess, ServerProcess, StartupError, launcher
+from vidmesh.devstack.process import ManagedProcess, ServerProcess, StartupError, launcher
 
 _DB_USER = "vidmesh"
 _RUN_AS = "postgres"

@@ -18,7 +18,7 @@ import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
-from vidmesh.common.local.process import ManagedProcess, ServerProcess, StartupError, port_open
+from vidmesh.devstack.process import ManagedProcess, ServerProcess, StartupError, port_open
 
 CACHE_LOCATION = """\
 location /hls/ {

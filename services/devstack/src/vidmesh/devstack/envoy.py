@@ -9,7 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vidmesh.common.local.process import (
+from vidmesh.common.ports import DEFAULT_PORTS
+from vidmesh.devstack.process import (
     ManagedProcess,
     ServerProcess,
     StartupError,
@@ -33,12 +34,12 @@ class EdgeConfig:
     listen_port: int
     admin_port: int
     gateway_port: int
-    ingest_port: int = 50052
-    ingest_http_port: int = 8052
-    transcoder_port: int = 50054
-    playback_port: int = 50053
-    playback_http_port: int = 8053
-    web_port: int = 8090
+    ingest_port: int = DEFAULT_PORTS.ingest
+    ingest_http_port: int = DEFAULT_PORTS.ingest_http
+    transcoder_port: int = DEFAULT_PORTS.transcoder
+    playback_port: int = DEFAULT_PORTS.playback
+    playback_http_port: int = DEFAULT_PORTS.playback_http
+    web_port: int = DEFAULT_PORTS.web
     # Where Prometheus scrapes Envoy's statistics (`/stats/prometheus` only); 0: any free port.
     stats_port: int = 0
     listen_address: str = "127.0.0.1"

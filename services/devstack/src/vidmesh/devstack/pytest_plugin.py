@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from vidmesh.common.local.envoy import EdgeConfig, EnvoyProxy
-from vidmesh.common.local.nats import NatsServer
-from vidmesh.common.local.postgres import PostgresCluster
-from vidmesh.common.local.process import ManagedProcess, bundled_binary, free_port, http_ok
 from vidmesh.common.tokens import TokenCodec
+from vidmesh.devstack.envoy import EdgeConfig, EnvoyProxy
+from vidmesh.devstack.nats import NatsServer
+from vidmesh.devstack.postgres import PostgresCluster
+from vidmesh.devstack.process import ManagedProcess, bundled_binary, free_port, http_ok
 
 TEST_JWT_SECRET = "test-secret-" + "x" * 32
 

@@ -1,1 +1,0 @@
-"""Pytest fixtures that start real infrastructure on free loopback ports."""
