@@ -138,7 +138,8 @@ async def run(seconds: int, connections: int, repeats: int, playbacks: int) -> N
             async with httpx.AsyncClient() as http:
                 for url in urls.values():
                     answer = await http.get(url)
-                    assert answer.status_code == 200 and len(answer.content) == SEGMENT_BYTES
+                    assert answer.status_code == 200
+                    assert len(answer.content) == SEGMENT_BYTES
                 warm = await http.get(urls["nginx cache → playback"])
                 assert warm.headers["x-cache-status"] == "HIT", warm.headers
             results: dict[str, list[dict[str, float]]] = {name: [] for name in SCENARIOS}

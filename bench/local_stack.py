@@ -7,6 +7,7 @@ QUEUED transition, `playable_time`, `ready_time`), so client-side polling adds n
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -121,13 +122,14 @@ class Client:
         self, path: Path, visibility: video_pb2.Visibility.ValueType = video_pb2.VISIBILITY_PRIVATE
     ) -> video_pb2.Video:
         """Stream the file to ingest; returns when the upload is complete (the video QUEUED)."""
+        size = (await asyncio.to_thread(path.stat)).st_size
 
         async def requests() -> AsyncIterator[ingest_pb2.UploadRequest]:
             yield ingest_pb2.UploadRequest(
                 metadata=ingest_pb2.UploadMetadata(
                     title=path.name,
                     filename=path.name,
-                    size_bytes=path.stat().st_size,
+                    size_bytes=size,
                     visibility=visibility,
                 )
             )

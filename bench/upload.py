@@ -51,7 +51,7 @@ def make_payload(path: Path, size: int) -> None:
 
 
 async def grpc_upload(port: int, token: str, path: Path) -> float:
-    size = path.stat().st_size
+    size = (await asyncio.to_thread(path.stat)).st_size
 
     async def requests() -> AsyncIterator[ingest_pb2.UploadRequest]:
         metadata = ingest_pb2.UploadMetadata(title="bench", filename=path.name, size_bytes=size)
@@ -66,7 +66,9 @@ async def grpc_upload(port: int, token: str, path: Path) -> float:
         try:
             await stub.Upload(requests(), metadata=(("authorization", f"Bearer {token}"),))
         except grpc.aio.AioRpcError as error:
-            assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, error
+            # The oversized upload is refused at its declared size, which is what is timed.
+            if error.code() != grpc.StatusCode.INVALID_ARGUMENT:
+                raise
         return time.perf_counter() - started
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -22,10 +23,12 @@ async def upload_ready(
     headers = {
         **auth,
         "x-title": source.stem,
-        "x-upload-length": str(source.stat().st_size),
+        "x-upload-length": str((await asyncio.to_thread(source.stat)).st_size),
         "x-visibility": visibility,
     }
-    uploaded = await http.put("/v1/videos:upload", content=source.read_bytes(), headers=headers)
+    uploaded = await http.put(
+        "/v1/videos:upload", content=await asyncio.to_thread(source.read_bytes), headers=headers
+    )
     assert uploaded.status_code == 200, uploaded.text
     video_id = str(uploaded.json()["video"]["videoId"])
     async with http.stream("GET", f"/v1/videos/{video_id}:watch", headers=auth) as stream:
@@ -38,7 +41,8 @@ async def ffmpeg_plays(url: str) -> None:
     done = await run_command(
         "ffmpeg", "-v", "error", "-i", url, "-map", "0", "-f", "null", "-", timeout=120
     )
-    assert done.code == 0 and not done.err.strip(), done.err[-500:]
+    assert done.code == 0, done.err[-500:]
+    assert not done.err.strip(), done.err[-500:]
 
 
 def first_uri(playlist: str) -> str:

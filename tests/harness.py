@@ -210,9 +210,13 @@ async def run_command(
     *argv: str,
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
-    timeout: float = 60.0,
+    timeout: float = 60.0,  # noqa: ASYNC109 - the bound is the helper's contract (see below)
 ) -> Finished:
-    """Run a program to completion (no stdin, bounded in time) and keep what it printed."""
+    """Run a program to completion (no stdin, bounded in time) and keep what it printed.
+
+    Every test program is bounded, so the bound is a parameter with a default rather than
+    something each caller must remember; on timeout the program is killed, not orphaned.
+    """
     process = await asyncio.create_subprocess_exec(
         *argv,
         cwd=cwd,
@@ -268,10 +272,27 @@ async def expect_error(
 
 
 async def eventually(
-    condition: Callable[[], Awaitable[bool]], *, timeout: float = 15.0, what: str = "condition"
+    condition: Callable[[], Awaitable[bool]],
+    *,
+    timeout: float = 15.0,  # noqa: ASYNC109 - reported with `what` when it passes
+    what: str = "condition",
 ) -> None:
-    """Wait until `condition` holds (for effects another process finishes on its own time)."""
-    async with asyncio.timeout(timeout):
-        while not await condition():
-            await asyncio.sleep(0.02)
-    assert await condition(), what
+    """Wait until `condition` holds (for effects another process finishes on its own time).
+
+    Polling is the point here (the effect is in another process, nothing to wait on), and the
+    deadline is its own, not a caller's `asyncio.timeout`, so that a failure says what was
+    awaited instead of a bare TimeoutError.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        try:
+            async with asyncio.timeout_at(deadline):
+                if await condition():
+                    return
+        except TimeoutError:
+            break
+        if loop.time() >= deadline:
+            break
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"not within {timeout:g} s: {what}")

@@ -55,7 +55,8 @@ def first_frame_is_key(segment: Path) -> bool:
         "frame=key_frame,pict_type",
     )
     frames = report["frames"]
-    assert isinstance(frames, list) and frames
+    assert isinstance(frames, list)
+    assert frames
     return bool(frames[0]["key_frame"] == 1)
 
 
@@ -117,7 +118,8 @@ def check_ladder(master: Path, source_width: int, source_height: int) -> list[Va
     counts, durations = set(), []
     for variant in found:
         width, height = (int(v) for v in variant.attributes["RESOLUTION"].split("x"))
-        assert width % 2 == 0 and height % 2 == 0
+        assert width % 2 == 0
+        assert height % 2 == 0
         assert min(width, height) <= max(short, 2), "never upscaled"
         assert abs(width / height - aspect) / aspect < 0.03, "aspect kept"
         segments = read_segments(variant.playlist)

@@ -17,14 +17,22 @@ from vidmesh.devstack.process import free_port
 VIDMESH = str(Path(sys.executable).parent / "vidmesh")
 
 
-async def read_until(stream: asyncio.StreamReader, marker: str, timeout: float) -> str:
+async def read_until(
+    stream: asyncio.StreamReader,
+    marker: str,
+    timeout: float,  # noqa: ASYNC109 - the failure shows what was read so far
+) -> str:
+    """The output up to and including the line with `marker`."""
     seen = ""
-    async with asyncio.timeout(timeout):
-        while marker not in seen:
-            line = await stream.readline()
-            if not line:
-                raise AssertionError(f"output ended before {marker!r}:\n{seen}")
-            seen += line.decode()
+    try:
+        async with asyncio.timeout(timeout):
+            while marker not in seen:
+                line = await stream.readline()
+                if not line:
+                    raise AssertionError(f"output ended before {marker!r}:\n{seen}")
+                seen += line.decode()
+    except TimeoutError:
+        raise AssertionError(f"no {marker!r} within {timeout:g} s:\n{seen}") from None
     return seen
 
 

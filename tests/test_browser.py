@@ -21,12 +21,18 @@ from vidmesh.devstack.envoy import repo_root
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
+@pytest.fixture(scope="module")
+def browser_tools() -> None:
+    """Debian's Chromium, driven by playwright-core on Node.js."""
+    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install chromium"
+    assert shutil.which("node"), "Node.js is needed for playwright-core"
+
+
 @pytest.mark.timeout(600)
+@pytest.mark.usefixtures("browser_tools")
 async def test_sign_up_upload_play_early_switch_quality_and_keep_it_private(
     vidmesh_workdir: Path, media_dir: Path
 ) -> None:
-    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install chromium"
-    assert shutil.which("node"), "Node.js is needed for playwright-core"
     source = clip(media_dir / "clip.mp4", size="854x480", seconds=16)
     # Noise, losslessly: a real video of ~45 MB, so its upload takes several tus chunks.
     big = clip(
@@ -74,10 +80,10 @@ def _failing_ffmpeg(folder: Path, flag: Path) -> Path:
 
 
 @pytest.mark.timeout(420)
+@pytest.mark.usefixtures("browser_tools")
 async def test_an_admin_sees_a_dead_letter_in_the_console_and_retries_it_to_ready(
     vidmesh_workdir: Path, media_dir: Path
 ) -> None:
-    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install chromium"
     source = clip(media_dir / "console.mp4", size="640x360", seconds=6)
     data_dir = vidmesh_workdir / "console-stack"
     flag = vidmesh_workdir / "ffmpeg-fails"
@@ -100,7 +106,11 @@ async def test_an_admin_sees_a_dead_letter_in_the_console_and_retries_it_to_read
 
 
 async def _run_script(
-    script: str, stack: RunningStack, env: dict[str, str], *, timeout: float
+    script: str,
+    stack: RunningStack,
+    env: dict[str, str],
+    *,
+    timeout: float,  # noqa: ASYNC109 - passed to run_command, which kills the browser
 ) -> str:
     """Run one of web/e2e's scripts against `stack`; fail with its output and the services'
     last log lines when a step fails."""

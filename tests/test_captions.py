@@ -67,10 +67,13 @@ async def test_captions_play_as_subtitle_renditions_aligned_with_the_video(
     master = (await http.get(f"/hls/{video_id}/master.m3u8")).text
     media = [line for line in master.splitlines() if "TYPE=SUBTITLES" in line]
     assert len(media) == 2
-    assert 'LANGUAGE="en"' in media[0] and "DEFAULT=YES" in media[0]
-    assert 'URI="subtitles/fr/index.m3u8"' in media[1] and 'NAME="Français"' in media[1]
+    assert 'LANGUAGE="en"' in media[0]
+    assert "DEFAULT=YES" in media[0]
+    assert 'URI="subtitles/fr/index.m3u8"' in media[1]
+    assert 'NAME="Français"' in media[1]
     streams = [line for line in master.splitlines() if line.startswith("#EXT-X-STREAM-INF")]
-    assert streams and all(line.endswith(',SUBTITLES="subs"') for line in streams)
+    assert streams
+    assert all(line.endswith(',SUBTITLES="subs"') for line in streams)
 
     variant_path = first_uri(master)
     variant = (await http.get(f"/hls/{video_id}/{variant_path}")).text
@@ -125,7 +128,8 @@ async def test_captions_play_as_subtitle_renditions_aligned_with_the_video(
         await http.delete(f"/v1/videos/{video_id}/captions/fr", headers=owner)
     ).status_code == 200
     master = (await http.get(f"/hls/{video_id}/master.m3u8")).text
-    assert master.count("TYPE=SUBTITLES") == 1 and "English (CC)" in master
+    assert master.count("TYPE=SUBTITLES") == 1
+    assert "English (CC)" in master
 
 
 async def test_bad_caption_files_are_refused_with_a_reason(
@@ -156,7 +160,9 @@ async def test_bad_caption_files_are_refused_with_a_reason(
     assert (await http.post(url, json=body("en", VTT))).status_code == 401
     assert (await http.post(url, json=body("en", VTT), headers=owner)).status_code == 200
     duplicate = await http.post(url, json=body("en", SRT), headers=owner)
-    assert duplicate.status_code == 409 and "CAPTIONS_EXIST" in duplicate.text
+    assert duplicate.status_code == 409
+    assert "CAPTIONS_EXIST" in duplicate.text
     missing = await http.delete(f"{url}/de", headers=owner)
-    assert missing.status_code == 404 and "CAPTIONS_NOT_FOUND" in missing.text
+    assert missing.status_code == 404
+    assert "CAPTIONS_NOT_FOUND" in missing.text
     assert (await http.get(f"/hls/{video_id}/subtitles/de/index.m3u8")).status_code == 404

@@ -193,7 +193,8 @@ async def test_a_redelivered_last_report_finalizes_once(ing: IngestHarness) -> N
         )
     ).outcome
     assert [(t.kind, t.chunk_index) for t in planned.due] == [(CHUNK, 0)], "the first alone"
-    assert planned.recorded and not planned.playable
+    assert planned.recorded
+    assert not planned.playable
 
     async def report(index: int, run: str) -> video_state_pb2.TaskOutcome:
         chunk = plan.chunks[index]
@@ -220,16 +221,20 @@ async def test_a_redelivered_last_report_finalizes_once(ing: IngestHarness) -> N
         return response.outcome
 
     first = await report(0, "first")
-    assert first.playable and first.video.playable
+    assert first.playable
+    assert first.video.playable
     assert [(t.kind, t.chunk_index) for t in first.due] == [(CHUNK, 1), (CHUNK, 2)]
     repeated = await report(0, "repeat")
-    assert not repeated.recorded and list(repeated.due) == list(first.due)
+    assert not repeated.recorded
+    assert list(repeated.due) == list(first.due)
     later = await report(2, "late")
-    assert later.playable and not later.due, "chunks out of order: nothing due until the last"
+    assert later.playable, "chunks out of order: nothing due until the last"
+    assert not later.due, "chunks out of order: nothing due until the last"
     last = await report(1, "last")
     assert [t.kind for t in last.due] == [last.due[0].KIND_FINALIZE]
     again = await report(1, "someoneelse")
-    assert not again.recorded and list(again.due) == list(last.due), "same answer on repeat"
+    assert not again.recorded, "same answer on repeat"
+    assert list(again.due) == list(last.due), "same answer on repeat"
     lost_answer = await report(1, "last")
     assert lost_answer.recorded, "a retried report of the recorded run is told its run stands"
     assert list(lost_answer.due) == list(last.due)

@@ -28,7 +28,7 @@ async def vidmesh(env: dict[str, str], *args: str) -> tuple[int, str, str]:
 @pytest.fixture
 async def cli_env(
     ing: IngestHarness, transcoder_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[dict[str, str]]:
+) -> dict[str, str]:
     worker: TranscoderHarness = await transcoder_factory()
     env = {
         "PATH": "/usr/bin:/bin",
@@ -39,7 +39,7 @@ async def cli_env(
         "VIDMESH_TRANSCODER": f"127.0.0.1:{worker.port}",
     }
     monkeypatch.setenv("VIDMESH_CONFIG_DIR", env["VIDMESH_CONFIG_DIR"])
-    yield env
+    return env
 
 
 async def test_login_then_an_interrupted_upload_resumes(
@@ -77,12 +77,14 @@ async def test_login_then_an_interrupted_upload_resumes(
     assert re.search(r"^processing .*chunks \d+/\d+.*playable$", out, re.MULTILINE), out
 
     code, out, _ = await vidmesh(cli_env, "watch", created.upload.video_id)
-    assert code == 0 and out.startswith("ready")
+    assert code == 0
+    assert out.startswith("ready")
 
     code, out, err = await vidmesh(cli_env, "timeline", created.upload.video_id)
     assert code == 0, err
     names = [line.split()[2] for line in out.splitlines()]
-    assert names[:3] == ["upload", "queue", "plan"] and names[-1] == "ready", out
+    assert names[:3] == ["upload", "queue", "plan"], out
+    assert names[-1] == "ready", out
     assert re.search(r"^g1 .* chunk-0 +\d+\.\d\d s  \S+", out, re.MULTILINE), out
 
 
@@ -94,46 +96,61 @@ async def test_upload_rejections_and_dlq_access(
     text = tmp_path / "notes.mp4"
     text.write_text("not a video")
     code, _, err = await vidmesh(env, "upload", str(text))
-    assert code == 1 and "UNSUPPORTED_MEDIA" in err
+    assert code == 1
+    assert "UNSUPPORTED_MEDIA" in err
     code, _, err = await vidmesh(env, "dlq", "list")
-    assert code == 1 and "ADMIN_REQUIRED" in err
+    assert code == 1
+    assert "ADMIN_REQUIRED" in err
     admin = await ing.gw.register("admin@example.com")
     code, out, err = await vidmesh(
         {**env, "VIDMESH_ACCESS_TOKEN": admin.access_token}, "dlq", "list"
     )
-    assert code == 0 and out == "", err
+    assert code == 0, err
+    assert out == "", err
     code, _, err = await vidmesh(
         {**env, "VIDMESH_ACCESS_TOKEN": admin.access_token}, "dlq", "retry", "42"
     )
-    assert code == 1 and "DEAD_LETTER_NOT_FOUND" in err
+    assert code == 1
+    assert "DEAD_LETTER_NOT_FOUND" in err
     code, out, err = await vidmesh(
         {**env, "VIDMESH_ACCESS_TOKEN": admin.access_token}, "dlq", "retry-all", "--reason", "X"
     )
-    assert code == 0 and "retried 0 videos" in out, err
+    assert code == 0, err
+    assert "retried 0 videos" in out, err
     code, _, err = await vidmesh(env, "dlq", "retry-all")
-    assert code == 1 and "ADMIN_REQUIRED" in err
+    assert code == 1
+    assert "ADMIN_REQUIRED" in err
     code, _, err = await vidmesh(env, "workers")
-    assert code == 1 and "ADMIN_REQUIRED" in err
+    assert code == 1
+    assert "ADMIN_REQUIRED" in err
     code, out, err = await vidmesh({**env, "VIDMESH_ACCESS_TOKEN": admin.access_token}, "workers")
     assert code == 0, err
     code, _, err = await vidmesh(env, "queue")
-    assert code == 1 and "ADMIN_REQUIRED" in err
+    assert code == 1
+    assert "ADMIN_REQUIRED" in err
     code, out, err = await vidmesh({**env, "VIDMESH_ACCESS_TOKEN": admin.access_token}, "queue")
     assert code == 0, err
-    assert out.splitlines()[0].startswith("urgent ") and out.splitlines()[-1] == "dead letters: 0"
+    assert out.splitlines()[0].startswith("urgent ")
+    assert out.splitlines()[-1] == "dead letters: 0"
     code, out, err = await vidmesh(env, "quota")
     # The junk upload above was refused: it keeps no storage, but it was uploaded today.
-    assert code == 0 and out.startswith("storage  0 bytes of 53687091200 bytes"), err
+    assert code == 0, err
+    assert out.startswith("storage  0 bytes of 53687091200 bytes"), err
     code, _, err = await vidmesh(env, "quota", "--user-id", admin.user_id, "--set-daily", "5")
-    assert code == 1 and "ADMIN_REQUIRED" in err
+    assert code == 1
+    assert "ADMIN_REQUIRED" in err
     admin_env = {**env, "VIDMESH_ACCESS_TOKEN": admin.access_token}
     code, out, err = await vidmesh(
         admin_env, "quota", "--user-id", user.user_id, "--set-daily", "5"
     )
-    assert code == 0 and "24 hours 11 bytes of 5 bytes (set for this user)" in out, err
+    assert code == 0, err
+    assert "24 hours 11 bytes of 5 bytes (set for this user)" in out, err
     code, _, err = await vidmesh(env, "upload", str(text))
-    assert code == 1 and "QUOTA_EXCEEDED" in err
+    assert code == 1
+    assert "QUOTA_EXCEEDED" in err
     code, _, err = await vidmesh(env, "timeline", str(uuid.uuid4()))
-    assert code == 1 and "VIDEO_NOT_FOUND" in err
+    assert code == 1
+    assert "VIDEO_NOT_FOUND" in err
     code, _, err = await vidmesh({k: v for k, v in cli_env.items()}, "watch", "x")
-    assert code == 1 and "not signed in" in err
+    assert code == 1
+    assert "not signed in" in err

@@ -101,17 +101,19 @@ def test_each_service_image_installs_only_itself_and_runs_as_a_user(
     for name in SERVICES:
         service = compose["services"][name]
         args = service["build"]["args"]
-        assert args["SERVICE"] == name and name in members
+        assert args["SERVICE"] == name
+        assert name in members
         assert (ROOT / "services" / name / "src" / "vidmesh" / name / "__main__.py").is_file()
         assert int(args["HEALTH_PORT"]) == getattr(DEFAULT_PORTS, name), f"{name} health port"
         _, dockerfile = dockerfile_of(service)
         steps = instructions(dockerfile)
         sync = next(rest for word, rest in steps if word == "RUN" and "uv sync" in rest)
-        assert (
-            "--locked" in sync and "--no-dev" in sync and '--package "vidmesh-${SERVICE}"' in sync
-        )
+        assert "--locked" in sync
+        assert "--no-dev" in sync
+        assert '--package "vidmesh-${SERVICE}"' in sync
         users = [rest for word, rest in steps if word == "USER"]
-        assert users and users[-1] not in ("root", "0"), f"{name} must not run as root"
+        assert users, f"{name} must not run as root"
+        assert users[-1] not in ("root", "0"), f"{name} must not run as root"
         assert any(word == "HEALTHCHECK" for word, _ in steps)
     web_steps = instructions(dockerfile_of(compose["services"]["web"])[1])
     assert any(word == "HEALTHCHECK" for word, _ in web_steps)
@@ -129,7 +131,8 @@ def test_start_order_waits_for_health_and_the_transcoder_scales(compose: dict[st
             if rule["condition"] == "service_healthy":
                 assert needed in checked, f"{name} waits for {needed}, which has no healthcheck"
     transcoder = services["transcoder"]
-    assert "container_name" not in transcoder and "ports" not in transcoder
+    assert "container_name" not in transcoder
+    assert "ports" not in transcoder
     published = {n: s["ports"] for n, s in services.items() if s.get("ports")}
     assert set(published) == {"envoy", "grafana"}, "only Envoy is reachable from outside"
     assert all(port.startswith("127.0.0.1:") for port in published["grafana"]), (

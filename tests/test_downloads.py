@@ -81,13 +81,16 @@ async def test_enabled_downloads_are_remuxed_mp4s_that_play_and_resume(
     assert abs(float(format_["duration"]) - 9) < 0.5
     assert movie.content.find(b"moov") < movie.content.find(b"mdat"), "faststart: moov first"
     done = await run_command("ffmpeg", "-v", "error", "-i", str(saved), "-f", "null", "-")
-    assert done.code == 0 and not done.err.strip(), done.err
+    assert done.code == 0, done.err
+    assert not done.err.strip(), done.err
 
     ranged = await http.get(links["360p"]["url"], headers={"range": "bytes=1000-1999"})
-    assert ranged.status_code == 206 and ranged.content == movie.content[1000:2000]
+    assert ranged.status_code == 206
+    assert ranged.content == movie.content[1000:2000]
 
     sound = await http.get(links["audio"]["url"])
-    assert sound.status_code == 200 and sound.headers["content-type"] == "audio/mp4"
+    assert sound.status_code == 200
+    assert sound.headers["content-type"] == "audio/mp4"
     saved_audio = tmp_path / "sound.m4a"
     saved_audio.write_bytes(sound.content)
     audio_streams = (await probe(saved_audio))["streams"]
@@ -115,4 +118,5 @@ async def test_downloads_of_a_private_video_need_its_owners_token(
     bare = url.split("?", 1)[0]
     assert (await http.get(bare)).status_code == 403
     bad = await set_downloads(http, owner, video_id, {"enabled": True, "renditions": ["../x"]})
-    assert bad.status_code == 400 and "INVALID_RENDITION" in bad.text
+    assert bad.status_code == 400
+    assert "INVALID_RENDITION" in bad.text

@@ -97,7 +97,8 @@ async def test_status_mapping(http: httpx.AsyncClient) -> None:
     )
     assert (limited.status_code, reason(limited)) == (429, "RATE_LIMITED")
     retry = [d for d in limited.json()["details"] if d["@type"].endswith("RetryInfo")]
-    assert retry and retry[0]["retryDelay"].endswith("s")
+    assert retry
+    assert retry[0]["retryDelay"].endswith("s")
 
 
 async def test_video_routes_map_403_404_and_400(

@@ -47,7 +47,9 @@ class FlakyStore(FileBlobStore):
 
 
 async def upload(ing: IngestHarness, owner: Account, source: Path) -> video_pb2.Video:
-    response = await ing.stub.Upload(upload_requests(source.read_bytes()), metadata=owner.metadata)
+    response = await ing.stub.Upload(
+        upload_requests(await asyncio.to_thread(source.read_bytes)), metadata=owner.metadata
+    )
     return response.video
 
 
@@ -112,7 +114,8 @@ async def test_poison_jobs_land_in_the_dlq_and_can_be_retried(
         # Every ffmpeg stalls: the first chunk or the audio dies first after `attempts` tries
         # and fails the video; tasks of a failed video are dropped, not dead-lettered.
         names = {letter.job.task.task_id for letter in listed.dead_letters}
-        assert names and names <= {f"{video.video_id}:1:chunk-0", f"{video.video_id}:1:audio"}
+        assert names
+        assert names <= {f"{video.video_id}:1:chunk-0", f"{video.video_id}:1:audio"}
         assert {letter.reason for letter in listed.dead_letters} == {"STALLED"}
         letter = listed.dead_letters[-1]
         assert (letter.reason, letter.deliveries, letter.job.job_id) == (

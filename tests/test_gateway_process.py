@@ -92,7 +92,8 @@ async def test_sigterm_drains_and_watchers_are_told_to_reconnect(
 
     lines = [json.loads(line) for line in process.log_path.read_text().splitlines()]
     register = [line for line in lines if line.get("method", "").endswith("/Register")]
-    assert register and register[0]["request_id"] == "req-drain-1"
+    assert register
+    assert register[0]["request_id"] == "req-drain-1"
     assert register[0]["code"] == "OK"
     assert {"serving", "draining", "stopped"} <= {line["message"] for line in lines}
     assert PASSWORD not in process.log_path.read_text()

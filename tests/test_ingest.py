@@ -61,8 +61,10 @@ async def test_a_streamed_upload_is_stored_probed_and_queued(
     video = response.video
     assert video.state == video_pb2.Video.STATE_QUEUED
     assert (video.width, video.height) == (320, 180)
-    assert video.source.sha256 == digest and video.source.size_bytes == len(data)
-    assert "h264" in video.source.codecs and "aac" in video.source.codecs
+    assert video.source.sha256 == digest
+    assert video.source.size_bytes == len(data)
+    assert "h264" in video.source.codecs
+    assert "aac" in video.source.codecs
     assert 1.9 < video.duration.ToTimedelta().total_seconds() < 2.2
     assert await ing.store.read_all(RAW, f"uploads/{video.video_id}/source") == data
     jobs = await ing.queued_jobs()
@@ -316,7 +318,8 @@ async def test_limits(ingest_factory: object, media_dir: Path) -> None:
     )
     too_big = await video_of(ing, owner, details["metadata"]["video_id"])
     assert (too_big.state, too_big.failure.reason) == (video_pb2.Video.STATE_FAILED, "TOO_LARGE")
-    assert await ing.queued_jobs() == [] and ing.spooled() == []
+    assert await ing.queued_jobs() == []
+    assert ing.spooled() == []
     data = clip(media_dir / "plain.mp4").read_bytes()
     assert len(data) < 500_000
     await expect_error(

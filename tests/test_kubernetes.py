@@ -59,7 +59,8 @@ def test_workloads_are_probed_bounded_and_unprivileged() -> None:
             assert container["resources"]["requests"], name
             assert container["resources"]["limits"]["memory"], name
             context = container["securityContext"]
-            assert context["readOnlyRootFilesystem"] and not context["allowPrivilegeEscalation"]
+            assert context["readOnlyRootFilesystem"]
+            assert not context["allowPrivilegeEscalation"]
             assert context["capabilities"]["drop"] == ["ALL"], name
             if name in SERVICES:
                 assert "grpc" in container["readinessProbe"], f"{name}: gRPC health probe"

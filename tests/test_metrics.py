@@ -97,7 +97,8 @@ async def test_the_prometheus_config_and_alerts_pass_promtool() -> None:
     config = await run_command("promtool", "check", "config", str(folder / "prometheus.yml"))
     assert config.code == 0, config.out + config.err
     rules = await run_command("promtool", "check", "rules", str(folder / "alerts.yml"))
-    assert rules.code == 0 and "6 rules found" in rules.out, rules.out + rules.err
+    assert rules.code == 0, rules.out + rules.err
+    assert "6 rules found" in rules.out, rules.out + rules.err
 
 
 def test_docs_list_every_metric_and_the_dashboard_uses_only_real_ones() -> None:

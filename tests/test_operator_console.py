@@ -100,8 +100,10 @@ async def test_a_failed_generation_and_its_retry_are_both_on_the_timeline(
     first = [step for step in steps if step.generation == 1]
     second = [step for step in steps if step.generation == 2]
     failures = [step for step in first if step.kind == Step.KIND_FAILED]
-    assert len(failures) == 1 and failures[0].detail == "", "the reason is the latest failure's"
-    assert second[0].name == "queue" and second[-1].name == "ready"
+    assert len(failures) == 1, "the reason is the latest failure's"
+    assert failures[0].detail == "", "the reason is the latest failure's"
+    assert second[0].name == "queue"
+    assert second[-1].name == "ready"
     assert any(step.kind == Step.KIND_CHUNK for step in second)
     assert steps.index(first[-1]) < steps.index(second[0])
 

@@ -101,7 +101,8 @@ async def test_a_tus_upload_finished_while_postgres_restarts_is_committed_withou
             )
             assert session.upload.state == ingest_pb2.UploadSession.STATE_COMMITTING
         video = await becomes(ing.gw, owner, video_id, State.STATE_QUEUED)
-        assert video.source.sha256 and video.source.size_bytes == len(data)
+        assert video.source.sha256
+        assert video.source.size_bytes == len(data)
         assert [job.video_id for job in await ing.queued_jobs()] == [video_id]
         again = await http.patch(
             url, content=b"", headers={**patch, "Upload-Offset": str(len(data))}
@@ -317,7 +318,8 @@ async def test_gateway_answers_unavailable_with_a_retry_hint_while_postgres_is_d
             )
             assert rest.status_code == 503, rest.text
             assert int(rest.headers["retry-after"]) >= 1
-            assert "psycopg" not in rest.text and "OperationalError" not in rest.text
+            assert "psycopg" not in rest.text
+            assert "OperationalError" not in rest.text
         # The pool recovers by itself once PostgreSQL is back.
         listed = await gw.videos.ListVideos(me, metadata=account.metadata)
         assert list(listed.videos) == []

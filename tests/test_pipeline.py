@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,9 @@ async def watch_until_done(
 async def upload_and_finish(
     ing: IngestHarness, owner: Account, source: Path
 ) -> tuple[video_pb2.Video, list[video_pb2.Video]]:
-    response = await ing.stub.Upload(upload_requests(source.read_bytes()), metadata=owner.metadata)
+    response = await ing.stub.Upload(
+        upload_requests(await asyncio.to_thread(source.read_bytes)), metadata=owner.metadata
+    )
     history = await watch_until_done(ing, owner, response.video.video_id)
     return history[-1], history
 
@@ -115,7 +118,8 @@ async def test_awkward_sources_become_valid_ladders(
     assert [r.name for r in video.renditions] == [v.playlist.parent.name for v in variants(master)]
     assert store.local_path(MEDIA, f"{media_prefix(video)}/poster.jpg") is not None
     vtt = store.local_path(MEDIA, f"{media_prefix(video)}/storyboard.vtt")
-    assert vtt is not None and vtt.read_text().startswith("WEBVTT")
+    assert vtt is not None
+    assert vtt.read_text().startswith("WEBVTT")
     assert "storyboard.jpg#xywh=0,0," in vtt.read_text()
 
 
@@ -135,7 +139,8 @@ async def test_progress_and_states_stream_to_watchers(
     percents = [v.progress_percent for v in history if v.state == video_pb2.Video.STATE_PROCESSING]
     assert any(0 < p < 100 for p in percents), percents
     assert video.progress_percent == 100
-    assert len(video.renditions) == 2 and video.renditions[0].name == "360p"
+    assert len(video.renditions) == 2
+    assert video.renditions[0].name == "360p"
 
 
 async def test_deleting_a_video_removes_its_objects(

@@ -58,19 +58,24 @@ async def test_an_uploaded_picture_becomes_the_clean_poster_everyone_sees(
     answer = await set_poster(http, owner, video_id, image=image_field(hostile))
     assert answer.status_code == 200, answer.text
     url = answer.json()["posterUrl"]
-    assert url.startswith(f"/hls/{video_id}/poster-") and url.endswith(".jpg")
+    assert url.startswith(f"/hls/{video_id}/poster-")
+    assert url.endswith(".jpg")
     served = await http.get(url)
-    assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"
-    assert served.content.startswith(b"\xff\xd8") and b"<script" not in served.content
+    assert served.status_code == 200
+    assert served.headers["content-type"] == "image/jpeg"
+    assert served.content.startswith(b"\xff\xd8")
+    assert b"<script" not in served.content
     picture = Image.open(io.BytesIO(served.content))
     assert (picture.format, picture.size) == ("JPEG", (800, 600))
     red = picture.getpixel((400, 300))
-    assert isinstance(red, tuple) and red[0] > 150, "the picture's pixels, encoded again"
+    assert isinstance(red, tuple), "the picture's pixels, encoded again"
+    assert red[0] > 150, "the picture's pixels, encoded again"
 
     shown = (await http.get(f"/v1/videos/{video_id}")).json()["video"]["posterUrl"]
     feed = (await http.get("/v1/videos")).json()["videos"]
     info = (await http.get(f"/v1/videos/{video_id}/playback")).json()
-    assert shown == url and info["posterUrl"] == url
+    assert shown == url
+    assert info["posterUrl"] == url
     assert next(v for v in feed if v["videoId"] == video_id)["posterUrl"] == url
 
     big = await set_poster(http, owner, video_id, image=image_field(png(3840, 2160)))
@@ -106,7 +111,8 @@ async def test_hostile_and_wrong_posters_are_refused_with_a_reason(
         answer = await set_poster(http, owner, video_id, **source)
         assert (answer.status_code, reason in answer.text) == (status, True), answer.text[:300]
     refused = await set_poster(http, stranger, video_id, image=image_field(png(10, 10)))
-    assert refused.status_code == 403 and "NOT_VIDEO_OWNER" in refused.text
+    assert refused.status_code == 403
+    assert "NOT_VIDEO_OWNER" in refused.text
     assert (
         await set_poster(http, None, video_id, image=image_field(png(10, 10)))
     ).status_code == 401

@@ -32,7 +32,8 @@ async def test_public_hls_is_shared_and_cacheable(http: httpx.AsyncClient, media
     assert again.status_code == 304
 
     variant = await http.get(f"/hls/{video_id}/{first_uri(master.text)}")
-    assert variant.status_code == 200 and "token" not in variant.text
+    assert variant.status_code == 200
+    assert "token" not in variant.text
     rendition = first_uri(master.text).rsplit("/", 1)[0]
     segment_url = f"/hls/{video_id}/{rendition}/{first_uri(variant.text)}"
     segment = await http.get(segment_url, headers=ELSEWHERE)
@@ -42,7 +43,8 @@ async def test_public_hls_is_shared_and_cacheable(http: httpx.AsyncClient, media
     modified = segment.headers["last-modified"]
     assert parsedate_to_datetime(modified).tzinfo is not None
     unchanged = await http.get(segment_url, headers={"if-modified-since": modified})
-    assert unchanged.status_code == 304 and not unchanged.content
+    assert unchanged.status_code == 304
+    assert not unchanged.content
 
     preflight = await http.options(
         segment_url,
@@ -56,7 +58,8 @@ async def test_public_hls_is_shared_and_cacheable(http: httpx.AsyncClient, media
     assert preflight.headers["access-control-allow-origin"] == "*"
     assert "range" in preflight.headers["access-control-allow-headers"].lower()
     poster = await http.get(anonymous["posterUrl"])
-    assert poster.status_code == 200 and poster.headers["cache-control"] == "public, max-age=60"
+    assert poster.status_code == 200
+    assert poster.headers["cache-control"] == "public, max-age=60"
 
 
 async def test_private_hls_is_signed_and_never_shared(
@@ -67,10 +70,12 @@ async def test_private_hls_is_signed_and_never_shared(
     unlisted = await upload_ready(http, owner, clip(media_dir / "unlisted.mp4"), "unlisted")
     for hidden in (video_id, unlisted):
         bare = await http.get(f"/hls/{hidden}/master.m3u8")
-        assert bare.status_code == 403 and "token is required" in bare.text
+        assert bare.status_code == 403
+        assert "token is required" in bare.text
         assert bare.headers["cache-control"] == "no-store"
     info = (await http.get(f"/v1/videos/{video_id}/playback", headers=owner)).json()
-    assert info["token"] and info["tokenExpireTime"]
+    assert info["token"]
+    assert info["tokenExpireTime"]
     master = await http.get(info["masterPlaylistUrl"])
     assert master.headers["cache-control"].startswith("private")
     variant_url = f"/hls/{video_id}/{first_uri(master.text)}"
@@ -94,7 +99,8 @@ async def test_feed_posters_work_as_returned(http: httpx.AsyncClient, media_dir:
     assert "?token=" in hidden["posterUrl"]
     for url in (listed["posterUrl"], hidden["posterUrl"]):
         poster = await http.get(url)
-        assert poster.status_code == 200 and poster.headers["content-type"] == "image/jpeg"
+        assert poster.status_code == 200
+        assert poster.headers["content-type"] == "image/jpeg"
     one = (await http.get(f"/v1/videos/{private}", headers=owner)).json()["video"]
     assert (await http.get(one["posterUrl"])).status_code == 200
     assert (await http.get(f"/hls/{private}/poster.jpg")).status_code == 403

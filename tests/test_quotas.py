@@ -58,12 +58,14 @@ async def test_usage_and_limits_are_reported_and_admins_override_them(ing: Inges
     user, admin = await ing.gw.register(), await ing.gw.register("admin@example.com")
     fresh = await own_quota(ing, user)
     assert (fresh.storage_used_bytes, fresh.daily_used_bytes) == (0, 0)
-    assert fresh.storage_limit_bytes == 50 * 1024**3 and fresh.daily_limit_bytes == 20 * 1024**3
+    assert fresh.storage_limit_bytes == 50 * 1024**3
+    assert fresh.daily_limit_bytes == 20 * 1024**3
     assert not fresh.storage_limit_overridden
 
     changed = await limit(ing, admin, user, storage=5000, daily=-1)
     assert (changed.storage_limit_bytes, changed.daily_limit_bytes) == (5000, -1)
-    assert changed.storage_limit_overridden and changed.daily_limit_overridden
+    assert changed.storage_limit_overridden
+    assert changed.daily_limit_overridden
     await create(ing, user, 1200)
     seen = await own_quota(ing, user)
     assert (seen.storage_used_bytes, seen.daily_used_bytes) == (1200, 1200), "reserved at once"
@@ -161,7 +163,8 @@ async def test_two_uploads_started_at_once_cannot_both_fit_one_quota(ing: Ingest
     )
     created = [r for r in results if isinstance(r, ingest_pb2.CreateUploadResponse)]
     refused = [r for r in results if isinstance(r, grpc.aio.AioRpcError)]
-    assert len(created) == 1 and len(refused) == 3, results
+    assert len(created) == 1, results
+    assert len(refused) == 3, results
     assert all(error.code() == Code.RESOURCE_EXHAUSTED for error in refused)
 
 

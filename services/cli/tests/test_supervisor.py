@@ -24,10 +24,9 @@ def crashing(tmp_path: Path, code: str) -> tuple[ManagedProcess, Supervised]:
         "worker", [sys.executable, "-c", code], log_path=tmp_path / "worker.log"
     )
 
-    def start() -> None:
-        process.start()
-
-    return process, Supervised("worker", start, process.stop, process.running, process.log_path)
+    return process, Supervised(
+        "worker", process.start, process.running, process.stop, process.running, process.log_path
+    )
 
 
 def exited(process: ManagedProcess) -> None:
@@ -40,11 +39,12 @@ def test_a_crashed_process_is_restarted_with_growing_delays(tmp_path: Path) -> N
     supervisor = Supervisor(clock=clock, say=said.append)
     process, unit = crashing(tmp_path, "import time; time.sleep(30)")
     supervisor.add(unit)
-    unit.start()
+    unit.launch()
     first = process.pid
     process.kill()
     supervisor.check()
-    assert process.running() and process.pid != first
+    assert process.running()
+    assert process.pid != first
     assert said == ["worker exited; restarting it (crash 1) …", "worker is back"]
     process.kill()
     supervisor.check()  # the second restart waits for its delay
@@ -60,7 +60,7 @@ def test_a_process_that_keeps_crashing_stops_the_stack_with_its_log(tmp_path: Pa
     supervisor = Supervisor(clock=clock, say=lambda line: None, max_restarts=5, window=60)
     process, unit = crashing(tmp_path, "print('config is broken: no such table'); exit(3)")
     supervisor.add(unit)
-    unit.start()
+    unit.launch()
     for _ in range(5):
         exited(process)
         supervisor.check()  # restarts it
@@ -78,9 +78,48 @@ def test_crashes_long_ago_are_forgiven(tmp_path: Path) -> None:
     supervisor = Supervisor(clock=clock, say=lambda line: None, max_restarts=2, window=60)
     process, unit = crashing(tmp_path, "exit(1)")
     supervisor.add(unit)
-    unit.start()
+    unit.launch()
     for _ in range(6):
         exited(process)
         supervisor.check()  # never raises: each crash is a minute after the last
         clock.now += 61.0
     exited(process)
+
+
+def test_a_restart_does_not_wait_for_the_process_to_serve(tmp_path: Path) -> None:
+    """A gateway waiting for its database must not keep the database from being restarted:
+    both are relaunched in one check, and each is reported back once it serves."""
+    said = list[str]()
+    supervisor = Supervisor(say=said.append)
+    serving = {"gateway": False, "database": False}
+    processes = {}
+    for name in serving:
+        process = ManagedProcess(
+            name, [sys.executable, "-c", "import time; time.sleep(30)"], log_path=tmp_path / name
+        )
+        processes[name] = process
+        supervisor.add(
+            Supervised(
+                name,
+                process.start,
+                lambda name=name: serving[name],  # type: ignore[misc]
+                process.stop,
+                process.running,
+            )
+        )
+        process.start()
+    for process in processes.values():
+        process.kill()
+    supervisor.check()
+    assert all(process.running() for process in processes.values())
+    assert not [line for line in said if line.endswith("is back")]
+    serving["database"] = True
+    supervisor.check()
+    assert said[-1] == "database is back"
+    serving["gateway"] = True
+    supervisor.check()
+    supervisor.check()
+    assert said[-1] == "gateway is back"
+    assert said.count("gateway is back") == 1
+    for process in processes.values():
+        process.stop()

@@ -52,7 +52,8 @@ def test_chunks_finishing_out_of_order_still_give_an_in_order_playlist() -> None
     ]
     grown = hls_playlists.variant(generation([2, 0, 1]), "360p", ended=False)
     assert uris(grown) == ["r0/seg_00000.ts", "r1/seg_00001.ts", "r2/seg_00002.ts"]
-    assert "#EXT-X-PLAYLIST-TYPE:EVENT" in grown and "#EXT-X-START:TIME-OFFSET=0" in grown
+    assert "#EXT-X-PLAYLIST-TYPE:EVENT" in grown
+    assert "#EXT-X-START:TIME-OFFSET=0" in grown
     assert "#EXT-X-ENDLIST" not in grown
     final = hls_playlists.variant(generation([0, 1, 2]), "360p", ended=True)
     assert final.rstrip().endswith("#EXT-X-ENDLIST")

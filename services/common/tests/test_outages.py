@@ -32,8 +32,10 @@ def test_outages_are_unavailable_with_a_retry_hint(error: Exception, reason: str
     outage = as_outage(error)
     assert outage is not None
     assert outage.reason == f"{reason}_UNAVAILABLE"
-    assert outage.retry_after_seconds is not None and outage.retry_after_seconds > 0
-    assert "SELECT" not in outage.message and "UPDATE" not in outage.message
+    assert outage.retry_after_seconds is not None
+    assert outage.retry_after_seconds > 0
+    assert "SELECT" not in outage.message
+    assert "UPDATE" not in outage.message
 
 
 @pytest.mark.parametrize(

@@ -148,7 +148,7 @@ def test_playback_tokens_name_a_known_key(codec: TokenCodec) -> None:
     "text", ["short=abc", "no-secret", "bad id=" + "x" * 40, f"a={'x' * 40},a={'y' * 40}"]
 )
 def test_malformed_signing_keys_are_refused(text: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="signing key"):
         parse_signing_keys(text)
 
 

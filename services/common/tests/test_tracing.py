@@ -50,7 +50,8 @@ def clusters(config: dict[str, object]) -> dict[str, dict[str, object]]:
 
 def test_envoy_traces_to_the_collector_only_when_one_is_set() -> None:
     plain = edge(None)
-    assert "tracing" not in manager(plain) and "otlp" not in clusters(plain)
+    assert "tracing" not in manager(plain)
+    assert "otlp" not in clusters(plain)
 
     traced = edge("http://127.0.0.1:4318/v1/traces")
     provider = manager(traced)["tracing"]["provider"]  # type: ignore[index]
@@ -58,7 +59,8 @@ def test_envoy_traces_to_the_collector_only_when_one_is_set() -> None:
     uri = provider["typed_config"]["http_service"]["http_uri"]
     assert (uri["uri"], uri["cluster"]) == ("http://127.0.0.1:4318/v1/traces", "otlp")
     otlp = clusters(traced)["otlp"]
-    assert otlp["type"] == "STATIC" and "transport_socket" not in otlp
+    assert otlp["type"] == "STATIC"
+    assert "transport_socket" not in otlp
 
     remote = clusters(edge("https://collector.example:4318/v1/traces"))["otlp"]
     assert remote["type"] == "STRICT_DNS"

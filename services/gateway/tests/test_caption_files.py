@@ -21,7 +21,8 @@ def test_only_cues_survive() -> None:
     )
     text, count = normalise(vtt.encode())
     assert count == 1
-    assert "STYLE" not in text and "color" not in text
+    assert "STYLE" not in text
+    assert "color" not in text
     assert text.endswith("00:00:00.000 --> 00:01:00.000 line:0\n<i>Hi</i>\n")
 
 

@@ -87,7 +87,8 @@ def test_a_waiting_video_has_an_open_queue_step() -> None:
     record = video(VideoState.QUEUED)
     steps = build_steps(record, [moved(VideoState.UPLOADING, 0), moved(VideoState.QUEUED, 3)], [])
     assert [s.name for s in steps] == ["upload", "queue"]
-    assert not steps[1].HasField("end_time") and not steps[1].HasField("duration")
+    assert not steps[1].HasField("end_time")
+    assert not steps[1].HasField("duration")
 
 
 def test_a_video_still_uploading_has_an_open_upload_step() -> None:

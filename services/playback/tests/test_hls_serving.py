@@ -4,11 +4,12 @@ redirect), conditional requests, and viewers who hang up mid-segment."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -48,10 +49,13 @@ async def test_s3_segments_stream_with_ranges_and_validators(s3: S3BlobStore) ->
     async for base in serving(s3):
         async with httpx.AsyncClient(base_url=base) as http:
             full = await http.get(path)
-            assert full.status_code == 200 and full.content == data
-            assert full.headers["last-modified"] and full.headers["etag"]
+            assert full.status_code == 200
+            assert full.content == data
+            assert full.headers["last-modified"]
+            assert full.headers["etag"]
             part = await http.get(path, headers={"range": "bytes=1000-1999"})
-            assert part.status_code == 206 and part.content == data[1000:2000]
+            assert part.status_code == 206
+            assert part.content == data[1000:2000]
             assert part.headers["content-range"] == f"bytes 1000-1999/{len(data)}"
             since = await http.get(
                 path, headers={"if-modified-since": full.headers["last-modified"]}
@@ -68,7 +72,8 @@ async def test_s3_segments_redirect_to_presigned_urls(s3: S3BlobStore) -> None:
             assert answer.headers["cache-control"] == "private, max-age=300"
             assert answer.headers["access-control-allow-origin"] == "*"
             fetched = await http.get(answer.headers["location"])
-            assert fetched.status_code == 200 and fetched.content == data
+            assert fetched.status_code == 200
+            assert fetched.content == data
             forged = await http.get(path.split("?")[0] + "?token=forged")
             assert forged.status_code == 403, "the token is checked before redirecting"
 
@@ -79,22 +84,49 @@ async def test_a_viewer_hanging_up_mid_segment_is_no_error(
     store = FileBlobStore(tmp_path / "objects")
     path, data = await segment(store, 16 * 1024 * 1024)
     caplog.set_level(logging.DEBUG, logger="vidmesh.playback.hls")
-    async for base in serving(store):
-        port = int(base.rsplit(":", 1)[1])
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-        await reader.readexactly(64 * 1024)
-        writer.transport.get_extra_info("socket").setsockopt(
-            socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
-        )
-        writer.close()
-
-        async def hung_up_noted() -> None:
-            while not any("closed the connection" in r.getMessage() for r in caplog.records):
-                await asyncio.sleep(0.01)
-
-        await asyncio.wait_for(hung_up_noted(), timeout=10)
-        async with httpx.AsyncClient(base_url=base) as http:
-            assert (await http.get(path, headers={"range": "bytes=0-9"})).content == data[:10]
+    hung_up = asyncio.Event()
+    with noticing(logging.getLogger("vidmesh.playback.hls"), "closed the connection", hung_up):
+        async for base in serving(store):
+            await hang_up_mid_segment(base, path)
+            await asyncio.wait_for(hung_up.wait(), timeout=10)
+            async with httpx.AsyncClient(base_url=base) as http:
+                ranged = await http.get(path, headers={"range": "bytes=0-9"})
+                assert ranged.content == data[:10]
     problems = [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
     assert not problems, [r.getMessage() for r in problems]
+
+
+async def hang_up_mid_segment(base: str, path: str) -> None:
+    """Read the start of a large segment, then reset the connection (SO_LINGER 0)."""
+    port = int(base.rsplit(":", 1)[1])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    await reader.readexactly(64 * 1024)
+    writer.transport.get_extra_info("socket").setsockopt(
+        socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+    )
+    writer.close()
+
+
+@contextlib.contextmanager
+def noticing(logger: logging.Logger, text: str, event: asyncio.Event) -> Iterator[None]:
+    """While inside, `event` is set when `logger` logs a record containing `text`."""
+    handler = NoticeHandler(text, event)
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+
+
+class NoticeHandler(logging.Handler):
+    """Sets `event` when a record with `text` is logged (the server runs in this loop)."""
+
+    def __init__(self, text: str, event: asyncio.Event) -> None:
+        super().__init__(logging.DEBUG)
+        self._text = text
+        self._event = event
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._text in record.getMessage():
+            self._event.set()

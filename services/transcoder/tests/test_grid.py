@@ -16,7 +16,8 @@ def test_a_long_video_gets_a_one_second_first_chunk_then_doubling_ones() -> None
     assert [c.segment_count for c in chunks[1:5]] == [1, 2, 4, 8]
     assert sum(c.frames for c in chunks) == 600 * 30, "every frame in exactly one chunk"
     numbers = [c.first_segment for c in chunks]
-    assert numbers == sorted(numbers) and numbers[1] == 1
+    assert numbers == sorted(numbers)
+    assert numbers[1] == 1
     for before, after in itertools.pairwise(chunks):
         assert before.end_frame == after.start_frame
         assert after.first_segment == before.first_segment + before.segment_count

@@ -30,6 +30,7 @@ from vidmesh.devstack.nats import NatsServer
 from vidmesh.devstack.postgres import PostgresCluster
 from vidmesh.devstack.process import (
     ManagedProcess,
+    ServerProcess,
     StartupError,
     free_port,
     grpc_serving,
@@ -127,11 +128,11 @@ class LocalStack:
         postgres = PostgresCluster(
             self.data_dir / "postgres", port=self.ports.postgres, password=keys.postgres_password
         )
-        self._launch("postgres", postgres.start, postgres.stop, postgres.running, postgres.log_path)
+        self._server("postgres", postgres)
         database_url = postgres.create_database("vidmesh")
 
         nats = NatsServer(self.data_dir / "nats" / "store", port=self.ports.nats)
-        self._launch("nats-server", nats.start, nats.stop, nats.running, nats.log_path)
+        self._server("nats-server", nats)
 
         env = {
             "VIDMESH_DATABASE_URL": database_url,
@@ -208,7 +209,7 @@ class LocalStack:
             traces_url=otlp_traces_url(),
         )
         envoy = EnvoyProxy(edge, self.data_dir / "envoy")
-        self._launch("envoy", envoy.start, envoy.stop, envoy.running, envoy.log_path)
+        self._server("envoy", envoy)
 
     def _service(
         self,
@@ -226,11 +227,7 @@ class LocalStack:
         process = ManagedProcess(name, argv, log_path=logs / f"{name}.log", env=env)
         self.processes[name] = process
 
-        def start() -> None:
-            process.start()
-            process.wait_ready(grpc_serving(port), 120)
-
-        self._launch(name, start, process.stop, process.running, process.log_path)
+        self._launch(name, process, grpc_serving(port), 120)
 
     def _web(self, root: Path, logs: Path) -> None:
         argv = [sys.executable, "-m", "vidmesh.cli.webapp", "--root", str(root)]
@@ -239,26 +236,34 @@ class LocalStack:
         )
         self.processes["web"] = process
 
-        def start() -> None:
-            process.start()
-            process.wait_ready(http_ok(f"http://127.0.0.1:{self.ports.web}/"), 60)
-
-        self._launch("web", start, process.stop, process.running, process.log_path)
+        self._launch("web", process, http_ok(f"http://127.0.0.1:{self.ports.web}/"), 60)
 
     def _launch(
-        self,
-        name: str,
-        start: Callable[[], object],
-        stop: Callable[[], None],
-        running: Callable[[], bool],
-        log_path: Path | None,
+        self, name: str, process: ManagedProcess, ready: Callable[[], bool], timeout: float
     ) -> None:
+        """Start one of the stack's own processes, wait until it serves, then supervise it."""
+        self._begin(name, process.stop)
+        process.start()
+        process.wait_ready(ready, timeout)
+        self.supervisor.add(
+            Supervised(name, process.start, ready, process.stop, process.running, process.log_path)
+        )
+
+    def _server(self, name: str, server: ServerProcess) -> None:
+        """Start a local server (PostgreSQL, NATS, Envoy), wait until it serves, supervise it."""
+        self._begin(name, server.stop)
+        server.start()
+        self.supervisor.add(
+            Supervised(
+                name, server.launch, server.ready, server.stop, server.running, server.log_path
+            )
+        )
+
+    def _begin(self, name: str, stop: Callable[[], None]) -> None:
         if self._stopping.is_set():
             raise StartupError("interrupted")
         print(f"  starting {name} …", flush=True)
         self._stoppers.append(stop)
-        start()
-        self.supervisor.add(Supervised(name, start, stop, running, log_path))
 
     @contextlib.contextmanager
     def signals_handled(self) -> Iterator[None]:

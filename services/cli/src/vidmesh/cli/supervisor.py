@@ -4,6 +4,10 @@ A process that exits is started again after a delay that doubles with each recen
 half a second up to ten); one that crashes `max_restarts` times within `window` seconds is
 broken, not unlucky, and stops the stack with its name and the tail of its log, so the cause
 is on screen instead of a restart loop hiding it.
+
+A restart only launches the process; whether it serves again is asked at each later check.
+Waiting for one process there would leave every other crashed one down meanwhile: a gateway
+waiting for its database must not keep the database from being restarted.
 """
 
 from __future__ import annotations
@@ -19,15 +23,18 @@ from vidmesh.devstack.process import StartupError, tail
 
 @dataclass
 class Supervised:
-    """One process of the stack and how to start, stop and check it."""
+    """One process of the stack: how to launch it (without waiting), whether it serves, how to
+    stop it and whether it runs."""
 
     name: str
-    start: Callable[[], object]
+    launch: Callable[[], object]
+    ready: Callable[[], bool]
     stop: Callable[[], None]
     running: Callable[[], bool]
     log_path: Path | None = None
     crashes: deque[float] = field(default_factory=deque)
     retry_at: float = 0.0
+    returning: bool = False
 
 
 class CrashLoop(StartupError):
@@ -57,10 +64,14 @@ class Supervisor:
         self.units.append(unit)
 
     def check(self) -> None:
-        """Restart whatever has exited and is due; raise `CrashLoop` for a broken one."""
+        """Restart whatever has exited and is due, and say which restarted ones serve again;
+        raise `CrashLoop` for a broken one."""
         for unit in self.units:
             if not unit.running():
                 self._recover(unit)
+            if unit.returning and unit.running() and unit.ready():
+                unit.returning = False
+                self._say(f"{unit.name} is back")
 
     def _recover(self, unit: Supervised) -> None:
         now = self._clock()
@@ -79,8 +90,8 @@ class Supervisor:
         unit.retry_at = now + delay
         self._say(f"{unit.name} exited; restarting it (crash {len(unit.crashes)}) …")
         try:
-            unit.start()
+            unit.launch()
         except StartupError as error:
             self._say(f"{unit.name} did not come back yet: {str(error).splitlines()[0]}")
             return
-        self._say(f"{unit.name} is back")
+        unit.returning = True

@@ -110,9 +110,9 @@ async def upload_file(
     visibility: str,
     attempts: int = 5,
 ) -> video_pb2.Video:
-    if not path.is_file():
+    if not await asyncio.to_thread(path.is_file):
         raise CliError(f"{path}: no such file")
-    size = path.stat().st_size
+    size = (await asyncio.to_thread(path.stat)).st_size
     upload_id = _remembered(path)
     offset = 0
     if upload_id:

@@ -11,6 +11,7 @@ continues the caller's (Envoy's) trace. The three doors so cannot drift apart.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -182,7 +183,7 @@ async def http_listener(
         site = web.TCPSite(runner, host, port, reuse_port=reuse_port or None)
         await site.start()
         server = site._server
-        assert server is not None and server.sockets  # type: ignore[attr-defined]
-        yield int(server.sockets[0].getsockname()[1])  # type: ignore[attr-defined]
+        assert isinstance(server, asyncio.Server)
+        yield int(server.sockets[0].getsockname()[1])
     finally:
         await runner.cleanup()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -114,17 +115,25 @@ def parse_probe(report: dict[str, Any]) -> MediaInfo:
     )
 
 
-async def run_ffprobe(
-    path: Path | str, *extra: str, timeout: float = 120.0, show: bool = True
-) -> dict[str, Any]:
-    """ffprobe's JSON report on `path` (a span of the current trace)."""
+async def run_ffprobe(path: Path | str, *extra: str, show: bool = True) -> dict[str, Any]:
+    """ffprobe's JSON report on `path` (a span of the current trace); bound it with
+    `probe_deadline`, which kills ffprobe when it passes."""
     with child_span("ffprobe"):
-        return await _probe(path, extra, timeout, show)
+        return await _probe(path, extra, show)
 
 
-async def _probe(
-    path: Path | str, extra: tuple[str, ...], timeout: float, show: bool
-) -> dict[str, Any]:
+@contextlib.asynccontextmanager
+async def probe_deadline(seconds: float) -> AsyncIterator[None]:
+    """Probes that take longer than `seconds` fail as `ProbeFailed`: a file ffprobe cannot
+    read in time is treated like one it cannot read at all."""
+    try:
+        async with asyncio.timeout(seconds):
+            yield
+    except TimeoutError:
+        raise ProbeFailed("ffprobe timed out") from None
+
+
+async def _probe(path: Path | str, extra: tuple[str, ...], show: bool) -> dict[str, Any]:
     process = await asyncio.create_subprocess_exec(
         "ffprobe",
         "-v",
@@ -137,12 +146,7 @@ async def _probe(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    try:
-        out, err = await asyncio.wait_for(process.communicate(), timeout)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        raise ProbeFailed("ffprobe timed out") from None
+    out, err = await finish_or_kill(process)
     if process.returncode != 0:
         raise ProbeFailed(err.decode(errors="replace").strip()[-500:] or "ffprobe failed")
     try:
@@ -152,36 +156,43 @@ async def _probe(
     return report
 
 
-async def run_ffmpeg_once(argv: list[str], *, what: str, timeout: float) -> None:
+async def finish_or_kill(process: asyncio.subprocess.Process) -> tuple[bytes, bytes]:
+    """`communicate()`, killing the child when the wait is cancelled (a caller's deadline, a
+    shutdown), so no ffmpeg or ffprobe outlives the request that started it."""
+    try:
+        return await process.communicate()
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        await asyncio.shield(process.wait())
+        raise
+
+
+async def run_ffmpeg_once(argv: list[str], *, what: str) -> None:
     """A short ffmpeg run that makes one file (a remux, a frame), as a span of the current
-    trace; OSError with ffmpeg's last words when it fails, TimeoutError (after killing it)
-    when it takes longer than `timeout`. Long encodes with progress are the transcoder's."""
+    trace; OSError with ffmpeg's last words when it fails. Callers bound it with
+    `asyncio.timeout` (ffmpeg is killed when it passes). Long encodes with progress are the
+    transcoder's."""
     with child_span(f"ffmpeg {what}"):
         process = await asyncio.create_subprocess_exec(
             *argv, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
         )
-        try:
-            async with asyncio.timeout(timeout):
-                _, errors = await process.communicate()
-        except TimeoutError:
-            process.kill()
-            await process.wait()
-            raise
+        _, errors = await finish_or_kill(process)
     if process.returncode != 0:
         raise OSError(f"ffmpeg {what} failed: {errors.decode(errors='replace')[-500:]}")
 
 
 async def measure_video_duration(path: Path | str) -> float:
     """End of the last video packet, for files whose header states no duration."""
-    report = await run_ffprobe(
-        path,
-        "-select_streams",
-        "v:0",
-        "-show_entries",
-        "packet=pts_time,duration_time",
-        show=False,
-        timeout=600.0,
-    )
+    async with probe_deadline(600.0):
+        report = await run_ffprobe(
+            path,
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "packet=pts_time,duration_time",
+            show=False,
+        )
     start, end = float("inf"), 0.0
     for packet in report.get("packets", []):
         try:
@@ -202,17 +213,17 @@ async def keyframes_before(path: Path | str, times: Sequence[float], *, start: f
         return set()
     intervals = ",".join(f"{start + at:.3f}%+#1" for at in times)
     try:
-        report = await run_ffprobe(
-            path,
-            "-select_streams",
-            "v:0",
-            "-read_intervals",
-            intervals,
-            "-show_entries",
-            "packet=pts_time,flags",
-            show=False,
-            timeout=30.0,
-        )
+        async with probe_deadline(30.0):
+            report = await run_ffprobe(
+                path,
+                "-select_streams",
+                "v:0",
+                "-read_intervals",
+                intervals,
+                "-show_entries",
+                "packet=pts_time,flags",
+                show=False,
+            )
     except ProbeFailed:
         return set()
     found = set()
@@ -225,4 +236,5 @@ async def keyframes_before(path: Path | str, times: Sequence[float], *, start: f
 async def probe(path: Path | str, *, count_packets: bool = False) -> MediaInfo:
     """Probe a file; with `count_packets`, demux the first video stream fully to count packets."""
     extra = ("-count_packets",) if count_packets else ()
-    return parse_probe(await run_ffprobe(path, *extra))
+    async with probe_deadline(120.0):
+        return parse_probe(await run_ffprobe(path, *extra))

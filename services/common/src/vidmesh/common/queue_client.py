@@ -17,6 +17,9 @@ from nats.js.errors import Error as JetStreamError
 from vidmesh.common.errors import Unavailable
 from vidmesh.common.outages import RETRY_AFTER_SECONDS
 
+# How long a shutdown lets in-flight publishes and acks drain before closing anyway.
+DRAIN_SECONDS = 5.0
+
 
 def queue_outage(error: BaseException) -> Unavailable | None:
     """UNAVAILABLE for an error that means "NATS is away", else None."""
@@ -66,7 +69,7 @@ async def connect_nats(url: str, name: str) -> Client:
     raise Unavailable("QUEUE_UNAVAILABLE", f"NATS at {url} is not reachable.")
 
 
-async def close_nats(client: Client, timeout: float = 5.0) -> None:
+async def close_nats(client: Client) -> None:
     """Drain and close `client` whatever its state (connected, reconnecting or closed).
 
     nats-py's `drain()` raises while the client is reconnecting (ARCHITECTURE §6), and a
@@ -75,7 +78,7 @@ async def close_nats(client: Client, timeout: float = 5.0) -> None:
     if client.is_closed:
         return
     try:
-        await asyncio.wait_for(client.drain(), timeout)
+        await asyncio.wait_for(client.drain(), DRAIN_SECONDS)
     except (TimeoutError, NatsError):
         with contextlib.suppress(Exception):
             await client.close()

@@ -329,7 +329,7 @@ class S3BlobStore(BlobStore):
             self._client.fput_object, name, check_key(key), str(source), part_size=self.PART_SIZE
         )
         if move:
-            source.unlink(missing_ok=True)
+            await asyncio.to_thread(source.unlink, missing_ok=True)
 
     async def put_bytes(self, bucket: str, key: str, data: bytes) -> None:
         import io

@@ -177,11 +177,13 @@ class EnvoyProxy(ServerProcess):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.edge.listen_port}"
 
-    def start(self, timeout: float = 60.0) -> None:
+    def launch(self) -> None:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(render_config(self.edge))
         self._process.start()
-        self._process.wait_ready(http_ok(f"http://127.0.0.1:{self.edge.admin_port}/ready"), timeout)
+
+    def ready(self) -> bool:
+        return http_ok(f"http://127.0.0.1:{self.edge.admin_port}/ready")()
 
     def stop(self) -> None:
         self._process.stop()

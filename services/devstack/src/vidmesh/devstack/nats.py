@@ -43,15 +43,16 @@ class NatsServer(ServerProcess):
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> None:
+    start_timeout = 30.0
+
+    def launch(self) -> None:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         self._process.start()
+
+    def ready(self) -> bool:
         # The monitoring endpoint of *this* server: a port clash elsewhere cannot pass for it.
         health = f"http://127.0.0.1:{self.monitor_port}/healthz?js-enabled-only=true"
-        self._process.wait_ready(http_ok(health), timeout)
-
-    def stop(self) -> None:
-        self._process.stop()
+        return http_ok(health)()
 
     def kill(self) -> None:
         self._process.kill()

@@ -134,11 +134,15 @@ http {{
 }}
 """
 
-    def start(self, timeout: float = 30.0) -> None:
+    start_timeout = 30.0
+
+    def launch(self) -> None:
         (self.work_dir / "temp").mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(self.render())
         self._process.start()
-        self._process.wait_ready(lambda: port_open(self.port), timeout)
+
+    def ready(self) -> bool:
+        return port_open(self.port)
 
     def stop(self) -> None:
         self._process.stop()

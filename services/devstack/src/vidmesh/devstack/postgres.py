@@ -207,7 +207,7 @@ class PostgresCluster(ServerProcess):
         finally:
             pwfile.unlink(missing_ok=True)
 
-    def _probe(self) -> bool:
+    def ready(self) -> bool:
         try:
             with psycopg.connect(self.conninfo(), connect_timeout=1):
                 return True
@@ -230,14 +230,13 @@ class PostgresCluster(ServerProcess):
             if lock.exists() and b"postgres" not in command:
                 lock.unlink(missing_ok=True)
 
-    def start(self, timeout: float = 60.0) -> None:
+    def launch(self) -> None:
         if not (self.data_dir / "PG_VERSION").exists():
             self._initdb()
         self._clear_stale_locks()
         self.socket_dir.mkdir(parents=True, exist_ok=True)
         self._chown(self.socket_dir)
         self._process.start()
-        self._process.wait_ready(self._probe, timeout)
 
     def create_database(self, name: str, *, template: str | None = None) -> str:
         """Create a database (optionally copied from `template`) and return its URL."""

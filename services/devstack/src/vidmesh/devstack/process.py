@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import os
 import shutil
@@ -185,10 +186,31 @@ class ManagedProcess:
             self.process.wait()
 
 
-class ServerProcess:
-    """What a local server (PostgreSQL, NATS, Envoy) built on a `ManagedProcess` shares."""
+class ServerProcess(abc.ABC):
+    """What a local server (PostgreSQL, NATS, Envoy) built on a `ManagedProcess` shares.
+
+    Starting is two steps: `launch()` starts the process and returns, `ready()` says whether it
+    serves. `start()` does both, for a stack starting in order; a supervisor restarting a crashed
+    server only launches it, so that waiting for one server never delays restarting another.
+    """
 
     _process: ManagedProcess
+    start_timeout: float = 60.0
+
+    @abc.abstractmethod
+    def launch(self) -> None:
+        """Prepare (config, folders, stale locks) and start the process; do not wait."""
+
+    @abc.abstractmethod
+    def ready(self) -> bool:
+        """Whether this server (not something else on its port) answers."""
+
+    def stop(self) -> None:
+        self._process.stop()
+
+    def start(self, timeout: float | None = None) -> None:
+        self.launch()
+        self._process.wait_ready(self.ready, self.start_timeout if timeout is None else timeout)
 
     def running(self) -> bool:
         return self._process.running()

@@ -145,7 +145,8 @@ class Downloads:
                 "+faststart",
                 str(output),
             ]
-            await run_ffmpeg_once(argv, what="remux", timeout=REMUX_TIMEOUT_SECONDS)
+            async with asyncio.timeout(REMUX_TIMEOUT_SECONDS):
+                await run_ffmpeg_once(argv, what="remux")
             await self._store.put_file(MEDIA, key, output, move=True)
 
     async def _has_audio(self, prefix: str) -> bool:

@@ -10,6 +10,7 @@ the top rung's segment that holds the time, then goes through the same encoder.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import tempfile
@@ -110,7 +111,8 @@ class Posters:
             # transport stream without an index.
             argv = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(source), "-ss", f"{offset:.3f}"]
             argv += ["-frames:v", "1", str(target)]
-            await run_ffmpeg_once(argv, what="frame", timeout=FRAME_TIMEOUT_SECONDS)
+            async with asyncio.timeout(FRAME_TIMEOUT_SECONDS):
+                await run_ffmpeg_once(argv, what="frame")
             if not target.exists():
                 raise OSError(f"ffmpeg made no frame at {offset:.3f} s")
             return target.read_bytes()

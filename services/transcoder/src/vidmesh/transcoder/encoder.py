@@ -50,7 +50,8 @@ async def _run(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout is not None
+    assert process.stderr is not None
     errors = asyncio.ensure_future(process.stderr.read())
     last_position = -1.0
     last_advance = time.monotonic()
