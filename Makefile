@@ -22,7 +22,7 @@ GENERATED := services/api/src envoy/vidmesh.pb envoy/envoy.compose.yaml web/src/
 	deploy/kubernetes/base/envoy-config.yaml deploy/kubernetes/base/vidmesh.pb
 WEB_DEPS := web/node_modules/.package-lock.json
 
-.PHONY: help sync web-deps web web-check gen gen-check fmt lint typecheck test chaos bench up check breaking
+.PHONY: help sync web-deps web web-check gen gen-check fmt lint typecheck test test-unit test-integration chaos bench up check breaking
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -63,8 +63,15 @@ gen-check: gen ## Fail if generated code is stale or the protos are not lint/for
 		git status --porcelain -- $(GENERATED); \
 		echo "generated code is stale: run 'make gen' and commit the result"; exit 1; fi
 
-breaking: sync ## Compare the protos with main for breaking changes (on a branch)
-	$(RUN) buf breaking --against '.git#branch=main'
+# The last release tag, else the previous commit (a fresh clone of main in CI): a commit that
+# breaks the wire contract of what was released (or of main before it) fails the check.
+BREAKING_AGAINST ?= $(shell t=$$(git describe --tags --abbrev=0 --match 'v*' 2>/dev/null); \
+	if [ -n "$$t" ]; then echo "tag=$$t"; elif git rev-parse -q --verify HEAD~1 >/dev/null; then echo "ref=HEAD~1"; fi)
+
+breaking: sync ## buf breaking against the last release tag (or the previous commit); BREAKING_AGAINST=branch=main on a branch
+	@if [ -z "$(BREAKING_AGAINST)" ]; then echo "breaking: no earlier commit to compare with"; \
+	else echo "buf breaking --against .git#$(BREAKING_AGAINST)"; \
+	$(RUN) buf breaking --against '.git#$(BREAKING_AGAINST)'; fi
 
 fmt: sync ## Format Python and protos
 	$(RUN) ruff format $(PY_SOURCES)
@@ -81,8 +88,14 @@ lint: sync ## ruff, import contracts, buf lint
 typecheck: sync ## mypy --strict on hand-written code
 	$(RUN) mypy services tests $(wildcard bench/*.py) envoy/render_compose.py
 
-test: sync web ## Unit, integration and browser tests on real PostgreSQL, NATS, Envoy, Chromium
+test: sync web-deps ## Every test: unit, integration (real PostgreSQL, NATS, Envoy) and browser (the stack suites build the web app when it is stale)
 	$(RUN) pytest
+
+test-unit: sync ## The unit tier only: no servers, no network, seconds (services/*/tests)
+	$(RUN) pytest -q -m "not integration" services
+
+test-integration: sync web-deps ## The integration tier only (tests/ and the server-backed service tests)
+	$(RUN) pytest -m integration
 
 CHAOS_SEEDS ?= 1,2,3
 CHAOS_UPLOADS ?= 12
@@ -101,4 +114,4 @@ bench: sync web ## Benchmarks: time to first playable, transcode, upload (1 GiB)
 up: sync web ## Run the whole platform locally on http://localhost:8080
 	$(RUN) vidmesh up
 
-check: lint typecheck web-check gen-check test ## Everything CI runs
+check: lint typecheck breaking web-check gen-check test ## Everything CI runs

@@ -44,6 +44,15 @@ from vidmesh.transcoder.settings import TranscoderSettings
 from vidmesh.v1 import ingest_pb2_grpc
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/ runs the services (in-process or as processes) on real servers:
+    the integration tier. The unit tier lives next to the code, in services/*/tests."""
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here):
+            item.add_marker(pytest.mark.integration)
+
+
 @pytest.fixture(scope="session")
 async def gateway_template(postgres_cluster: PostgresCluster) -> str:
     """A migrated database that test databases are copied from."""

@@ -15,7 +15,7 @@ from vidmesh.common.errors import InvalidArgument
 from vidmesh.common.storage import BlobNotFound, BlobStore, FileBlobStore, S3BlobStore, open_store
 
 
-@pytest.fixture(params=["file", "s3"])
+@pytest.fixture(params=["file", pytest.param("s3", marks=pytest.mark.integration)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BlobStore]:
     if request.param == "file":
         yield FileBlobStore(tmp_path / "objects")

@@ -12,6 +12,9 @@ from vidmesh.devstack.nats import NatsServer
 from vidmesh.devstack.postgres import PostgresCluster, embedded_bin_dir
 from vidmesh.devstack.process import StartupError, free_port
 
+# Each test starts its own PostgreSQL or NATS.
+pytestmark = pytest.mark.integration
+
 
 def test_the_embedded_wheel_runs_a_password_protected_cluster(vidmesh_workdir: Path) -> None:
     cluster = PostgresCluster(

@@ -11,7 +11,7 @@ import pytest
 from vidmesh.common.channels import ServiceCredential
 from vidmesh.common.errors import NotFound, Unavailable
 from vidmesh.common.tokens import TokenCodec
-from vidmesh.playback.public import PublicLadder, PublicVideos
+from vidmesh.playback.public import PublicMedia, PublicVideos
 from vidmesh.v1 import video_state_pb2, video_state_pb2_grpc
 
 
@@ -58,7 +58,7 @@ async def test_answers_are_remembered_for_the_interval(
     clock = [100.0]
     videos = lookups(gateway, monkeypatch, clock)
     gateway.public = {"a": True, "b": False}
-    ladder = PublicLadder(media_prefix="videos/a/generations/1", live=False)
+    ladder = PublicMedia(media_prefix="videos/a/generations/1", live=False)
     assert await videos.ladder("a") == ladder
     assert await videos.ladder("b") is None, "not public"
     assert await videos.ladder("c") is None, "unknown"

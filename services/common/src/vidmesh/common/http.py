@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 import urllib.parse
 import uuid
@@ -32,6 +33,7 @@ from vidmesh.common.tracing import mark_failed, server_span
 from vidmesh.common.validation import find_control_character
 
 _log = logging.getLogger("vidmesh.http")
+_PATH_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -70,7 +72,9 @@ def error_response(
 
 def _check_request(request: web.Request) -> None:
     path = urllib.parse.unquote(request.raw_path.split("?", 1)[0], errors="replace")
-    if find_control_character(path) or "\ufffd" in path:
+    # Text fields may hold tabs and line breaks; a path may not (they split log lines and
+    # headers a path is echoed into).
+    if _PATH_CONTROL.search(path) or "\ufffd" in path:
         raise InvalidArgument("INVALID_PATH", "The path contains a control character.")
     # One scan of every value at once (a tab, allowed, joins them); the name only on a hit.
     if find_control_character("\t".join(request.headers.values())):

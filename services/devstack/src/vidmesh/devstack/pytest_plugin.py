@@ -24,6 +24,19 @@ from vidmesh.devstack.process import ManagedProcess, bundled_binary, free_port, 
 
 TEST_JWT_SECRET = "test-secret-" + "x" * 32
 
+# A test that asks for one of these, directly or through its other fixtures, runs real servers.
+SERVER_FIXTURES = frozenset(
+    {"postgres_cluster", "database_factory", "nats_server", "envoy_factory", "s3_server"}
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs a real server `integration`, so `-m "not integration"` is the
+    unit tier; no test has to remember the marker."""
+    for item in items:
+        if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
 
 @pytest.fixture(scope="session")
 def vidmesh_workdir() -> Iterator[Path]:

@@ -61,7 +61,9 @@ class SourceFacts:
 
 
 @dataclass(frozen=True, slots=True)
-class Ladder:
+class StoredRenditions:
+    """What a finished transcode stored: its renditions, where, how long, and its poster."""
+
     renditions: list[dict[str, Any]]
     media_prefix: str
     duration_seconds: float | None = None
@@ -241,7 +243,7 @@ class StateReports:
         self,
         video_id: str,
         job_id: str,
-        ladder: Ladder,
+        ladder: StoredRenditions,
         runner: video_state_pb2.TaskRunner,
         delivery: int,
     ) -> Video:

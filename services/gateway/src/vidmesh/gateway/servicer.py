@@ -40,7 +40,7 @@ from vidmesh.gateway.models import Video, VideoState
 from vidmesh.gateway.notifications import ChangeHub
 from vidmesh.gateway.quotas import Quotas
 from vidmesh.gateway.reconciler import UploadLeases
-from vidmesh.gateway.reports import Failure, Ladder, NewVideo, SourceFacts, StateReports
+from vidmesh.gateway.reports import Failure, NewVideo, SourceFacts, StateReports, StoredRenditions
 from vidmesh.gateway.search import title_ranges
 from vidmesh.gateway.timeline import Timelines
 from vidmesh.gateway.webhooks import Webhooks
@@ -528,7 +528,7 @@ class VideoStateServicer(video_state_pb2_grpc.VideoStateServiceServicer):
         self, request: video_state_pb2.CompleteTranscodeRequest, context: Context
     ) -> video_state_pb2.CompleteTranscodeResponse:
         require_service()
-        ladder = Ladder(
+        ladder = StoredRenditions(
             renditions=[convert.rendition_from_proto(item) for item in request.renditions],
             media_prefix=request.media_prefix,
             duration_seconds=convert.seconds(request.duration, request.HasField("duration")),

@@ -80,6 +80,33 @@ class IntakeLimits:
     commit_wait_seconds: float = 10.0
 
 
+def check_declared(declared: Declared) -> Declared:
+    """`declared` with its text checked and its hash normalised (lower case): the same rules
+    for every door, before anything is created."""
+    title = require_text(declared.title, "title", max_length=TITLE_MAX)
+    limit_text(declared.description, "description", max_length=DESCRIPTION_MAX)
+    limit_text(declared.filename, "filename", max_length=FILENAME_MAX)
+    limit_text(declared.request_id, "request_id", max_length=64)
+    if not 0 <= declared.size_bytes <= INT64_MAX:
+        raise InvalidArgument(
+            "INVALID_SIZE", "'size_bytes' must be a byte count.", field="size_bytes"
+        )
+    sha256 = declared.sha256.strip().lower()
+    if sha256 and not _SHA256.match(sha256):
+        raise InvalidArgument(
+            "INVALID_SHA256", "'sha256' must be 64 hexadecimal digits.", field="sha256"
+        )
+    return Declared(
+        title=title,
+        size_bytes=declared.size_bytes,
+        description=declared.description,
+        filename=declared.filename,
+        sha256=sha256,
+        visibility=declared.visibility,
+        request_id=declared.request_id,
+    )
+
+
 class Intake:
     def __init__(
         self,
@@ -99,30 +126,6 @@ class Intake:
         self._js = jetstream
         self._limits = limits
         self._active: set[str] = set()  # one-shot uploads receiving in this process
-
-    def _check(self, declared: Declared) -> Declared:
-        title = require_text(declared.title, "title", max_length=TITLE_MAX)
-        limit_text(declared.description, "description", max_length=DESCRIPTION_MAX)
-        limit_text(declared.filename, "filename", max_length=FILENAME_MAX)
-        limit_text(declared.request_id, "request_id", max_length=64)
-        if not 0 <= declared.size_bytes <= INT64_MAX:
-            raise InvalidArgument(
-                "INVALID_SIZE", "'size_bytes' must be a byte count.", field="size_bytes"
-            )
-        sha256 = declared.sha256.strip().lower()
-        if sha256 and not _SHA256.match(sha256):
-            raise InvalidArgument(
-                "INVALID_SHA256", "'sha256' must be 64 hexadecimal digits.", field="sha256"
-            )
-        return Declared(
-            title=title,
-            size_bytes=declared.size_bytes,
-            description=declared.description,
-            filename=declared.filename,
-            sha256=sha256,
-            visibility=declared.visibility,
-            request_id=declared.request_id,
-        )
 
     async def _create(self, owner_id: str, checked: Declared) -> video_pb2.Video:
         """Gateway creates the video and reserves its declared length against the owner's
@@ -168,7 +171,7 @@ class Intake:
 
     async def begin(self, owner_id: str, declared: Declared, *, resumable: bool) -> Session:
         """Create the video (UPLOADING) and a session to receive its bytes."""
-        checked = _counted(self._check, declared)
+        checked = _counted(check_declared, declared)
         video = await self._create(owner_id, checked)
         return await self._open_session(owner_id, video, checked, resumable=resumable)
 
@@ -184,7 +187,7 @@ class Intake:
         With a `request_id` (REST: `Idempotency-Key`) a retried call returns the video of the
         first one: as it is if that one finished or is committing, without reading the bytes.
         """
-        checked = _counted(self._check, declared)
+        checked = _counted(check_declared, declared)
         video = await self._create(owner_id, checked)
         if video.state != video_pb2.Video.STATE_UPLOADING:
             return video

@@ -21,7 +21,7 @@ from vidmesh.v1 import video_state_pb2, video_state_pb2_grpc
 
 
 @dataclass(frozen=True, slots=True)
-class PublicLadder:
+class PublicMedia:
     """Where a public video's ladder is, and whether it is still being transcoded."""
 
     media_prefix: str
@@ -30,7 +30,7 @@ class PublicLadder:
 
 @dataclass(frozen=True, slots=True)
 class _Answer:
-    ladder: PublicLadder | None
+    ladder: PublicMedia | None
     checked: float
 
 
@@ -50,9 +50,9 @@ class PublicVideos:
         self._credential = credential
         self._check_seconds = check_seconds
         self._answers: OrderedDict[str, _Answer] = OrderedDict()
-        self._asking: dict[str, asyncio.Future[PublicLadder | None]] = {}
+        self._asking: dict[str, asyncio.Future[PublicMedia | None]] = {}
 
-    async def ladder(self, video_id: str) -> PublicLadder | None:
+    async def ladder(self, video_id: str) -> PublicMedia | None:
         """The ladder of a public, playable video; None for any other id."""
         known = self._answers.get(video_id)
         if known is not None and time.monotonic() - known.checked < self._check_seconds:
@@ -64,7 +64,7 @@ class PublicVideos:
             asking.add_done_callback(lambda _: self._asking.pop(video_id, None))
         return await asyncio.shield(asking)
 
-    async def _ask(self, video_id: str, known: _Answer | None) -> PublicLadder | None:
+    async def _ask(self, video_id: str, known: _Answer | None) -> PublicMedia | None:
         try:
             with remote_errors():
                 granted = await self._states.AuthorizePlayback(
@@ -79,14 +79,14 @@ class PublicVideos:
             return known.ladder
         else:
             ladder = (
-                PublicLadder(media_prefix=granted.media_prefix, live=granted.HasField("live"))
+                PublicMedia(media_prefix=granted.media_prefix, live=granted.HasField("live"))
                 if granted.public
                 else None
             )
         self._remember(video_id, ladder)
         return ladder
 
-    def _remember(self, video_id: str, ladder: PublicLadder | None) -> None:
+    def _remember(self, video_id: str, ladder: PublicMedia | None) -> None:
         self._answers[video_id] = _Answer(ladder=ladder, checked=time.monotonic())
         self._answers.move_to_end(video_id)
         while len(self._answers) > self.MAX_ENTRIES:

@@ -38,17 +38,18 @@ _QUIET = (
 
 
 @dataclass
-class _Ladder:
-    """Every rung's scaled branch of one decoded picture, with its per-stream options."""
+class _ScaledOutputs:
+    """Every rung's scaled branch of one decoded picture, with its per-stream options (the
+    ffmpeg side of a `Plan`'s rungs)."""
 
     outputs: list[Any] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
     variants: list[str] = field(default_factory=list)
 
 
-def _rungs(picture: Any, plan: Plan) -> _Ladder:
+def _rungs(picture: Any, plan: Plan) -> _ScaledOutputs:
     branches = picture.filter_multi_output("split", len(plan.rungs))
-    ladder = _Ladder()
+    ladder = _ScaledOutputs()
     for index, rung in enumerate(plan.rungs):
         ladder.outputs.append(
             branches.stream(index)
@@ -63,7 +64,7 @@ def _rungs(picture: Any, plan: Plan) -> _Ladder:
     return ladder
 
 
-def _hls_output(ladder: _Ladder, out_dir: Path, preset: str, **extra: Any) -> list[str]:
+def _hls_output(ladder: _ScaledOutputs, out_dir: Path, preset: str, **extra: Any) -> list[str]:
     """libx264 at capped CRF with keyframes on the grid, one HLS variant per rung."""
     output = ffmpeg.output(
         *ladder.outputs,

@@ -55,11 +55,11 @@ from vidmesh.common.video_states import VideoStates
 from vidmesh.transcoder import metrics
 from vidmesh.transcoder.audio_track import encode_audio
 from vidmesh.transcoder.chunks import encode_chunk
-from vidmesh.transcoder.encoder import FfmpegFailed, FfmpegStalled
 from vidmesh.transcoder.finalize import finalize
+from vidmesh.transcoder.outcomes import Settle, failed_attempt
 from vidmesh.transcoder.planning import plan_generation
 from vidmesh.transcoder.settings import TranscoderSettings
-from vidmesh.transcoder.tasks import NotYetDue, PermanentFailure, TaskContext
+from vidmesh.transcoder.tasks import PermanentFailure, TaskContext
 from vidmesh.transcoder.workers import Activity
 from vidmesh.v1 import transcode_pb2, video_pb2, video_state_pb2
 
@@ -207,31 +207,18 @@ class Worker:
         runner.start_time.GetCurrentTime()
         try:
             outcome = await self._perform(replace(self._context, runner=runner), job, delivery)
-        except PermanentFailure as failure:
-            await self._bury(message, job, delivery, failure.reason, failure.message)
-            return
-        except (FailedPrecondition, NotFound) as refused:
-            _log.info("finished a superseded task", extra={**context, "reason": refused.reason})
-            metrics.TASKS.labels(metrics.kind_of(job), "superseded").inc()
-            await message.ack()
-            return
-        except NotYetDue as early:
-            await self._retry_or_bury(message, job, delivery, "NOT_YET_DUE", str(early))
-            return
-        except FfmpegStalled as stalled:
-            await self._retry_or_bury(message, job, delivery, "STALLED", str(stalled))
-            return
-        except FfmpegFailed as failed:
-            await self._retry_or_bury(message, job, delivery, "FFMPEG_FAILED", failed.detail)
-            return
-        except (OSError, ServiceError) as error:
-            await self._retry_or_bury(message, job, delivery, "TRANSIENT", str(error))
-            return
         except Exception as error:
-            # A bug must not leave the task unsettled until the ack deadline: count it as a
-            # delivery, so it retries and ends in the dead-letter queue if it persists.
-            _log.exception("task failed unexpectedly", extra=context)
-            await self._retry_or_bury(message, job, delivery, "INTERNAL_ERROR", repr(error))
+            failed = failed_attempt(error)
+            if failed.bug:
+                _log.exception("task failed unexpectedly", extra=context)
+            if failed.settle is Settle.SUPERSEDED:
+                _log.info("finished a superseded task", extra={**context, "reason": failed.reason})
+                metrics.TASKS.labels(metrics.kind_of(job), "superseded").inc()
+                await message.ack()
+            elif failed.settle is Settle.BURY:
+                await self._bury(message, job, delivery, failed.reason, failed.detail)
+            else:
+                await self._retry_or_bury(message, job, delivery, failed.reason, failed.detail)
             return
         finally:
             self.activity.running.pop(job.task.task_id, None)
