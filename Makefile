@@ -49,7 +49,7 @@ web-deps: $(WEB_DEPS) ## Install the web app's packages (npm ci, from package-lo
 web: web-deps ## Build the web app into web/dist (served by Envoy at /)
 	cd web && npm run build
 
-web-check: web-deps ## Format check (prettier), type-check and unit tests (vitest) of the web app
+web-check: web-deps ## Format check (prettier), type-check, ESLint (typescript-eslint, react-hooks) and unit tests (vitest) of the web app
 	cd web && npm run lint && npm test
 
 gen: sync web-deps ## Regenerate Python code and Envoy's descriptor set from proto/

@@ -1,6 +1,7 @@
 import { lazy, Suspense } from "react";
 import { createBrowserRouter, Navigate, RouterProvider } from "react-router";
 
+import { DataProvider } from "./api/data-provider";
 import { useSession } from "./api/use-session";
 import { Layout } from "./components/layout";
 import { AuthPage } from "./pages/auth-page";
@@ -97,8 +98,10 @@ const router = createBrowserRouter([
 
 export function App() {
   return (
-    <UploadsProvider>
-      <RouterProvider router={router} />
-    </UploadsProvider>
+    <DataProvider>
+      <UploadsProvider>
+        <RouterProvider router={router} />
+      </UploadsProvider>
+    </DataProvider>
   );
 }

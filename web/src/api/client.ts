@@ -24,7 +24,8 @@ const authorize: Interceptor = (next) => async (request) => {
   return next(request);
 };
 
-const transport = createGrpcWebTransport({ baseUrl, interceptors: [authorize] });
+/** The signed-in transport: every generated client and every query (connect-query) use it. */
+export const transport = createGrpcWebTransport({ baseUrl, interceptors: [authorize] });
 const plainTransport = createGrpcWebTransport({ baseUrl });
 
 export const auth = createClient(AuthService, transport);

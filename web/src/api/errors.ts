@@ -14,8 +14,13 @@ export interface ApiError {
   metadata: Record<string, string>;
 }
 
-/** Words for the reasons a person can act on; others fall back to the server's message. */
-const WORDS: Record<string, string> = {
+/**
+ * Words for the reasons a person can act on, where the server's own message (the fallback)
+ * is too technical. Every
+ * key is a reason the protos document (`errors.test.ts` checks), so none can drift from what the
+ * server sends.
+ */
+export const WORDS: Record<string, string> = {
   INVALID_EMAIL: "That does not look like an email address.",
   WEAK_PASSWORD: "Use at least 10 characters for your password.",
   EMAIL_TAKEN: "An account with this email already exists. Sign in instead?",
@@ -38,6 +43,7 @@ const WORDS: Record<string, string> = {
   FFMPEG_FAILED: "Transcoding failed.",
   STALLED: "Transcoding stopped making progress.",
   SOURCE_MISSING: "The original was rejected, so there is nothing to retry; upload it again.",
+  MAX_DELIVERIES: "Transcoding failed on every attempt.",
   VIDEO_NOT_FOUND: "This video does not exist or is not shared with you.",
   TOKEN_EXPIRED: "Your session expired; sign in again.",
   MISSING_TOKEN: "Sign in first.",

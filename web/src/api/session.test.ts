@@ -50,10 +50,10 @@ describe("session tokens", () => {
 
   it("refreshes once for concurrent callers, because refresh tokens rotate", async () => {
     let calls = 0;
-    setRefresher(async (refreshToken) => {
+    setRefresher((refreshToken) => {
       calls += 1;
       expect(refreshToken).toBe("refresh-1");
-      return credentials(2);
+      return Promise.resolve(credentials(2));
     });
     saveSession(session(Date.now() + 10_000));
     const tokens = await Promise.all([accessToken(), accessToken(), accessToken()]);
@@ -64,9 +64,7 @@ describe("session tokens", () => {
   });
 
   it("signs out when the refresh is refused", async () => {
-    setRefresher(async () => {
-      throw new Error("REFRESH_TOKEN_REUSED");
-    });
+    setRefresher(() => Promise.reject(new Error("REFRESH_TOKEN_REUSED")));
     saveSession(session(Date.now() - 1));
     expect(await refreshNow()).toBeNull();
     expect(loadSession()).toBeNull();

@@ -1,50 +1,54 @@
-import { useCallback, useEffect, useRef, useState } from "react";
+import { createConnectQueryKey, useInfiniteQuery } from "@connectrpc/connect-query";
+import type { InfiniteData, QueryClient } from "@tanstack/react-query";
+import { useMemo } from "react";
 
-import type { ListVideosRequest_Scope, TextRange, Video } from "../gen/vidmesh/v1/video_pb";
-import { videos } from "./client";
+import {
+  type ListVideosRequest_Scope,
+  type ListVideosResponse,
+  type TextRange,
+  type Video,
+  VideoService,
+} from "../gen/vidmesh/v1/video_pb";
 import { toApiError } from "./errors";
 
 /**
- * A ListVideos scope read a page at a time (AIP-158 page tokens), first page on mount and again
- * whenever the search `query` changes. A request still in flight when a newer one starts is
- * cancelled, so a slow answer to an old query never replaces the results of a newer one.
+ * A ListVideos scope read a page at a time (AIP-158 page tokens) through TanStack Query: each
+ * (scope, query) has its own cache entry, so a slow answer to an old search can never replace
+ * the results of a newer one, and a read nobody waits for any more is cancelled.
  */
 export function useVideoPages(scope: ListVideosRequest_Scope, pageSize: number, query = "") {
-  const [items, setItems] = useState<Video[]>([]);
-  const [highlights, setHighlights] = useState<Map<string, TextRange[]>>(new Map());
-  const [next, setNext] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const inFlight = useRef<AbortController | null>(null);
-
-  const load = useCallback(
-    async (pageToken: string) => {
-      inFlight.current?.abort();
-      const controller = new AbortController();
-      inFlight.current = controller;
-      setLoading(true);
-      setError(null);
-      try {
-        const page = await videos.listVideos({ scope, pageSize, pageToken, query }, { signal: controller.signal });
-        const found = new Map(page.highlights.map((item) => [item.videoId, item.titleRanges]));
-        setItems((current) => (pageToken ? [...current, ...page.videos] : page.videos));
-        setHighlights((current) => (pageToken ? new Map([...current, ...found]) : found));
-        setNext(page.nextPageToken || null);
-      } catch (failure) {
-        if (controller.signal.aborted) return;
-        setError(toApiError(failure).message);
-      } finally {
-        if (!controller.signal.aborted) setLoading(false);
-      }
-    },
-    [scope, pageSize, query],
+  const pages = useInfiniteQuery(
+    VideoService.method.listVideos,
+    { scope, pageSize, query, pageToken: "" },
+    { pageParamKey: "pageToken", getNextPageParam: (page) => page.nextPageToken || undefined },
   );
+  const loaded = pages.data?.pages;
+  const items = useMemo(() => (loaded ?? []).flatMap((page) => page.videos), [loaded]);
+  const highlights = useMemo(
+    () =>
+      new Map<string, readonly TextRange[]>(
+        (loaded ?? []).flatMap((page) => page.highlights.map((item) => [item.videoId, item.titleRanges] as const)),
+      ),
+    [loaded],
+  );
+  return {
+    items,
+    highlights,
+    hasMore: pages.hasNextPage,
+    more: () => pages.fetchNextPage(),
+    error: pages.error ? toApiError(pages.error).message : null,
+    loading: pages.isPending || pages.isFetchingNextPage,
+  };
+}
 
-  useEffect(() => {
-    void load("");
-    return () => inFlight.current?.abort();
-  }, [load]);
-
-  const more = useCallback(() => (next ? load(next) : Promise.resolve()), [load, next]);
-  return { items, setItems, highlights, hasMore: next !== null, more, error, loading };
+/** Take a deleted video out of every cached ListVideos page (no reload of the list). */
+export function forgetVideo(client: QueryClient, videoId: string): void {
+  client.setQueriesData<InfiniteData<ListVideosResponse>>(
+    { queryKey: createConnectQueryKey({ schema: VideoService.method.listVideos, cardinality: "infinite" }) },
+    (data) =>
+      data && {
+        ...data,
+        pages: data.pages.map((page) => ({ ...page, videos: page.videos.filter((v: Video) => v.videoId !== videoId) })),
+      },
+  );
 }

@@ -2,8 +2,8 @@
  * Live state of a video through the `WatchVideo` server stream (no polling).
  *
  * Browsers speak gRPC-Web over HTTP/1.1 here, which allows six connections per origin, and every
- * open stream holds one; at most MAX_STREAMS watches run at once and the rest wait their turn,
- * so uploads and page loads always have connections left. A stream that ends early (server
+ * open stream holds one; at most three watches run at once and the rest wait their turn
+ * (`StreamSlots`), so uploads and page loads always have connections left. A stream that ends early (server
  * draining, network blip) is reopened with backoff until the video is READY or FAILED.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -11,36 +11,23 @@ import { useEffect, useState } from "react";
 
 import type { Video } from "../gen/vidmesh/v1/video_pb";
 import { videos } from "./client";
+import { StreamSlots } from "./stream-slots";
 import { isTerminal } from "./video-state";
 
-const MAX_STREAMS = 3;
-let open = 0;
-const waiting: Array<() => void> = [];
-
-async function acquire(signal: AbortSignal): Promise<boolean> {
-  while (open >= MAX_STREAMS) {
-    await new Promise<void>((resolve) => {
-      waiting.push(resolve);
-      signal.addEventListener("abort", () => resolve(), { once: true });
-    });
-    if (signal.aborted) return false;
-  }
-  open += 1;
-  return true;
-}
-
-function release(): void {
-  open -= 1;
-  waiting.shift()?.();
-}
+// Three of the six connections an origin gets: uploads and page loads always have some left.
+const slots = new StreamSlots(3);
 
 function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
-      clearTimeout(timer);
-      resolve();
-    });
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }
 
@@ -58,10 +45,10 @@ export function useWatchVideo(initial: Video, follow = true): [Video, (video: Vi
     if (done) return;
     const controller = new AbortController();
     const { signal } = controller;
-    (async () => {
+    void (async () => {
       let backoff = 1000;
       while (!signal.aborted) {
-        if (!(await acquire(signal))) return;
+        if (!(await slots.acquire(signal))) return;
         let terminal = false;
         try {
           for await (const update of videos.watchVideo({ videoId }, { signal })) {
@@ -74,7 +61,7 @@ export function useWatchVideo(initial: Video, follow = true): [Video, (video: Vi
           const code = ConnectError.from(error).code;
           if (signal.aborted || code === Code.NotFound || code === Code.PermissionDenied) return;
         } finally {
-          release();
+          slots.release();
         }
         if (terminal) return;
         await pause(backoff, signal);

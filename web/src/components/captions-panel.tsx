@@ -1,12 +1,14 @@
 import { Code } from "@connectrpc/connect";
-import { useCallback, useEffect, useState, type FormEvent } from "react";
+import { useQuery } from "@connectrpc/connect-query";
+import { useState, type FormEvent } from "react";
 
 import { videos } from "../api/client";
 import { toApiError, type ApiError } from "../api/errors";
-import type { Captions, Video } from "../gen/vidmesh/v1/video_pb";
+import { type Video, VideoService } from "../gen/vidmesh/v1/video_pb";
 import { AlertText } from "./ui/alert-text";
 import { Button } from "./ui/button";
 import { TextField } from "./ui/field";
+import { formText } from "../lib/forms";
 
 /**
  * The owner's captions of a video: add a WebVTT or SRT file per language (adding a language it
@@ -14,16 +16,12 @@ import { TextField } from "./ui/field";
  * the player's captions menu.
  */
 export function CaptionsPanel({ video, onChanged }: { video: Video; onChanged: () => void }) {
-  const [tracks, setTracks] = useState<Captions[]>([]);
-  const [error, setError] = useState<ApiError | null>(null);
+  const read = useQuery(VideoService.method.listCaptions, { videoId: video.videoId });
+  const tracks = read.data?.captions ?? [];
+  const [actionError, setError] = useState<ApiError | null>(null);
+  const error = actionError ?? (read.error ? toApiError(read.error) : null);
   const [busy, setBusy] = useState(false);
-  const load = useCallback(async () => {
-    setTracks((await videos.listCaptions({ videoId: video.videoId })).captions);
-  }, [video.videoId]);
-
-  useEffect(() => {
-    load().catch((failure: unknown) => setError(toApiError(failure)));
-  }, [load]);
+  const load = () => read.refetch();
 
   async function add(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -32,8 +30,8 @@ export function CaptionsPanel({ video, onChanged }: { video: Video; onChanged: (
     const file = form.get("file");
     if (!(file instanceof File) || file.size === 0) return;
     const captions = {
-      language: String(form.get("language") ?? "").trim(),
-      label: String(form.get("label") ?? "").trim(),
+      language: formText(form, "language").trim(),
+      label: formText(form, "label").trim(),
       isDefault: form.get("default") === "on",
     };
     const content = new Uint8Array(await file.arrayBuffer());

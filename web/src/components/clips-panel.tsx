@@ -1,30 +1,27 @@
-import { useCallback, useEffect, useState, type FormEvent } from "react";
+import { useQuery } from "@connectrpc/connect-query";
+import { useState, type FormEvent } from "react";
 import { Link } from "react-router";
 
 import { videos } from "../api/client";
 import { toApiError, type ApiError } from "../api/errors";
-import type { Clip, Video } from "../gen/vidmesh/v1/video_pb";
+import { type Video, VideoService } from "../gen/vidmesh/v1/video_pb";
 import { durationSeconds, secondsDuration } from "../lib/durations";
 import { formatClock } from "../lib/format";
 import { AlertText } from "./ui/alert-text";
 import { Button } from "./ui/button";
 import { TextField } from "./ui/field";
+import { formText } from "../lib/forms";
 
 /**
  * A READY video's clips: named ranges that play on their own page (`/clips/<id>`) without
  * re-encoding. Everyone who may watch the video sees them; its owner also makes and deletes them.
  */
 export function ClipsPanel({ video, owner }: { video: Video; owner: boolean }) {
-  const [clips, setClips] = useState<Clip[]>([]);
-  const [error, setError] = useState<ApiError | null>(null);
-  const load = useCallback(async () => {
-    const answer = await videos.listClips({ videoId: video.videoId });
-    setClips(answer.clips);
-  }, [video.videoId]);
-
-  useEffect(() => {
-    load().catch((failure: unknown) => setError(toApiError(failure)));
-  }, [load]);
+  const read = useQuery(VideoService.method.listClips, { videoId: video.videoId });
+  const clips = read.data?.clips ?? [];
+  const [actionError, setError] = useState<ApiError | null>(null);
+  const error = actionError ?? (read.error ? toApiError(read.error) : null);
+  const load = () => read.refetch();
 
   async function make(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -34,7 +31,7 @@ export function ClipsPanel({ video, owner }: { video: Video; owner: boolean }) {
       await videos.createClip({
         videoId: video.videoId,
         clip: {
-          name: String(form.get("name") ?? ""),
+          name: formText(form, "name"),
           startOffset: secondsDuration(Number(form.get("start"))),
           endOffset: secondsDuration(Number(form.get("end"))),
         },

@@ -6,6 +6,7 @@ import { toApiError, type ApiError } from "../api/errors";
 import { Visibility, type Video } from "../gen/vidmesh/v1/video_pb";
 import { Button } from "./ui/button";
 import { Select, TextArea, TextField } from "./ui/field";
+import { formText } from "../lib/forms";
 
 /** Title, description, visibility and downloads, saved with a field mask of what changed. */
 export function EditVideoDialog({
@@ -24,8 +25,8 @@ export function EditVideoDialog({
   async function save(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    const title = String(form.get("title") ?? "");
-    const description = String(form.get("description") ?? "");
+    const title = formText(form, "title");
+    const description = formText(form, "description");
     const visibility = Number(form.get("visibility")) as Visibility;
     const downloads = { enabled: form.get("downloads") === "on", audio: form.get("audio") === "on", renditions: [] };
     const current = video.downloads;
@@ -65,7 +66,7 @@ export function EditVideoDialog({
         <Dialog.Content className="fixed left-1/2 top-1/2 w-[min(32rem,92vw)] -translate-x-1/2 -translate-y-1/2 rounded-lg bg-zinc-900 p-6 shadow-xl">
           <Dialog.Title className="mb-4 text-lg font-semibold">Edit video</Dialog.Title>
           <Dialog.Description className="sr-only">Change the title, description or who can watch.</Dialog.Description>
-          <form onSubmit={save} className="space-y-4">
+          <form onSubmit={(event) => void save(event)} className="space-y-4">
             <TextField
               label="Title"
               name="title"

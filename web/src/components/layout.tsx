@@ -56,7 +56,7 @@ export function Layout() {
                   className="rounded-md px-3 py-2 text-sm text-zinc-400 hover:text-white"
                   onClick={() => {
                     signOut();
-                    navigate("/");
+                    void navigate("/");
                   }}
                 >
                   Sign out

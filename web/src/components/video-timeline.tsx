@@ -1,10 +1,9 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { clsx } from "clsx";
-import { useCallback } from "react";
+import { useQuery } from "@connectrpc/connect-query";
 
-import { videos } from "../api/client";
-import { usePolled } from "../api/use-polled";
-import { TimelineStep_Kind } from "../gen/vidmesh/v1/video_pb";
+import { POLL, readError } from "../api/polling";
+import { TimelineStep_Kind, VideoService } from "../gen/vidmesh/v1/video_pb";
 import { AlertText } from "./ui/alert-text";
 import { Th } from "./ui/table";
 import { formatStepSeconds, timelineBars } from "../lib/timeline";
@@ -27,11 +26,9 @@ const BAR_COLOR: Partial<Record<TimelineStep_Kind, string>> = {
  * video still in the pipeline fills in as it goes.
  */
 export function VideoTimeline({ videoId }: { videoId: string }) {
-  const load = useCallback(
-    async (signal: AbortSignal) => (await videos.getVideoTimeline({ videoId }, { signal })).steps,
-    [videoId],
-  );
-  const { data: steps, error } = usePolled(load, 3000);
+  const read = useQuery(VideoService.method.getVideoTimeline, { videoId }, { ...POLL, refetchInterval: 3000 });
+  const steps = read.data?.steps;
+  const error = readError(read.error);
   if (error) return <AlertText>{error}</AlertText>;
   if (!steps) return <p className="text-zinc-400">Loading the timeline…</p>;
   const bars = timelineBars(steps);

@@ -1,14 +1,16 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { useCallback, useState } from "react";
+import { useQuery } from "@connectrpc/connect-query";
+import { useState } from "react";
 import { Link } from "react-router";
 
 import { transcodes } from "../api/client";
 import { toApiError } from "../api/errors";
-import { usePolled } from "../api/use-polled";
+import { POLL, readError } from "../api/polling";
 import { AlertText } from "../components/ui/alert-text";
 import { Button } from "../components/ui/button";
 import { ConfirmDialog } from "../components/ui/confirm-dialog";
 import { Th } from "../components/ui/table";
+import { TranscodeAdminService } from "../gen/vidmesh/v1/transcode_pb";
 import { DeadLetterDialog } from "./dead-letter-dialog";
 
 const PAGE_SIZE = 100;
@@ -27,12 +29,13 @@ export function DeadLettersPanel() {
   const [filter, setFilter] = useState<Filter>(draft);
   const [notice, setNotice] = useState<string | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
-  const load = useCallback(
-    (signal: AbortSignal) =>
-      transcodes.listDeadLetters({ pageSize: PAGE_SIZE, reason: filter.reason, videoId: filter.videoId }, { signal }),
-    [filter],
+  const read = useQuery(
+    TranscodeAdminService.method.listDeadLetters,
+    { pageSize: PAGE_SIZE, reason: filter.reason, videoId: filter.videoId },
+    { ...POLL, refetchInterval: 5000 },
   );
-  const { data: page, error, reload } = usePolled(load, 5000);
+  const page = read.data;
+  const error = readError(read.error);
 
   async function act(what: () => Promise<string>) {
     setNotice(null);
@@ -42,7 +45,7 @@ export function DeadLettersPanel() {
     } catch (caught) {
       setFailure(toApiError(caught).message);
     }
-    await reload();
+    await read.refetch();
   }
 
   const retryOne = (id: string) =>

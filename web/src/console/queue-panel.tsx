@@ -1,9 +1,9 @@
-import { useCallback } from "react";
+import { useQuery } from "@connectrpc/connect-query";
 import { Link } from "react-router";
 
-import { transcodes } from "../api/client";
-import { usePolled } from "../api/use-polled";
+import { POLL, readError } from "../api/polling";
 import { AlertText } from "../components/ui/alert-text";
+import { TranscodeAdminService } from "../gen/vidmesh/v1/transcode_pb";
 
 function Stat({ label, value }: { label: string; value: bigint }) {
   return (
@@ -16,8 +16,9 @@ function Stat({ label, value }: { label: string; value: bigint }) {
 
 /** Tasks waiting and running per lane, and the videos they belong to (GetQueue, every 2 s). */
 export function QueuePanel() {
-  const load = useCallback((signal: AbortSignal) => transcodes.getQueue({}, { signal }), []);
-  const { data: queue, error } = usePolled(load, 2000);
+  const read = useQuery(TranscodeAdminService.method.getQueue, {}, { ...POLL, refetchInterval: 2000 });
+  const queue = read.data;
+  const error = readError(read.error);
   return (
     <section aria-labelledby="queue-heading" className="space-y-3 rounded-lg border border-zinc-800 p-4">
       <h2 id="queue-heading" className="text-lg font-semibold">

@@ -1,17 +1,20 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { useCallback } from "react";
 import { Link } from "react-router";
 
-import { transcodes } from "../api/client";
-import { usePolled } from "../api/use-polled";
+import { useQuery } from "@connectrpc/connect-query";
+
+import { POLL, readError } from "../api/polling";
 import { AlertText } from "../components/ui/alert-text";
+import { TranscodeAdminService } from "../gen/vidmesh/v1/transcode_pb";
 import { formatClock } from "../lib/format";
 
 /** Workers online (seen in the last 30 s) and the tasks each runs (ListWorkers, every 2 s). */
 export function WorkersPanel() {
-  const load = useCallback(async (signal: AbortSignal) => (await transcodes.listWorkers({}, { signal })).workers, []);
-  const { data: workers, error } = usePolled(load, 2000);
-  const now = Date.now();
+  const read = useQuery(TranscodeAdminService.method.listWorkers, {}, { ...POLL, refetchInterval: 2000 });
+  const workers = read.data?.workers;
+  const error = readError(read.error);
+  // Ages are as of the answer, so a render never reads the clock.
+  const now = read.dataUpdatedAt;
   return (
     <section aria-labelledby="workers-heading" className="space-y-3 rounded-lg border border-zinc-800 p-4">
       <h2 id="workers-heading" className="text-lg font-semibold">

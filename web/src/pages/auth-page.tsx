@@ -6,6 +6,7 @@ import { toApiError, type ApiError } from "../api/errors";
 import { saveSession, sessionFrom } from "../api/session";
 import { Button } from "../components/ui/button";
 import { TextField } from "../components/ui/field";
+import { formText } from "../lib/forms";
 
 type Mode = "signin" | "signup";
 
@@ -20,18 +21,18 @@ export function AuthPage({ mode }: { mode: Mode }) {
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    const email = String(form.get("email") ?? "");
-    const password = String(form.get("password") ?? "");
+    const email = formText(form, "email");
+    const password = formText(form, "password");
     setBusy(true);
     setError(null);
     try {
       const response = signup
-        ? await auth.register({ email, password, displayName: String(form.get("displayName") ?? "") })
+        ? await auth.register({ email, password, displayName: formText(form, "displayName") })
         : await auth.login({ email, password });
       if (!response.credentials) throw new Error("no credentials");
       saveSession(sessionFrom(response.credentials, response.user));
       const next = params.get("next");
-      navigate(next && next.startsWith("/") && !next.startsWith("//") ? next : signup ? "/upload" : "/me/videos");
+      void navigate(next && next.startsWith("/") && !next.startsWith("//") ? next : signup ? "/upload" : "/me/videos");
     } catch (failure) {
       setError(toApiError(failure));
     } finally {
@@ -45,7 +46,12 @@ export function AuthPage({ mode }: { mode: Mode }) {
   return (
     <div className="mx-auto max-w-sm py-10">
       <h1 className="mb-6 text-2xl font-bold">{signup ? "Create your account" : "Sign in"}</h1>
-      <form onSubmit={submit} noValidate className="space-y-4" aria-describedby={general ? "form-error" : undefined}>
+      <form
+        onSubmit={(event) => void submit(event)}
+        noValidate
+        className="space-y-4"
+        aria-describedby={general ? "form-error" : undefined}
+      >
         {signup && (
           <TextField label="Display name" name="displayName" autoComplete="nickname" error={on("display_name")} />
         )}

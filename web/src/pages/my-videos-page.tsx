@@ -1,9 +1,10 @@
+import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router";
 
 import { transcodes, videos } from "../api/client";
 import { toApiError } from "../api/errors";
-import { useVideoPages } from "../api/use-video-pages";
+import { forgetVideo, useVideoPages } from "../api/use-video-pages";
 import { useWatchVideo } from "../api/use-watch-video";
 import {
   canPlay,
@@ -174,11 +175,8 @@ function VideoRow({
 /** The caller's videos in every state, each following its own live WatchVideo stream. */
 export function MyVideosPage() {
   const [typed, query, setTyped] = useSearchQuery();
-  const { items, setItems, highlights, hasMore, more, error, loading } = useVideoPages(
-    ListVideosRequest_Scope.MINE,
-    20,
-    query,
-  );
+  const queries = useQueryClient();
+  const { items, highlights, hasMore, more, error, loading } = useVideoPages(ListVideosRequest_Scope.MINE, 20, query);
 
   return (
     <section aria-labelledby="mine-title" className="space-y-4">
@@ -209,7 +207,7 @@ export function MyVideosPage() {
             key={video.videoId}
             initial={video}
             titleRanges={highlights.get(video.videoId)}
-            onRemoved={(id) => setItems((all) => all.filter((v) => v.videoId !== id))}
+            onRemoved={(id) => forgetVideo(queries, id)}
           />
         ))}
       </ul>

@@ -1,8 +1,9 @@
+import { skipToken, useQuery } from "@connectrpc/connect-query";
 import { useCallback, useEffect, useState } from "react";
 import { Link, useParams } from "react-router";
 
-import { playback, videos } from "../api/client";
-import { toApiError, type ApiError } from "../api/errors";
+import { playback } from "../api/client";
+import { toApiError } from "../api/errors";
 import { useSession } from "../api/use-session";
 import { useWatchVideo } from "../api/use-watch-video";
 import { canPlay, failureText, isTerminal, transcodeText, VISIBILITY_LABEL } from "../api/video-state";
@@ -12,8 +13,8 @@ import { CopyLinkButton } from "../components/copy-link-button";
 import { PosterPanel } from "../components/poster-panel";
 import { Badge } from "../components/ui/badge";
 import { ProgressBar } from "../components/ui/progress";
-import type { GetPlaybackInfoResponse } from "../gen/vidmesh/v1/playback_pb";
-import { Video_State, type Video } from "../gen/vidmesh/v1/video_pb";
+import { type GetPlaybackInfoResponse, PlaybackService } from "../gen/vidmesh/v1/playback_pb";
+import { Video_State, type Video, VideoService } from "../gen/vidmesh/v1/video_pb";
 import { DownloadMenu } from "../player/download-menu";
 import { Player } from "../player/player";
 
@@ -50,46 +51,35 @@ function StillProcessing({ initial, onChange }: { initial: Video; onChange: (vid
   );
 }
 
+/** A master playlist URL that bypasses caches holding an older list of captions. */
+function withCaptionsRevision(info: GetPlaybackInfoResponse, revision: number): GetPlaybackInfoResponse {
+  if (revision === 0) return info;
+  const [path, query = ""] = info.masterPlaylistUrl.split("?", 2) as [string, string?];
+  const params = new URLSearchParams(query);
+  params.set("captions", String(revision));
+  return { ...info, masterPlaylistUrl: `${path}?${params.toString()}` };
+}
+
 /** One video: the player when READY, live progress before that, a clear refusal otherwise. */
 export function WatchPage() {
   const { videoId = "" } = useParams();
   const session = useSession();
-  const [video, setVideo] = useState<Video | null>(null);
-  const [info, setInfo] = useState<GetPlaybackInfoResponse | null>(null);
+  const found = useQuery(VideoService.method.getVideo, { videoId });
+  // What the live stream said since (progress, playable, ready), for this video only.
+  const [live, setLive] = useState<Video | null>(null);
+  const video = live?.videoId === videoId ? live : (found.data?.video ?? null);
+  const playable = video !== null && canPlay(video);
+  // Playback info carries short-lived tokens: never served from an old visit's cache.
+  const played = useQuery(PlaybackService.method.getPlaybackInfo, playable ? { videoId } : skipToken, {
+    gcTime: 0,
+    staleTime: Infinity,
+  });
   // Captions changed: the player starts again so its captions menu lists them.
   const [captionsRevision, setCaptionsRevision] = useState(0);
-  const [error, setError] = useState<ApiError | null>(null);
-
   const refresh = useCallback(() => playback.getPlaybackInfo({ videoId }), [videoId]);
-
-  useEffect(() => {
-    let cancelled = false;
-    setVideo(null);
-    setInfo(null);
-    setError(null);
-    videos
-      .getVideo({ videoId })
-      .then(async ({ video: found }) => {
-        if (cancelled || !found) return;
-        setVideo(found);
-        if (canPlay(found)) {
-          const playable = await refresh();
-          if (!cancelled) setInfo(playable);
-        }
-      })
-      .catch((failure) => !cancelled && setError(toApiError(failure)));
-    return () => {
-      cancelled = true;
-    };
-  }, [videoId, refresh, session?.userId]);
-
-  const onPlayable = useCallback(
-    (playable: Video) => {
-      setVideo(playable);
-      refresh().then(setInfo, (failure) => setError(toApiError(failure)));
-    },
-    [refresh],
-  );
+  const failure = found.error ?? played.error;
+  const error = failure ? toApiError(failure) : null;
+  const info = played.data ? withCaptionsRevision(played.data, captionsRevision) : null;
 
   if (error) {
     return (
@@ -112,13 +102,13 @@ export function WatchPage() {
     <article className="space-y-4">
       {info ? (
         <>
-          <Player key={captionsRevision} info={info} refresh={refresh} />
-          {!isTerminal(video.state) && <StillProcessing initial={video} onChange={setVideo} />}
+          <Player key={`${videoId}:${captionsRevision}`} info={info} refresh={refresh} />
+          {!isTerminal(video.state) && <StillProcessing initial={video} onChange={setLive} />}
         </>
       ) : canPlay(video) ? (
         <p>Loading…</p>
       ) : (
-        <NotPlayable initial={video} onPlayable={onPlayable} />
+        <NotPlayable initial={video} onPlayable={setLive} />
       )}
       <div className="space-y-2">
         <h1 className="text-2xl font-bold">{video.title}</h1>
@@ -137,17 +127,7 @@ export function WatchPage() {
       {video.state === Video_State.READY && session?.userId === video.ownerId && (
         <CaptionsPanel
           video={video}
-          onChanged={() =>
-            void refresh().then((next) => {
-              const revision = captionsRevision + 1;
-              // Masters are cached (a public one for a minute): ask for this one afresh.
-              const [path, query = ""] = next.masterPlaylistUrl.split("?", 2) as [string, string?];
-              const params = new URLSearchParams(query);
-              params.set("captions", String(revision));
-              setInfo({ ...next, masterPlaylistUrl: `${path}?${params.toString()}` });
-              setCaptionsRevision(revision);
-            })
-          }
+          onChanged={() => void played.refetch().then(() => setCaptionsRevision((revision) => revision + 1))}
         />
       )}
     </article>

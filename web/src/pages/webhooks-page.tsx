@@ -1,14 +1,17 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { useCallback, useEffect, useState, type FormEvent } from "react";
+import { useQuery } from "@connectrpc/connect-query";
+import { useState, type FormEvent } from "react";
 
 import { webhooks } from "../api/client";
 import { toApiError } from "../api/errors";
+import { POLL, readError } from "../api/polling";
 import { AlertText } from "../components/ui/alert-text";
 import { Button } from "../components/ui/button";
 import { TextField } from "../components/ui/field";
 import { Th } from "../components/ui/table";
-import { type Webhook, type WebhookDelivery, WebhookDelivery_Status } from "../gen/vidmesh/v1/webhook_pb";
+import { type Webhook, WebhookDelivery_Status, WebhookService } from "../gen/vidmesh/v1/webhook_pb";
 import { durationSeconds } from "../lib/durations";
+import { formText } from "../lib/forms";
 
 const EVENTS = ["video.playable", "video.ready", "video.failed", "video.deleted"];
 const STATUS: Record<WebhookDelivery_Status, string> = {
@@ -19,16 +22,15 @@ const STATUS: Record<WebhookDelivery_Status, string> = {
 };
 
 function Deliveries({ webhook }: { webhook: Webhook }) {
-  const [items, setItems] = useState<WebhookDelivery[]>([]);
-  const [error, setError] = useState<string | null>(null);
-  const load = useCallback(async () => {
-    setItems((await webhooks.listWebhookDeliveries({ webhookId: webhook.webhookId })).deliveries);
-  }, [webhook.webhookId]);
-  useEffect(() => {
-    load().catch((failure: unknown) => setError(toApiError(failure).message));
-    const timer = window.setInterval(() => void load().catch(() => undefined), 5000);
-    return () => window.clearInterval(timer);
-  }, [load]);
+  const read = useQuery(
+    WebhookService.method.listWebhookDeliveries,
+    { webhookId: webhook.webhookId },
+    { ...POLL, refetchInterval: 5000 },
+  );
+  const items = read.data?.deliveries ?? [];
+  const [actionError, setError] = useState<string | null>(null);
+  const error = actionError ?? readError(read.error);
+  const load = () => read.refetch();
 
   async function replay(deliveryId: string) {
     try {
@@ -85,13 +87,12 @@ function Deliveries({ webhook }: { webhook: Webhook }) {
 
 /** The user's webhook endpoints: register one (its secret is shown once), see and replay. */
 export function WebhooksPage() {
-  const [items, setItems] = useState<Webhook[]>([]);
+  const read = useQuery(WebhookService.method.listWebhooks, {});
+  const items = read.data?.webhooks ?? [];
   const [secret, setSecret] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const load = useCallback(async () => setItems((await webhooks.listWebhooks({})).webhooks), []);
-  useEffect(() => {
-    load().catch((failure: unknown) => setError(toApiError(failure).message));
-  }, [load]);
+  const [actionError, setError] = useState<string | null>(null);
+  const error = actionError ?? readError(read.error);
+  const load = () => read.refetch();
 
   async function create(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -99,7 +100,7 @@ export function WebhooksPage() {
     const events = EVENTS.filter((name) => form.get(name) === "on");
     setError(null);
     try {
-      const made = await webhooks.createWebhook({ webhook: { url: String(form.get("url") ?? ""), events } });
+      const made = await webhooks.createWebhook({ webhook: { url: formText(form, "url"), events } });
       setSecret(made.secret);
       await load();
     } catch (failure) {

@@ -1,9 +1,8 @@
-import { useCallback } from "react";
+import { useQuery } from "@connectrpc/connect-query";
 
-import { quotas } from "../api/client";
-import { usePolled } from "../api/use-polled";
+import { POLL } from "../api/polling";
 import { ProgressBar } from "../components/ui/progress";
-import type { Quota } from "../gen/vidmesh/v1/quota_pb";
+import { QuotaService } from "../gen/vidmesh/v1/quota_pb";
 import { formatBytes } from "../lib/format";
 
 function Usage({ label, used, limit }: { label: string; used: bigint; limit: bigint }) {
@@ -27,11 +26,7 @@ function Usage({ label, used, limit }: { label: string; used: bigint; limit: big
  * uploads of the last 24 hours. Refreshed every few seconds, so it follows uploads as they start.
  */
 export function QuotaMeter() {
-  const load = useCallback(
-    async (signal: AbortSignal): Promise<Quota | undefined> => (await quotas.getQuota({}, { signal })).quota,
-    [],
-  );
-  const { data: quota } = usePolled(load, 5000);
+  const quota = useQuery(QuotaService.method.getQuota, {}, { ...POLL, refetchInterval: 5000 }).data?.quota;
   if (!quota) return null;
   return (
     <section aria-label="Your quota" className="grid max-w-3xl gap-x-8 gap-y-3 sm:grid-cols-2" data-testid="quota">

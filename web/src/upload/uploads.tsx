@@ -36,11 +36,12 @@ export interface PreviousUpload {
 interface Uploads {
   items: UploadItem[];
   active: number;
-  add(files: File[], options: { visibility: VisibilityChoice }): void;
-  pause(key: string): void;
-  resume(key: string): void;
-  dismiss(key: string): void;
-  unfinished(): Promise<PreviousUpload[]>;
+  // Functions, not methods: components destructure them.
+  add: (files: File[], options: { visibility: VisibilityChoice }) => void;
+  pause: (key: string) => void;
+  resume: (key: string) => void;
+  dismiss: (key: string) => void;
+  unfinished: () => Promise<PreviousUpload[]>;
 }
 
 const CHUNK_SIZE = 16 * 1024 * 1024;
@@ -114,7 +115,7 @@ export function UploadsProvider({ children }: { children: ReactNode }) {
           if (videoId) patch(key, { videoId });
         },
         onShouldRetry: (error) => {
-          const status = (error as tus.DetailedError).originalResponse?.getStatus() ?? 0;
+          const status = error.originalResponse?.getStatus() ?? 0;
           return status === 0 || status === 409 || status === 423 || status === 429 || status >= 500;
         },
         onProgress: (sent) => {

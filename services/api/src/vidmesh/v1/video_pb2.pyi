@@ -145,7 +145,12 @@ class VideoFailure(_message.Message):
     REASON_FIELD_NUMBER: _builtins.int
     MESSAGE_FIELD_NUMBER: _builtins.int
     reason: _builtins.str
-    """Machine-readable reason in UPPER_SNAKE_CASE, e.g. `UNSUPPORTED_MEDIA`, `TRUNCATED`."""
+    """Machine-readable reason in UPPER_SNAKE_CASE. The upload was refused: `EMPTY_FILE`,
+    `UNSUPPORTED_MEDIA`, `NO_VIDEO_STREAM`, `TRUNCATED`, `RESOLUTION_TOO_HIGH`, `TOO_LONG`,
+    `TOO_LARGE`, `SIZE_MISMATCH`, `CHECKSUM_MISMATCH`; it never completed: `UPLOAD_ABORTED`,
+    `UPLOAD_CANCELLED`, `UPLOAD_EXPIRED`; transcoding failed for good (the dead letter's
+    reason): `FFMPEG_FAILED`, `STALLED`, `MAX_DELIVERIES`, `SOURCE_MISSING`.
+    """
     message: _builtins.str
     """Human-readable explanation."""
     def __init__(
