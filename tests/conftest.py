@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+import itertools
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,9 @@ from harness import (
     BackgroundLoops,
     GatewayFactory,
     GatewayHarness,
+    IngestFactory,
     IngestHarness,
+    TranscoderFactory,
     TranscoderHarness,
 )
 from nats.js import JetStreamContext
@@ -26,7 +29,7 @@ from nats.js.errors import NotFoundError
 from vidmesh.common.queue_topology import QueuePolicy, ensure_topology
 from vidmesh.common.runtime import run_loops
 from vidmesh.common.server import RunningServer, create_server
-from vidmesh.common.storage import FileBlobStore
+from vidmesh.common.storage import BlobStore, FileBlobStore
 from vidmesh.common.tokens import TokenCodec
 from vidmesh.common.transcode_tasks import DLQ_STREAM, JOBS_STREAM
 from vidmesh.devstack.envoy import EnvoyProxy
@@ -61,6 +64,19 @@ async def gateway_template(postgres_cluster: PostgresCluster) -> str:
     return "gateway_template"
 
 
+async def serving(
+    stack: contextlib.AsyncExitStack, bindings: Any, codec: TokenCodec
+) -> RunningServer:
+    """A gRPC server for `bindings` on a free port, stopped when `stack` closes."""
+    server = await create_server(bindings, codec=codec)
+
+    async def stop() -> None:
+        await server.stop(0)
+
+    stack.push_async_callback(stop)
+    return server
+
+
 @pytest.fixture
 async def gateway_factory(
     database_factory: Callable[..., str],
@@ -69,26 +85,20 @@ async def gateway_factory(
     store: FileBlobStore,
 ) -> AsyncIterator[GatewayFactory]:
     """Starts gateways on fresh databases (settings overridable); stops them after the test."""
-    stack: list[tuple[Any, GatewayHarness, BackgroundLoops]] = []
+    async with contextlib.AsyncExitStack() as stack:
 
-    async def start(**overrides: Any) -> GatewayHarness:
-        settings = GatewaySettings(port=0, admin_emails=ADMIN_EMAIL, **overrides)
-        url = database_factory(template=gateway_template)
-        context = gateway(settings, url, token_codec, store)
-        app = await context.__aenter__()
-        loops = BackgroundLoops(app.loops)
-        server = await create_server(app.bindings, codec=token_codec)
-        channel = grpc.aio.insecure_channel(f"127.0.0.1:{server.port}")
-        harness = GatewayHarness(server, channel, token_codec, url)
-        stack.append((context, harness, loops))
-        return harness
+        async def start(**overrides: Any) -> GatewayHarness:
+            settings = GatewaySettings(port=0, admin_emails=ADMIN_EMAIL, **overrides)
+            url = database_factory(template=gateway_template)
+            app = await stack.enter_async_context(gateway(settings, url, token_codec, store))
+            server = await serving(stack, app.bindings, token_codec)
+            stack.push_async_callback(BackgroundLoops(app.loops).stop)
+            channel = await stack.enter_async_context(
+                grpc.aio.insecure_channel(f"127.0.0.1:{server.port}")
+            )
+            return GatewayHarness(server, channel, token_codec, url)
 
-    yield start
-    for context, harness, loops in reversed(stack):
-        await harness.channel.close()
-        await loops.stop()
-        await harness.server.stop(0)
-        await context.__aexit__(None, None, None)
+        yield start
 
 
 @pytest.fixture
@@ -130,45 +140,43 @@ async def ingest_factory(
     store: FileBlobStore,
     token_codec: TokenCodec,
     tmp_path: Path,
-) -> AsyncIterator[Callable[..., Awaitable[IngestHarness]]]:
+) -> AsyncIterator[IngestFactory]:
     """Starts ingest servers (settings overridable) talking to `gw`, NATS and `store`."""
-    started: list[tuple[Any, RunningServer, grpc.aio.Channel, BackgroundLoops]] = []
+    count = itertools.count()
+    async with contextlib.AsyncExitStack() as stack:
 
-    async def start(**overrides: Any) -> IngestHarness:
-        options: dict[str, Any] = {
-            "port": 0,
-            "http_port": 0,
-            "gateway_address": f"127.0.0.1:{gw.port}",
-            "spool_dir": tmp_path / f"spool-{len(started)}",
-        }
-        settings = IngestSettings(**{**options, **overrides})
-        context = ingest(settings, nats_url=nats_server.url, store=store, codec=token_codec)
-        app = await context.__aenter__()
-        loops = BackgroundLoops(app.loops)
-        server = await create_server(app.bindings, codec=token_codec)
-        channel = grpc.aio.insecure_channel(f"127.0.0.1:{server.port}")
-        started.append((context, server, channel, loops))
-        return IngestHarness(
-            gw=gw,
-            port=server.port,
-            stub=ingest_pb2_grpc.IngestServiceStub(channel),
-            intake=app.intake,
-            http_port=app.http_port,
-            store=store,
-            spool_dir=settings.spool_dir,
-            jetstream=jetstream,
-        )
+        async def start(**overrides: Any) -> IngestHarness:
+            options: dict[str, Any] = {
+                "port": 0,
+                "http_port": 0,
+                "gateway_address": f"127.0.0.1:{gw.port}",
+                "spool_dir": tmp_path / f"spool-{next(count)}",
+            }
+            settings = IngestSettings(**{**options, **overrides})
+            app = await stack.enter_async_context(
+                ingest(settings, nats_url=nats_server.url, store=store, codec=token_codec)
+            )
+            server = await serving(stack, app.bindings, token_codec)
+            stack.push_async_callback(BackgroundLoops(app.loops).stop)
+            channel = await stack.enter_async_context(
+                grpc.aio.insecure_channel(f"127.0.0.1:{server.port}")
+            )
+            return IngestHarness(
+                gw=gw,
+                port=server.port,
+                stub=ingest_pb2_grpc.IngestServiceStub(channel),
+                intake=app.intake,
+                http_port=app.http_port,
+                store=store,
+                spool_dir=settings.spool_dir,
+                jetstream=jetstream,
+            )
 
-    yield start
-    for context, server, channel, loops in reversed(started):
-        await channel.close()
-        await loops.stop()
-        await server.stop(0)
-        await context.__aexit__(None, None, None)
+        yield start
 
 
 @pytest.fixture
-async def ing(ingest_factory: Callable[..., Awaitable[IngestHarness]]) -> IngestHarness:
+async def ing(ingest_factory: IngestFactory) -> IngestHarness:
     return await ingest_factory()
 
 
@@ -187,38 +195,46 @@ async def transcoder_factory(
     store: FileBlobStore,
     token_codec: TokenCodec,
     tmp_path: Path,
-) -> AsyncIterator[Callable[..., Awaitable[TranscoderHarness]]]:
+) -> AsyncIterator[TranscoderFactory]:
     """Starts in-process transcoders (worker loop + admin server); stops them after the test."""
-    started: list[tuple[Any, RunningServer, asyncio.Event, asyncio.Task[None]]] = []
+    count = itertools.count()
+    async with contextlib.AsyncExitStack() as stack:
 
-    async def start(store_override: Any = None, **overrides: Any) -> TranscoderHarness:
-        options: dict[str, Any] = {
-            "port": 0,
-            "gateway_address": f"127.0.0.1:{gw.port}",
-            "work_dir": tmp_path / f"work-{len(started)}",
-            "worker_name": f"test-worker-{len(started)}",
-            "backoff_seconds": 0.2,
-            "preset": "ultrafast",
-        }
-        settings = TranscoderSettings(**{**options, **overrides})
-        context = transcoder(
-            settings, nats_url=nats_server.url, store=store_override or store, codec=token_codec
-        )
-        app = await context.__aenter__()
-        server = await create_server(app.bindings, codec=token_codec)
-        stop = asyncio.Event()
-        task = asyncio.create_task(run_loops(app.loops, stop))
-        started.append((context, server, stop, task))
-        return TranscoderHarness(
-            worker=app.worker, port=server.port, settings=settings, stop=stop, task=task
-        )
+        async def start(
+            store_override: BlobStore | None = None, **overrides: Any
+        ) -> TranscoderHarness:
+            index = next(count)
+            options: dict[str, Any] = {
+                "port": 0,
+                "gateway_address": f"127.0.0.1:{gw.port}",
+                "work_dir": tmp_path / f"work-{index}",
+                "worker_name": f"test-worker-{index}",
+                "backoff_seconds": 0.2,
+                "preset": "ultrafast",
+            }
+            settings = TranscoderSettings(**{**options, **overrides})
+            app = await stack.enter_async_context(
+                transcoder(
+                    settings,
+                    nats_url=nats_server.url,
+                    store=store_override or store,
+                    codec=token_codec,
+                )
+            )
+            server = await serving(stack, app.bindings, token_codec)
+            stop = asyncio.Event()
+            task = asyncio.create_task(run_loops(app.loops, stop))
 
-    yield start
-    for context, server, stop, task in reversed(started):
-        stop.set()
-        await task
-        await server.stop(0)
-        await context.__aexit__(None, None, None)
+            async def stop_loops() -> None:
+                stop.set()
+                await task
+
+            stack.push_async_callback(stop_loops)
+            return TranscoderHarness(
+                worker=app.worker, port=server.port, settings=settings, stop=stop, task=task
+            )
+
+        yield start
 
 
 @pytest.fixture
@@ -248,15 +264,12 @@ async def playback_server(
 async def edge_proxy(
     gw: GatewayHarness,
     ing: IngestHarness,
-    transcoder_factory: Any,
+    transcoder_factory: TranscoderFactory,
     playback_server: tuple[int, int],
-    envoy_factory: Any,
+    envoy_factory: Callable[..., EnvoyProxy],
 ) -> EnvoyProxy:
-    worker: TranscoderHarness = await transcoder_factory()
-    proxy: EnvoyProxy = envoy_factory(
-        gw.port, ing.port, worker.port, *playback_server, ing.http_port
-    )
-    return proxy
+    worker = await transcoder_factory()
+    return envoy_factory(gw.port, ing.port, worker.port, *playback_server, ing.http_port)
 
 
 @pytest.fixture

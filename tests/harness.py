@@ -36,7 +36,10 @@ from vidmesh.v1 import (
 )
 
 ADMIN_EMAIL = "admin@example.com"
+# What the server factories of conftest.py give tests (settings overrides as keywords).
 GatewayFactory = Callable[..., Awaitable["GatewayHarness"]]
+IngestFactory = Callable[..., Awaitable["IngestHarness"]]
+TranscoderFactory = Callable[..., Awaitable["TranscoderHarness"]]
 PASSWORD = "correct horse battery"
 
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from harness import ADMIN_EMAIL, GatewayHarness, IngestHarness, TranscoderHarness
+from harness import ADMIN_EMAIL, GatewayHarness, IngestHarness, TranscoderFactory, TranscoderHarness
 
 from vidmesh.cli.webapp import build_app as build_web_app
 from vidmesh.common.http import http_listener
@@ -421,10 +421,10 @@ async def web_port(tmp_path: Path) -> AsyncIterator[int]:
 async def full_edge(
     gw: GatewayHarness,
     ing: IngestHarness,
-    transcoder_factory: Any,
+    transcoder_factory: TranscoderFactory,
     playback_server: tuple[int, int],
     web_port: int,
-    envoy_factory: Any,
+    envoy_factory: Callable[..., EnvoyProxy],
 ) -> EnvoyProxy:
     worker: TranscoderHarness = await transcoder_factory()
     proxy: EnvoyProxy = envoy_factory(

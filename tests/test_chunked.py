@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import IngestHarness, TranscoderHarness
+from flows import master_of, media_prefix, upload_and_finish
+from harness import IngestHarness, TranscoderFactory, TranscoderHarness
 from ladder_checks import audio_playlist, check_ladder, frame_count, variants
 from media import _ffmpeg, clip
-from test_pipeline import master_of, media_prefix, upload_and_finish
 
 from vidmesh.common.layout import generation_prefix
 from vidmesh.common.storage import FileBlobStore
@@ -53,7 +53,7 @@ async def chunked_workers(factory: Any, count: int) -> list[TranscoderHarness]:
 
 async def test_two_workers_share_a_video_playable_before_ready_and_seamless(
     ing: IngestHarness,
-    transcoder_factory: Any,
+    transcoder_factory: TranscoderFactory,
     store: FileBlobStore,
     media_dir: Path,
     tmp_path: Path,
@@ -156,7 +156,7 @@ def hard_source(folder: Path, name: str) -> Path:
 @pytest.mark.parametrize("name", list(HARD_SOURCES))
 async def test_sources_that_make_chunking_hard_still_give_clean_ladders(
     ing: IngestHarness,
-    transcoder_factory: Any,
+    transcoder_factory: TranscoderFactory,
     store: FileBlobStore,
     media_dir: Path,
     name: str,

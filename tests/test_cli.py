@@ -8,10 +8,9 @@ import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from harness import PASSWORD, IngestHarness, TranscoderHarness, run_command
+from harness import PASSWORD, IngestHarness, TranscoderFactory, TranscoderHarness, run_command
 from media import clip
 
 from vidmesh.cli.upload import remember
@@ -27,7 +26,10 @@ async def vidmesh(env: dict[str, str], *args: str) -> tuple[int, str, str]:
 
 @pytest.fixture
 async def cli_env(
-    ing: IngestHarness, transcoder_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ing: IngestHarness,
+    transcoder_factory: TranscoderFactory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> dict[str, str]:
     worker: TranscoderHarness = await transcoder_factory()
     env = {

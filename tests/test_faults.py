@@ -11,12 +11,18 @@ from typing import Any
 
 import grpc
 import pytest
-from harness import Account, IngestHarness, TranscoderHarness, eventually, expect_error
+from flows import settled, upload, upload_requests
+from harness import (
+    Account,
+    IngestHarness,
+    TranscoderFactory,
+    TranscoderHarness,
+    eventually,
+    expect_error,
+)
 from media import clip
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
-from test_ingest import upload_requests
-from test_pipeline import watch_until_done
 
 from vidmesh.common.queue_topology import publish_job
 from vidmesh.common.storage import MEDIA, FileBlobStore
@@ -46,17 +52,6 @@ class FlakyStore(FileBlobStore):
         return await super().media_url(bucket, key, ttl)
 
 
-async def upload(ing: IngestHarness, owner: Account, source: Path) -> video_pb2.Video:
-    response = await ing.stub.Upload(
-        upload_requests(await asyncio.to_thread(source.read_bytes)), metadata=owner.metadata
-    )
-    return response.video
-
-
-async def settled(ing: IngestHarness, owner: Account, video_id: str) -> video_pb2.Video:
-    return (await watch_until_done(ing, owner, video_id))[-1]
-
-
 async def queue_drained(js: JetStreamContext) -> bool:
     for lane in LANES:
         info = await js.consumer_info(JOBS_STREAM, CONSUMERS[lane])
@@ -76,7 +71,7 @@ def masters(store: FileBlobStore, video_id: str) -> list[Path]:
 
 
 async def test_a_transient_failure_is_retried_and_succeeds(
-    ing: IngestHarness, transcoder_factory: Any, store: FileBlobStore, media_dir: Path
+    ing: IngestHarness, transcoder_factory: TranscoderFactory, store: FileBlobStore, media_dir: Path
 ) -> None:
     flaky = FlakyStore(store.root, failures=1)
     worker: TranscoderHarness = await transcoder_factory(store_override=flaky)
@@ -92,7 +87,7 @@ async def test_a_transient_failure_is_retried_and_succeeds(
 
 
 async def test_poison_jobs_land_in_the_dlq_and_can_be_retried(
-    ing: IngestHarness, transcoder_factory: Any, store: FileBlobStore, media_dir: Path
+    ing: IngestHarness, transcoder_factory: TranscoderFactory, store: FileBlobStore, media_dir: Path
 ) -> None:
     poisoned: TranscoderHarness = await transcoder_factory(attempts=2, stall_seconds=0.01)
     owner = await ing.gw.register()
@@ -160,7 +155,7 @@ async def test_poison_jobs_land_in_the_dlq_and_can_be_retried(
 
 
 async def test_purging_a_dead_letter(
-    ing: IngestHarness, transcoder_factory: Any, media_dir: Path
+    ing: IngestHarness, transcoder_factory: TranscoderFactory, media_dir: Path
 ) -> None:
     poisoned: TranscoderHarness = await transcoder_factory(attempts=1, stall_seconds=0.01)
     owner = await ing.gw.register()
@@ -196,7 +191,7 @@ async def test_purging_a_dead_letter(
 
 
 async def test_retrying_every_matching_dead_letter_at_once(
-    ing: IngestHarness, transcoder_factory: Any, media_dir: Path
+    ing: IngestHarness, transcoder_factory: TranscoderFactory, media_dir: Path
 ) -> None:
     poisoned: TranscoderHarness = await transcoder_factory(attempts=1, stall_seconds=0.01)
     owner = await ing.gw.register()
@@ -250,7 +245,7 @@ async def test_retrying_every_matching_dead_letter_at_once(
 
 
 async def test_a_duplicate_job_is_transcoded_once(
-    ing: IngestHarness, transcoder_factory: Any, store: FileBlobStore, media_dir: Path
+    ing: IngestHarness, transcoder_factory: TranscoderFactory, store: FileBlobStore, media_dir: Path
 ) -> None:
     worker: TranscoderHarness = await transcoder_factory()
     owner = await ing.gw.register()
@@ -276,12 +271,15 @@ async def test_a_duplicate_job_is_transcoded_once(
 
 
 async def test_jobs_survive_a_nats_restart(
-    ing: IngestHarness, transcoder_factory: Any, nats_server: NatsServer, media_dir: Path
+    ing: IngestHarness,
+    transcoder_factory: TranscoderFactory,
+    nats_server: NatsServer,
+    media_dir: Path,
 ) -> None:
     owner = await ing.gw.register()
     videos = [await upload(ing, owner, clip(media_dir / "plain.mp4")) for _ in range(2)]
-    nats_server.stop()
-    nats_server.start()
+    await nats_server.stop_async()
+    await nats_server.start_async()
     await transcoder_factory()
     for video in videos:
         assert (await settled(ing, owner, video.video_id)).state == video_pb2.Video.STATE_READY
@@ -406,7 +404,7 @@ async def stream_empty(js: JetStreamContext) -> bool:
 
 
 async def test_a_stopping_worker_hands_its_job_back(
-    ing: IngestHarness, transcoder_factory: Any, store: FileBlobStore, media_dir: Path
+    ing: IngestHarness, transcoder_factory: TranscoderFactory, store: FileBlobStore, media_dir: Path
 ) -> None:
     leaving: TranscoderHarness = await transcoder_factory(preset="medium")
     owner = await ing.gw.register()
@@ -429,7 +427,7 @@ async def test_a_stopping_worker_hands_its_job_back(
 
 
 async def test_owners_retry_their_own_failed_videos_and_nothing_else(
-    ing: IngestHarness, transcoder_factory: Any, media_dir: Path
+    ing: IngestHarness, transcoder_factory: TranscoderFactory, media_dir: Path
 ) -> None:
     poisoned: TranscoderHarness = await transcoder_factory(attempts=1, stall_seconds=0.01)
     owner = await ing.gw.register()
@@ -466,7 +464,7 @@ async def test_owners_retry_their_own_failed_videos_and_nothing_else(
 
 
 async def test_workers_announce_themselves_and_what_they_run(
-    ing: IngestHarness, transcoder_factory: Any, media_dir: Path
+    ing: IngestHarness, transcoder_factory: TranscoderFactory, media_dir: Path
 ) -> None:
     names = [f"listed-{os.urandom(3).hex()}" for _ in range(2)]
     first: TranscoderHarness = await transcoder_factory(worker_name=names[0])

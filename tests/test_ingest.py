@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import grpc
 import pytest
+from flows import chunked, upload_requests
 from harness import Account, IngestHarness, eventually, expect_error
 from media import audio_only, clip, truncated
 
@@ -16,20 +17,6 @@ from vidmesh.common.storage import RAW
 from vidmesh.v1 import ingest_pb2, video_pb2
 
 Code = grpc.StatusCode
-CHUNK = 64 * 1024
-
-
-def chunked(data: bytes, size: int = CHUNK) -> Iterable[bytes]:
-    return (data[i : i + size] for i in range(0, len(data), size))
-
-
-async def upload_requests(
-    data: bytes, title: str = "Clip", **metadata: object
-) -> AsyncIterator[ingest_pb2.UploadRequest]:
-    fields = {"title": title, "size_bytes": len(data), "filename": "clip.mp4", **metadata}
-    yield ingest_pb2.UploadRequest(metadata=ingest_pb2.UploadMetadata(**fields))  # type: ignore[arg-type]
-    for piece in chunked(data):
-        yield ingest_pb2.UploadRequest(chunk=piece)
 
 
 async def video_of(ing: IngestHarness, owner: Account, video_id: str) -> video_pb2.Video:

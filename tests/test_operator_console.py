@@ -6,13 +6,12 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
-from typing import Any
 
 import grpc
-from harness import IngestHarness, TranscoderHarness, expect_error
+from flows import settled, upload
+from harness import IngestHarness, TranscoderFactory, TranscoderHarness, expect_error
 from media import clip
 from nats.js import JetStreamContext
-from test_faults import settled, upload
 
 from vidmesh.common.queue_topology import publish_job
 from vidmesh.common.transcode_tasks import BULK, URGENT, plan_job, task_of
@@ -24,7 +23,7 @@ Step = video_pb2.TimelineStep
 
 
 async def test_the_timeline_shows_every_step_with_its_worker_and_duration(
-    ing: IngestHarness, transcoder_factory: Any, media_dir: Path
+    ing: IngestHarness, transcoder_factory: TranscoderFactory, media_dir: Path
 ) -> None:
     name = f"timeline-{os.urandom(3).hex()}"
     await transcoder_factory(worker_name=name)
@@ -79,7 +78,7 @@ async def test_the_timeline_shows_every_step_with_its_worker_and_duration(
 
 
 async def test_a_failed_generation_and_its_retry_are_both_on_the_timeline(
-    ing: IngestHarness, transcoder_factory: Any, media_dir: Path
+    ing: IngestHarness, transcoder_factory: TranscoderFactory, media_dir: Path
 ) -> None:
     poisoned: TranscoderHarness = await transcoder_factory(attempts=1, stall_seconds=0.01)
     owner = await ing.gw.register()
@@ -132,7 +131,9 @@ async def test_the_queue_counts_waiting_tasks_per_lane_and_video(
     assert queue.dead_letters == 0
 
 
-async def test_only_admins_read_the_queue(ing: IngestHarness, transcoder_factory: Any) -> None:
+async def test_only_admins_read_the_queue(
+    ing: IngestHarness, transcoder_factory: TranscoderFactory
+) -> None:
     worker: TranscoderHarness = await transcoder_factory()
     owner = await ing.gw.register()
     admin = await ing.gw.register("admin@example.com")

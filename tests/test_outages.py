@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +13,20 @@ import grpc
 import httpx
 import nats
 import pytest
+from flows import chunked, upload_requests
 from google.api import httpbody_pb2
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
-from harness import Account, GatewayHarness, IngestHarness, eventually
+from harness import (
+    Account,
+    GatewayFactory,
+    GatewayHarness,
+    IngestFactory,
+    IngestHarness,
+    TranscoderFactory,
+    eventually,
+)
 from media import clip
-from test_ingest import chunked, upload_requests
 
 from vidmesh.common.queue_client import close_nats
 from vidmesh.common.storage import MEDIA, FileBlobStore
@@ -34,8 +42,6 @@ State = video_pb2.Video
 TUS = {"Tus-Resumable": "1.0.0"}
 # Short waits so that a request answers "committing" quickly and the background retries fast.
 DURABLE = {"commit_wait_seconds": 0.3, "maintenance_seconds": 0.1}
-
-IngestFactory = Callable[..., Awaitable[IngestHarness]]
 
 
 @contextlib.contextmanager
@@ -124,12 +130,12 @@ async def test_a_one_shot_upload_finished_while_postgres_restarts_is_committed(
             if request.WhichOneof("payload") == "metadata":
                 # Once the video exists, PostgreSQL goes away until after the last byte.
                 await eventually(lambda: _has_video(ing, owner), what="the video is created")
-                postgres_cluster.stop()
+                await postgres_cluster.stop_async()
 
     try:
         response = await ing.stub.Upload(requests(), metadata=owner.metadata)
     finally:
-        postgres_cluster.start()
+        await postgres_cluster.start_async()
     assert response.video.state == State.STATE_UPLOADING  # committing in the background
     await becomes(ing.gw, owner, response.video.video_id, State.STATE_QUEUED)
     assert ing.spooled() == []
@@ -145,12 +151,12 @@ async def test_a_commit_outlives_a_nats_restart(
     async def requests() -> AsyncIterator[ingest_pb2.UploadRequest]:
         async for request in upload_requests(data):
             yield request
-        nats_server.stop()
+        await nats_server.stop_async()
 
     try:
         response = await ing.stub.Upload(requests(), metadata=owner.metadata)
     finally:
-        nats_server.start()
+        await nats_server.start_async()
     video_id = response.video.video_id
 
     async def published() -> bool:
@@ -234,7 +240,7 @@ async def test_an_ingest_crash_mid_upload_leaves_no_ghost_video(
 
 
 async def test_uploads_nobody_vouches_for_are_failed_by_the_reconciler(
-    gateway_factory: Any, ingest_factory: Any, tmp_path: Path
+    gateway_factory: GatewayFactory, ingest_factory: IngestFactory, tmp_path: Path
 ) -> None:
     gw: GatewayHarness = await gateway_factory(upload_lease_seconds=1.0, lease_sweep_seconds=0.1)
     owner = await gw.register()
@@ -260,7 +266,7 @@ async def test_uploads_nobody_vouches_for_are_failed_by_the_reconciler(
 
 
 async def _ingest_for(
-    ingest_factory: Any, gw: GatewayHarness, tmp_path: Path, **overrides: Any
+    ingest_factory: IngestFactory, gw: GatewayHarness, tmp_path: Path, **overrides: Any
 ) -> IngestHarness:
     harness: IngestHarness = await ingest_factory(
         gateway_address=f"127.0.0.1:{gw.port}", spool_dir=tmp_path / "own-spool", **overrides
@@ -340,7 +346,7 @@ async def _reconnecting(client: Any) -> bool:
 
 
 async def test_a_video_whose_job_vanished_from_the_queue_is_queued_again(
-    ing: IngestHarness, transcoder_factory: Any, media_dir: Path
+    ing: IngestHarness, transcoder_factory: TranscoderFactory, media_dir: Path
 ) -> None:
     owner = await ing.gw.register()
     data = clip(media_dir / "plain.mp4").read_bytes()
@@ -356,7 +362,7 @@ async def test_a_video_whose_job_vanished_from_the_queue_is_queued_again(
 
 async def test_transcoder_reports_wait_out_a_database_restart(
     ing: IngestHarness,
-    transcoder_factory: Any,
+    transcoder_factory: TranscoderFactory,
     postgres_cluster: PostgresCluster,
     store: FileBlobStore,
     media_dir: Path,

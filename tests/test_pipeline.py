@@ -2,52 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
-from harness import Account, IngestHarness
+from flows import master_of, media_prefix, upload_and_finish
+from harness import IngestHarness
 from ladder_checks import check_ladder, ffprobe_json, frame_count, variants
 from media import clip
-from test_ingest import upload_requests
 
 from vidmesh.common.storage import MEDIA, RAW, FileBlobStore
 from vidmesh.v1 import video_pb2
-
-
-async def watch_until_done(
-    ing: IngestHarness, owner: Account, video_id: str
-) -> list[video_pb2.Video]:
-    stream = ing.gw.videos.WatchVideo(
-        video_pb2.WatchVideoRequest(video_id=video_id), metadata=owner.metadata
-    )
-    return [message.video async for message in stream]
-
-
-async def upload_and_finish(
-    ing: IngestHarness, owner: Account, source: Path
-) -> tuple[video_pb2.Video, list[video_pb2.Video]]:
-    response = await ing.stub.Upload(
-        upload_requests(await asyncio.to_thread(source.read_bytes)), metadata=owner.metadata
-    )
-    history = await watch_until_done(ing, owner, response.video.video_id)
-    return history[-1], history
-
-
-def master_of(store: FileBlobStore, video: video_pb2.Video, media_prefix: str) -> Path:
-    path = store.local_path(MEDIA, f"{media_prefix}/hls/master.m3u8")
-    assert path is not None
-    return path
 
 
 def source_channels(path: Path) -> int:
     report = ffprobe_json(path, "-select_streams", "a:0", "-show_streams")["streams"]
     assert isinstance(report, list)
     return int(report[0]["channels"])
-
-
-def media_prefix(video: video_pb2.Video) -> str:
-    return f"videos/{video.video_id}/generations/1"
 
 
 SOURCES = {

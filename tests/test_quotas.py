@@ -8,9 +8,9 @@ from pathlib import Path
 
 import grpc
 import httpx
+from flows import upload_requests
 from harness import Account, IngestHarness, expect_error
 from media import clip
-from test_ingest import upload_requests
 
 from vidmesh.v1 import ingest_pb2, quota_pb2, quota_pb2_grpc, video_pb2
 

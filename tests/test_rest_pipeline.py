@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from harness import GatewayHarness, IngestHarness, TranscoderHarness
+from harness import GatewayHarness, IngestHarness, TranscoderFactory, TranscoderHarness
 from media import clip
 
 from vidmesh.devstack.envoy import EnvoyProxy
@@ -17,7 +16,10 @@ from vidmesh.devstack.envoy import EnvoyProxy
 
 @pytest.fixture
 async def http(
-    gw: GatewayHarness, ing: IngestHarness, transcoder_factory: Any, envoy_factory: Any
+    gw: GatewayHarness,
+    ing: IngestHarness,
+    transcoder_factory: TranscoderFactory,
+    envoy_factory: Callable[..., EnvoyProxy],
 ) -> AsyncIterator[httpx.AsyncClient]:
     worker: TranscoderHarness = await transcoder_factory()
     edge: EnvoyProxy = envoy_factory(gw.port, ing.port, worker.port)

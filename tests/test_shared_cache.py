@@ -31,12 +31,12 @@ def playback_overrides() -> dict[str, Any]:
 @pytest.fixture
 async def cache(edge_proxy: EnvoyProxy, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     nginx = Nginx(tmp_path / "nginx", free_port(), upstream_port=edge_proxy.edge.listen_port)
-    nginx.start()
+    await nginx.start_async()
     try:
         async with httpx.AsyncClient(base_url=nginx.url, timeout=60) as client:
             yield client
     finally:
-        nginx.stop()
+        await nginx.stop_async()
 
 
 def origin_hits(caplog: pytest.LogCaptureFixture, path: str) -> int:

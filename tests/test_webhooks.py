@@ -13,7 +13,7 @@ from typing import Any
 import grpc
 import pytest
 from aiohttp import web
-from harness import Account, GatewayHarness, eventually, expect_error
+from harness import Account, GatewayFactory, GatewayHarness, eventually, expect_error
 from standardwebhooks.webhooks import Webhook
 
 from vidmesh.devstack.process import free_port
@@ -82,7 +82,7 @@ async def deliveries(
 
 
 async def test_signed_events_arrive_and_failures_are_retried_with_the_same_id(
-    gateway_factory: Any,
+    gateway_factory: GatewayFactory,
 ) -> None:
     gw: GatewayHarness = await gateway_factory(**FAST)
     owner = await gw.register()
@@ -136,7 +136,7 @@ async def test_signed_events_arrive_and_failures_are_retried_with_the_same_id(
         await eventually(replayed, what="the replay arrived")
 
 
-async def test_nothing_is_lost_while_the_receiver_is_down(gateway_factory: Any) -> None:
+async def test_nothing_is_lost_while_the_receiver_is_down(gateway_factory: GatewayFactory) -> None:
     gw: GatewayHarness = await gateway_factory(**FAST)
     owner = await gw.register()
     receiver = Receiver(free_port())
@@ -201,7 +201,7 @@ async def test_bad_endpoints_are_refused_and_internal_ones_need_the_operator(
     )
 
 
-async def test_an_operator_allow_list_limits_destinations(gateway_factory: Any) -> None:
+async def test_an_operator_allow_list_limits_destinations(gateway_factory: GatewayFactory) -> None:
     gw: GatewayHarness = await gateway_factory(
         webhook_allow_private=True, webhook_allowed_hosts="hooks.example.com,.internal.test"
     )

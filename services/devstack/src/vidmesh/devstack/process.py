@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import asyncio
 import contextlib
 import os
 import shutil
@@ -15,6 +16,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from vidmesh.common.healthcheck import check
 
@@ -150,14 +152,31 @@ class ManagedProcess:
         """Poll `probe` until it holds; fail early if the process dies."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.process is not None and self.process.poll() is not None:
-                self.process.wait()
-                raise StartupError(
-                    f"{self.name} exited with {self.process.returncode}:\n{tail(self.log_path)}"
-                )
-            if probe():
+            if self._ready(probe):
                 return
             time.sleep(0.05)
+        self.give_up(timeout)
+
+    async def until_ready(self, probe: Callable[[], bool]) -> None:
+        """`wait_ready` for a caller on an event loop (a test running services in-process):
+        the probe runs in a thread and the wait yields, so the loop keeps serving. The caller
+        bounds it (`asyncio.timeout`) and then calls `give_up`. Polling is the only way to see
+        another process become ready; there is nothing in this one to wait on."""
+        while True:
+            if await asyncio.to_thread(self._ready, probe):
+                return
+            await asyncio.sleep(0.05)
+
+    def _ready(self, probe: Callable[[], bool]) -> bool:
+        if self.process is not None and self.process.poll() is not None:
+            self.process.wait()
+            raise StartupError(
+                f"{self.name} exited with {self.process.returncode}:\n{tail(self.log_path)}"
+            )
+        return probe()
+
+    def give_up(self, timeout: float) -> NoReturn:
+        """Stop a process that did not become ready in `timeout` and say why, with its log."""
         self.stop()
         raise StartupError(f"{self.name} not ready after {timeout:.0f}s:\n{tail(self.log_path)}")
 
@@ -211,6 +230,20 @@ class ServerProcess(abc.ABC):
     def start(self, timeout: float | None = None) -> None:
         self.launch()
         self._process.wait_ready(self.ready, self.start_timeout if timeout is None else timeout)
+
+    async def start_async(self) -> None:
+        """`start` for a caller on an event loop: the loop keeps serving while this starts.
+        (The process itself is started from this thread, which its parent-death signal needs.)"""
+        self.launch()
+        try:
+            async with asyncio.timeout(self.start_timeout):
+                await self._process.until_ready(self.ready)
+        except TimeoutError:
+            await asyncio.to_thread(self._process.give_up, self.start_timeout)
+
+    async def stop_async(self) -> None:
+        """`stop` for a caller on an event loop: waiting for the exit happens in a thread."""
+        await asyncio.to_thread(self.stop)
 
     def running(self) -> bool:
         return self._process.running()
