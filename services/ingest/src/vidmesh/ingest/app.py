@@ -16,11 +16,11 @@ from vidmesh.common.storage import BlobStore
 from vidmesh.common.tokens import TokenCodec
 from vidmesh.common.video_states import VideoStates
 from vidmesh.ingest.intake import Intake, IntakeLimits
+from vidmesh.ingest.media_checks import MediaLimits
 from vidmesh.ingest.servicer import IngestServicer
 from vidmesh.ingest.settings import IngestSettings
 from vidmesh.ingest.spool import Spool
 from vidmesh.ingest.tus import build_app
-from vidmesh.ingest.validation import MediaLimits
 from vidmesh.v1 import ingest_pb2, ingest_pb2_grpc, video_state_pb2_grpc
 
 

@@ -50,8 +50,8 @@ from vidmesh.common.validation import (
 )
 from vidmesh.common.video_states import VideoStates
 from vidmesh.ingest import metrics
+from vidmesh.ingest.media_checks import MediaLimits, validate_media
 from vidmesh.ingest.spool import COMMITTED, COMMITTING, FAILING, Session, Spool
-from vidmesh.ingest.validation import MediaLimits, validate_media
 from vidmesh.v1 import video_pb2, video_state_pb2
 
 _log = logging.getLogger(__name__)
