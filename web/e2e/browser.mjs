@@ -387,6 +387,10 @@ try {
 
   assert.deepEqual(errors, [], "no uncaught errors in the page");
   console.log("browser suite passed");
+} catch (failure) {
+  // What the page itself threw explains most failed steps: show it with the step's error.
+  if (errors.length > 0) console.log(`errors in the page:\n${errors.join("\n")}`);
+  throw failure;
 } finally {
   await browser.close();
 }

@@ -68,7 +68,10 @@ export function WatchPage() {
   // What the live stream said since (progress, playable, ready), for this video only.
   const [live, setLive] = useState<Video | null>(null);
   const video = live?.videoId === videoId ? live : (found.data?.video ?? null);
-  const playable = video !== null && canPlay(video);
+  // Once playable, always playable on this page: the player stays whatever a later message says.
+  const [playableVideo, setPlayableVideo] = useState<string | null>(null);
+  if (video !== null && canPlay(video) && playableVideo !== videoId) setPlayableVideo(videoId);
+  const playable = playableVideo === videoId || (video !== null && canPlay(video));
   // Playback info carries short-lived tokens: never served from an old visit's cache.
   const played = useQuery(PlaybackService.method.getPlaybackInfo, playable ? { videoId } : skipToken, {
     gcTime: 0,
