@@ -155,6 +155,9 @@ try {
 
   assert.deepEqual(errors, [], "no uncaught errors in the page");
   console.log("console suite passed");
+} catch (failure) {
+  if (errors.length > 0) console.log(`errors in the page:\n${errors.join("\n")}`);
+  throw failure;
 } finally {
   await browser.close();
 }
