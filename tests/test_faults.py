@@ -33,6 +33,7 @@ from vidmesh.devstack.pytest_plugin import TEST_JWT_SECRET
 from vidmesh.transcoder.app import transcoder
 from vidmesh.transcoder.dead_letters import DeadLetters
 from vidmesh.transcoder.settings import TranscoderSettings
+from vidmesh.transcoder.workers import Activity, WorkerRegistry
 from vidmesh.v1 import transcode_pb2, transcode_pb2_grpc, video_pb2
 
 Code = grpc.StatusCode
@@ -499,3 +500,35 @@ async def test_workers_announce_themselves_and_what_they_run(
             return done >= 4 and not any(w.running for w in workers.values())
 
         await eventually(counted, timeout=20, what="the finished tasks were announced")
+
+
+class _ListsAGhost:
+    """A real worker bucket whose listing also names a worker whose entry expired since."""
+
+    def __init__(self, bucket: Any) -> None:
+        self._bucket = bucket
+
+    async def keys(self) -> list[str]:
+        return [*await self._bucket.keys(), "expired-meanwhile"]
+
+    async def get(self, key: str) -> Any:
+        return await self._bucket.get(key)
+
+
+class _JetStreamWithAGhost:
+    def __init__(self, js: JetStreamContext) -> None:
+        self._js = js
+
+    async def create_key_value(self, config: Any) -> _ListsAGhost:
+        return _ListsAGhost(await self._js.create_key_value(config))
+
+
+async def test_a_worker_that_expires_while_listed_is_left_out(jetstream: JetStreamContext) -> None:
+    """Entries expire on their own (TTL), so one can vanish between the listing and its read;
+    ListWorkers answers with the others instead of calling the queue unavailable."""
+    alive = WorkerRegistry(jetstream)
+    await alive.announce(Activity().status("alive", slots=2))
+    registry = WorkerRegistry(_JetStreamWithAGhost(jetstream))  # type: ignore[arg-type]
+    names = [w.name for w in await registry.workers()]
+    assert "alive" in names
+    assert "expired-meanwhile" not in names

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from google.protobuf import timestamp_pb2
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig
-from nats.js.errors import NoKeysError
+from nats.js.errors import NoKeysError, NotFoundError
 from nats.js.kv import KeyValue
 
 from vidmesh.common.outages import outages_as_unavailable
@@ -77,7 +77,10 @@ class WorkerRegistry:
                 return []
             found = []
             for name in sorted(names):
-                entry = await bucket.get(name)
+                try:
+                    entry = await bucket.get(name)
+                except NotFoundError:
+                    continue  # the worker's entry expired between the listing and the read
                 if entry.value:
                     found.append(transcode_pb2.TranscodeWorker.FromString(entry.value))
             return found
